@@ -1,0 +1,59 @@
+/**
+ * Every name on the bus, written once. Services import these; none retypes a string.
+ */
+export const Subjects = {
+  tabCreate: 'tab.create',
+  tabClose: 'tab.close',
+  tabRetry: 'tab.retry',
+  tabRead: 'tab.read',
+  taskTeardown: 'task.teardown',
+} as const;
+export type RequestSubject = (typeof Subjects)[keyof typeof Subjects];
+
+export const QueueGroups = { tabRegistry: 'tab-registry' } as const;
+
+export const Buckets = {
+  tabs: 'tabs',
+  tasks: 'tasks',
+  /** clientRequestId → tab id, so a repeated create returns the original tab. */
+  tabRequests: 'tab-requests',
+} as const;
+
+export const Streams = {
+  provision: { name: 'PROVISION', subjects: ['provision.>'], consumer: 'provisioner' },
+  sessions: { name: 'SESSIONS', subjects: ['session.>'], consumer: 'session-creator' },
+} as const;
+
+export const Headers = {
+  correlationId: 'Tabmesh-Correlation-Id',
+  /** JetStream's own dedupe header. */
+  msgId: 'Nats-Msg-Id',
+} as const;
+
+export const provisionSubject = (org: string, task: string): string => `provision.${org}.${task}`;
+export const sessionSubject = (org: string, task: string, tab: string): string => `session.${org}.${task}.${tab}`;
+
+export const tabKey = (org: string, task: string, tab: string): string => `${org}.${task}.${tab}`;
+export const taskTabsFilter = (org: string, task: string): string => `${org}.${task}.*`;
+export const taskKey = (org: string, task: string): string => `${org}.${task}`;
+
+/** Dedupe ids: one provision job per task generation, one session job per tab attempt. */
+export const provisionMsgId = (org: string, task: string, generation: number): string =>
+  `provision.${org}.${task}.${generation}`;
+export const sessionMsgId = (tab: string, attempt: number): string => `session.${tab}.${attempt}`;
+export const sessionDestroyMsgId = (tab: string, sessionId: string): string => `destroy.${tab}.${sessionId}`;
+
+/** Splits a `tabs` key back into its parts; null for a key of another shape. */
+export function parseTabKey(key: string): { org: string; task: string; tab: string } | null {
+  const parts = key.split('.');
+  if (parts.length !== 3) return null;
+  const [org, task, tab] = parts as [string, string, string];
+  return { org, task, tab };
+}
+
+export function parseTaskKey(key: string): { org: string; task: string } | null {
+  const parts = key.split('.');
+  if (parts.length !== 2) return null;
+  const [org, task] = parts as [string, string];
+  return { org, task };
+}

@@ -1,0 +1,107 @@
+import { z } from 'zod';
+
+/** Stable error codes: clients and services branch on these, never on message text. */
+export const ErrorCode = {
+  InvalidRequest: 'invalid_request',
+  NotFound: 'not_found',
+  InvalidTransition: 'invalid_transition',
+  Unavailable: 'unavailable',
+  Internal: 'internal',
+  ProvisionFailed: 'provision_failed',
+  SessionFailed: 'session_failed',
+  BinaryMissing: 'binary_missing',
+  SandboxStartTimeout: 'sandbox_start_timeout',
+  AgentNotInstalled: 'agent_not_installed',
+  CredentialsMissing: 'credentials_missing',
+  SessionRefused: 'session_refused',
+  SandboxGone: 'sandbox_gone',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+export const ErrorCodeSchema = z.enum(Object.values(ErrorCode) as [ErrorCode, ...ErrorCode[]]);
+
+/** An error as data: what crosses the bus, is stored on a tab or task, and reaches clients. */
+export const ErrorInfoSchema = z.object({
+  code: ErrorCodeSchema,
+  message: z.string(),
+  retryable: z.boolean(),
+});
+export type ErrorInfo = z.infer<typeof ErrorInfoSchema>;
+
+const httpStatusByCode: Partial<Record<ErrorCode, number>> = {
+  invalid_request: 400,
+  not_found: 404,
+  invalid_transition: 409,
+  unavailable: 503,
+};
+
+/** Base class for every tabmesh error; carries a stable code and whether a retry may help. */
+export class TabmeshError extends Error {
+  override name = 'TabmeshError';
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+  readonly details: unknown;
+
+  constructor(code: ErrorCode, message: string, opts: { retryable?: boolean; cause?: unknown; details?: unknown } = {}) {
+    super(message, { cause: opts.cause });
+    this.code = code;
+    this.retryable = opts.retryable ?? false;
+    this.details = opts.details;
+  }
+
+  get httpStatus(): number {
+    return httpStatusByCode[this.code] ?? 500;
+  }
+
+  toInfo(): ErrorInfo {
+    return { code: this.code, message: this.message, retryable: this.retryable };
+  }
+
+  /** Rebuilds the typed error on the far side of a boundary. */
+  static fromInfo(info: ErrorInfo): TabmeshError {
+    switch (info.code) {
+      case ErrorCode.InvalidRequest:
+        return new ValidationError(info.message);
+      case ErrorCode.NotFound:
+        return new NotFoundError(info.message);
+      case ErrorCode.InvalidTransition:
+        return new InvalidTransitionError(info.message);
+      default:
+        return new TabmeshError(info.code, info.message, { retryable: info.retryable });
+    }
+  }
+}
+
+export class ValidationError extends TabmeshError {
+  override name = 'ValidationError';
+  constructor(message: string, details?: unknown) {
+    super(ErrorCode.InvalidRequest, message, { details });
+  }
+}
+
+export class NotFoundError extends TabmeshError {
+  override name = 'NotFoundError';
+  constructor(message: string) {
+    super(ErrorCode.NotFound, message);
+  }
+}
+
+export class InvalidTransitionError extends TabmeshError {
+  override name = 'InvalidTransitionError';
+  constructor(message: string) {
+    super(ErrorCode.InvalidTransition, message);
+  }
+}
+
+export class UnavailableError extends TabmeshError {
+  override name = 'UnavailableError';
+  constructor(message: string, cause?: unknown) {
+    super(ErrorCode.Unavailable, message, { retryable: true, cause });
+  }
+}
+
+/** Turns a zod failure into one readable line: "field: problem; other: problem". */
+export function describeZodError(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => `${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`)
+    .join('; ');
+}

@@ -1,0 +1,21 @@
+import { z } from 'zod';
+
+/** Org and task ids are KV key tokens, so they are restricted to a safe alphabet. */
+export const ResourceIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 characters of A-Z, a-z, 0-9, "_" or "-"');
+export const OrgIdSchema = ResourceIdSchema.describe('org id');
+export const TaskIdSchema = ResourceIdSchema.describe('task id');
+
+/** Tab ids are ULIDs minted by tab-registry: sortable by creation time, URL-safe, key-token safe. */
+export const TabIdSchema = z
+  .string()
+  .regex(/^[0-9A-HJKMNP-TV-Z]{26}$/, 'must be a 26-character ULID');
+
+/** Client-chosen idempotency token, scoped to its org and task. */
+export const ClientRequestIdSchema = z.string().min(1).max(128);
+
+/** Correlates one user action across services and logs. */
+export const CorrelationIdSchema = z.string().min(1).max(128);
+
+export const IsoTimeSchema = z.iso.datetime();

@@ -1,0 +1,14 @@
+export * from './ids.js';
+export * from './errors.js';
+export * from './progress.js';
+export * from './tab.js';
+export * from './tab-state.js';
+export * from './task.js';
+export * from './bus.js';
+export * from './messages.js';
+export * from './jobs.js';
+export * from './http.js';
+export * from './ws.js';
+export * from './codec.js';
+export { allSchemas, type SchemaName } from './schemas.js';
+export { renderJsonSchemas } from './json-schema.js';

@@ -1,0 +1,24 @@
+import { z } from 'zod';
+
+/**
+ * One vocabulary of steps for every provider, so a UI can say what a pending tab waits for.
+ */
+export const Step = {
+  Queued: 'queued',
+  CreatingSandbox: 'creating_sandbox',
+  StartingAgent: 'starting_agent',
+  CreatingSession: 'creating_session',
+  Ready: 'ready',
+  Error: 'error',
+} as const;
+export type Step = (typeof Step)[keyof typeof Step];
+export const StepSchema = z.enum(Object.values(Step) as [Step, ...Step[]]);
+
+export const stepLabel: Record<Step, string> = {
+  queued: 'Queued',
+  creating_sandbox: 'Creating sandbox',
+  starting_agent: 'Starting agent',
+  creating_session: 'Creating session',
+  ready: 'Ready',
+  error: 'Failed',
+};

@@ -1,0 +1,36 @@
+import type { SandboxRef, Step } from '@tabmesh/contracts';
+
+export type ProvisionRequest = {
+  org: string;
+  task: string;
+  /** Provisioning generation: a provider reuses what it made for the same task and generation. */
+  generation: number;
+  signal: AbortSignal;
+  /** Reports progress in the shared step vocabulary. */
+  onStep: (step: Step) => Promise<void> | void;
+};
+
+export type SessionRequest = {
+  org: string;
+  task: string;
+  tab: string;
+  attempt: number;
+  agent: string;
+  model: string | null;
+  signal: AbortSignal;
+};
+
+/**
+ * What tabmesh needs from a sandbox backend. Implementations throw TabmeshError with one of the
+ * provider error codes so failures reach users as documented states.
+ */
+export interface SandboxProvider {
+  readonly name: string;
+  /** Creates (or finds, for the same task and generation) a sandbox and returns how to reach it. */
+  provision(req: ProvisionRequest): Promise<SandboxRef>;
+  destroySandbox(sandbox: SandboxRef): Promise<void>;
+  createSession(sandbox: SandboxRef, req: SessionRequest): Promise<{ sessionId: string }>;
+  destroySession(sandbox: SandboxRef, sessionId: string): Promise<void>;
+  /** Releases clients and connections held by this process; sandboxes live on. */
+  close(): Promise<void>;
+}

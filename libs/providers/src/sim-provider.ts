@@ -1,0 +1,99 @@
+import { ErrorCode, Step, TabmeshError, type SandboxRef } from '@tabmesh/contracts';
+import type { ProvisionRequest, SandboxProvider, SessionRequest } from './provider.js';
+
+export type SimSettings = {
+  /** Latency of provisioning a sandbox, split over its steps. */
+  provisionMs: number;
+  sessionMs: number;
+  /** Probability in [0, 1] that a provision or session step fails. */
+  failRate: number;
+};
+
+/** What the sim backend holds, exposed so load and fault tests can count sandboxes and sessions. */
+export class SimLedger {
+  readonly sandboxes = new Map<string, { org: string; task: string; generation: number; live: boolean }>();
+  readonly sessions = new Map<string, { sandboxId: string; tab: string; live: boolean }>();
+  provisionCalls = 0;
+  sessionCalls = 0;
+
+  liveSandboxes(org: string, task: string): number {
+    return [...this.sandboxes.values()].filter((s) => s.org === org && s.task === task && s.live).length;
+  }
+  liveSessionsOfTab(tab: string): number {
+    return [...this.sessions.values()].filter((s) => s.tab === tab && s.live).length;
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(t);
+      reject(signal.reason);
+    }, { once: true });
+  });
+}
+
+/**
+ * The `sim` provider: for load and fault tests only. It creates no real sandbox; it waits the
+ * configured latency, fails at the configured rate, and records what a real backend would hold.
+ */
+export class SimProvider implements SandboxProvider {
+  readonly name = 'sim';
+  /** Fail-rate override, so a test can lift failures while the mesh runs. */
+  failRate: number;
+
+  constructor(
+    private readonly settings: SimSettings,
+    readonly ledger: SimLedger = new SimLedger(),
+  ) {
+    this.failRate = settings.failRate;
+  }
+
+  private maybeFail(code: ErrorCode, what: string): void {
+    if (this.failRate > 0 && Math.random() < this.failRate) {
+      throw new TabmeshError(code, `sim provider: ${what} failed (simulated)`, { retryable: true });
+    }
+  }
+
+  async provision(req: ProvisionRequest): Promise<SandboxRef> {
+    this.ledger.provisionCalls++;
+    const id = `sim-${req.org}-${req.task}-g${req.generation}`;
+    const existing = this.ledger.sandboxes.get(id);
+    if (existing?.live) return { provider: this.name, id, endpoint: `sim://${id}`, token: null };
+    const third = this.settings.provisionMs / 3;
+    await req.onStep(Step.CreatingSandbox);
+    await sleep(third, req.signal);
+    this.maybeFail(ErrorCode.ProvisionFailed, 'provisioning');
+    await req.onStep(Step.StartingAgent);
+    await sleep(this.settings.provisionMs - third, req.signal);
+    this.ledger.sandboxes.set(id, { org: req.org, task: req.task, generation: req.generation, live: true });
+    return { provider: this.name, id, endpoint: `sim://${id}`, token: null };
+  }
+
+  async destroySandbox(sandbox: SandboxRef): Promise<void> {
+    const s = this.ledger.sandboxes.get(sandbox.id);
+    if (s) s.live = false;
+    for (const session of this.ledger.sessions.values()) if (session.sandboxId === sandbox.id) session.live = false;
+  }
+
+  async createSession(sandbox: SandboxRef, req: SessionRequest): Promise<{ sessionId: string }> {
+    this.ledger.sessionCalls++;
+    if (!this.ledger.sandboxes.get(sandbox.id)?.live && this.ledger.sandboxes.has(sandbox.id)) {
+      throw new TabmeshError(ErrorCode.SandboxGone, `sim provider: sandbox ${sandbox.id} is gone`);
+    }
+    await sleep(this.settings.sessionMs, req.signal);
+    this.maybeFail(ErrorCode.SessionFailed, 'session creation');
+    const sessionId = `sim-session-${req.tab}-${req.attempt}-${Math.random().toString(36).slice(2, 8)}`;
+    this.ledger.sessions.set(sessionId, { sandboxId: sandbox.id, tab: req.tab, live: true });
+    return { sessionId };
+  }
+
+  async destroySession(_sandbox: SandboxRef, sessionId: string): Promise<void> {
+    const s = this.ledger.sessions.get(sessionId);
+    if (s) s.live = false;
+  }
+
+  async close(): Promise<void> {}
+}

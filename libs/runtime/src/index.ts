@@ -1,0 +1,11 @@
+export { ConfigSchema, ConfigError, loadConfig, type Config } from './config.js';
+export { createLogger, jobLogger, type Logger } from './logger.js';
+export { connectNats } from './nats.js';
+export { correlationHeaders, correlationOf, newCorrelationId } from './correlation.js';
+export { ensureBus, type Bus, type BusSettings } from './bus-setup.js';
+export { TypedBucket, isWrongLastSequence, type Versioned } from './typed-kv.js';
+export { JobWorker, type JobContext, type FailureInfo, type WorkerOptions, type WorkerStats } from './worker.js';
+export { publishJob } from './publish.js';
+export { Semaphore } from './semaphore.js';
+export { stopOnSignals, drainConnection, type ServiceHandle } from './lifecycle.js';
+export { TabStore, TaskStore, nowIso } from './stores.js';

@@ -1,0 +1,79 @@
+import {
+  TabRecordSchema,
+  TaskProvisioning,
+  TaskRecordSchema,
+  tabKey,
+  taskKey,
+  taskTabsFilter,
+  type Tab,
+  type TabRecord,
+  type TaskRecord,
+  type TaskStatus,
+} from '@tabmesh/contracts';
+import type { KV } from '@nats-io/kv';
+import { TypedBucket, type Versioned } from './typed-kv.js';
+
+export const nowIso = (): string => new Date().toISOString();
+
+/** The `tabs` bucket, with the views clients see. */
+export class TabStore extends TypedBucket<typeof TabRecordSchema> {
+  constructor(kv: KV) {
+    super(kv, TabRecordSchema, 'tab');
+  }
+
+  static view(v: Versioned<TabRecord>): Tab {
+    return { ...v.value, revision: v.revision };
+  }
+
+  getTab(org: string, task: string, tab: string): Promise<Versioned<TabRecord> | null> {
+    return this.get(tabKey(org, task, tab));
+  }
+
+  /** Every tab of a task, closed ones included, in id (creation) order. */
+  async listTask(org: string, task: string): Promise<Versioned<TabRecord>[]> {
+    const keys = (await this.keys(taskTabsFilter(org, task))).sort();
+    const entries = await Promise.all(keys.map((k) => this.get(k)));
+    return entries.filter((e): e is Versioned<TabRecord> => e !== null);
+  }
+}
+
+/** The `tasks` bucket; a task never seen reads as `unprovisioned`. */
+export class TaskStore extends TypedBucket<typeof TaskRecordSchema> {
+  constructor(kv: KV) {
+    super(kv, TaskRecordSchema, 'task');
+  }
+
+  static blank(org: string, task: string): TaskRecord {
+    return {
+      v: 1,
+      org,
+      task,
+      state: TaskProvisioning.Unprovisioned,
+      generation: 0,
+      step: null,
+      progress: null,
+      sandbox: null,
+      error: null,
+      updatedAt: nowIso(),
+      provisionedAt: null,
+    };
+  }
+
+  static view(record: TaskRecord, revision: number): TaskStatus {
+    const { sandbox, ...rest } = record;
+    return {
+      ...rest,
+      sandbox: sandbox ? { provider: sandbox.provider, id: sandbox.id, endpoint: sandbox.endpoint } : null,
+      revision,
+    };
+  }
+
+  getTask(org: string, task: string): Promise<Versioned<TaskRecord> | null> {
+    return this.get(taskKey(org, task));
+  }
+
+  async status(org: string, task: string): Promise<TaskStatus> {
+    const t = await this.getTask(org, task);
+    return t ? TaskStore.view(t.value, t.revision) : TaskStore.view(TaskStore.blank(org, task), 0);
+  }
+}

@@ -1,0 +1,75 @@
+import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
+import type { KV } from '@nats-io/kv';
+import { decode, encode } from '@tabmesh/contracts';
+import type { z } from 'zod';
+
+export type Versioned<T> = { value: T; revision: number };
+
+/** A KV bucket whose values are validated against one schema on every read and write. */
+export class TypedBucket<S extends z.ZodType> {
+  constructor(
+    readonly kv: KV,
+    private readonly schema: S,
+    private readonly what: string,
+  ) {}
+
+  async get(key: string): Promise<Versioned<z.infer<S>> | null> {
+    const entry = await this.kv.get(key);
+    if (!entry || entry.operation !== 'PUT' || entry.length === 0) return null;
+    return { value: decode(this.schema, entry.value, `${this.what} ${key}`), revision: entry.revision };
+  }
+
+  /** Creates the key only if absent; returns null when another writer got there first. */
+  async create(key: string, value: z.infer<S>): Promise<number | null> {
+    try {
+      return await this.kv.create(key, encode(this.schema, value, this.what));
+    } catch (err) {
+      if (isWrongLastSequence(err)) return null;
+      throw err;
+    }
+  }
+
+  /** Compare-and-set: returns null when the key moved past `revision`. */
+  async update(key: string, value: z.infer<S>, revision: number): Promise<number | null> {
+    try {
+      return await this.kv.update(key, encode(this.schema, value, this.what), revision);
+    } catch (err) {
+      if (isWrongLastSequence(err)) return null;
+      throw err;
+    }
+  }
+
+  /**
+   * Reads, lets `change` decide, writes with compare-and-set, and retries on conflict.
+   * `change` returns null to leave the value as it is; the result is what is stored afterwards.
+   */
+  async mutate(
+    key: string,
+    change: (current: Versioned<z.infer<S>> | null) => z.infer<S> | null,
+    maxAttempts = 20,
+  ): Promise<{ value: z.infer<S>; revision: number; changed: boolean } | null> {
+    for (let attempt = 0; attempt < maxAttempts; attempt++) {
+      const current = await this.get(key);
+      const next = change(current);
+      if (next === null) return current ? { ...current, changed: false } : null;
+      const revision = current ? await this.update(key, next, current.revision) : await this.create(key, next);
+      if (revision !== null) return { value: next, revision, changed: true };
+    }
+    throw new Error(`${this.what} ${key}: gave up after ${maxAttempts} conflicting writes`);
+  }
+
+  /** Keys matching a filter such as `org.task.*`. */
+  async keys(filter: string): Promise<string[]> {
+    const out: string[] = [];
+    for await (const k of await this.kv.keys(filter)) out.push(k);
+    return out;
+  }
+}
+
+export function isWrongLastSequence(err: unknown): boolean {
+  return (
+    err instanceof JetStreamApiError &&
+    (err.code === JetStreamApiCodes.StreamWrongLastSequence ||
+      err.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown)
+  );
+}

@@ -1,0 +1,163 @@
+import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
+import { TabmeshError, ValidationError, decode } from '@tabmesh/contracts';
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+import { correlationOf } from './correlation.js';
+import { jobLogger } from './logger.js';
+import { Semaphore } from './semaphore.js';
+
+export type JobContext<T> = {
+  job: T;
+  correlationId: string;
+  /** 1 on first delivery. */
+  delivery: number;
+  /** Deliveries this job may use before it is failed for good. */
+  maxDeliver: number;
+  logger: Logger;
+  /** Aborted when the worker stops and gives up on this job. */
+  signal: AbortSignal;
+};
+
+export type FailureInfo = { error: unknown; final: boolean; retryInMs: number | null };
+
+export type WorkerOptions<S extends z.ZodType> = {
+  js: JetStreamClient;
+  stream: string;
+  consumer: string;
+  schema: S;
+  concurrency: number;
+  ackWaitMs: number;
+  maxDeliver: number;
+  retryBaseMs: number;
+  drainTimeoutMs: number;
+  logger: Logger;
+  handle: (ctx: JobContext<z.infer<S>>) => Promise<void>;
+  /** Records a failed attempt: progress for a retry, the terminal error when `final`. */
+  onFailure: (ctx: JobContext<z.infer<S>>, failure: FailureInfo) => Promise<void>;
+  /** Extra ids for the job's logger. */
+  logIds?: (job: z.infer<S>) => Record<string, unknown>;
+};
+
+export type WorkerStats = { inFlight: number; started: number; succeeded: number; failed: number; poison: number };
+
+/**
+ * A pull consumer loop with bounded concurrency, heartbeats for long jobs, retries with
+ * exponential backoff, a terminal failure on the last delivery, and a graceful stop.
+ */
+export class JobWorker<S extends z.ZodType> {
+  private readonly slots: Semaphore;
+  private stopping = false;
+  private loop: Promise<void> | null = null;
+  private readonly inFlight = new Map<JsMsg, AbortController>();
+  readonly stats: WorkerStats = { inFlight: 0, started: 0, succeeded: 0, failed: 0, poison: 0 };
+
+  constructor(private readonly opts: WorkerOptions<S>) {
+    this.slots = new Semaphore(opts.concurrency);
+  }
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  private async run(): Promise<void> {
+    const { js, stream, consumer, logger } = this.opts;
+    while (!this.stopping) {
+      try {
+        await this.slots.acquire();
+        this.slots.release();
+        if (this.stopping) break;
+        const c = await js.consumers.get(stream, consumer);
+        const batch = await c.fetch({ max_messages: this.slots.free, expires: 2000 });
+        for await (const msg of batch) {
+          if (this.stopping) {
+            // Hand it straight back so another worker takes it without waiting for the ack wait.
+            msg.nak();
+            continue;
+          }
+          await this.slots.acquire();
+          void this.process(msg).finally(() => this.slots.release());
+        }
+      } catch (err) {
+        if (this.stopping) break;
+        logger.warn({ err }, 'fetch failed; retrying');
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  }
+
+  private async process(msg: JsMsg): Promise<void> {
+    const { schema, logger, maxDeliver } = this.opts;
+    const correlationId = correlationOf(msg.headers);
+    let job: z.infer<S>;
+    try {
+      job = decode(schema, msg.data, `${this.opts.stream} job`);
+    } catch (err) {
+      this.stats.poison++;
+      logger.error({ err, subject: msg.subject, correlationId, seq: msg.seq }, 'poison job terminated');
+      msg.term(err instanceof Error ? err.message : 'invalid job');
+      return;
+    }
+    const abort = new AbortController();
+    this.inFlight.set(msg, abort);
+    this.stats.inFlight = this.inFlight.size;
+    this.stats.started++;
+    const ctx: JobContext<z.infer<S>> = {
+      job,
+      correlationId,
+      delivery: msg.info.deliveryCount,
+      maxDeliver,
+      logger: jobLogger(logger, { correlationId, ...(this.opts.logIds?.(job) ?? {}), delivery: msg.info.deliveryCount }),
+      signal: abort.signal,
+    };
+    const heartbeat = setInterval(() => msg.working(), Math.max(250, Math.floor(this.opts.ackWaitMs / 3)));
+    try {
+      await this.opts.handle(ctx);
+      if (!abort.signal.aborted) msg.ack();
+      this.stats.succeeded++;
+    } catch (error) {
+      if (abort.signal.aborted) return; // the stop path already handed it back
+      this.stats.failed++;
+      await this.fail(msg, ctx, error);
+    } finally {
+      clearInterval(heartbeat);
+      this.inFlight.delete(msg);
+      this.stats.inFlight = this.inFlight.size;
+    }
+  }
+
+  private async fail(msg: JsMsg, ctx: JobContext<z.infer<S>>, error: unknown): Promise<void> {
+    const retryable = !(error instanceof ValidationError) && (!(error instanceof TabmeshError) || error.retryable);
+    const final = !retryable || ctx.delivery >= ctx.maxDeliver;
+    const retryInMs = final ? null : this.opts.retryBaseMs * 2 ** (ctx.delivery - 1);
+    ctx.logger.warn({ err: error, final, retryInMs }, final ? 'job failed for good' : 'job failed; will retry');
+    try {
+      await this.opts.onFailure(ctx, { error, final, retryInMs });
+    } catch (err) {
+      // Could not record the failure (e.g. NATS is down): let JetStream redeliver and record it then.
+      ctx.logger.error({ err }, 'recording the failure failed; job will be redelivered');
+      msg.nak(this.opts.retryBaseMs);
+      return;
+    }
+    if (final) msg.term(error instanceof Error ? error.message : 'failed');
+    else msg.nak(retryInMs!);
+  }
+
+  /**
+   * Stops pulling, waits for in-flight jobs up to the drain timeout, then naks what is left so
+   * another worker picks it up at once rather than after the ack wait.
+   */
+  async stop(): Promise<{ finished: number; handedBack: number }> {
+    this.stopping = true;
+    const before = this.inFlight.size;
+    const deadline = Date.now() + this.opts.drainTimeoutMs;
+    while (this.inFlight.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    let handedBack = 0;
+    for (const [msg, abort] of this.inFlight) {
+      abort.abort();
+      msg.nak();
+      handedBack++;
+    }
+    await this.loop;
+    return { finished: before - handedBack, handedBack };
+  }
+}
