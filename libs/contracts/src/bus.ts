@@ -41,6 +41,8 @@ export const taskKey = (org: string, task: string): string => `${org}.${task}`;
 export const provisionMsgId = (org: string, task: string, generation: number): string =>
   `provision.${org}.${task}.${generation}`;
 export const sessionMsgId = (tab: string, attempt: number): string => `session.${tab}.${attempt}`;
+export const teardownMsgId = (org: string, task: string, generation: number): string =>
+  `teardown.${org}.${task}.${generation}`;
 export const sessionDestroyMsgId = (tab: string, sessionId: string): string => `destroy.${tab}.${sessionId}`;
 
 /** Splits a `tabs` key back into its parts; null for a key of another shape. */

@@ -1,16 +1,32 @@
 import { z } from 'zod';
 import { OrgIdSchema, TabIdSchema, TaskIdSchema } from './ids.js';
+import { SandboxRefSchema } from './task.js';
 
-/** Job on stream PROVISION, subject `provision.{org}.{task}`: provision this task generation. */
-export const ProvisionJobSchema = z
-  .object({
-    v: z.literal(1),
-    op: z.enum(['provision', 'teardown']),
-    org: OrgIdSchema,
-    task: TaskIdSchema,
-    generation: z.number().int().min(0),
-  })
-  .strict();
+/**
+ * Job on stream PROVISION, subject `provision.{org}.{task}`: provision one task generation, or
+ * destroy a torn-down task's sandbox.
+ */
+export const ProvisionJobSchema = z.discriminatedUnion('op', [
+  z
+    .object({
+      v: z.literal(1),
+      op: z.literal('provision'),
+      org: OrgIdSchema,
+      task: TaskIdSchema,
+      generation: z.number().int().min(1),
+    })
+    .strict(),
+  z
+    .object({
+      v: z.literal(1),
+      op: z.literal('teardown'),
+      org: OrgIdSchema,
+      task: TaskIdSchema,
+      generation: z.number().int().min(0),
+      sandbox: SandboxRefSchema,
+    })
+    .strict(),
+]);
 export type ProvisionJob = z.infer<typeof ProvisionJobSchema>;
 
 /** Job on stream SESSIONS, subject `session.{org}.{task}.{tab}`. */

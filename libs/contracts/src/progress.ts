@@ -22,3 +22,8 @@ export const stepLabel: Record<Step, string> = {
   ready: 'Ready',
   error: 'Failed',
 };
+
+/** What a pending tab shows while it waits on this step. */
+export function progressText(step: Step, detail?: string): string {
+  return detail ? `${stepLabel[step]} (${detail})` : stepLabel[step];
+}

@@ -9,3 +9,4 @@ export { publishJob } from './publish.js';
 export { Semaphore } from './semaphore.js';
 export { stopOnSignals, drainConnection, type ServiceHandle } from './lifecycle.js';
 export { TabStore, TaskStore, nowIso } from './stores.js';
+export { TabFlow } from './tab-flow.js';

@@ -1,0 +1,126 @@
+import type { JetStreamClient } from '@nats-io/jetstream';
+import {
+  ProvisionJobSchema,
+  SessionJobSchema,
+  Step,
+
+  TabState,
+  TaskProvisioning,
+  progressText,
+  provisionMsgId,
+  provisionSubject,
+  sessionMsgId,
+  sessionSubject,
+  tabKey,
+  taskKey,
+  type TabRecord,
+  type TaskRecord,
+} from '@tabmesh/contracts';
+import { publishJob } from './publish.js';
+import { TabStore, TaskStore, nowIso } from './stores.js';
+import type { Versioned } from './typed-kv.js';
+
+
+/**
+ * The steps that move a tab along, shared by tab-registry (on create, retry and sweep) and the
+ * provisioner (after a sandbox is ready). Each is idempotent: state changes are compare-and-set and
+ * jobs carry dedupe ids, so two processes doing the same step at once is safe.
+ */
+export class TabFlow {
+  constructor(
+    private readonly js: JetStreamClient,
+    readonly tabs: TabStore,
+    readonly tasks: TaskStore,
+  ) {}
+
+  /**
+   * Makes sure the task is being provisioned: starts a new generation when it is unprovisioned or
+   * failed, and (re)publishes the current generation's job. Returns the task as it now stands.
+   */
+  async requestProvisioning(org: string, task: string, correlationId: string): Promise<Versioned<TaskRecord>> {
+    const res = await this.tasks.mutate(taskKey(org, task), (cur) => {
+      const base = cur?.value ?? TaskStore.blank(org, task);
+      if (base.state === TaskProvisioning.Provisioned || base.state === TaskProvisioning.Provisioning) {
+        return cur ? null : base;
+      }
+      return {
+        ...base,
+        state: TaskProvisioning.Provisioning,
+        generation: base.generation + 1,
+        step: Step.Queued,
+        progress: progressText(Step.Queued),
+        error: null,
+        sandbox: null,
+        updatedAt: nowIso(),
+      };
+    });
+    if (!res) throw new Error(`task ${org}.${task} vanished while requesting provisioning`);
+    if (res.value.state === TaskProvisioning.Provisioning) {
+      await publishJob(
+        this.js,
+        provisionSubject(org, task),
+        ProvisionJobSchema,
+        { v: 1, op: 'provision', org, task, generation: res.value.generation },
+        provisionMsgId(org, task, res.value.generation),
+        correlationId,
+      );
+    }
+    return { value: res.value, revision: res.revision };
+  }
+
+  /** Publishes the session job of a tab in `pending_session_create` (deduped per tab attempt). */
+  async enqueueSession(tab: TabRecord, correlationId: string): Promise<void> {
+    await publishJob(
+      this.js,
+      sessionSubject(tab.org, tab.task, tab.id),
+      SessionJobSchema,
+      { v: 1, op: 'create', org: tab.org, task: tab.task, tab: tab.id, attempt: tab.attempt },
+      sessionMsgId(tab.id, tab.attempt),
+      correlationId,
+    );
+  }
+
+  /**
+   * Moves a `pending_provision` tab of a provisioned task to `pending_session_create` and enqueues
+   * its session job. A tab already past that point is left alone (its job is republished if it is
+   * still waiting for a session, which dedupe makes harmless).
+   */
+  async advanceToSession(
+    org: string,
+    task: string,
+    tab: string,
+    sandboxId: string,
+    correlationId: string,
+  ): Promise<Versioned<TabRecord> | null> {
+    const res = await this.tabs.mutate(tabKey(org, task, tab), (cur) => {
+      if (!cur || cur.value.state !== TabState.PendingProvision) return null;
+      return {
+        ...cur.value,
+        state: TabState.PendingSessionCreate,
+        sandboxId,
+        step: Step.CreatingSession,
+        progress: progressText(Step.CreatingSession),
+        updatedAt: nowIso(),
+      };
+    });
+    if (res && res.value.state === TabState.PendingSessionCreate) await this.enqueueSession(res.value, correlationId);
+    return res ? { value: res.value, revision: res.revision } : null;
+  }
+
+  /**
+   * Brings one pending tab in line with its task: the step the tab waits on is (re)requested.
+   * Used after a create or retry, and by the sweep for tabs whose job may have been lost.
+   */
+  async drive(tab: TabRecord, correlationId: string): Promise<Versioned<TabRecord> | null> {
+    if (tab.state === TabState.PendingSessionCreate) {
+      await this.enqueueSession(tab, correlationId);
+      return this.tabs.getTab(tab.org, tab.task, tab.id);
+    }
+    if (tab.state !== TabState.PendingProvision) return this.tabs.getTab(tab.org, tab.task, tab.id);
+    const task = await this.requestProvisioning(tab.org, tab.task, correlationId);
+    if (task.value.state === TaskProvisioning.Provisioned && task.value.sandbox) {
+      return this.advanceToSession(tab.org, tab.task, tab.id, task.value.sandbox.id, correlationId);
+    }
+    return this.tabs.getTab(tab.org, tab.task, tab.id);
+  }
+}

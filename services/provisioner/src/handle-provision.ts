@@ -1,0 +1,114 @@
+import {
+  ErrorCode,
+  Step,
+  TabState,
+  TabmeshError,
+  TaskProvisioning,
+  tabKey,
+  taskKey,
+  type ErrorInfo,
+  type ProvisionJob,
+} from '@tabmesh/contracts';
+import type { SandboxProvider } from '@tabmesh/providers';
+import { nowIso, type FailureInfo, type JobContext, type TabFlow } from '@tabmesh/runtime';
+import { reportStep } from './progress.js';
+
+export type ProvisionDeps = { flow: TabFlow; provider: SandboxProvider };
+
+/**
+ * Provisions one task generation: creates (or reuses) the sandbox, records it on the task with
+ * compare-and-set, then moves every tab waiting on it to session creation.
+ */
+export async function handleProvision(deps: ProvisionDeps, ctx: JobContext<ProvisionJob>): Promise<void> {
+  const { job, logger } = ctx;
+  if (job.op === 'teardown') {
+    await deps.provider.destroySandbox(job.sandbox);
+    logger.info({ sandbox: job.sandbox.id }, 'sandbox destroyed');
+    return;
+  }
+  const { flow, provider } = deps;
+  const current = await flow.tasks.getTask(job.org, job.task);
+  if (!current || current.value.generation !== job.generation) {
+    logger.info({ generation: current?.value.generation ?? null }, 'stale provision job skipped');
+    return;
+  }
+  let sandbox = current.value.sandbox;
+  if (current.value.state === TaskProvisioning.Provisioning) {
+    const where = { org: job.org, task: job.task, generation: job.generation };
+    const made = await provider.provision({
+      ...where,
+      signal: ctx.signal,
+      onStep: (step) => reportStep(flow.tabs, flow.tasks, where, step),
+    });
+    const res = await flow.tasks.mutate(taskKey(job.org, job.task), (cur) =>
+      cur && cur.value.generation === job.generation && cur.value.state === TaskProvisioning.Provisioning
+        ? {
+            ...cur.value,
+            state: TaskProvisioning.Provisioned,
+            step: Step.Ready,
+            progress: null,
+            sandbox: made,
+            error: null,
+            updatedAt: nowIso(),
+            provisionedAt: nowIso(),
+          }
+        : null,
+    );
+    if (!res?.changed && res?.value.sandbox?.id !== made.id) {
+      // Torn down or superseded while we worked: what we made belongs to nobody.
+      logger.info({ sandbox: made.id }, 'task moved on during provisioning; destroying the new sandbox');
+      await provider.destroySandbox(made);
+      return;
+    }
+    sandbox = res!.value.sandbox;
+    logger.info({ sandbox: made.id }, 'task provisioned');
+  } else if (current.value.state !== TaskProvisioning.Provisioned) {
+    logger.info({ state: current.value.state }, 'task not awaiting provisioning; job skipped');
+    return;
+  }
+  if (!sandbox) return;
+  // Written the task first, now scan the tabs: a tab created meanwhile is moved on either here or
+  // by tab-registry, which reads the task after writing the tab.
+  for (const tab of await flow.tabs.listTask(job.org, job.task)) {
+    if (tab.value.state === TabState.PendingProvision) {
+      await flow.advanceToSession(job.org, job.task, tab.value.id, sandbox.id, ctx.correlationId);
+    }
+  }
+}
+
+const toInfo = (error: unknown): ErrorInfo =>
+  error instanceof TabmeshError
+    ? error.toInfo()
+    : { code: ErrorCode.ProvisionFailed, message: error instanceof Error ? error.message : String(error), retryable: true };
+
+/** A retry shows as progress; the last failure puts the task and its waiting tabs in `error`. */
+export async function onProvisionFailure(
+  deps: ProvisionDeps,
+  ctx: JobContext<ProvisionJob>,
+  failure: FailureInfo,
+): Promise<void> {
+  const { job } = ctx;
+  if (job.op === 'teardown') return;
+  const { flow } = deps;
+  const where = { org: job.org, task: job.task, generation: job.generation };
+  if (!failure.final) {
+    const seconds = Math.max(1, Math.round((failure.retryInMs ?? 0) / 1000));
+    await reportStep(flow.tabs, flow.tasks, where, Step.Queued, `retrying in ${seconds} s, ${ctx.delivery} of ${ctx.maxDeliver}`);
+    return;
+  }
+  const error = { ...toInfo(failure.error), retryable: true };
+  const res = await flow.tasks.mutate(taskKey(job.org, job.task), (cur) =>
+    cur && cur.value.generation === job.generation && cur.value.state === TaskProvisioning.Provisioning
+      ? { ...cur.value, state: TaskProvisioning.Error, step: Step.Error, progress: null, error, updatedAt: nowIso() }
+      : null,
+  );
+  if (!res?.changed) return;
+  for (const tab of await flow.tabs.listTask(job.org, job.task)) {
+    if (tab.value.state !== TabState.PendingProvision) continue;
+    await flow.tabs.mutate(tabKey(job.org, job.task, tab.value.id), (cur) =>
+      cur && cur.value.state === TabState.PendingProvision
+        ? { ...cur.value, state: TabState.Error, step: Step.Error, progress: null, error, updatedAt: nowIso() }
+        : null,
+    );
+  }
+}

@@ -1,0 +1,1 @@
+export { startProvisioner, type ProvisionerHandle } from './start.js';

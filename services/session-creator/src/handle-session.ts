@@ -1,0 +1,104 @@
+import {
+  ErrorCode,
+  Step,
+  TabState,
+  TabmeshError,
+  TaskProvisioning,
+  progressText,
+  tabKey,
+  type ErrorInfo,
+  type SessionJob,
+} from '@tabmesh/contracts';
+import type { SandboxProvider } from '@tabmesh/providers';
+import { nowIso, type FailureInfo, type JobContext, type TabStore, type TaskStore } from '@tabmesh/runtime';
+
+export type SessionDeps = { tabs: TabStore; tasks: TaskStore; provider: SandboxProvider };
+
+/**
+ * Creates the agent session of one tab attempt and records it with compare-and-set. A session
+ * whose tab moved on meanwhile (closed, or won by a redelivered copy of this job) is destroyed,
+ * so a tab never ends with two sessions or a closed tab with a live one.
+ */
+export async function handleSession(deps: SessionDeps, ctx: JobContext<SessionJob>): Promise<void> {
+  const { job, logger } = ctx;
+  const task = await deps.tasks.getTask(job.org, job.task);
+  if (job.op === 'destroy') {
+    if (task?.value.sandbox) await deps.provider.destroySession(task.value.sandbox, job.sessionId);
+    logger.info({ sessionId: job.sessionId }, 'session destroyed');
+    return;
+  }
+  const key = tabKey(job.org, job.task, job.tab);
+  const tab = await deps.tabs.get(key);
+  if (!tab || tab.value.state !== TabState.PendingSessionCreate || tab.value.attempt !== job.attempt || tab.value.sessionId) {
+    logger.info({ state: tab?.value.state ?? null }, 'stale session job skipped');
+    return;
+  }
+  if (task?.value.state !== TaskProvisioning.Provisioned || !task.value.sandbox) {
+    throw new TabmeshError(ErrorCode.SandboxGone, 'the task has no sandbox (torn down or not provisioned)', { retryable: true });
+  }
+  const sandbox = task.value.sandbox;
+  const { sessionId } = await deps.provider.createSession(sandbox, {
+    org: job.org,
+    task: job.task,
+    tab: job.tab,
+    attempt: job.attempt,
+    agent: tab.value.agent,
+    model: tab.value.model,
+    signal: ctx.signal,
+  });
+  const res = await deps.tabs.mutate(key, (cur) => {
+    if (!cur || cur.value.state !== TabState.PendingSessionCreate || cur.value.attempt !== job.attempt || cur.value.sessionId) {
+      return null;
+    }
+    const now = nowIso();
+    return {
+      ...cur.value,
+      state: TabState.Ready,
+      sessionId,
+      sandboxId: sandbox.id,
+      unread: true,
+      step: Step.Ready,
+      progress: null,
+      error: null,
+      readyAt: now,
+      updatedAt: now,
+    };
+  });
+  if (!res?.changed) {
+    logger.info({ sessionId, state: res?.value.state ?? null }, 'tab moved on during session creation; destroying the session');
+    await deps.provider.destroySession(sandbox, sessionId);
+    return;
+  }
+  logger.info({ sessionId }, 'tab ready');
+}
+
+const toInfo = (error: unknown): ErrorInfo =>
+  error instanceof TabmeshError
+    ? error.toInfo()
+    : { code: ErrorCode.SessionFailed, message: error instanceof Error ? error.message : String(error), retryable: true };
+
+/** A retry shows as progress on the tab; the last failure puts it in `error`. */
+export async function onSessionFailure(deps: SessionDeps, ctx: JobContext<SessionJob>, failure: FailureInfo): Promise<void> {
+  const { job } = ctx;
+  if (job.op !== 'create') return;
+  const key = tabKey(job.org, job.task, job.tab);
+  const seconds = Math.max(1, Math.round((failure.retryInMs ?? 0) / 1000));
+  await deps.tabs.mutate(key, (cur) => {
+    if (!cur || cur.value.state !== TabState.PendingSessionCreate || cur.value.attempt !== job.attempt) return null;
+    if (!failure.final) {
+      return {
+        ...cur.value,
+        progress: progressText(Step.CreatingSession, `retrying in ${seconds} s, ${ctx.delivery} of ${ctx.maxDeliver}`),
+        updatedAt: nowIso(),
+      };
+    }
+    return {
+      ...cur.value,
+      state: TabState.Error,
+      step: Step.Error,
+      progress: null,
+      error: { ...toInfo(failure.error), retryable: true },
+      updatedAt: nowIso(),
+    };
+  });
+}

@@ -1,0 +1,1 @@
+export { startSessionCreator, type SessionCreatorHandle } from './start.js';

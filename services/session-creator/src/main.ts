@@ -1,0 +1,6 @@
+import { createLogger, loadConfig, stopOnSignals } from '@tabmesh/runtime';
+import { startSessionCreator } from './start.js';
+
+const config = loadConfig();
+const logger = createLogger('session-creator', config.LOG_LEVEL);
+stopOnSignals(await startSessionCreator(config, logger), logger);

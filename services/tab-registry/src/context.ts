@@ -1,0 +1,15 @@
+import type { Config, Logger, TabFlow, TabStore, TaskStore, TypedBucket } from '@tabmesh/runtime';
+import type { JetStreamClient } from '@nats-io/jetstream';
+import type { z } from 'zod';
+
+/** What every request handler of tab-registry works with. */
+export type RegistryContext = {
+  config: Config;
+  js: JetStreamClient;
+  tabs: TabStore;
+  tasks: TaskStore;
+  requests: TypedBucket<z.ZodString>;
+  flow: TabFlow;
+};
+
+export type RequestMeta = { correlationId: string; logger: Logger };

@@ -1,0 +1,41 @@
+import {
+  NotFoundError,
+  SessionJobSchema,
+  TabState,
+  sessionDestroyMsgId,
+  sessionSubject,
+  tabKey,
+  type TabRecord,
+  type TabRefRequest,
+} from '@tabmesh/contracts';
+import { nowIso, publishJob, type Versioned } from '@tabmesh/runtime';
+import type { RegistryContext, RequestMeta } from '../context.js';
+
+/** Closes a tab in any state; closing twice changes nothing. A live session is destroyed in the background. */
+export async function closeTab(
+  ctx: RegistryContext,
+  req: TabRefRequest,
+  meta: RequestMeta,
+): Promise<Versioned<TabRecord> & { changed: boolean }> {
+  const res = await ctx.tabs.mutate(tabKey(req.org, req.task, req.tab), (cur) => {
+    if (!cur || cur.value.state === TabState.Closed) return null;
+    const now = nowIso();
+    return { ...cur.value, state: TabState.Closed, unread: false, progress: null, step: null, closedAt: now, updatedAt: now };
+  });
+  if (!res) throw new NotFoundError(`tab ${req.tab} not found in ${req.org}/${req.task}`);
+  if (res.changed && res.value.sessionId) await enqueueDestroy(ctx, res.value, meta.correlationId);
+  if (res.changed) meta.logger.info({ tab: req.tab }, 'tab closed');
+  return res;
+}
+
+export async function enqueueDestroy(ctx: RegistryContext, tab: TabRecord, correlationId: string): Promise<void> {
+  if (!tab.sessionId) return;
+  await publishJob(
+    ctx.js,
+    sessionSubject(tab.org, tab.task, tab.id),
+    SessionJobSchema,
+    { v: 1, op: 'destroy', org: tab.org, task: tab.task, tab: tab.id, sessionId: tab.sessionId },
+    sessionDestroyMsgId(tab.id, tab.sessionId),
+    correlationId,
+  );
+}

@@ -1,0 +1,98 @@
+import { z } from 'zod';
+import {
+  Subjects,
+  TabCreateRequestSchema,
+  TabRefRequestSchema,
+  TabReplySchema,
+  TaskRefRequestSchema,
+  TaskReplySchema,
+} from '@tabmesh/contracts';
+import {
+  TabFlow,
+  TabStore,
+  TaskStore,
+  TypedBucket,
+  connectNats,
+  drainConnection,
+  ensureBus,
+  type Config,
+  type Logger,
+  type ServiceHandle,
+} from '@tabmesh/runtime';
+import type { RegistryContext } from './context.js';
+import { closeTab } from './handlers/close.js';
+import { createTab } from './handlers/create.js';
+import { markRead } from './handlers/read.js';
+import { retryTab } from './handlers/retry.js';
+import { teardownTask } from './handlers/teardown.js';
+import { PendingSweep } from './pending-sweep.js';
+import { serve } from './responder.js';
+
+export type TabRegistryHandle = ServiceHandle & { sweep: PendingSweep };
+
+/** Serves the `tab.*` and `task.teardown` requests in the registry's queue group. */
+export async function startTabRegistry(config: Config, logger: Logger): Promise<TabRegistryHandle> {
+  const nc = await connectNats(config.NATS_URL, 'tab-registry', logger);
+  const bus = await ensureBus(nc, config);
+  const tabs = new TabStore(bus.tabs);
+  const tasks = new TaskStore(bus.tasks);
+  const ctx: RegistryContext = {
+    config,
+    js: bus.js,
+    tabs,
+    tasks,
+    requests: new TypedBucket(bus.tabRequests, z.string(), 'tab request'),
+    flow: new TabFlow(bus.js, tabs, tasks),
+  };
+  const ok = (v: { value: Parameters<typeof TabStore.view>[0]['value']; revision: number }, created = false) => ({
+    v: 1 as const,
+    ok: true as const,
+    tab: TabStore.view(v),
+    created,
+  });
+  const inFlight = new Set<Promise<unknown>>();
+  const subs = [
+    serve(nc, {
+      subject: Subjects.tabCreate,
+      request: TabCreateRequestSchema,
+      reply: TabReplySchema,
+      handle: async (req, meta) => {
+        const res = await createTab(ctx, req, meta);
+        return ok(res.tab, res.created);
+      },
+    }, logger, inFlight),
+    serve(nc, { subject: Subjects.tabClose, request: TabRefRequestSchema, reply: TabReplySchema, handle: async (req, meta) => ok(await closeTab(ctx, req, meta)) }, logger, inFlight),
+    serve(nc, { subject: Subjects.tabRetry, request: TabRefRequestSchema, reply: TabReplySchema, handle: async (req, meta) => ok(await retryTab(ctx, req, meta)) }, logger, inFlight),
+    serve(nc, { subject: Subjects.tabRead, request: TabRefRequestSchema, reply: TabReplySchema, handle: async (req) => ok(await markRead(ctx, req)) }, logger, inFlight),
+    serve(nc, {
+      subject: Subjects.taskTeardown,
+      request: TaskRefRequestSchema,
+      reply: TaskReplySchema,
+      handle: async (req, meta) => {
+        const res = await teardownTask(ctx, req, meta);
+        return { v: 1 as const, ok: true as const, task: TaskStore.view(res.task.value, res.task.revision), closedTabs: res.closedTabs };
+      },
+    }, logger, inFlight),
+  ];
+  const sweep = new PendingSweep(bus.tabs, ctx.flow, {
+    intervalMs: config.TABMESH_SWEEP_INTERVAL_MS,
+    staleAfterMs: config.TABMESH_SWEEP_AFTER_MS,
+    logger,
+  });
+  await sweep.start();
+  logger.info('tab-registry ready');
+
+  let stopped: Promise<void> | null = null;
+  return {
+    sweep,
+    stop: () =>
+      (stopped ??= (async () => {
+        sweep.stop();
+        for (const s of subs) s.unsubscribe();
+        logger.info({ inFlight: inFlight.size }, 'drain start');
+        await Promise.allSettled([...inFlight]);
+        await drainConnection(nc);
+        logger.info('drain end');
+      })()),
+  };
+}
