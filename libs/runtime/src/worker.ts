@@ -6,6 +6,14 @@ import { correlationOf } from './correlation.js';
 import { jobLogger } from './logger.js';
 import { Semaphore } from './semaphore.js';
 
+/**
+ * Ends a job for good. An ack, not a term: nats-server 2.9 keeps terminated messages of a
+ * work-queue stream as pending forever, while an ack removes them.
+ */
+function finish(msg: JsMsg): void {
+  msg.ack();
+}
+
 export type JobContext<T> = {
   job: T;
   correlationId: string;
@@ -94,7 +102,7 @@ export class JobWorker<S extends z.ZodType> {
     } catch (err) {
       this.stats.poison++;
       logger.error({ err, subject: msg.subject, correlationId, seq: msg.seq }, 'poison job terminated');
-      msg.term(err instanceof Error ? err.message : 'invalid job');
+      finish(msg);
       return;
     }
     const abort = new AbortController();
@@ -138,7 +146,7 @@ export class JobWorker<S extends z.ZodType> {
       msg.nak(this.opts.retryBaseMs);
       return;
     }
-    if (final) msg.term(error instanceof Error ? error.message : 'failed');
+    if (final) finish(msg);
     else msg.nak(retryInMs!);
   }
 
