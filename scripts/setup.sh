@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Prepares a fresh Debian machine with Node 20 and npm: nats-server, the pnpm workspace, the
+# sandbox-agent mock agent and, when asked (--browser) or in CI, Debian's chromium for browser tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+apt_updated=0
+apt_install() {
+  if [ "$apt_updated" = 0 ]; then as_root apt-get update -qq; apt_updated=1; fi
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+if [ "$node_major" -lt 20 ]; then echo "tabmesh needs Node 20 or newer (found $(node -v))" >&2; exit 1; fi
+
+if ! command -v nats-server >/dev/null && [ ! -x /usr/sbin/nats-server ]; then
+  echo "setup: installing nats-server (apt)"
+  apt_install nats-server
+fi
+
+if [ "${1:-}" = "--browser" ] || [ "${CI:-}" = "true" ]; then
+  if [ ! -x /usr/bin/chromium ]; then
+    echo "setup: installing chromium (apt) for browser tests"
+    apt_install chromium
+  fi
+fi
+
+echo "setup: installing workspace dependencies"
+npx -y pnpm@10 install --frozen-lockfile --reporter=append-only | tail -n 3
+
+if [ -f libs/providers/scripts/install-mock-agent.ts ]; then
+  echo "setup: installing the sandbox-agent mock agent"
+  npx -y pnpm@10 --filter @tabmesh/providers run install-mock-agent
+fi
+echo "setup: done"
