@@ -29,8 +29,17 @@ export interface SandboxProvider {
   /** Creates (or finds, for the same task and generation) a sandbox and returns how to reach it. */
   provision(req: ProvisionRequest): Promise<SandboxRef>;
   destroySandbox(sandbox: SandboxRef): Promise<void>;
+  /**
+   * Creates the tab attempt's session. The SandboxRef is all it needs, so any process can call it;
+   * the same tab and attempt again returns the same session while it lives.
+   */
   createSession(sandbox: SandboxRef, req: SessionRequest): Promise<{ sessionId: string }>;
+  /** Ends the session; idempotent, and a sandbox that is gone counts as done. */
   destroySession(sandbox: SandboxRef, sessionId: string): Promise<void>;
+  /** Whether the sandbox runs and answers, asked of the backend itself. */
+  sandboxAlive(sandbox: SandboxRef): Promise<boolean>;
+  /** Whether the backend (sandbox-agent itself, not tabmesh's records) runs this session. */
+  sessionExists(sandbox: SandboxRef, sessionId: string): Promise<boolean>;
   /** Releases clients and connections held by this process; sandboxes live on. */
   close(): Promise<void>;
 }

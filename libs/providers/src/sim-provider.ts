@@ -95,5 +95,13 @@ export class SimProvider implements SandboxProvider {
     if (s) s.live = false;
   }
 
+  async sandboxAlive(sandbox: SandboxRef): Promise<boolean> {
+    return this.ledger.sandboxes.get(sandbox.id)?.live === true;
+  }
+
+  async sessionExists(_sandbox: SandboxRef, sessionId: string): Promise<boolean> {
+    return this.ledger.sessions.get(sessionId)?.live === true;
+  }
+
   async close(): Promise<void> {}
 }

@@ -1,0 +1,220 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, openSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { ErrorCode, Step, type SandboxRef } from '@tabmesh/contracts';
+import type { SessionPersistDriver } from 'sandbox-agent';
+import { ProviderError } from '../errors.js';
+import type { ProvisionRequest, SandboxProvider, SessionRequest } from '../provider.js';
+import { AgentSessions } from '../sandbox-agent/sessions.js';
+import { resolveBinary } from './binary.js';
+import { SandboxIdEnv, findSandboxProcesses, isAlive, killProcessGroup } from './processes.js';
+import { SandboxRecords, localSandboxId, type SandboxRecord } from './sandbox-record.js';
+
+export type LocalProviderOptions = {
+  /** Records, locks and logs of local sandboxes live under `${stateDir}/sandboxes`. */
+  stateDir: string;
+  /** sandbox-agent binary; default: the one in @sandbox-agent/cli-linux-x64. */
+  binaryPath?: string;
+  startTimeoutMs: number;
+  sessionTimeoutMs: number;
+  /** Where the SDK keeps session records; the JetStream driver makes them reachable from any process. */
+  persist?: SessionPersistDriver;
+};
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
+    });
+  });
+}
+
+async function healthy(port: number, token: string): Promise<boolean> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/v1/health`, {
+      headers: { authorization: `Bearer ${token}` },
+      signal: AbortSignal.timeout(1000),
+    });
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+const refOf = (record: SandboxRecord): SandboxRef => ({
+  provider: 'local',
+  id: record.id,
+  endpoint: `http://127.0.0.1:${record.port}`,
+  token: record.token,
+});
+
+/**
+ * Sandboxes as local sandbox-agent server processes (the real binary, agent `mock` by default).
+ *
+ * The SDK's own `local` provider spawns the server as a child tied to its parent (it kills it on
+ * exit/SIGINT/SIGTERM). A tabmesh sandbox must outlive the provisioner that started it, so this
+ * provider spawns the binary detached, in its own process group, and keeps a record per task
+ * generation on disk; a lock per sandbox makes provisioning idempotent across processes, and every
+ * server carries its sandbox id in its environment so even an unrecorded one can be found and killed.
+ */
+export class LocalProvider implements SandboxProvider {
+  readonly name = 'local';
+  readonly records: SandboxRecords;
+  private readonly sessions: AgentSessions;
+
+  constructor(private readonly opts: LocalProviderOptions) {
+    this.records = new SandboxRecords(opts.stateDir);
+    this.sessions = new AgentSessions({ sessionTimeoutMs: opts.sessionTimeoutMs, ...(opts.persist ? { persist: opts.persist } : {}) });
+  }
+
+  async provision(req: ProvisionRequest): Promise<SandboxRef> {
+    const id = localSandboxId(req.org, req.task, req.generation);
+    const existing = await this.reusable(id);
+    if (existing) return existing;
+    const bin = resolveBinary(this.opts.binaryPath);
+    await req.onStep(Step.CreatingSandbox);
+    const deadline = Date.now() + this.opts.startTimeoutMs;
+    while (Date.now() < deadline) {
+      if (req.signal.aborted) throw req.signal.reason;
+      const release = this.records.tryLock(id);
+      if (!release) {
+        // Another process is starting this sandbox: wait for it, then reuse what it made.
+        await sleep(50);
+        const made = await this.reusable(id);
+        if (made) return made;
+        continue;
+      }
+      try {
+        // Under the lock: a healthy server a dead owner left "starting" is adopted, anything else killed.
+        const made = await this.reusable(id, true);
+        if (made) return made;
+        await this.killAll(id);
+        return await this.start(req, id, bin, deadline);
+      } finally {
+        release();
+      }
+    }
+    throw new ProviderError(ErrorCode.SandboxStartTimeout, `sandbox ${id} did not start within ${this.opts.startTimeoutMs} ms`, { retryable: true });
+  }
+
+  /** The recorded sandbox when its process runs and answers health checks. */
+  private async reusable(id: string, adopt = false): Promise<SandboxRef | null> {
+    const record = this.records.read(id);
+    if (!record || record.pid === null || !isAlive(record.pid)) return null;
+    if (record.state !== 'running' && !adopt) return null;
+    if (!(await healthy(record.port, record.token))) return null;
+    if (record.state !== 'running') this.records.write({ ...record, state: 'running' });
+    return refOf(record);
+  }
+
+  private async start(req: ProvisionRequest, id: string, bin: string, deadline: number): Promise<SandboxRef> {
+    for (;;) {
+      const port = await freePort();
+      const record: SandboxRecord = {
+        v: 1, id, org: req.org, task: req.task, generation: req.generation,
+        pid: null, port, token: randomBytes(24).toString('hex'), state: 'starting', createdAt: new Date().toISOString(),
+      };
+      // Recorded before the spawn: a crash right after it leaves a record that points at the process.
+      this.records.write(record);
+      const log = openSync(this.records.logPath(id), 'a');
+      let child;
+      try {
+        child = spawn(bin, ['server', '--host', '127.0.0.1', '--port', String(port), '--token', record.token, '--no-telemetry'], {
+          detached: true,
+          stdio: ['ignore', log, log],
+          // The mock agent's launcher re-executes sandbox-agent through SANDBOX_AGENT_BIN.
+          env: { ...process.env, SANDBOX_AGENT_BIN: bin, [SandboxIdEnv]: id },
+        });
+      } finally {
+        closeSync(log);
+      }
+      const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
+      child.unref();
+      const pid = child.pid;
+      if (pid === undefined) {
+        this.records.remove(id);
+        throw new ProviderError(ErrorCode.BinaryMissing, `could not start sandbox-agent at ${bin}`, { cause: await spawnError });
+      }
+      this.records.write({ ...record, pid });
+      await req.onStep(Step.StartingAgent);
+      while (Date.now() < deadline && isAlive(pid)) {
+        if (req.signal.aborted) throw req.signal.reason; // the record lets the next attempt reuse or clean it
+        if (await healthy(port, record.token)) {
+          const running = { ...record, pid, state: 'running' as const };
+          this.records.write(running);
+          return refOf(running);
+        }
+        await sleep(50);
+      }
+      if (isAlive(pid)) {
+        await killProcessGroup(pid);
+        this.records.remove(id);
+        throw new ProviderError(ErrorCode.SandboxStartTimeout, `sandbox ${id} did not become healthy within ${this.opts.startTimeoutMs} ms`, { retryable: true });
+      }
+      // Exited early, most often because another process took the port between probe and bind: retry.
+      this.records.remove(id);
+      if (Date.now() >= deadline) {
+        throw new ProviderError(ErrorCode.SandboxStartTimeout, `sandbox ${id} exited before it became healthy; see ${this.records.logPath(id)}`, { retryable: true });
+      }
+    }
+  }
+
+  /** Kills every server process of this sandbox id, recorded or not, and forgets the record. */
+  private async killAll(id: string): Promise<void> {
+    const record = this.records.read(id);
+    const pids = new Set(findSandboxProcesses((s) => s === id).map((p) => p.pid));
+    if (record?.pid && isAlive(record.pid)) pids.add(record.pid);
+    await Promise.all([...pids].map((pid) => killProcessGroup(pid)));
+    this.records.remove(id);
+  }
+
+  async destroySandbox(sandbox: SandboxRef): Promise<void> {
+    const release = this.records.tryLock(sandbox.id);
+    try {
+      await this.killAll(sandbox.id);
+    } finally {
+      release?.();
+    }
+  }
+
+  async sandboxAlive(sandbox: SandboxRef): Promise<boolean> {
+    return (await this.reusable(sandbox.id)) !== null;
+  }
+
+  /** Server pids of a task's sandboxes (any generation), found by their environment mark. */
+  liveSandboxPids(org: string, task: string): number[] {
+    const prefix = `${org}.${task}.g`;
+    return findSandboxProcesses((id) => id.startsWith(prefix) && /^\d+$/.test(id.slice(prefix.length))).map((p) => p.pid);
+  }
+
+  private target(sandbox: SandboxRef) {
+    if (!sandbox.endpoint) throw new ProviderError(ErrorCode.SandboxGone, `sandbox ${sandbox.id} has no endpoint`);
+    return { baseUrl: sandbox.endpoint, token: sandbox.token ?? null };
+  }
+
+  createSession(sandbox: SandboxRef, req: SessionRequest): Promise<{ sessionId: string }> {
+    return this.sessions.create(this.target(sandbox), req);
+  }
+
+  destroySession(sandbox: SandboxRef, sessionId: string): Promise<void> {
+    return this.sessions.destroy(this.target(sandbox), sessionId);
+  }
+
+  sessionExists(sandbox: SandboxRef, sessionId: string): Promise<boolean> {
+    return this.sessions.exists(this.target(sandbox), sessionId);
+  }
+
+  listSessions(sandbox: SandboxRef): Promise<string[]> {
+    return this.sessions.list(this.target(sandbox));
+  }
+
+  /** Nothing to release: sandboxes are detached processes and clients are per call. */
+  async close(): Promise<void> {}
+}
