@@ -1,0 +1,87 @@
+import type { NatsConnection } from '@nats-io/transport-node';
+import {
+  Subjects,
+  TabCreateRequestSchema,
+  TabReplySchema,
+  TabRefRequestSchema,
+  TabmeshError,
+  TaskRefRequestSchema,
+  TaskReplySchema,
+  UnavailableError,
+  ValidationError,
+  decode,
+  encode,
+  type Tab,
+  type TabCreateRequest,
+  type TabRefRequest,
+  type TaskRefRequest,
+  type TaskStatus,
+} from '@tabmesh/contracts';
+import { correlationHeaders } from '@tabmesh/runtime';
+import type { z } from 'zod';
+import { BadReplyError } from './errors.js';
+
+export const DefaultRequestTimeoutMs = 5000;
+
+type RefSubject = typeof Subjects.tabClose | typeof Subjects.tabRetry | typeof Subjects.tabRead;
+
+/**
+ * Request/reply to tab-registry. Requests and replies are validated against the contracts;
+ * an `{ok:false}` reply is rebuilt into the typed error; no answer in time is `unavailable`.
+ */
+export class BusClient {
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly timeoutMs = DefaultRequestTimeoutMs,
+  ) {}
+
+  async createTab(req: TabCreateRequest, correlationId: string): Promise<{ tab: Tab; created: boolean }> {
+    const reply = await this.call(Subjects.tabCreate, TabCreateRequestSchema, req, TabReplySchema, correlationId);
+    if (!reply.ok) throw TabmeshError.fromInfo(reply.error);
+    return { tab: reply.tab, created: reply.created };
+  }
+
+  async tabRef(subject: RefSubject, req: TabRefRequest, correlationId: string): Promise<Tab> {
+    const reply = await this.call(subject, TabRefRequestSchema, req, TabReplySchema, correlationId);
+    if (!reply.ok) throw TabmeshError.fromInfo(reply.error);
+    return reply.tab;
+  }
+
+  async teardownTask(req: TaskRefRequest, correlationId: string): Promise<{ task: TaskStatus; closedTabs: number }> {
+    const reply = await this.call(Subjects.taskTeardown, TaskRefRequestSchema, req, TaskReplySchema, correlationId);
+    if (!reply.ok) throw TabmeshError.fromInfo(reply.error);
+    return { task: reply.task, closedTabs: reply.closedTabs };
+  }
+
+  private async call<Q extends z.ZodType, R extends z.ZodType>(
+    subject: string,
+    requestSchema: Q,
+    request: z.input<Q>,
+    replySchema: R,
+    correlationId: string,
+  ): Promise<z.infer<R>> {
+    const payload = encode(requestSchema, request, `${subject} request`);
+    let data: Uint8Array;
+    try {
+      const msg = await this.nc.request(subject, payload, {
+        timeout: this.timeoutMs,
+        headers: correlationHeaders(correlationId),
+      });
+      data = msg.data;
+    } catch (err) {
+      throw new UnavailableError(`${subject}: tab-registry did not answer (${describe(err)})`, err);
+    }
+    try {
+      return decode(replySchema, data, `${subject} reply`);
+    } catch (err) {
+      if (err instanceof ValidationError) throw new BadReplyError(err.message, err);
+      throw err;
+    }
+  }
+}
+
+function describe(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const cause = err.cause instanceof Error ? `: ${err.cause.message}` : '';
+  return `${err.message}${cause}`;
+}
