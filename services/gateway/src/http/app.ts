@@ -1,0 +1,47 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { requestId } from 'hono/request-id';
+import { newCorrelationId, type Logger, type TabStore, type TaskStore } from '@tabmesh/runtime';
+import type { BusClient } from '../bus-client.js';
+import { PayloadTooLargeError, RouteNotFoundError } from '../errors.js';
+import type { GatewayMetrics } from '../gateway-metrics.js';
+import type { Readiness } from '../readiness.js';
+import type { AppEnv } from './app-env.js';
+import { registerOpsRoutes } from './ops-routes.js';
+import { onError } from './problem.js';
+import { requestContext } from './request-context.js';
+import { registerTabRoutes } from './tab-routes.js';
+import { registerTaskRoutes } from './task-routes.js';
+
+export const MaxBodyBytes = 16 * 1024;
+
+export type HttpAppDeps = {
+  bus: BusClient;
+  tabs: TabStore;
+  tasks: TaskStore;
+  readiness: Readiness;
+  metrics: GatewayMetrics;
+  logger: Logger;
+};
+
+/** The HTTP API of DESIGN.md on hono. */
+export function createHttpApp(deps: HttpAppDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  // Request ids double as bus correlation ids, so they follow the correlation id's length limit.
+  app.use(requestId({ limitLength: 128, generator: () => newCorrelationId() }));
+  app.use(requestContext({ logger: deps.logger, metrics: deps.metrics }));
+  app.use(
+    bodyLimit({
+      maxSize: MaxBodyBytes,
+      onError: () => {
+        throw new PayloadTooLargeError(`request body: larger than ${MaxBodyBytes} bytes`);
+      },
+    }),
+  );
+  registerOpsRoutes(app, deps);
+  registerTabRoutes(app, deps);
+  registerTaskRoutes(app, deps);
+  app.notFound((c) => onError(new RouteNotFoundError(c.req.method, c.req.path), c));
+  app.onError(onError);
+  return app;
+}

@@ -1,0 +1,53 @@
+import {
+  ErrorCode,
+  ProblemSchema,
+  TabmeshError,
+  parse,
+  problemType,
+  type Problem,
+} from '@tabmesh/contracts';
+import type { ErrorHandler } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { AppEnv } from './app-env.js';
+
+const titles: Partial<Record<ErrorCode, string>> = {
+  [ErrorCode.InvalidRequest]: 'Invalid request',
+  [ErrorCode.NotFound]: 'Not found',
+  [ErrorCode.InvalidTransition]: 'Invalid state transition',
+  [ErrorCode.Unavailable]: 'Service unavailable',
+  [ErrorCode.Internal]: 'Internal error',
+};
+
+export const ProblemContentType = 'application/problem+json';
+
+/** The problem document for an error: typed errors keep their code; anything else is `internal`. */
+export function toProblem(err: unknown, instance: string, requestId: string | undefined): Problem {
+  let code: ErrorCode = ErrorCode.Internal;
+  let status = 500;
+  let detail = 'internal error';
+  if (err instanceof TabmeshError) {
+    code = err.code;
+    status = err.httpStatus;
+    detail = err.message;
+  } else if (err instanceof HTTPException && err.status < 500) {
+    code = err.status === 404 ? ErrorCode.NotFound : ErrorCode.InvalidRequest;
+    status = err.status;
+    detail = err.message || 'invalid request';
+  }
+  return parse(
+    ProblemSchema,
+    { type: problemType(code), title: titles[code] ?? code, status, code, detail, instance, requestId },
+    'problem',
+  );
+}
+
+/** The one error handler: every failure leaves as problem+json with the request id. */
+export const onError: ErrorHandler<AppEnv> = (err, c) => {
+  const requestId = c.get('requestId');
+  const problem = toProblem(err, c.req.path, requestId);
+  if (problem.status >= 500) c.get('logger')?.error({ err }, 'request error');
+  return new Response(JSON.stringify(problem), {
+    status: problem.status,
+    headers: { 'Content-Type': ProblemContentType, ...(requestId ? { 'X-Request-Id': requestId } : {}) },
+  });
+};

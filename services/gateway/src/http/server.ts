@@ -1,0 +1,24 @@
+import { serve, type ServerType } from '@hono/node-server';
+import type { Hono } from 'hono';
+import type { AddressInfo } from 'node:net';
+import type { AppEnv } from './app-env.js';
+
+export type HttpServer = { port: number; close: () => Promise<void> };
+
+/** Serves the app on Node's http server; resolves once listening, with the bound port. */
+export function startHttpServer(app: Hono<AppEnv>, hostname: string, port: number): Promise<HttpServer> {
+  return new Promise((resolve, reject) => {
+    let server: ServerType | null = null;
+    server = serve({ fetch: app.fetch, hostname, port }, (info: AddressInfo) => {
+      resolve({
+        port: info.port,
+        close: () =>
+          new Promise<void>((done) => {
+            server!.close(() => done());
+            if ('closeAllConnections' in server!) server.closeAllConnections();
+          }),
+      });
+    });
+    server.once('error', reject);
+  });
+}

@@ -1,0 +1,31 @@
+import { decode, parse } from '@tabmesh/contracts';
+import type { Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { z } from 'zod';
+import { UnsupportedMediaTypeError } from '../errors.js';
+import type { AppEnv } from './app-env.js';
+
+/** Path parameters, validated; routes never read `c.req.param()` directly. */
+export function params<S extends z.ZodType>(c: Context<AppEnv>, schema: S): z.infer<S> {
+  return parse(schema, c.req.param(), 'path');
+}
+
+/** The JSON body, validated; an empty body reads as `{}`. A declared non-JSON type is refused. */
+export async function jsonBody<S extends z.ZodType>(c: Context<AppEnv>, schema: S): Promise<z.infer<S>> {
+  const type = c.req.header('content-type');
+  if (type && !/^application\/([\w.+-]+\+)?json\b/i.test(type)) {
+    throw new UnsupportedMediaTypeError(`request body: content-type must be application/json, got ${type}`);
+  }
+  const text = await c.req.text();
+  return decode(schema, text.trim() === '' ? '{}' : text, 'request body');
+}
+
+/** Sends a body only after it passes its response schema. */
+export function reply<S extends z.ZodType>(
+  c: Context<AppEnv>,
+  schema: S,
+  body: z.input<S>,
+  status: ContentfulStatusCode = 200,
+): Response {
+  return c.json(parse(schema, body, 'response') as object, status);
+}

@@ -1,0 +1,18 @@
+import { TabState, type TabListResponse } from '@tabmesh/contracts';
+import { TabStore } from '@tabmesh/runtime';
+
+/**
+ * The open tabs of a task, read from KV, with the `tabs` bucket's last sequence read *before* the
+ * tabs: every tab in the list is at or past that revision, so a client that subscribes with
+ * `sinceRevision` = `revision` misses nothing (and dedupes by per-tab revision).
+ */
+export async function readOpenTabs(tabs: TabStore, org: string, task: string): Promise<TabListResponse> {
+  const status = await tabs.kv.status();
+  const revision = status.streamInfo.state.last_seq;
+  const entries = await tabs.listTask(org, task);
+  return {
+    v: 1,
+    tabs: entries.map(TabStore.view).filter((t) => t.state !== TabState.Closed),
+    revision,
+  };
+}
