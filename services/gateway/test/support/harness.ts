@@ -1,0 +1,142 @@
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { ServerFrameSchema, TabState, TaskProvisioning, TaskRecordSchema, encode, tabKey, taskKey, type ServerFrame, type TabRecord, type TaskRecord } from '@tabmesh/contracts';
+import { TabStore, TaskStore, createLogger, ensureBus, nowIso } from '@tabmesh/runtime';
+import { NatsServer, testConfig } from '@tabmesh/testkit';
+import { expect } from 'vitest';
+import { startGateway, type GatewayHandle, type GatewayOptions } from '../../src/index.js';
+import { TestWsClient } from './ws-client.js';
+
+/** A nats-server, a gateway on ephemeral ports, and direct KV access to play the other services. */
+export type Harness = {
+  server: NatsServer;
+  gateway: GatewayHandle;
+  nc: NatsConnection;
+  tabs: TabStore;
+  tasks: TaskStore;
+  http: (path: string, init?: RequestInit) => Promise<Response>;
+  ws: () => Promise<TestWsClient>;
+  stop: () => Promise<void>;
+};
+
+export async function startHarness(env: Record<string, string> = {}, options: GatewayOptions = {}): Promise<Harness> {
+  const server = await NatsServer.start();
+  const config = testConfig(server.url, env);
+  const gateway = await startGateway(config, createLogger('gateway', config.LOG_LEVEL), options);
+  const nc = await connect({ servers: server.url, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
+  const bus = await ensureBus(nc, config);
+  const clients: TestWsClient[] = [];
+  return {
+    server,
+    gateway,
+    nc,
+    tabs: new TabStore(bus.tabs),
+    tasks: new TaskStore(bus.tasks),
+    http: (path, init) => fetch(`http://127.0.0.1:${gateway.httpPort}${path}`, init),
+    ws: async () => {
+      const c = await TestWsClient.connect(`ws://127.0.0.1:${gateway.wsPort}/v1/ws`);
+      clients.push(c);
+      return c;
+    },
+    stop: async () => {
+      for (const c of clients) c.destroy();
+      await gateway.stop();
+      await nc.close();
+      await server.stop();
+    },
+  };
+}
+
+const crockford = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+let tabCounter = 0;
+
+/** A valid, increasing ULID-shaped tab id. */
+export function newTabId(): string {
+  let n = ++tabCounter;
+  let out = '';
+  for (let i = 0; i < 16; i++) {
+    out = crockford[n % 32] + out;
+    n = Math.floor(n / 32);
+  }
+  return `01J${Date.now().toString(32).toUpperCase().replace(/[ILOU]/g, '0').padStart(7, '0').slice(-7)}${out}`;
+}
+
+export function tabRecord(org: string, task: string, over: Partial<TabRecord> = {}): TabRecord {
+  const now = nowIso();
+  return {
+    v: 1,
+    id: newTabId(),
+    org,
+    task,
+    state: TabState.PendingProvision,
+    title: 'a tab',
+    agent: 'mock',
+    model: null,
+    sessionId: null,
+    sandboxId: null,
+    unread: false,
+    progress: 'Waiting for a sandbox',
+    step: null,
+    error: null,
+    attempt: 1,
+    clientRequestId: null,
+    createdAt: now,
+    updatedAt: now,
+    readyAt: null,
+    closedAt: null,
+    ...over,
+  };
+}
+
+export function taskRecord(org: string, task: string, over: Partial<TaskRecord> = {}): TaskRecord {
+  return {
+    v: 1,
+    org,
+    task,
+    state: TaskProvisioning.Provisioning,
+    generation: 1,
+    step: null,
+    progress: 'Preparing environment',
+    sandbox: null,
+    error: null,
+    updatedAt: nowIso(),
+    provisionedAt: null,
+    ...over,
+  };
+}
+
+/** Writes a new tab; returns the record and its revision. */
+export async function putTab(tabs: TabStore, record: TabRecord): Promise<{ record: TabRecord; revision: number }> {
+  const revision = await tabs.create(tabKey(record.org, record.task, record.id), record);
+  if (revision === null) throw new Error('tab exists');
+  return { record, revision };
+}
+
+/** Compare-and-set update, as the real services write. */
+export async function updateTab(
+  tabs: TabStore,
+  current: { record: TabRecord; revision: number },
+  change: Partial<TabRecord>,
+): Promise<{ record: TabRecord; revision: number }> {
+  const record = { ...current.record, ...change, updatedAt: nowIso() };
+  const revision = await tabs.update(tabKey(record.org, record.task, record.id), record, current.revision);
+  if (revision === null) throw new Error('CAS conflict');
+  return { record, revision };
+}
+
+export async function putTask(tasks: TaskStore, record: TaskRecord): Promise<number> {
+  return tasks.kv.put(taskKey(record.org, record.task), encode(TaskRecordSchema, record, 'task'));
+}
+
+/** Every frame received validates against the contract; returns them typed. */
+export function validFrames(client: TestWsClient): ServerFrame[] {
+  return client.frames.map((f) => {
+    const r = ServerFrameSchema.safeParse(f);
+    expect(r.success, `invalid frame ${JSON.stringify(f)}`).toBe(true);
+    return r.data!;
+  });
+}
+
+export async function nextFrames(client: TestWsClient, count: number, timeoutMs?: number): Promise<ServerFrame[]> {
+  await client.waitForCount(count, timeoutMs);
+  return validFrames(client).slice(0, count);
+}
