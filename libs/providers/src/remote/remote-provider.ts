@@ -4,16 +4,27 @@ import { ProviderError } from '../errors.js';
 import type { ProvisionRequest, SandboxProvider, SessionRequest } from '../provider.js';
 import type { AgentTarget } from '../sandbox-agent/connection.js';
 import { AgentSessions } from '../sandbox-agent/sessions.js';
-import { RemoteProviders, type RemoteSettings } from './remote-settings.js';
+import { RemoteProviders, type RemoteProviderName, type RemoteSettings } from './remote-settings.js';
 
 type Factory = (options?: Record<string, unknown>) => SdkSandboxProvider;
+
+/** Static specifiers, so bundlers and vitest see them; each module imports its vendor SDK. */
+const sdkModules: Record<RemoteProviderName, () => Promise<unknown>> = {
+  docker: () => import('sandbox-agent/docker'),
+  daytona: () => import('sandbox-agent/daytona'),
+  e2b: () => import('sandbox-agent/e2b'),
+  vercel: () => import('sandbox-agent/vercel'),
+  modal: () => import('sandbox-agent/modal'),
+  sprites: () => import('sandbox-agent/sprites'),
+  computesdk: () => import('sandbox-agent/computesdk'),
+};
 
 /** Loads the SDK's provider module (`sandbox-agent/<name>`); its vendor package is an optional peer. */
 export async function loadSdkProvider(settings: RemoteSettings): Promise<SdkSandboxProvider> {
   const spec = RemoteProviders[settings.provider];
   let mod: Record<string, unknown>;
   try {
-    mod = (await import(`sandbox-agent/${spec.module}`)) as Record<string, unknown>;
+    mod = (await sdkModules[settings.provider]()) as Record<string, unknown>;
   } catch (cause) {
     throw new ProviderError(ErrorCode.ProvisionFailed, `TABMESH_PROVIDER=${settings.provider} needs the package ${spec.peer}: pnpm --filter @tabmesh/providers add ${spec.peer}`, { cause });
   }
