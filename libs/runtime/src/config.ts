@@ -35,6 +35,8 @@ export const ConfigSchema = z.object({
   TABMESH_SWEEP_INTERVAL_MS: int(5000, 100),
   /** A pending tab untouched this long is re-enqueued by the sweep. */
   TABMESH_SWEEP_AFTER_MS: int(10_000, 100),
+  /** How often tab-registry refreshes "why still pending" (queue position, no worker running). */
+  TABMESH_QUEUE_OBSERVE_MS: int(1000, 100),
   /** How long a closed tab stays readable by id. */
   TABMESH_CLOSED_RETENTION_MS: int(24 * 3600_000, 1000),
   /** Bound on the in-flight work a stopping worker waits for before it naks what is left. */

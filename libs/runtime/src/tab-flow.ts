@@ -108,6 +108,44 @@ export class TabFlow {
   }
 
   /**
+   * Writes the current provisioning step to the task and to its tabs still waiting on it, so every
+   * watcher sees what the tab waits for. Only a task still provisioning `generation` is written.
+   */
+  async reportProvisionStep(
+    where: { org: string; task: string; generation: number },
+    step: Step,
+    detail?: string,
+  ): Promise<boolean> {
+    const progress = progressText(step, detail);
+    const res = await this.tasks.mutate(taskKey(where.org, where.task), (cur) => {
+      if (!cur || cur.value.generation !== where.generation || cur.value.state !== TaskProvisioning.Provisioning) return null;
+      if (cur.value.step === step && cur.value.progress === progress) return null;
+      return { ...cur.value, step, progress, updatedAt: nowIso() };
+    });
+    if (!res?.changed) return false;
+    for (const tab of await this.tabs.listTask(where.org, where.task)) {
+      if (tab.value.state !== TabState.PendingProvision) continue;
+      await this.tabs.mutate(tabKey(where.org, where.task, tab.value.id), (cur) =>
+        cur && cur.value.state === TabState.PendingProvision && cur.value.progress !== progress
+          ? { ...cur.value, step, progress, updatedAt: nowIso() }
+          : null,
+      );
+    }
+    return true;
+  }
+
+  /** Writes the progress text of a tab waiting for its session (queue position, retry). */
+  async reportSessionProgress(tab: TabRecord, detail?: string): Promise<boolean> {
+    const progress = progressText(Step.CreatingSession, detail);
+    const res = await this.tabs.mutate(tabKey(tab.org, tab.task, tab.id), (cur) =>
+      cur && cur.value.state === TabState.PendingSessionCreate && cur.value.attempt === tab.attempt && cur.value.progress !== progress
+        ? { ...cur.value, step: Step.CreatingSession, progress, updatedAt: nowIso() }
+        : null,
+    );
+    return res?.changed ?? false;
+  }
+
+  /**
    * Brings one pending tab in line with its task: the step the tab waits on is (re)requested.
    * Used after a create or retry, and by the sweep for tabs whose job may have been lost.
    */

@@ -11,7 +11,6 @@ import {
 } from '@tabmesh/contracts';
 import type { SandboxProvider } from '@tabmesh/providers';
 import { nowIso, type FailureInfo, type JobContext, type TabFlow } from '@tabmesh/runtime';
-import { reportStep } from './progress.js';
 
 export type ProvisionDeps = { flow: TabFlow; provider: SandboxProvider };
 
@@ -38,7 +37,9 @@ export async function handleProvision(deps: ProvisionDeps, ctx: JobContext<Provi
     const made = await provider.provision({
       ...where,
       signal: ctx.signal,
-      onStep: (step) => reportStep(flow.tabs, flow.tasks, where, step),
+      onStep: async (step) => {
+        await flow.reportProvisionStep(where, step);
+      },
     });
     const res = await flow.tasks.mutate(taskKey(job.org, job.task), (cur) =>
       cur && cur.value.generation === job.generation && cur.value.state === TaskProvisioning.Provisioning
@@ -93,7 +94,7 @@ export async function onProvisionFailure(
   const where = { org: job.org, task: job.task, generation: job.generation };
   if (!failure.final) {
     const seconds = Math.max(1, Math.round((failure.retryInMs ?? 0) / 1000));
-    await reportStep(flow.tabs, flow.tasks, where, Step.Queued, `retrying in ${seconds} s, ${ctx.delivery} of ${ctx.maxDeliver}`);
+    await flow.reportProvisionStep(where, Step.Queued, `retrying in ${seconds} s, ${ctx.delivery} of ${ctx.maxDeliver}`);
     return;
   }
   const error = { ...toInfo(failure.error), retryable: true };

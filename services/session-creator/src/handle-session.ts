@@ -10,9 +10,9 @@ import {
   type SessionJob,
 } from '@tabmesh/contracts';
 import type { SandboxProvider } from '@tabmesh/providers';
-import { nowIso, type FailureInfo, type JobContext, type TabStore, type TaskStore } from '@tabmesh/runtime';
+import { nowIso, type FailureInfo, type JobContext, type TabFlow, type TabStore, type TaskStore } from '@tabmesh/runtime';
 
-export type SessionDeps = { tabs: TabStore; tasks: TaskStore; provider: SandboxProvider };
+export type SessionDeps = { tabs: TabStore; tasks: TaskStore; flow: TabFlow; provider: SandboxProvider };
 
 /**
  * Creates the agent session of one tab attempt and records it with compare-and-set. A session
@@ -37,6 +37,8 @@ export async function handleSession(deps: SessionDeps, ctx: JobContext<SessionJo
     throw new TabmeshError(ErrorCode.SandboxGone, 'the task has no sandbox (torn down or not provisioned)', { retryable: true });
   }
   const sandbox = task.value.sandbox;
+  // Picked up: whatever the queue said while it waited ("2 ahead", "retrying") is over.
+  await deps.flow.reportSessionProgress(tab.value);
   const { sessionId } = await deps.provider.createSession(sandbox, {
     org: job.org,
     task: job.task,

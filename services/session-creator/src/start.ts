@@ -2,6 +2,7 @@ import { SessionJobSchema, Streams, type SessionJob } from '@tabmesh/contracts';
 import { createProvider, type SandboxProvider } from '@tabmesh/providers';
 import {
   JobWorker,
+  TabFlow,
   TabStore,
   TaskStore,
   connectNats,
@@ -24,7 +25,9 @@ export async function startSessionCreator(
   const nc = await connectNats(config.NATS_URL, 'session-creator', logger);
   const bus = await ensureBus(nc, config);
   const provider = opts.provider ?? (await createProvider(config, process.env));
-  const deps: SessionDeps = { tabs: new TabStore(bus.tabs), tasks: new TaskStore(bus.tasks), provider };
+  const tabs = new TabStore(bus.tabs);
+  const tasks = new TaskStore(bus.tasks);
+  const deps: SessionDeps = { tabs, tasks, flow: new TabFlow(bus.js, tabs, tasks), provider };
   const worker = new JobWorker({
     js: bus.js,
     stream: Streams.sessions.name,

@@ -38,6 +38,11 @@ export class PendingSweep {
     this.timer = setInterval(() => void this.sweep(), this.opts.intervalMs);
   }
 
+  /** The pending tabs as last seen on the watch. */
+  pendingTabs(): Iterable<TabRecord> {
+    return this.pending.values();
+  }
+
   get pendingCount(): number {
     return this.pending.size;
   }

@@ -26,6 +26,7 @@ import { markRead } from './handlers/read.js';
 import { retryTab } from './handlers/retry.js';
 import { teardownTask } from './handlers/teardown.js';
 import { PendingSweep } from './pending-sweep.js';
+import { QueueObserver } from './queue-observer.js';
 import { serve } from './responder.js';
 
 export type TabRegistryHandle = ServiceHandle & { sweep: PendingSweep };
@@ -80,6 +81,11 @@ export async function startTabRegistry(config: Config, logger: Logger): Promise<
     logger,
   });
   await sweep.start();
+  const observer = new QueueObserver(bus.jsm, ctx.flow, () => sweep.pendingTabs(), {
+    intervalMs: config.TABMESH_QUEUE_OBSERVE_MS,
+    logger,
+  });
+  observer.start();
   logger.info('tab-registry ready');
 
   let stopped: Promise<void> | null = null;
@@ -88,6 +94,7 @@ export async function startTabRegistry(config: Config, logger: Logger): Promise<
     stop: () =>
       (stopped ??= (async () => {
         sweep.stop();
+        observer.stop();
         for (const s of subs) s.unsubscribe();
         logger.info({ inFlight: inFlight.size }, 'drain start');
         await Promise.allSettled([...inFlight]);

@@ -1,0 +1,110 @@
+import type { JetStreamManager } from '@nats-io/jetstream';
+import {
+  Step,
+  Streams,
+  TabState,
+  TaskProvisioning,
+  provisionSubject,
+  sessionSubject,
+  type TabRecord,
+} from '@tabmesh/contracts';
+import type { Logger, TabFlow } from '@tabmesh/runtime';
+
+type QueueState = {
+  /** Nobody is pulling: no waiting pull request and nothing being worked on, yet work waits. */
+  noWorkers: boolean;
+  /** Highest stream sequence handed to a worker. */
+  deliveredSeq: number;
+  firstSeq: number;
+  deleted: number[];
+};
+
+/**
+ * Says honestly why a tab is still pending, from the consumer's own state: "Queued (3 ahead)",
+ * "Queued (no provisioner running)". It only writes when the text changes, and only for jobs no
+ * worker has picked up yet; once picked up, the worker reports its own steps.
+ */
+export class QueueObserver {
+  private timer: NodeJS.Timeout | null = null;
+  private running = false;
+
+  constructor(
+    private readonly jsm: JetStreamManager,
+    private readonly flow: TabFlow,
+    private readonly pendingTabs: () => Iterable<TabRecord>,
+    private readonly opts: { intervalMs: number; logger: Logger },
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => void this.tick(), this.opts.intervalMs);
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  private async queueState(stream: { name: string; consumer: string }): Promise<QueueState> {
+    const [consumer, info] = await Promise.all([
+      this.jsm.consumers.info(stream.name, stream.consumer),
+      this.jsm.streams.info(stream.name, { deleted_details: true }),
+    ]);
+    return {
+      noWorkers: consumer.num_waiting === 0 && consumer.num_ack_pending === 0 && consumer.num_pending > 0,
+      deliveredSeq: consumer.delivered.stream_seq,
+      firstSeq: info.state.first_seq,
+      deleted: info.state.deleted ?? [],
+    };
+  }
+
+  /** The detail for a job at `seq`, or null when a worker already has it. */
+  private detail(q: QueueState, seq: number, workerName: string): string | null | undefined {
+    if (seq <= q.deliveredSeq) return null;
+    if (q.noWorkers) return `no ${workerName} running`;
+    const ahead = seq - q.firstSeq - q.deleted.filter((d) => d > q.firstSeq && d < seq).length;
+    return ahead > 0 ? `${ahead} ahead` : undefined;
+  }
+
+  private async lastSeq(stream: string, subject: string): Promise<number | null> {
+    const msg = await this.jsm.streams.getMessage(stream, { last_by_subj: subject }).catch(() => null);
+    return msg?.seq ?? null;
+  }
+
+  async tick(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      const tabs = [...this.pendingTabs()];
+      const waitingTasks = new Map<string, { org: string; task: string }>();
+      const waitingSessions = tabs.filter((t) => t.state === TabState.PendingSessionCreate);
+      for (const t of tabs) if (t.state === TabState.PendingProvision) waitingTasks.set(`${t.org}.${t.task}`, t);
+      if (waitingTasks.size > 0) {
+        const q = await this.queueState(Streams.provision);
+        for (const { org, task } of waitingTasks.values()) {
+          const current = await this.flow.tasks.getTask(org, task);
+          if (current?.value.state !== TaskProvisioning.Provisioning || current.value.step !== Step.Queued) continue;
+          if (current.value.progress?.includes('retrying')) continue;
+          const seq = await this.lastSeq(Streams.provision.name, provisionSubject(org, task));
+          if (seq === null) continue;
+          const detail = this.detail(q, seq, 'provisioner');
+          if (detail === null) continue;
+          await this.flow.reportProvisionStep({ org, task, generation: current.value.generation }, Step.Queued, detail);
+        }
+      }
+      if (waitingSessions.length > 0) {
+        const q = await this.queueState(Streams.sessions);
+        for (const tab of waitingSessions) {
+          if (tab.progress?.includes('retrying')) continue;
+          const seq = await this.lastSeq(Streams.sessions.name, sessionSubject(tab.org, tab.task, tab.id));
+          if (seq === null) continue;
+          const detail = this.detail(q, seq, 'session-creator');
+          if (detail === null) continue;
+          await this.flow.reportSessionProgress(tab, detail);
+        }
+      }
+    } catch (err) {
+      this.opts.logger.warn({ err }, 'queue observation failed');
+    } finally {
+      this.running = false;
+    }
+  }
+}
