@@ -8,6 +8,7 @@ import type { SandboxProvider } from './provider.js';
 import { RemoteProvider, loadSdkProvider } from './remote/remote-provider.js';
 import { isRemoteProvider, loadRemoteSettings, RemoteProviders } from './remote/remote-settings.js';
 import { SimProvider } from './sim-provider.js';
+import { SimKvProvider, loadSimLedgerSettings } from './sim-kv-provider.js';
 
 export type ProviderSettings = {
   TABMESH_PROVIDER: string;
@@ -31,11 +32,17 @@ export type ProviderDeps = {
 export async function createProvider(settings: ProviderSettings, env: Record<string, string | undefined> = process.env, deps: ProviderDeps = {}): Promise<SandboxProvider> {
   const name = settings.TABMESH_PROVIDER;
   if (name === 'sim') {
-    return new SimProvider({
+    const sim = {
       provisionMs: settings.TABMESH_SIM_PROVISION_MS,
       sessionMs: settings.TABMESH_SIM_SESSION_MS,
       failRate: settings.TABMESH_SIM_FAIL_RATE,
-    });
+    };
+    // Load and fault tests with services in separate processes share one ledger in NATS KV.
+    const ledger = loadSimLedgerSettings(env);
+    if (ledger.TABMESH_SIM_LEDGER === 'nats') {
+      return SimKvProvider.open(sim, { ...(deps.nc ? { nc: deps.nc } : {}), natsUrl: ledger.NATS_URL, replicas: ledger.TABMESH_REPLICAS });
+    }
+    return new SimProvider(sim);
   }
   if (name !== 'local' && !isRemoteProvider(name)) {
     const known = ['local', 'sim', ...Object.keys(RemoteProviders)].join(', ');

@@ -1,6 +1,8 @@
 export type { SandboxProvider, ProvisionRequest, SessionRequest } from './provider.js';
 export { ProviderError, CredentialsMissingError } from './errors.js';
 export { SimProvider, SimLedger, type SimSettings } from './sim-provider.js';
+export { SimKvProvider, loadSimLedgerSettings, simSandboxId, simSessionId, type SimLedgerSettings } from './sim-kv-provider.js';
+export { SimKvLedger, SimLedgerBucket, countLive, type SimSandboxEntry, type SimSessionEntry } from './sim-ledger-kv.js';
 export { LocalProvider, type LocalProviderOptions } from './local/local-provider.js';
 export { loadLocalSettings, type LocalSettings } from './local/local-settings.js';
 export { resolveBinary, packagedBinaryPath } from './local/binary.js';

@@ -85,7 +85,7 @@ export class SimKvLedger {
 
   /** Records a live sandbox; one already live is kept as it is. */
   async putSandbox(id: string, where: { org: string; task: string; generation: number }): Promise<void> {
-    await this.mutate(sandboxKey(id), SandboxEntrySchema, (cur) => (cur?.live ? null : { v: 1, ...where, live: true }));
+    await this.mutate(sandboxKey(id), SandboxEntrySchema, (cur) => (cur?.live ? null : { v: 1 as const, ...where, live: true }));
   }
 
   /** Marks the sandbox and every session in it dead. */
@@ -106,7 +106,7 @@ export class SimKvLedger {
     let created = false;
     await this.mutate(sessionKey(sandboxId, sessionId), SessionEntrySchema, (cur) => {
       created = !cur?.live;
-      return cur?.live ? null : { v: 1, sandboxId, ...of, live: true };
+      return cur?.live ? null : { v: 1 as const, sandboxId, ...of, live: true };
     });
     return created;
   }

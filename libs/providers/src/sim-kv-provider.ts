@@ -1,0 +1,116 @@
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { ErrorCode, Step, TabmeshError, describeZodError, type SandboxRef } from '@tabmesh/contracts';
+import { z } from 'zod';
+import { ProviderError } from './errors.js';
+import type { ProvisionRequest, SandboxProvider, SessionRequest } from './provider.js';
+import type { SimSettings } from './sim-provider.js';
+import { SimKvLedger } from './sim-ledger-kv.js';
+
+const SimLedgerSettingsSchema = z.object({
+  /** `memory` (default): each process keeps its own ledger; `nats`: one ledger in KV bucket `sim-ledger`. */
+  TABMESH_SIM_LEDGER: z.enum(['memory', 'nats']).default('memory'),
+  NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
+  TABMESH_REPLICAS: z.coerce.number().int().min(1).default(1),
+});
+export type SimLedgerSettings = z.infer<typeof SimLedgerSettingsSchema>;
+
+export function loadSimLedgerSettings(env: Record<string, string | undefined>): SimLedgerSettings {
+  const set = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = SimLedgerSettingsSchema.safeParse(set);
+  if (!parsed.success) throw new ProviderError(ErrorCode.InvalidRequest, `TABMESH_PROVIDER=sim: ${describeZodError(parsed.error)}`);
+  return parsed.data;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => (clearTimeout(t), reject(signal.reason)), { once: true });
+  });
+}
+
+/** Sandbox id of a task generation: the same generation names the same sandbox, in any process. */
+export const simSandboxId = (org: string, task: string, generation: number): string => `sim-${org}-${task}-g${generation}`;
+/** Session id of a tab attempt: deterministic, as the real provider's `sessionIdFor`. */
+export const simSessionId = (tab: string, attempt: number): string => `sim-session-${tab}-a${attempt}`;
+
+/**
+ * The `sim` provider with its ledger in NATS KV (`TABMESH_SIM_LEDGER=nats`): for load and fault
+ * tests only, when services run as separate processes. It creates nothing real; it waits the
+ * configured latency, fails at the configured rate, and records sandboxes and sessions in bucket
+ * `sim-ledger` so a test can count them across processes and SIGKILLs. Like a real backend, the
+ * same task generation gives the same sandbox and the same tab attempt the same live session.
+ */
+export class SimKvProvider implements SandboxProvider {
+  readonly name = 'sim';
+  failRate: number;
+
+  constructor(
+    private readonly settings: SimSettings,
+    readonly ledger: SimKvLedger,
+    private readonly ownConnection: NatsConnection | null = null,
+  ) {
+    this.failRate = settings.failRate;
+  }
+
+  /** Opens the ledger on `nc`, or on a connection of its own to `natsUrl` (closed by `close`). */
+  static async open(settings: SimSettings, opts: { nc?: NatsConnection; natsUrl: string; replicas: number }): Promise<SimKvProvider> {
+    const own = opts.nc ? null : await connect({ servers: opts.natsUrl.split(','), name: 'sim-ledger', maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+    const ledger = await SimKvLedger.open((opts.nc ?? own)!, { replicas: opts.replicas });
+    return new SimKvProvider(settings, ledger, own);
+  }
+
+  private maybeFail(code: ErrorCode, what: string): void {
+    if (this.failRate > 0 && Math.random() < this.failRate) {
+      throw new TabmeshError(code, `sim provider: ${what} failed (simulated)`, { retryable: true });
+    }
+  }
+
+  private ref(id: string): SandboxRef {
+    return { provider: this.name, id, endpoint: `sim://${id}`, token: null };
+  }
+
+  async provision(req: ProvisionRequest): Promise<SandboxRef> {
+    const id = simSandboxId(req.org, req.task, req.generation);
+    if ((await this.ledger.sandbox(id))?.live) return this.ref(id);
+    const third = this.settings.provisionMs / 3;
+    await req.onStep(Step.CreatingSandbox);
+    await sleep(third, req.signal);
+    this.maybeFail(ErrorCode.ProvisionFailed, 'provisioning');
+    await req.onStep(Step.StartingAgent);
+    await sleep(this.settings.provisionMs - third, req.signal);
+    await this.ledger.putSandbox(id, { org: req.org, task: req.task, generation: req.generation });
+    return this.ref(id);
+  }
+
+  async destroySandbox(sandbox: SandboxRef): Promise<void> {
+    await this.ledger.destroySandbox(sandbox.id);
+  }
+
+  async createSession(sandbox: SandboxRef, req: SessionRequest): Promise<{ sessionId: string }> {
+    const box = await this.ledger.sandbox(sandbox.id);
+    if (box && !box.live) throw new TabmeshError(ErrorCode.SandboxGone, `sim provider: sandbox ${sandbox.id} is gone`);
+    const sessionId = simSessionId(req.tab, req.attempt);
+    if ((await this.ledger.session(sandbox.id, sessionId))?.live) return { sessionId };
+    await sleep(this.settings.sessionMs, req.signal);
+    this.maybeFail(ErrorCode.SessionFailed, 'session creation');
+    await this.ledger.putSession(sandbox.id, sessionId, { tab: req.tab, attempt: req.attempt });
+    return { sessionId };
+  }
+
+  async destroySession(sandbox: SandboxRef, sessionId: string): Promise<void> {
+    await this.ledger.destroySession(sandbox.id, sessionId);
+  }
+
+  async sandboxAlive(sandbox: SandboxRef): Promise<boolean> {
+    return (await this.ledger.sandbox(sandbox.id))?.live === true;
+  }
+
+  async sessionExists(sandbox: SandboxRef, sessionId: string): Promise<boolean> {
+    return (await this.ledger.session(sandbox.id, sessionId))?.live === true;
+  }
+
+  async close(): Promise<void> {
+    if (this.ownConnection && !this.ownConnection.isClosed()) await this.ownConnection.drain().catch(() => undefined);
+  }
+}
