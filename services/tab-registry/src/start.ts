@@ -25,11 +25,13 @@ import { createTab } from './handlers/create.js';
 import { markRead } from './handlers/read.js';
 import { retryTab } from './handlers/retry.js';
 import { teardownTask } from './handlers/teardown.js';
+import { ClosedReaper } from './closed-reaper.js';
 import { PendingSweep } from './pending-sweep.js';
+import { TabIndex } from './tab-index.js';
 import { QueueObserver } from './queue-observer.js';
 import { serve } from './responder.js';
 
-export type TabRegistryHandle = ServiceHandle & { sweep: PendingSweep };
+export type TabRegistryHandle = ServiceHandle & { sweep: PendingSweep; reaper: ClosedReaper; index: TabIndex };
 
 /** Serves the `tab.*` and `task.teardown` requests in the registry's queue group. */
 export async function startTabRegistry(config: Config, logger: Logger): Promise<TabRegistryHandle> {
@@ -75,13 +77,21 @@ export async function startTabRegistry(config: Config, logger: Logger): Promise<
       },
     }, logger, inFlight),
   ];
-  const sweep = new PendingSweep(bus.tabs, ctx.flow, {
+  const index = new TabIndex(bus.tabs, logger);
+  await index.start();
+  const sweep = new PendingSweep(index, ctx.flow, {
     intervalMs: config.TABMESH_SWEEP_INTERVAL_MS,
     staleAfterMs: config.TABMESH_SWEEP_AFTER_MS,
     logger,
   });
-  await sweep.start();
-  const observer = new QueueObserver(bus.jsm, ctx.flow, () => sweep.pendingTabs(), {
+  sweep.start();
+  const reaper = new ClosedReaper(index, bus.tabs, bus.tabRequests, {
+    retentionMs: config.TABMESH_CLOSED_RETENTION_MS,
+    intervalMs: Math.min(60_000, config.TABMESH_CLOSED_RETENTION_MS),
+    logger,
+  });
+  reaper.start();
+  const observer = new QueueObserver(bus.jsm, ctx.flow, () => index.pending.values(), {
     intervalMs: config.TABMESH_QUEUE_OBSERVE_MS,
     logger,
   });
@@ -91,10 +101,14 @@ export async function startTabRegistry(config: Config, logger: Logger): Promise<
   let stopped: Promise<void> | null = null;
   return {
     sweep,
+    reaper,
+    index,
     stop: () =>
       (stopped ??= (async () => {
         sweep.stop();
         observer.stop();
+        reaper.stop();
+        index.stop();
         for (const s of subs) s.unsubscribe();
         logger.info({ inFlight: inFlight.size }, 'drain start');
         await Promise.allSettled([...inFlight]);

@@ -1,0 +1,58 @@
+import { KvWatchInclude, type KV } from '@nats-io/kv';
+import { TabRecordSchema, TabState, isPendingState, type TabRecord } from '@tabmesh/contracts';
+import type { Logger } from '@tabmesh/runtime';
+
+/**
+ * The registry's view of the tabs that still need attention, kept from one KV watch: pending tabs
+ * (for the sweep and the queue observer) and closed ones (for the retention reaper). Open ready
+ * and error tabs are not held, so memory follows the pending and recently closed tabs only.
+ */
+export class TabIndex {
+  readonly pending = new Map<string, TabRecord>();
+  readonly closed = new Map<string, { closedAt: number; clientRequestId: string | null; org: string; task: string }>();
+  private stopWatch: (() => void) | null = null;
+
+  constructor(
+    private readonly kv: KV,
+    private readonly logger: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    const watch = await this.kv.watch({ key: '>', include: KvWatchInclude.LastValue });
+    this.stopWatch = () => watch.stop();
+    void (async () => {
+      for await (const e of watch) {
+        this.pending.delete(e.key);
+        this.closed.delete(e.key);
+        if (e.operation !== 'PUT') continue;
+        const parsed = TabRecordSchema.safeParse(safeJson(e.value));
+        if (!parsed.success) {
+          this.logger.warn({ key: e.key }, 'tab value does not match its schema; ignored');
+          continue;
+        }
+        const tab = parsed.data;
+        if (isPendingState(tab.state)) this.pending.set(e.key, tab);
+        else if (tab.state === TabState.Closed) {
+          this.closed.set(e.key, {
+            closedAt: Date.parse(tab.closedAt ?? tab.updatedAt),
+            clientRequestId: tab.clientRequestId,
+            org: tab.org,
+            task: tab.task,
+          });
+        }
+      }
+    })();
+  }
+
+  stop(): void {
+    this.stopWatch?.();
+  }
+}
+
+function safeJson(data: Uint8Array): unknown {
+  try {
+    return JSON.parse(new TextDecoder().decode(data));
+  } catch {
+    return null;
+  }
+}
