@@ -1,4 +1,4 @@
-import { mkdirSync, openSync, closeSync, readFileSync, renameSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, openSync, closeSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { isAlive } from './processes.js';
@@ -97,8 +97,12 @@ export class SandboxRecords {
         continue; // released meanwhile: try again
       }
       const ownerPid = Number(held.split(':')[0]);
-      // An empty file is a lock being written right now; only a dead owner's lock is broken.
-      if (!held || !Number.isInteger(ownerPid) || ownerPid <= 0 || isAlive(ownerPid)) return null;
+      // An empty file is a lock being written right now, unless its writer died in between (old file).
+      if (!held) {
+        if (Date.now() - statSync(path, { throwIfNoEntry: false })!.mtimeMs < 5000) return null;
+      } else if (!Number.isInteger(ownerPid) || ownerPid <= 0 || isAlive(ownerPid)) {
+        return null;
+      }
       rmSync(path, { force: true });
     }
     return null;

@@ -123,7 +123,7 @@ export class JetStreamSessionPersistDriver implements SessionPersistDriver {
     const info = await this.jsm.streams.info(this.stream, { subjects_filter: subject });
     if (!info.state.subjects?.[subject]) return { items: [] };
     const consumer = await this.js.consumers.get(this.stream, {
-      filter_subjects: [subject],
+      filter_subjects: subject, // one subject: works on servers before 2.10 too
       ...(startSeq > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: startSeq } : { deliver_policy: DeliverPolicy.All }),
     });
     const items: SessionEvent[] = [];

@@ -147,7 +147,7 @@ export class AgentSessions {
       const res = await fetcher(`${target.baseUrl.replace(/\/$/, '')}/v1/acp/${encodeURIComponent(serverId)}`, {
         method: 'DELETE',
         headers,
-        signal: AbortSignal.timeout(1500),
+        signal: AbortSignal.timeout(500),
       });
       if (!res.ok && res.status !== 404) throw new ProviderError(ErrorCode.SessionFailed, `destroy session ${serverId}: HTTP ${res.status}`, { retryable: true });
     } catch (err) {
