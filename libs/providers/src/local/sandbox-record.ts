@@ -99,7 +99,9 @@ export class SandboxRecords {
       const ownerPid = Number(held.split(':')[0]);
       // An empty file is a lock being written right now, unless its writer died in between (old file).
       if (!held) {
-        if (Date.now() - statSync(path, { throwIfNoEntry: false })!.mtimeMs < 5000) return null;
+        const st = statSync(path, { throwIfNoEntry: false });
+        if (!st) continue;
+        if (Date.now() - st.mtimeMs < 5000) return null;
       } else if (!Number.isInteger(ownerPid) || ownerPid <= 0 || isAlive(ownerPid)) {
         return null;
       }
