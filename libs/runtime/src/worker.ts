@@ -1,4 +1,4 @@
-import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
+import type { Consumer, JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import { TabmeshError, ValidationError, decode } from '@tabmesh/contracts';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
@@ -69,12 +69,14 @@ export class JobWorker<S extends z.ZodType> {
 
   private async run(): Promise<void> {
     const { js, stream, consumer, logger } = this.opts;
+    let c: Consumer | null = null;
     while (!this.stopping) {
       try {
         await this.slots.acquire();
         this.slots.release();
         if (this.stopping) break;
-        const c = await js.consumers.get(stream, consumer);
+        // Looked up once and again only after an error (e.g. the consumer was recreated).
+        c ??= await js.consumers.get(stream, consumer);
         const batch = await c.fetch({ max_messages: this.slots.free, expires: 2000 });
         for await (const msg of batch) {
           if (this.stopping) {
@@ -87,6 +89,7 @@ export class JobWorker<S extends z.ZodType> {
         }
       } catch (err) {
         if (this.stopping) break;
+        c = null;
         logger.warn({ err }, 'fetch failed; retrying');
         await new Promise((r) => setTimeout(r, 500));
       }
