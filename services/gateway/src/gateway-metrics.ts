@@ -31,9 +31,6 @@ export function createGatewayMetrics() {
         'Sockets closed because their send buffer passed GATEWAY_WS_MAX_BACKPRESSURE.',
       ),
     ),
-    wsBufferedBytes: r.register(
-      new Gauge('tabmesh_gateway_ws_buffered_bytes', 'Bytes waiting in socket send buffers at the last sample.'),
-    ),
     taskCaches: r.register(new Gauge('tabmesh_gateway_task_caches', 'Tasks whose tabs are cached for fan-out.')),
     taskLoadSeconds: r.register(
       new Histogram(

@@ -33,9 +33,9 @@ export type GatewayHandle = ServiceHandle & {
   httpPort: number;
   wsPort: number;
   metrics: GatewayMetrics;
-  /** Closes the WebSocket listener and its open sockets, as if that listener died. */
+  /** Closes the open WebSocket connections and refuses new ones, as if the listener died. */
   closeWsListener: () => void;
-  /** Listens again on the same WebSocket port. */
+  /** Accepts WebSocket connections again, on the same port. */
   reopenWsListener: () => Promise<void>;
   /** Tasks currently cached for fan-out. */
   cachedTasks: () => number;
@@ -91,9 +91,7 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
       wsPort,
       metrics,
       closeWsListener: () => wsServer.closeListener(),
-      reopenWsListener: async () => {
-        await wsServer.listen(config.GATEWAY_HOST, wsPort);
-      },
+      reopenWsListener: async () => wsServer.reopenListener(),
       cachedTasks: () => taskFeed.cachedTasks,
       stop: () => (stopping ??= shutdown(nc, taskFeed, wsServer, httpServer, logger)),
     };

@@ -10,8 +10,8 @@ export type SocketData = {
   open: boolean;
   /** Keyed by topic; includes subscriptions still waiting for their task to load. */
   subscriptions: Map<string, SocketSubscription>;
-  /** Send-buffer bytes at the last sample; non-zero at an abnormal close means a backpressure drop. */
-  buffered: number;
+  /** Set when the socket is closed for backpressure, so its close is counted as a drop. */
+  dropped: boolean;
 };
 
 export type Socket = WebSocket<SocketData>;

@@ -4,6 +4,7 @@ import type { TaskFeed } from '../feed/task-feed.js';
 import { taskTopic, type TaskCache } from '../feed/task-cache.js';
 import type { GatewayMetrics } from '../gateway-metrics.js';
 import { sendError, sendFrame, sendText } from './frames.js';
+import type { PressureGuard } from './pressure-guard.js';
 import type { Socket } from './socket-data.js';
 
 type Subscribe = Extract<ClientFrame, { op: 'subscribe' }>;
@@ -23,6 +24,9 @@ export class Subscriptions {
     private readonly feed: TaskFeed,
     private readonly metrics: GatewayMetrics,
     private readonly logger: Logger,
+    private readonly guard: PressureGuard,
+    /** A catch-up bigger than this is replaced by a snapshot: sent whole, it would get the socket dropped. */
+    private readonly maxCatchUpBytes: number,
     private readonly maxPerSocket = DefaultMaxSubscriptionsPerSocket,
   ) {}
 
@@ -54,7 +58,9 @@ export class Subscriptions {
           this.catchUp(ws, cache, frame.sinceRevision);
           ws.subscribe(topic);
         });
+        this.guard.join(topic, ws);
         stopTimer();
+        this.guard.inspect(ws);
       },
       failed: (err) => {
         if (!current()) return;
@@ -72,7 +78,10 @@ export class Subscriptions {
   /** Releases every subscription of a closed socket (uWS has already left its topics). */
   closed(ws: Socket): void {
     const data = ws.getUserData();
-    for (const sub of data.subscriptions.values()) this.feed.release(sub.cache);
+    for (const [topic, sub] of data.subscriptions) {
+      this.guard.leave(topic, ws);
+      this.feed.release(sub.cache);
+    }
     this.metrics.wsSubscriptions.dec(data.subscriptions.size);
     data.subscriptions.clear();
   }
@@ -82,6 +91,7 @@ export class Subscriptions {
     const sub = data.subscriptions.get(topic);
     if (!sub) return;
     ws.unsubscribe(topic);
+    this.guard.leave(topic, ws);
     data.subscriptions.delete(topic);
     this.feed.release(sub.cache);
     this.metrics.wsSubscriptions.dec();
@@ -89,9 +99,12 @@ export class Subscriptions {
 
   private catchUp(ws: Socket, cache: TaskCache, sinceRevision: number | undefined): void {
     if (sinceRevision !== undefined && cache.ring.covers(sinceRevision)) {
-      for (const text of cache.ring.after(sinceRevision)) sendText(ws, text, ServerFrameType.Tab, this.metrics);
-      sendFrame(ws, { v: 1, type: ServerFrameType.Task, task: cache.status }, this.metrics);
-      return;
+      const missed = cache.ring.after(sinceRevision);
+      if (missed.reduce((n, text) => n + text.length, 0) <= this.maxCatchUpBytes) {
+        for (const text of missed) sendText(ws, text, ServerFrameType.Tab, this.metrics);
+        sendFrame(ws, { v: 1, type: ServerFrameType.Task, task: cache.status }, this.metrics);
+        return;
+      }
     }
     sendFrame(
       ws,

@@ -4,6 +4,7 @@ import uWS from 'uWebSockets.js';
 import type { TaskFeed } from '../feed/task-feed.js';
 import type { GatewayMetrics } from '../gateway-metrics.js';
 import { parseClientFrame } from './client-frames.js';
+import { PressureGuard } from './pressure-guard.js';
 import { sendError } from './frames.js';
 import type { Socket, SocketData } from './socket-data.js';
 import { Subscriptions } from './subscriptions.js';
@@ -19,12 +20,7 @@ export type WsServerOptions = {
   idleTimeoutSec?: number;
   maxPayloadLength?: number;
   maxSubscriptionsPerSocket?: number;
-  /** How often send buffers are sampled (metrics, and telling backpressure drops from other closes). */
-  sampleIntervalMs?: number;
 };
-
-/** uWS reports an abrupt close (no close frame) with this code: a backpressure drop is one. */
-const AbnormalClose = 1006;
 
 /**
  * The WebSocket API on uWebSockets.js. Fan-out goes through uWS topics (`app.publish`), one per
@@ -35,23 +31,41 @@ export class WsServer {
   private readonly sockets = new Set<Socket>();
   private readonly subscriptions: Subscriptions;
   private listenSocket: uWS.us_listen_socket | null = null;
+  private accepting = false;
   private boundPort = 0;
   private socketIds = 0;
-  private readonly sampler: NodeJS.Timeout;
+  private readonly guard: PressureGuard;
 
   constructor(private readonly opts: WsServerOptions) {
     const { feed, metrics, logger } = opts;
-    this.subscriptions = new Subscriptions(feed, metrics, logger, opts.maxSubscriptionsPerSocket);
+    this.guard = new PressureGuard(opts.maxBackpressure, (ws, buffered) => {
+      const data = ws.getUserData();
+      metrics.wsBackpressureDrops.inc();
+      logger.warn({ socket: data.id, buffered, subscriptions: data.subscriptions.size }, 'slow websocket client dropped');
+    });
+    this.subscriptions = new Subscriptions(
+      feed,
+      metrics,
+      logger,
+      this.guard,
+      opts.maxBackpressure,
+      opts.maxSubscriptionsPerSocket,
+    );
     this.app = uWS.App()
       .ws<SocketData>(WsPath, {
         maxPayloadLength: opts.maxPayloadLength ?? 16 * 1024,
         idleTimeout: opts.idleTimeoutSec ?? 60,
         sendPingsAutomatically: true,
         maxBackpressure: opts.maxBackpressure,
+        // The backstop behind PressureGuard: a socket over the limit is closed, never silently skipped.
         // Typed as a number in this build's .d.ts; uWS reads it as a boolean.
         closeOnBackpressureLimit: 1,
         upgrade: (res, req, context) => {
-          const data: SocketData = { id: ++this.socketIds, open: true, subscriptions: new Map(), buffered: 0 };
+          if (!this.accepting) {
+            res.writeStatus('503 Service Unavailable').end('WebSocket listener closed\n');
+            return;
+          }
+          const data: SocketData = { id: ++this.socketIds, open: true, subscriptions: new Map(), dropped: false };
           res.upgrade(
             data,
             req.getHeader('sec-websocket-key'),
@@ -76,10 +90,9 @@ export class WsServer {
         if (receivers === 0) return;
         this.app.publish(topic, text, false);
         metrics.wsFramesSent.inc({ type }, receivers);
+        this.guard.published(topic);
       },
     });
-    this.sampler = setInterval(() => this.sample(), opts.sampleIntervalMs ?? 100);
-    this.sampler.unref();
   }
 
   get port(): number {
@@ -99,6 +112,7 @@ export class WsServer {
           return;
         }
         this.listenSocket = listenSocket;
+        this.accepting = true;
         this.boundPort = uWS.us_socket_local_port(listenSocket as unknown as uWS.us_socket);
         this.opts.logger.info({ port: this.boundPort, path: WsPath }, 'websocket listening');
         resolve(this.boundPort);
@@ -106,16 +120,26 @@ export class WsServer {
     });
   }
 
-  /** Stops accepting connections and closes open sockets (clients then resume elsewhere or later). */
+  /**
+   * Refuses new connections (upgrades get 503) and closes the open ones, as if the listener died.
+   * The port stays bound: uSockets binds without SO_REUSEADDR, so a closed port stays taken while
+   * the server side of the closed sockets sits in TIME_WAIT, and reopening could fail for a minute.
+   */
   closeListener(): void {
-    if (this.listenSocket) uWS.us_listen_socket_close(this.listenSocket);
-    this.listenSocket = null;
+    this.accepting = false;
     for (const ws of [...this.sockets]) ws.end(1001, 'server going away');
+    this.opts.logger.warn({ port: this.boundPort }, 'websocket listener closed');
+  }
+
+  reopenListener(): void {
+    this.accepting = this.listenSocket !== null;
+    this.opts.logger.info({ port: this.boundPort }, 'websocket listener reopened');
   }
 
   stop(): void {
-    clearInterval(this.sampler);
     this.closeListener();
+    if (this.listenSocket) uWS.us_listen_socket_close(this.listenSocket);
+    this.listenSocket = null;
   }
 
   private onMessage(ws: Socket, message: ArrayBuffer, isBinary: boolean): void {
@@ -141,21 +165,7 @@ export class WsServer {
     data.open = false;
     this.sockets.delete(ws);
     metrics.wsConnections.dec();
-    if (code === AbnormalClose && data.buffered > 0) {
-      metrics.wsBackpressureDrops.inc();
-      logger.warn({ socket: data.id, buffered: data.buffered, subscriptions: data.subscriptions.size }, 'slow websocket client dropped');
-    }
+    logger.debug({ socket: data.id, code, dropped: data.dropped }, 'websocket closed');
     this.subscriptions.closed(ws);
-  }
-
-  /** Samples send buffers: a cheap periodic pass for metrics, never part of the fan-out path. */
-  private sample(): void {
-    let total = 0;
-    for (const ws of this.sockets) {
-      const data = ws.getUserData();
-      data.buffered = ws.getBufferedAmount();
-      total += data.buffered;
-    }
-    this.opts.metrics.wsBufferedBytes.set(total);
   }
 }
