@@ -1,2 +1,3 @@
 export { TestMesh, type MeshOptions } from './mesh.js';
 export { BusRecorder } from './bus-recorder.js';
+export { ProcessMesh, faultEnv, type CreateOutcome } from './process-mesh.js';

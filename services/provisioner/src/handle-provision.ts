@@ -62,7 +62,8 @@ export async function handleProvision(deps: ProvisionDeps, ctx: JobContext<Provi
       return;
     }
     sandbox = res!.value.sandbox;
-    logger.info({ sandbox: made.id }, 'task provisioned');
+    // Not changed means another delivery of this job recorded the same sandbox first.
+    logger.info({ sandbox: made.id }, res!.changed ? 'task provisioned' : 'task already provisioned by another delivery');
   } else if (current.value.state !== TaskProvisioning.Provisioned) {
     logger.info({ state: current.value.state }, 'task not awaiting provisioning; job skipped');
     return;

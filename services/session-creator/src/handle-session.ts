@@ -67,6 +67,12 @@ export async function handleSession(deps: SessionDeps, ctx: JobContext<SessionJo
     };
   });
   if (!res?.changed) {
+    if (res && res.value.state !== TabState.Closed && res.value.sessionId === sessionId) {
+      // Another delivery of this job recorded the same session (session ids are per tab attempt):
+      // it is the tab's session now, so it must live on.
+      logger.info({ sessionId }, 'session already recorded by another delivery');
+      return;
+    }
     logger.info({ sessionId, state: res?.value.state ?? null }, 'tab moved on during session creation; destroying the session');
     await deps.provider.destroySession(sandbox, sessionId);
     return;

@@ -1,0 +1,78 @@
+import { connect } from '@nats-io/transport-node';
+import { NatsServer, freePort } from './nats-server.js';
+import { waitFor } from './wait.js';
+
+/**
+ * A JetStream cluster of nats-server processes on loopback, routed to each other, each with its own
+ * port and store. Ready once the JetStream meta leader is elected; any node can be killed and
+ * restarted with its store, as a crashed and rebooted machine would be.
+ */
+export class NatsCluster {
+  private constructor(readonly nodes: NatsServer[]) {}
+
+  static async start(opts: { size?: number; name?: string } = {}): Promise<NatsCluster> {
+    const size = opts.size ?? 3;
+    const clientPorts: number[] = [];
+    const clusterPorts: number[] = [];
+    for (let i = 0; i < size; i++) {
+      clientPorts.push(await freePort());
+      clusterPorts.push(await freePort());
+    }
+    const route = (p: number) => `nats://127.0.0.1:${p}`;
+    const nodes = await Promise.all(
+      clientPorts.map((port, i) =>
+        NatsServer.start({
+          port,
+          args: [
+            '--cluster', route(clusterPorts[i]!),
+            '--routes', clusterPorts.filter((_, j) => j !== i).map(route).join(','),
+            '--cluster_name', opts.name ?? 'tabmesh',
+            '-n', `node${i + 1}`,
+          ],
+        }),
+      ),
+    );
+    const cluster = new NatsCluster(nodes);
+    await cluster.waitForJetStream();
+    return cluster;
+  }
+
+  /** Every node's client URL, comma-separated, as NATS_URL takes it. */
+  get url(): string {
+    return this.nodes.map((n) => n.url).join(',');
+  }
+
+  /** Waits until JetStream answers on a node that runs (a meta leader exists). */
+  async waitForJetStream(timeoutMs = 60_000): Promise<void> {
+    const live = this.nodes.filter((n) => n.pid !== undefined);
+    const nc = await connect({ servers: live.map((n) => n.url) });
+    try {
+      await waitFor(
+        'JetStream meta leader',
+        async () => {
+          const res = await nc.request('$JS.API.INFO', undefined, { timeout: 2000 });
+          const info = JSON.parse(new TextDecoder().decode(res.data)) as { error?: unknown };
+          return info.error === undefined;
+        },
+        timeoutMs,
+        250,
+      );
+    } finally {
+      await nc.close();
+    }
+  }
+
+  /** Kills node `i` (SIGKILL by default) and leaves it down. */
+  async kill(i: number, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    await this.nodes[i]!.kill(signal);
+  }
+
+  /** Starts node `i` again on its port with its store. */
+  async restart(i: number): Promise<void> {
+    await this.nodes[i]!.restart();
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.nodes.map((n) => n.stop()));
+  }
+}
