@@ -29,8 +29,6 @@ fi
 echo "setup: installing workspace dependencies"
 npx -y pnpm@10 install --frozen-lockfile --reporter=append-only | tail -n 3
 
-if [ -f libs/providers/scripts/install-mock-agent.ts ]; then
-  echo "setup: installing the sandbox-agent mock agent"
-  npx -y pnpm@10 --filter @tabmesh/providers run install-mock-agent
-fi
+echo "setup: installing the sandbox-agent mock agent (offline, idempotent)"
+npx -y pnpm@10 --filter @tabmesh/providers run setup:agent
 echo "setup: done"

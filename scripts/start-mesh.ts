@@ -14,7 +14,12 @@ import { natsServerBinary, freePort } from '@tabmesh/testkit';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const services = ['tab-registry', 'provisioner', 'session-creator', 'gateway'] as const;
-const pretty = prettyFactory({ colorize: process.stdout.isTTY, ignore: 'pid,hostname', translateTime: 'HH:MM:ss.l' });
+const pretty = prettyFactory({
+  colorize: process.stdout.isTTY,
+  ignore: 'pid,hostname,service',
+  translateTime: 'HH:MM:ss.l',
+  singleLine: true,
+});
 const children: ChildProcess[] = [];
 const config = loadConfig(); // fails early, naming the variable, on bad configuration
 
@@ -56,7 +61,11 @@ async function main(): Promise<void> {
     const port = Number(process.env.NATS_PORT ?? 4222) || (await freePort());
     const storeDir = join(root, '.data', 'nats');
     mkdirSync(storeDir, { recursive: true });
-    nats = spawn(natsServerBinary(), ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    nats = spawn(natsServerBinary(), ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      // Own process group: Ctrl-C reaches only this launcher, which stops nats-server last.
+      detached: true,
+    });
     pipeLogs(nats, 'nats-server');
     await waitForNats(port);
     natsUrl = `nats://127.0.0.1:${port}`;
@@ -69,6 +78,7 @@ async function main(): Promise<void> {
     const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'services', name, 'src', 'main.ts')], {
       env: { ...process.env, NATS_URL: natsUrl, TABMESH_STATE_DIR: process.env.TABMESH_STATE_DIR ?? join(root, '.data') },
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
     });
     children.push(child);
     pipeLogs(child, name);
@@ -102,6 +112,10 @@ async function main(): Promise<void> {
     }
     process.exit(code);
   }
+  // Should the launcher itself die, take the mesh with it rather than leave orphans.
+  process.on('exit', () => {
+    for (const c of [...children, nats]) if (c && c.exitCode === null) c.kill('SIGKILL');
+  });
   process.on('SIGINT', () => void stop(0));
   process.on('SIGTERM', () => void stop(0));
 }

@@ -19,6 +19,13 @@ export const Buckets = {
   tabRequests: 'tab-requests',
 } as const;
 
+/** Where the sandbox-agent SDK's session records and events live, so any process reaches them. */
+export const SessionPersistNames = {
+  bucket: 'sessions',
+  stream: 'SESSION_EVENTS',
+  subjectPrefix: 'sessionevents',
+} as const;
+
 export const Streams = {
   provision: { name: 'PROVISION', subjects: ['provision.>'], consumer: 'provisioner' },
   sessions: { name: 'SESSIONS', subjects: ['session.>'], consumer: 'session-creator' },

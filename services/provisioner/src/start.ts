@@ -24,7 +24,7 @@ export async function startProvisioner(
 ): Promise<ProvisionerHandle> {
   const nc = await connectNats(config.NATS_URL, 'provisioner', logger);
   const bus = await ensureBus(nc, config);
-  const provider = opts.provider ?? (await createProvider(config, process.env));
+  const provider = opts.provider ?? (await createProvider(config, process.env, { nc }));
   const deps: ProvisionDeps = { flow: new TabFlow(bus.js, new TabStore(bus.tabs), new TaskStore(bus.tasks)), provider };
   const worker = new JobWorker({
     js: bus.js,

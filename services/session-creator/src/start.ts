@@ -24,7 +24,7 @@ export async function startSessionCreator(
 ): Promise<SessionCreatorHandle> {
   const nc = await connectNats(config.NATS_URL, 'session-creator', logger);
   const bus = await ensureBus(nc, config);
-  const provider = opts.provider ?? (await createProvider(config, process.env));
+  const provider = opts.provider ?? (await createProvider(config, process.env, { nc }));
   const tabs = new TabStore(bus.tabs);
   const tasks = new TaskStore(bus.tasks);
   const deps: SessionDeps = { tabs, tasks, flow: new TabFlow(bus.js, tabs, tasks), provider };

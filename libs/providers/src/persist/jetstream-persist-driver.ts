@@ -11,15 +11,11 @@ import {
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { ListEventsRequest, ListPage, ListPageRequest, SessionEvent, SessionPersistDriver, SessionRecord } from 'sandbox-agent';
+import { SessionPersistNames } from '@tabmesh/contracts';
 import { ErrorCode, ProviderError } from '../errors.js';
 import { SessionEventSchema, SessionRecordSchema } from './session-schemas.js';
 
-/** Default bus names of the driver. */
-export const SessionPersistNames = {
-  bucket: 'sessions',
-  stream: 'SESSION_EVENTS',
-  subjectPrefix: 'sessionevents',
-} as const;
+export { SessionPersistNames };
 
 export type JetStreamPersistOptions = {
   bucket?: string;
