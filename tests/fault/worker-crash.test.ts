@@ -1,0 +1,88 @@
+import { Streams, TabState, type TabRecord } from '@tabmesh/contracts';
+import { NatsServer, ServiceName, uniqueId, waitFor } from '@tabmesh/testkit';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ProcessMesh } from '../src/index.js';
+
+async function createMany(mesh: ProcessMesh, org: string, tasks: string[], perTask: number): Promise<TabRecord[]> {
+  const out: TabRecord[] = [];
+  for (const task of tasks) {
+    for (let i = 0; i < perTask; i++) {
+      const c = await mesh.create(org, task);
+      if (!c.ok) throw new Error(c.error);
+      out.push(c.tab);
+    }
+  }
+  return out;
+}
+
+/** Every tab terminal, exactly one live sandbox per task, and each ready tab's one live session is its own. */
+async function expectSettled(mesh: ProcessMesh, org: string, tasks: string[], created: TabRecord[]): Promise<void> {
+  const final = await mesh.waitAllTerminal(org, 90_000);
+  expect(final.map((t) => t.id).sort()).toEqual(created.map((t) => t.id).sort());
+  expect(final.every((t) => t.state === TabState.Ready)).toBe(true);
+  const live = await mesh.live();
+  for (const task of tasks) expect(live.sandboxesByTask.get(`${org}.${task}`)).toBe(1);
+  const { sessions } = await mesh.ledger.snapshot();
+  for (const t of final) {
+    const mine = sessions.filter((s) => s.tab === t.id && s.live);
+    expect(mine.map((s) => s.id)).toEqual([t.sessionId]);
+  }
+}
+
+// SIGKILL of a worker in the middle of its step, then a new process: nothing stuck, nothing doubled.
+describe('a worker killed mid-step', () => {
+  let nats: NatsServer;
+  let mesh: ProcessMesh;
+  beforeEach(async () => {
+    nats = await NatsServer.start();
+  });
+  afterEach(async () => {
+    await mesh?.stop();
+    await nats?.stop();
+  });
+
+  it('provisioner SIGKILLed mid-provisioning: a new process finishes every tab with one sandbox per task', async () => {
+    mesh = await ProcessMesh.connect(nats.url, { TABMESH_SIM_PROVISION_MS: '4000' });
+    await mesh.spawn(ServiceName.TabRegistry);
+    await mesh.spawn(ServiceName.SessionCreator);
+    const doomed = await mesh.spawn(ServiceName.Provisioner);
+    const org = uniqueId('org');
+    const tasks = [0, 1, 2, 3].map((i) => `t${i}`);
+    const created = await createMany(mesh, org, tasks, 3);
+
+    // All four provision jobs are in the provisioner's hands and the sandboxes are half made.
+    await waitFor('four provision jobs in flight', async () => (await mesh.consumer(Streams.provision.name, Streams.provision.consumer)).ackPending === 4, 30_000);
+    await waitFor('provisioning under way', async () => {
+      const all = await Promise.all(tasks.map((t) => mesh.tasks.getTask(org, t)));
+      return all.every((t) => t?.value.step === 'creating_sandbox');
+    }, 30_000);
+    const exit = await doomed.kill('SIGKILL');
+    expect(exit.signal).toBe('SIGKILL');
+    expect((await mesh.live()).sandboxesByTask.size).toBe(0);
+    for (const t of await mesh.allTabs(org)) expect(t.state).toBe(TabState.PendingProvision);
+
+    const next = await mesh.spawn(ServiceName.Provisioner);
+    await expectSettled(mesh, org, tasks, created);
+    // The new process did the work, from redelivered jobs.
+    expect(next.lines('task provisioned').map((l) => l.delivery)).toEqual([2, 2, 2, 2]);
+  });
+
+  it('session-creator SIGKILLed mid-creation: a new process gives every tab exactly one live session', async () => {
+    mesh = await ProcessMesh.connect(nats.url, { TABMESH_SIM_SESSION_MS: '4000' });
+    await mesh.spawn(ServiceName.TabRegistry);
+    await mesh.spawn(ServiceName.Provisioner);
+    const doomed = await mesh.spawn(ServiceName.SessionCreator);
+    const org = uniqueId('org');
+    const tasks = ['a', 'b'];
+    const created = await createMany(mesh, org, tasks, 4);
+
+    await waitFor('eight session jobs in flight', async () => (await mesh.consumer(Streams.sessions.name, Streams.sessions.consumer)).ackPending === 8, 30_000);
+    await doomed.kill('SIGKILL');
+    for (const t of await mesh.allTabs(org)) expect(t.state).toBe(TabState.PendingSessionCreate);
+
+    const next = await mesh.spawn(ServiceName.SessionCreator);
+    await expectSettled(mesh, org, tasks, created);
+    expect(next.lines('tab ready').every((l) => l.delivery === 2)).toBe(true);
+    expect(next.lines('tab ready')).toHaveLength(8);
+  });
+});
