@@ -27,8 +27,11 @@ import { NatsServer, testConfig, waitFor } from '@tabmesh/testkit';
 
 export type MeshOptions = {
   env?: Record<string, string>;
-  /** Defaults to one sim provider shared by provisioner and session-creator, so its ledger sees all. */
-  provider?: SandboxProvider;
+  /**
+   * Defaults to one sim provider shared by provisioner and session-creator, so its ledger sees all.
+   * A function is called with the mesh's connection (e.g. for JetStream session records).
+   */
+  provider?: SandboxProvider | ((nc: NatsConnection) => Promise<SandboxProvider>);
   registries?: number;
   provisioners?: number;
   sessionCreators?: number;
@@ -51,14 +54,16 @@ export class TestMesh {
   static async start(opts: MeshOptions = {}): Promise<TestMesh> {
     const server = await NatsServer.start();
     const config = testConfig(server.url, opts.env);
-    const provider =
-      opts.provider ??
-      new SimProvider({
-        provisionMs: config.TABMESH_SIM_PROVISION_MS,
-        sessionMs: config.TABMESH_SIM_SESSION_MS,
-        failRate: config.TABMESH_SIM_FAIL_RATE,
-      });
     const nc = await connect({ servers: server.url });
+    const provider =
+      typeof opts.provider === 'function'
+        ? await opts.provider(nc)
+        : (opts.provider ??
+          new SimProvider({
+            provisionMs: config.TABMESH_SIM_PROVISION_MS,
+            sessionMs: config.TABMESH_SIM_SESSION_MS,
+            failRate: config.TABMESH_SIM_FAIL_RATE,
+          }));
     const bus = await ensureBus(nc, config);
     const mesh = new TestMesh(server, config, provider, nc, bus);
     for (let i = 0; i < (opts.registries ?? 1); i++) await mesh.addRegistry();
@@ -134,6 +139,7 @@ export class TestMesh {
 
   async stop(): Promise<void> {
     await Promise.allSettled([...this.registries, ...this.provisioners, ...this.sessionCreators].map((h) => h.stop()));
+    await this.provider.close();
     await this.nc.close();
     await this.server.stop();
   }

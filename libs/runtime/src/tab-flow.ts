@@ -68,6 +68,44 @@ export class TabFlow {
     return { value: res.value, revision: res.revision };
   }
 
+  /**
+   * The task's sandbox is gone (a reboot, an operator, a crashed host): start a new provisioning
+   * generation and send the tab back to wait for it, with a new attempt so its next session job is
+   * not taken for a duplicate.
+   */
+  async replaceLostSandbox(tab: TabRecord, lostSandboxId: string, correlationId: string): Promise<void> {
+    await this.tasks.mutate(taskKey(tab.org, tab.task), (cur) => {
+      if (!cur || cur.value.state !== TaskProvisioning.Provisioned || cur.value.sandbox?.id !== lostSandboxId) return null;
+      return {
+        ...cur.value,
+        state: TaskProvisioning.Provisioning,
+        generation: cur.value.generation + 1,
+        sandbox: null,
+        step: Step.Queued,
+        progress: progressText(Step.Queued, 'sandbox lost, provisioning a new one'),
+        error: null,
+        updatedAt: nowIso(),
+        provisionedAt: null,
+      };
+    });
+    await this.tabs.mutate(tabKey(tab.org, tab.task, tab.id), (cur) =>
+      cur && cur.value.state === TabState.PendingSessionCreate && cur.value.attempt === tab.attempt
+        ? {
+            ...cur.value,
+            state: TabState.PendingProvision,
+            sandboxId: null,
+            attempt: cur.value.attempt + 1,
+            step: Step.Queued,
+            progress: progressText(Step.Queued, 'sandbox lost, provisioning a new one'),
+            updatedAt: nowIso(),
+          }
+        : null,
+    );
+    // Whoever won the task write, make sure the current generation is queued and the tab driven.
+    const current = await this.tabs.getTab(tab.org, tab.task, tab.id);
+    if (current) await this.drive(current.value, correlationId);
+  }
+
   /** Publishes the session job of a tab in `pending_session_create` (deduped per tab attempt). */
   async enqueueSession(tab: TabRecord, correlationId: string): Promise<void> {
     await publishJob(

@@ -39,15 +39,24 @@ export async function handleSession(deps: SessionDeps, ctx: JobContext<SessionJo
   const sandbox = task.value.sandbox;
   // Picked up: whatever the queue said while it waited ("2 ahead", "retrying") is over.
   await deps.flow.reportSessionProgress(tab.value);
-  const { sessionId } = await deps.provider.createSession(sandbox, {
-    org: job.org,
-    task: job.task,
-    tab: job.tab,
-    attempt: job.attempt,
-    agent: tab.value.agent,
-    model: tab.value.model,
-    signal: ctx.signal,
-  });
+  let sessionId: string;
+  try {
+    ({ sessionId } = await deps.provider.createSession(sandbox, {
+      org: job.org,
+      task: job.task,
+      tab: job.tab,
+      attempt: job.attempt,
+      agent: tab.value.agent,
+      model: tab.value.model,
+      signal: ctx.signal,
+    }));
+  } catch (err) {
+    if (!(err instanceof TabmeshError && err.code === ErrorCode.SandboxGone)) throw err;
+    if (await deps.provider.sandboxAlive(sandbox)) throw err;
+    logger.warn({ sandbox: sandbox.id }, 'sandbox is gone; provisioning a new one');
+    await deps.flow.replaceLostSandbox(tab.value, sandbox.id, ctx.correlationId);
+    return;
+  }
   const res = await deps.tabs.mutate(key, (cur) => {
     if (!cur || cur.value.state !== TabState.PendingSessionCreate || cur.value.attempt !== job.attempt || cur.value.sessionId) {
       return null;

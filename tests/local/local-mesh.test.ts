@@ -1,0 +1,139 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SessionPersistNames, Subjects, TabState, TaskRefRequestSchema, TaskReplySchema, decode, encode } from '@tabmesh/contracts';
+import { JetStreamSessionPersistDriver, LocalProvider, sessionIdFor } from '@tabmesh/providers';
+import { sleep, uniqueId, waitFor } from '@tabmesh/testkit';
+import { TestMesh } from '../src/index.js';
+
+// Issue 3 at the service level: the real sandbox-agent binary with its mock agent, through the mesh.
+describe('tabs backed by real sandbox-agent sessions (local provider)', () => {
+  let mesh: TestMesh;
+  let local: LocalProvider;
+  const stateDir = mkdtempSync(join(tmpdir(), 'tabmesh-local-mesh-'));
+  const org = uniqueId('org');
+
+  beforeAll(async () => {
+    mesh = await TestMesh.start({
+      env: { TABMESH_PROVIDER: 'local', TABMESH_ACK_WAIT_MS: '20000', TABMESH_MAX_DELIVER: '2' },
+      provider: async (nc) => {
+        local = new LocalProvider({
+          stateDir,
+          startTimeoutMs: 15_000,
+          sessionTimeoutMs: 15_000,
+          persist: await JetStreamSessionPersistDriver.open(nc),
+        });
+        return local;
+      },
+    });
+  });
+  afterAll(async () => {
+    for await (const key of await mesh.bus.tasks.keys()) {
+      const sandbox = (await mesh.tasks.get(key))?.value.sandbox;
+      if (sandbox) await local.destroySandbox(sandbox);
+    }
+    await mesh.stop();
+    rmSync(stateDir, { recursive: true, force: true });
+  });
+
+  const sandboxOf = async (task: string) => {
+    const t = await mesh.tasks.getTask(org, task);
+    if (!t?.value.sandbox) throw new Error(`task ${task} has no sandbox`);
+    return t.value.sandbox;
+  };
+
+  it('gives a ready tab a session that sandbox-agent itself runs, recorded in JetStream', async () => {
+    const tab = await mesh.create(org, 'a', { model: 'mock-fast' });
+    const ready = await mesh.waitForState(org, 'a', tab.id, [TabState.Ready], 30_000);
+    expect(ready.sessionId).toBe(sessionIdFor(tab.id, 1));
+    const sandbox = await sandboxOf('a');
+    expect(sandbox.provider).toBe('local');
+    expect(await local.sandboxAlive(sandbox)).toBe(true);
+    expect(await local.sessionExists(sandbox, ready.sessionId!)).toBe(true);
+    const kvm = (await import('@nats-io/kv')).Kvm;
+    const sessions = await new kvm(mesh.nc).open(SessionPersistNames.bucket);
+    const keys: string[] = [];
+    for await (const k of await sessions.keys()) keys.push(k);
+    expect(keys.length).toBeGreaterThan(0);
+  });
+
+  it('puts two tabs of one task in one sandbox, and closing a tab destroys its session', async () => {
+    const [one, two] = await Promise.all([mesh.create(org, 'b'), mesh.create(org, 'b')]);
+    const [r1, r2] = await Promise.all([one, two].map((t) => mesh.waitForState(org, 'b', t!.id, [TabState.Ready], 30_000)));
+    expect(r1!.sandboxId).toBe(r2!.sandboxId);
+    const sandbox = await sandboxOf('b');
+    await mesh.tabOp(Subjects.tabClose, org, 'b', one!.id);
+    await waitFor('session destroyed in sandbox-agent', async () => !(await local.sessionExists(sandbox, r1!.sessionId!)), 20_000);
+    expect(await local.sessionExists(sandbox, r2!.sessionId!)).toBe(true);
+  });
+
+  it('leaves no session in sandbox-agent for tabs closed while their session was being created', async () => {
+    const warm = await mesh.create(org, 'c');
+    await mesh.waitForState(org, 'c', warm.id, [TabState.Ready], 30_000);
+    const sandbox = await sandboxOf('c');
+    const tabs = await Promise.all(Array.from({ length: 4 }, () => mesh.create(org, 'c')));
+    for (const [i, t] of tabs.entries()) {
+      await sleep(i * 40); // close at different moments of the session creation
+      await mesh.tabOp(Subjects.tabClose, org, 'c', t.id);
+    }
+    await sleep(3000); // any creation still running finishes and loses its compare-and-set
+    for (const t of tabs) {
+      expect((await mesh.tab(org, 'c', t.id))?.state).toBe(TabState.Closed);
+      await waitFor(`no session for ${t.id}`, async () => !(await local.sessionExists(sandbox, sessionIdFor(t.id, 1))), 20_000);
+    }
+  });
+
+  it('maps an unknown agent to session_refused on the tab', async () => {
+    const tab = await mesh.create(org, 'd', { agent: 'no-such-agent' });
+    const failed = await mesh.waitForState(org, 'd', tab.id, [TabState.Error], 30_000);
+    expect(failed.error?.code).toBe('session_refused');
+  });
+
+  it('provisions a new sandbox when the sandbox of the task is gone', async () => {
+    const first = await mesh.create(org, 'e');
+    await mesh.waitForState(org, 'e', first.id, [TabState.Ready], 30_000);
+    const lost = await sandboxOf('e');
+    await local.destroySandbox(lost); // as a reboot would
+    const next = await mesh.create(org, 'e');
+    const ready = await mesh.waitForState(org, 'e', next.id, [TabState.Ready], 30_000);
+    const replaced = await sandboxOf('e');
+    expect(replaced.id).not.toBe(lost.id);
+    expect(ready.sandboxId).toBe(replaced.id);
+    expect(await local.sessionExists(replaced, ready.sessionId!)).toBe(true);
+    expect((await mesh.tasks.status(org, 'e')).generation).toBe(2);
+  });
+
+  it('tears a task down: every tab closed, the sandbox process gone', async () => {
+    const tabs = await Promise.all([mesh.create(org, 'f'), mesh.create(org, 'f')]);
+    await Promise.all(tabs.map((t) => mesh.waitForState(org, 'f', t.id, [TabState.Ready], 30_000)));
+    const sandbox = await sandboxOf('f');
+    const reply = decode(
+      TaskReplySchema,
+      (await mesh.nc.request(Subjects.taskTeardown, encode(TaskRefRequestSchema, { v: 1, org, task: 'f' }, 't'), { timeout: 10_000 })).data,
+      'reply',
+    );
+    expect(reply.ok && reply.closedTabs).toBe(2);
+    expect(reply.ok && reply.task.state).toBe('unprovisioned');
+    for (const t of tabs) expect((await mesh.tab(org, 'f', t.id))?.state).toBe(TabState.Closed);
+    await waitFor('sandbox process gone', async () => !(await local.sandboxAlive(sandbox)), 20_000);
+  });
+});
+
+describe('local provider failures reach the tab with their codes', () => {
+  it('puts the task and its tabs in error with binary_missing when the binary is missing', async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'tabmesh-local-missing-'));
+    const mesh = await TestMesh.start({
+      provider: new LocalProvider({ stateDir, binaryPath: '/nonexistent/sandbox-agent', startTimeoutMs: 5000, sessionTimeoutMs: 5000 }),
+    });
+    try {
+      const tab = await mesh.create('o', 'missing');
+      const failed = await mesh.waitForState('o', 'missing', tab.id, [TabState.Error], 20_000);
+      expect(failed.error?.code).toBe('binary_missing');
+      expect((await mesh.tasks.status('o', 'missing')).error?.code).toBe('binary_missing');
+    } finally {
+      await mesh.stop();
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  });
+});
