@@ -1,3 +1,4 @@
 export { TestMesh, type MeshOptions } from './mesh.js';
 export { BusRecorder } from './bus-recorder.js';
 export { ProcessMesh, faultEnv, type CreateOutcome } from './process-mesh.js';
+export { gatewayUrls } from './gateway-url.js';

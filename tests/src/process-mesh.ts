@@ -126,6 +126,23 @@ export class ProcessMesh {
     return { first: first!, final: last, attempts };
   }
 
+  /** `POST` a tab through a gateway's HTTP API; any non-2xx, or no answer, is `{ok:false}`. */
+  async httpCreate(baseUrl: string, org: string, task: string, clientRequestId: string, timeoutMs = 8000): Promise<CreateOutcome> {
+    try {
+      const res = await fetch(`${baseUrl}/v1/orgs/${org}/tasks/${task}/tabs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ clientRequestId }),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      const body = (await res.json()) as { tab?: TabRecord & { revision: number }; code?: string; detail?: string };
+      if (res.status === 201 || res.status === 200) return { ok: true, tab: body.tab!, created: res.status === 201 };
+      return { ok: false, error: `${res.status} ${body.code ?? ''} ${body.detail ?? ''}` };
+    } catch (err) {
+      return { ok: false, error: err instanceof Error ? err.message : String(err) };
+    }
+  }
+
   async tabOp(subject: string, org: string, task: string, tab: string, timeoutMs = 5000): Promise<TabReply> {
     const payload = encode(TabRefRequestSchema, { v: 1, org, task, tab }, subject);
     return decode(TabReplySchema, (await this.nc.request(subject, payload, { timeout: timeoutMs })).data, 'reply');
