@@ -38,8 +38,13 @@ export class Readiness {
     this.watches.set(name, running);
   }
 
+  /** Whether NATS is reachable right now; requests fail fast with 503 while it is not. */
+  natsConnected(): boolean {
+    return this.connected && !this.nc.isClosed();
+  }
+
   report(): ReadinessReport {
-    const nats = this.connected && !this.nc.isClosed();
+    const nats = this.natsConnected();
     const watches = Object.fromEntries([...this.watches].map(([name, running]) => [name, running()]));
     const ready = nats && this.bucketsBound && this.watches.size > 0 && Object.values(watches).every(Boolean);
     return { ready, nats, buckets: this.bucketsBound, watches };

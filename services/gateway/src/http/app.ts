@@ -10,6 +10,7 @@ import type { AppEnv } from './app-env.js';
 import { registerOpsRoutes } from './ops-routes.js';
 import { onError } from './problem.js';
 import { requestContext } from './request-context.js';
+import { requireNats } from './require-nats.js';
 import { registerTabRoutes } from './tab-routes.js';
 import { registerTaskRoutes } from './task-routes.js';
 
@@ -38,6 +39,7 @@ export function createHttpApp(deps: HttpAppDeps): Hono<AppEnv> {
       },
     }),
   );
+  app.use('/v1/*', requireNats(deps));
   registerOpsRoutes(app, deps);
   registerTabRoutes(app, deps);
   registerTaskRoutes(app, deps);

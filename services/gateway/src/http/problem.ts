@@ -6,6 +6,14 @@ import {
   problemType,
   type Problem,
 } from '@tabmesh/contracts';
+import { JetStreamError } from '@nats-io/jetstream';
+import {
+  ClosedConnectionError,
+  ConnectionError,
+  DrainingConnectionError,
+  RequestError,
+  TimeoutError,
+} from '@nats-io/transport-node';
 import type { ErrorHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { AppEnv } from './app-env.js';
@@ -29,6 +37,10 @@ export function toProblem(err: unknown, instance: string, requestId: string | un
     code = err.code;
     status = err.httpStatus;
     detail = err.message;
+  } else if (isNatsUnavailable(err)) {
+    code = ErrorCode.Unavailable;
+    status = 503;
+    detail = 'NATS is unavailable; retry shortly';
   } else if (err instanceof HTTPException && err.status < 500) {
     code = err.status === 404 ? ErrorCode.NotFound : ErrorCode.InvalidRequest;
     status = err.status;
@@ -38,6 +50,13 @@ export function toProblem(err: unknown, instance: string, requestId: string | un
     ProblemSchema,
     { type: problemType(code), title: titles[code] ?? code, status, code, detail, instance, requestId },
     'problem',
+  );
+}
+
+/** Failures of the connection to NATS, as opposed to bugs: the client should retry. */
+function isNatsUnavailable(err: unknown): boolean {
+  return [TimeoutError, RequestError, ConnectionError, ClosedConnectionError, DrainingConnectionError, JetStreamError].some(
+    (cls) => err instanceof cls,
   );
 }
 

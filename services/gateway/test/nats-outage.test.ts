@@ -1,0 +1,49 @@
+import { TabState } from '@tabmesh/contracts';
+import { uniqueId, waitFor } from '@tabmesh/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nextFrames, putTab, startHarness, tabRecord, updateTab, validFrames, type Harness } from './support/harness.js';
+
+describe('gateway through a nats-server restart', () => {
+  let h: Harness;
+
+  beforeAll(async () => {
+    h = await startHarness();
+  });
+  afterAll(async () => {
+    await h.stop();
+  });
+
+  const readyz = async () => (await h.http('/readyz')).status;
+
+  it('is unready while nats-server is down, ready again after it restarts, and keeps streaming', async () => {
+    const org = uniqueId('org');
+    const task = uniqueId('task');
+    const c = await h.ws();
+    c.send({ op: 'subscribe', org, task });
+    await c.waitForCount(1);
+    const tab = await putTab(h.tabs, tabRecord(org, task));
+    await c.waitForCount(2);
+    expect(await readyz()).toBe(200);
+
+    await h.server.kill('SIGKILL');
+    await waitFor('readyz 503', async () => (await readyz()) === 503);
+    const down = await (await h.http('/readyz')).json();
+    expect(down).toMatchObject({ ready: false, nats: false });
+    // Requests that need NATS fail fast and cleanly meanwhile.
+    const started = Date.now();
+    const read = await h.http(`/v1/orgs/${org}/tasks/${task}`);
+    expect(read.status).toBe(503);
+    expect(read.headers.get('content-type')).toMatch(/problem\+json/);
+    expect(await read.json()).toMatchObject({ code: 'unavailable' });
+    expect(Date.now() - started).toBeLessThan(1000);
+
+    await h.server.restart();
+    await waitFor('readyz 200', async () => (await readyz()) === 200, 20_000);
+
+    // The KV watch resumed where it stopped: the subscriber sees the next transition.
+    const moved = await waitFor('write after restart', async () => updateTab(h.tabs, tab, { state: TabState.PendingSessionCreate }), 10_000);
+    const frames = await nextFrames(c, 3, 15_000);
+    expect(frames[2]).toMatchObject({ type: 'tab', tab: { id: tab.record.id, revision: moved.revision } });
+    expect(validFrames(c)).toHaveLength(3);
+  });
+});
