@@ -1,0 +1,195 @@
+import type { Tab, TaskStatus } from '@tabmesh/contracts';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { TabmeshConnection, type ConnectionStateEvent } from './connection.js';
+import type { WebSocketLike } from './socket.js';
+import type { Refresh } from './task-entry.js';
+
+/** A scripted socket: the test opens, feeds and drops it. */
+class FakeSocket implements WebSocketLike {
+  static all: FakeSocket[] = [];
+  readyState = 0;
+  sent: unknown[] = [];
+  closedByClient = false;
+  onopen: ((event: unknown) => void) | null = null;
+  onmessage: ((event: { data: unknown }) => void) | null = null;
+  onclose: ((event: { code: number; reason: string }) => void) | null = null;
+  onerror: ((event: unknown) => void) | null = null;
+  constructor(readonly url: string) {
+    FakeSocket.all.push(this);
+  }
+  send(data: string): void {
+    this.sent.push(JSON.parse(data));
+  }
+  close(): void {
+    this.closedByClient = true;
+    this.readyState = 3;
+  }
+  open(): void {
+    this.readyState = 1;
+    this.onopen?.({});
+  }
+  receive(frame: unknown): void {
+    this.onmessage?.({ data: typeof frame === 'string' ? frame : JSON.stringify(frame) });
+  }
+  drop(): void {
+    this.readyState = 3;
+    this.onclose?.({ code: 1006, reason: '' });
+  }
+}
+
+const now = '2025-01-01T00:00:00.000Z';
+const tab = (n: number, revision: number, state: Tab['state'] = 'pending_provision'): Tab => ({
+  v: 1, id: `01J${String(n).padStart(23, '0')}`, org: 'o', task: 't', state, title: '', agent: 'mock', model: null,
+  sessionId: null, sandboxId: null, unread: false, progress: null, step: null, error: null, attempt: 1,
+  clientRequestId: null, createdAt: now, updatedAt: now, readyAt: null, closedAt: null, revision,
+});
+const status = (revision: number): TaskStatus => ({
+  v: 1, org: 'o', task: 't', state: 'provisioning', generation: 1, step: null, progress: null, sandbox: null,
+  error: null, updatedAt: now, provisionedAt: null, revision,
+});
+const snapshot = (tabs: Tab[], revision: number) => ({ v: 1, type: 'snapshot', org: 'o', task: 't', tabs, taskStatus: status(1), revision });
+
+describe('TabmeshConnection (scripted socket)', () => {
+  let conn: TabmeshConnection;
+  const states: ConnectionStateEvent[] = [];
+  const last = () => FakeSocket.all.at(-1)!;
+
+  beforeEach(() => {
+    vi.useFakeTimers();
+    FakeSocket.all = [];
+    states.length = 0;
+    conn = new TabmeshConnection({ url: 'ws://x/v1/ws', WebSocket: FakeSocket, backoff: { baseMs: 100, maxMs: 800 }, random: () => 1 });
+    conn.on('state', (s) => states.push(s));
+  });
+  afterEach(() => {
+    conn.dispose();
+    vi.useRealTimers();
+  });
+
+  it('shares one socket and one server subscription between subscribers of a task', async () => {
+    const a: Refresh[] = [];
+    const b: Refresh[] = [];
+    const subA = conn.subscribe('o', 't', (_v, r) => a.push(r));
+    const subB = conn.subscribe('o', 't', (_v, r) => b.push(r));
+    expect(FakeSocket.all).toHaveLength(1);
+    last().open();
+    expect(last().sent).toEqual([{ op: 'subscribe', org: 'o', task: 't' }]);
+    last().receive(snapshot([tab(1, 5)], 5));
+    last().receive({ v: 1, type: 'tab', tab: tab(1, 6, 'ready') });
+    expect(a.map((r) => r.reason)).toEqual(['bootstrap', 'event']);
+    expect(b).toEqual(a);
+    subA.unsubscribe();
+    subA.unsubscribe();
+    expect(last().sent).toHaveLength(1);
+    subB.unsubscribe();
+    expect(last().sent.at(-1)).toEqual({ op: 'unsubscribe', org: 'o', task: 't' });
+  });
+
+  it('greets a late subscriber with the current view as a bootstrap', async () => {
+    conn.subscribe('o', 't', () => {});
+    last().open();
+    last().receive(snapshot([tab(1, 5)], 5));
+    const late: Array<[number, Refresh]> = [];
+    conn.subscribe('o', 't', (v, r) => late.push([v.tabs.size, r]));
+    expect(late).toEqual([]);
+    await Promise.resolve();
+    expect(late).toEqual([[1, { reason: 'bootstrap', revision: 5 }]]);
+    expect(last().sent).toHaveLength(1);
+  });
+
+  it('ignores duplicate and stale frames and reports invalid ones', () => {
+    const refreshes: Refresh[] = [];
+    const invalid: string[] = [];
+    conn.on('invalidFrame', (e) => invalid.push(e.reason));
+    conn.subscribe('o', 't', (_v, r) => refreshes.push(r));
+    last().open();
+    last().receive(snapshot([tab(1, 5)], 5));
+    last().receive({ v: 1, type: 'tab', tab: tab(1, 5) });
+    last().receive({ v: 1, type: 'tab', tab: tab(1, 4, 'ready') });
+    last().receive('{not json');
+    last().receive({ v: 1, type: 'tab', tab: { id: 'nope' } });
+    last().receive({ v: 1, type: 'task', task: status(1) });
+    expect(refreshes.map((r) => r.reason)).toEqual(['bootstrap']);
+    expect(invalid).toHaveLength(2);
+    expect(invalid[0]).toBe('not JSON');
+    expect(conn.view('o', 't')?.tabs.get(tab(1, 0).id)?.revision).toBe(5);
+  });
+
+  it('reconnects with growing delays and resumes from the highest revision seen', () => {
+    const refreshes: Refresh[] = [];
+    conn.subscribe('o', 't', (_v, r) => refreshes.push(r));
+    last().open();
+    last().receive(snapshot([tab(1, 5)], 5));
+    last().receive({ v: 1, type: 'tab', tab: tab(2, 7) });
+    last().drop();
+    expect(conn.state).toMatchObject({ state: 'reconnecting', attempt: 1, delayMs: 100 });
+    vi.advanceTimersByTime(99);
+    expect(FakeSocket.all).toHaveLength(1);
+    vi.advanceTimersByTime(1);
+    expect(FakeSocket.all).toHaveLength(2);
+    last().drop();
+    vi.advanceTimersByTime(200);
+    last().drop();
+    vi.advanceTimersByTime(400);
+    expect(conn.reconnectDelays).toEqual([100, 200, 400]);
+    last().open();
+    expect(conn.state).toMatchObject({ state: 'open', attempt: 0 });
+    expect(last().sent).toEqual([{ op: 'subscribe', org: 'o', task: 't', sinceRevision: 7 }]);
+    last().receive({ v: 1, type: 'tab', tab: tab(2, 7) });
+    last().receive({ v: 1, type: 'tab', tab: tab(2, 8, 'ready') });
+    last().receive({ v: 1, type: 'tab', tab: tab(1, 9, 'closed') });
+    expect(refreshes.map((r) => r.reason)).toEqual(['bootstrap', 'event']);
+    last().receive({ v: 1, type: 'task', task: status(1) });
+    expect(refreshes.at(-1)).toEqual({
+      reason: 'reconnect',
+      mode: 'replay',
+      sinceRevision: 7,
+      tabs: [tab(2, 8, 'ready'), tab(1, 9, 'closed')],
+      removed: [tab(1, 0).id],
+    });
+    expect([...conn.view('o', 't')!.tabs.keys()]).toEqual([tab(2, 0).id]);
+    expect(states.map((s) => s.state)).toEqual(['connecting', 'open', 'reconnecting', 'reconnecting', 'reconnecting', 'open']);
+  });
+
+  it('reports a resume answered by a snapshot as a reconnect with what changed', () => {
+    const refreshes: Refresh[] = [];
+    conn.subscribe('o', 't', (_v, r) => refreshes.push(r));
+    last().open();
+    last().receive(snapshot([tab(1, 5), tab(2, 6)], 6));
+    last().drop();
+    vi.advanceTimersByTime(100);
+    last().open();
+    last().receive(snapshot([tab(2, 8, 'ready')], 20));
+    expect(refreshes.at(-1)).toEqual({ reason: 'reconnect', mode: 'snapshot', sinceRevision: 6, tabs: [tab(2, 8, 'ready')], removed: [tab(1, 0).id] });
+    expect(conn.view('o', 't')!.revision).toBe(20);
+  });
+
+  it('stops for good on dispose: socket closed, no timer, no reconnect', () => {
+    conn.subscribe('o', 't', () => {});
+    last().open();
+    last().drop();
+    expect(vi.getTimerCount()).toBe(1);
+    conn.dispose();
+    expect(vi.getTimerCount()).toBe(0);
+    vi.advanceTimersByTime(10_000);
+    expect(FakeSocket.all).toHaveLength(1);
+    expect(states.at(-1)?.state).toBe('closed');
+    expect(() => conn.subscribe('o', 't', () => {})).toThrow(/dispose/);
+  });
+
+  it('closes an open socket on dispose and ignores its late events', () => {
+    const refreshes: Refresh[] = [];
+    conn.subscribe('o', 't', (_v, r) => refreshes.push(r));
+    const socket = last();
+    socket.open();
+    conn.dispose();
+    expect(socket.closedByClient).toBe(true);
+    socket.receive(snapshot([], 1));
+    expect(refreshes).toEqual([]);
+  });
+
+  it('refuses ids the gateway would refuse', () => {
+    expect(() => conn.subscribe('o.x', 't', () => {})).toThrow(/org/);
+    expect(FakeSocket.all).toHaveLength(0);
+  });
+});
