@@ -1,20 +1,9 @@
 import type { KvWatchEntry } from '@nats-io/kv';
-import {
-  ServerFrameSchema,
-  ServerFrameType,
-  TabRecordSchema,
-  TaskRecordSchema,
-  decode,
-  encodeText,
-  parseTabKey,
-  parseTaskKey,
-  tabKey,
-  taskKey,
-  type TaskStatus,
-} from '@tabmesh/contracts';
-import { TabStore, TaskStore, type Logger } from '@tabmesh/runtime';
+import { ServerFrameSchema, ServerFrameType, encodeText, parseTabKey, parseTaskKey, taskKey } from '@tabmesh/contracts';
+import { TabStore, type TaskStore, type Logger } from '@tabmesh/runtime';
 import type { GatewayMetrics } from '../gateway-metrics.js';
 import { BucketWatch } from './bucket-watch.js';
+import { tabChangeOf, taskStatusOf } from './kv-entries.js';
 import { TaskCache, type CacheWaiter, type TabChange } from './task-cache.js';
 
 /** Where frames for a task's subscribers go: the WebSocket server's topic publish. */
@@ -182,20 +171,12 @@ export class TaskFeed {
     try {
       const key = parseTabKey(e.key);
       const cache = key && this.caches.get(taskKey(key.org, key.task));
-      if (key && cache) this.dispatchTab(cache, this.toTabChange(e, key.tab));
+      if (key && cache) this.dispatchTab(cache, tabChangeOf(e, key.tab));
     } catch (err) {
       metrics.kvInvalidEntries.inc({ bucket: 'tabs' });
       logger.warn({ err, key: e.key, revision: e.revision }, 'skipped invalid tabs entry');
     }
     for (const cache of this.catchingUp) if (this.lastRevision >= cache.loadTarget) this.finish(cache);
-  }
-
-  private toTabChange(e: KvWatchEntry, tab: string): TabChange {
-    if (e.operation !== 'PUT') return { tab, revision: e.revision, value: null };
-    const record = decode(TabRecordSchema, e.value, `tabs entry ${e.key}`);
-    const recordKey = tabKey(record.org, record.task, record.id);
-    if (recordKey !== e.key) throw new Error(`tabs entry ${e.key} holds ${recordKey}`);
-    return { tab, revision: e.revision, value: TabStore.view({ value: record, revision: e.revision }) };
   }
 
   private dispatchTab(cache: TaskCache, change: TabChange): void {
@@ -215,7 +196,7 @@ export class TaskFeed {
       const key = parseTaskKey(e.key);
       const cache = key && this.caches.get(taskKey(key.org, key.task));
       if (!key || !cache) return;
-      const status = this.toTaskStatus(e, key.org, key.task);
+      const status = taskStatusOf(e, key.org, key.task);
       if (!cache.onTaskChange(status)) return;
       const text = encodeText(ServerFrameSchema, { v: 1, type: ServerFrameType.Task, task: status }, 'task frame');
       this.sink.publish(cache.topic, text, ServerFrameType.Task);
@@ -223,13 +204,5 @@ export class TaskFeed {
       metrics.kvInvalidEntries.inc({ bucket: 'tasks' });
       logger.warn({ err, key: e.key, revision: e.revision }, 'skipped invalid tasks entry');
     }
-  }
-
-  private toTaskStatus(e: KvWatchEntry, org: string, task: string): TaskStatus {
-    if (e.operation !== 'PUT') return TaskStore.view(TaskStore.blank(org, task), e.revision);
-    const record = decode(TaskRecordSchema, e.value, `tasks entry ${e.key}`);
-    const recordKey = taskKey(record.org, record.task);
-    if (recordKey !== e.key) throw new Error(`tasks entry ${e.key} holds ${recordKey}`);
-    return TaskStore.view(record, e.revision);
   }
 }
