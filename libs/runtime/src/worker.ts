@@ -85,6 +85,12 @@ export class JobWorker<S extends z.ZodType> {
             continue;
           }
           await this.slots.acquire();
+          if (this.stopping) {
+            // stop() began while this message waited for a slot: it is not in flight, so hand it back.
+            this.slots.release();
+            msg.nak();
+            continue;
+          }
           void this.process(msg).finally(() => this.slots.release());
         }
       } catch (err) {
