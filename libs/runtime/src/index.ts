@@ -10,3 +10,4 @@ export { Semaphore } from './semaphore.js';
 export { stopOnSignals, drainConnection, type ServiceHandle } from './lifecycle.js';
 export { TabStore, TaskStore, nowIso } from './stores.js';
 export { TabFlow } from './tab-flow.js';
+export { startWorkerService, type WorkerServiceOptions, type WorkerServiceHandle } from './worker-service.js';

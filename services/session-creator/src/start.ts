@@ -1,20 +1,17 @@
 import { SessionJobSchema, Streams, type SessionJob } from '@tabmesh/contracts';
 import { createProvider, type SandboxProvider } from '@tabmesh/providers';
 import {
-  JobWorker,
   TabFlow,
   TabStore,
   TaskStore,
-  connectNats,
-  drainConnection,
-  ensureBus,
+  startWorkerService,
   type Config,
   type Logger,
-  type ServiceHandle,
+  type WorkerServiceHandle,
 } from '@tabmesh/runtime';
 import { handleSession, onSessionFailure, type SessionDeps } from './handle-session.js';
 
-export type SessionCreatorHandle = ServiceHandle & { worker: JobWorker<typeof SessionJobSchema>; provider: SandboxProvider };
+export type SessionCreatorHandle = WorkerServiceHandle<typeof SessionJobSchema, SessionDeps> & { provider: SandboxProvider };
 
 /** Runs the `session-creator` durable consumer; any number of processes share it. */
 export async function startSessionCreator(
@@ -22,40 +19,22 @@ export async function startSessionCreator(
   logger: Logger,
   opts: { provider?: SandboxProvider } = {},
 ): Promise<SessionCreatorHandle> {
-  const nc = await connectNats(config.NATS_URL, 'session-creator', logger);
-  const bus = await ensureBus(nc, config);
-  const provider = opts.provider ?? (await createProvider(config, process.env, { nc }));
-  const tabs = new TabStore(bus.tabs);
-  const tasks = new TaskStore(bus.tasks);
-  const deps: SessionDeps = { tabs, tasks, flow: new TabFlow(bus.js, tabs, tasks), provider };
-  const worker = new JobWorker({
-    js: bus.js,
-    stream: Streams.sessions.name,
-    consumer: Streams.sessions.consumer,
-    schema: SessionJobSchema,
-    concurrency: config.TABMESH_CONCURRENCY,
-    ackWaitMs: config.TABMESH_ACK_WAIT_MS,
-    maxDeliver: config.TABMESH_MAX_DELIVER,
-    retryBaseMs: config.TABMESH_RETRY_BASE_MS,
-    drainTimeoutMs: config.TABMESH_DRAIN_TIMEOUT_MS,
+  const handle = await startWorkerService({
+    name: 'session-creator',
+    config,
     logger,
+    stream: Streams.sessions,
+    schema: SessionJobSchema,
+    setup: async (bus) => {
+      const provider = opts.provider ?? (await createProvider(config, process.env, { nc: bus.nc }));
+      const tabs = new TabStore(bus.tabs);
+      const tasks = new TaskStore(bus.tasks);
+      const deps: SessionDeps = { tabs, tasks, flow: new TabFlow(bus.js, tabs, tasks), provider };
+      return { deps, describe: { provider: provider.name }, ...(opts.provider ? {} : { close: () => provider.close() }) };
+    },
+    handle: handleSession,
+    onFailure: onSessionFailure,
     logIds: (job: SessionJob) => ({ org: job.org, task: job.task, tab: job.tab, op: job.op }),
-    handle: (ctx) => handleSession(deps, ctx),
-    onFailure: (ctx, failure) => onSessionFailure(deps, ctx, failure),
   });
-  worker.start();
-  logger.info({ provider: provider.name, concurrency: config.TABMESH_CONCURRENCY }, 'session-creator ready');
-  let stopped: Promise<void> | null = null;
-  return {
-    worker,
-    provider,
-    stop: () =>
-      (stopped ??= (async () => {
-        logger.info({ inFlight: worker.stats.inFlight }, 'drain start');
-        const res = await worker.stop();
-        await drainConnection(nc);
-        if (!opts.provider) await provider.close();
-        logger.info(res, 'drain end');
-      })()),
-  };
+  return { ...handle, provider: handle.deps.provider };
 }
