@@ -17,3 +17,4 @@ export {
   type JetStreamPersistOptions,
 } from './persist/jetstream-persist-driver.js';
 export { createProvider, type ProviderSettings, type ProviderDeps } from './create-provider.js';
+export { findSandboxProcesses } from './local/processes.js';
