@@ -186,17 +186,19 @@ export class TabFlow {
   /**
    * Brings one pending tab in line with its task: the step the tab waits on is (re)requested.
    * Used after a create or retry, and by the sweep for tabs whose job may have been lost.
+   * Returns the tab as written when this call moved it on, else null (no extra read).
    */
   async drive(tab: TabRecord, correlationId: string): Promise<Versioned<TabRecord> | null> {
     if (tab.state === TabState.PendingSessionCreate) {
       await this.enqueueSession(tab, correlationId);
-      return this.tabs.getTab(tab.org, tab.task, tab.id);
+      return null;
     }
-    if (tab.state !== TabState.PendingProvision) return this.tabs.getTab(tab.org, tab.task, tab.id);
+    if (tab.state !== TabState.PendingProvision) return null;
     const task = await this.requestProvisioning(tab.org, tab.task, correlationId);
     if (task.value.state === TaskProvisioning.Provisioned && task.value.sandbox) {
       return this.advanceToSession(tab.org, tab.task, tab.id, task.value.sandbox.id, correlationId);
     }
-    return this.tabs.getTab(tab.org, tab.task, tab.id);
+    return null;
   }
+
 }
