@@ -23,7 +23,9 @@ export async function closeTab(
     return { ...cur.value, state: TabState.Closed, unread: false, progress: null, step: null, closedAt: now, updatedAt: now };
   });
   if (!res) throw new NotFoundError(`tab ${req.tab} not found in ${req.org}/${req.task}`);
-  if (res.changed && res.value.sessionId) await enqueueDestroy(ctx, res.value, meta.correlationId);
+  // Also when it was already closed: a registry that died between the close and this publish left
+  // the session live, and the caller's retry lands here. The job is deduped and destroy idempotent.
+  if (res.value.sessionId) await enqueueDestroy(ctx, res.value, meta.correlationId);
   if (res.changed) meta.logger.info({ tab: req.tab }, 'tab closed');
   return res;
 }
