@@ -80,12 +80,13 @@ export class ProcessMesh {
   }
 
   /** Starts one more process of `service`; extra env wins over the mesh's. */
-  async spawn(service: ServiceName, env: Record<string, string> = {}): Promise<ServiceProcess> {
+  async spawn(service: ServiceName, env: Record<string, string> = {}, opts: { maxLogLines?: number } = {}): Promise<ServiceProcess> {
     const p = await ServiceProcess.start({
       service,
       env: { ...this.env, ...env },
       label: `${service}#${++this.counter}`,
       echo: process.env.FAULT_ECHO === '1',
+      ...(opts.maxLogLines ? { maxLogLines: opts.maxLogLines } : {}),
     });
     this.procs.push(p);
     return p;
