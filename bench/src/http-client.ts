@@ -1,0 +1,25 @@
+import { Pool } from 'undici';
+
+/**
+ * A keep-alive connection pool from undici (the engine under Node's fetch, without the WHATWG
+ * Request/Response layer): the cheapest HTTP client Node has, so the load generator takes as little
+ * of the shared CPU as possible.
+ */
+export function httpPool(origin: string, connections = 64): Pool {
+  return new Pool(origin, { connections, pipelining: 1, keepAliveTimeout: 30_000 });
+}
+
+/** POSTs a JSON body; resolves true when the status is `expect`. The body is always read. */
+export async function postJson(pool: Pool, path: string, body: string, expect: number): Promise<boolean> {
+  const res = await pool.request({
+    method: 'POST',
+    path,
+    body,
+    headers: { 'content-type': 'application/json' },
+    headersTimeout: 10_000,
+    bodyTimeout: 10_000,
+  });
+  await res.body.text();
+  if (res.statusCode !== expect) throw new Error(`HTTP ${res.statusCode}`);
+  return true;
+}

@@ -1,0 +1,74 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { natsServerBinary } from '@tabmesh/testkit';
+
+export type Machine = {
+  date: string;
+  node: string;
+  natsServer: string;
+  cpuModel: string;
+  cores: number;
+  memoryGiB: number;
+  openFilesLimit: string;
+  note: string;
+};
+
+function natsVersion(): string {
+  try {
+    return execFileSync(natsServerBinary(), ['--version'], { encoding: 'utf8' }).trim();
+  } catch (err) {
+    return `unknown (${(err as Error).message})`;
+  }
+}
+
+function openFiles(): string {
+  try {
+    return execFileSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+function cpuModel(): string {
+  const fromOs = cpus()[0]?.model;
+  if (fromOs) return fromOs.trim();
+  try {
+    return /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** What the figures were measured on; printed with every run. */
+export function describeMachine(): Machine {
+  const cores = cpus().length;
+  return {
+    date: new Date().toISOString(),
+    node: process.version,
+    natsServer: natsVersion(),
+    cpuModel: cpuModel(),
+    cores,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    openFilesLimit: openFiles(),
+    note: `the load generator (this process and its WebSocket clients), nats-server and every tabmesh process share these ${cores} cores`,
+  };
+}
+
+/** Resident memory of a process in MiB, from /proc/<pid>/status (VmRSS). */
+export function rssMiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Math.round((Number(m[1]) / 1024) * 10) / 10 : NaN;
+}
+
+/** CPU time (user + system) a process has used so far, in seconds, from /proc/<pid>/stat. */
+export function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // Fields 14 and 15 of stat (utime, stime), counted after the command name.
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}

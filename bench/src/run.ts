@@ -1,0 +1,151 @@
+import { measureKvWatchFloor, measureRequestFloors, measureUwsFloor, startFloorServer } from './floors.js';
+import { httpPool } from './http-client.js';
+import { BenchMesh, Service, gatewayPorts, type MeshSettings } from './mesh.js';
+import type { BenchOptions } from './options.js';
+import { createAt, createSweep, holds, searchMaxRate } from './phases/create.js';
+import { measureManyTasks, measureMeshFanout, type MeshFanoutResult } from './phases/fanout.js';
+import { measureOverhead } from './phases/overhead.js';
+import { measureThroughput, type ThroughputResult } from './phases/throughput.js';
+import type { BenchResults } from './results.js';
+import { sleep } from './stats.js';
+
+export const FloorRate = 1000;
+export const Overhead = { provisionMs: 200, sessionMs: 50, rate: 20 } as const;
+export const Throughput = { provisionMs: 100, concurrency: 4, processes: [1, 2, 4] } as const;
+
+const log = (text: string) => process.stderr.write(`[bench] ${text}\n`);
+
+type Ctx = { opts: BenchOptions; logDir: string; results: BenchResults };
+
+function meshSettings(ctx: Ctx, env: Record<string, string>): MeshSettings {
+  return {
+    logDir: ctx.logDir,
+    env: { LOG_LEVEL: 'info', ...env },
+    ...(ctx.opts.profileDir ? { profile: { dir: ctx.opts.profileDir, services: [Service.Gateway, Service.TabRegistry] } } : {}),
+  };
+}
+
+async function withMesh<T>(ctx: Ctx, env: Record<string, string>, fn: (mesh: BenchMesh) => Promise<T>): Promise<T> {
+  const mesh = await BenchMesh.start(meshSettings(ctx, env));
+  try {
+    return await fn(mesh);
+  } finally {
+    await mesh.stop();
+  }
+}
+
+export async function runFloors(ctx: Ctx): Promise<void> {
+  const { opts } = ctx;
+  await withMesh(ctx, {}, async (mesh) => {
+    const floor = await startFloorServer(mesh.url, ctx.logDir);
+    try {
+      log(`floors: request/reply, KV create, HTTP at ${FloorRate}/s`);
+      const request = await measureRequestFloors(mesh.nc, floor, FloorRate, opts.rateMs);
+      log('floors: KV put → watch');
+      const kvWatch = await measureKvWatchFloor(mesh.nc, opts.quick ? 100 : 300, 5);
+      const uws = [];
+      for (const n of opts.fanoutSubscribers) {
+        log(`floors: uWS publish → ${n} ws clients`);
+        uws.push(await measureUwsFloor(mesh.nc, floor, n, opts.fanoutChanges, 300));
+      }
+      ctx.results.floors = { rate: FloorRate, request, kvWatch, uws };
+    } finally {
+      await floor.child.stop();
+    }
+  });
+}
+
+export async function runCreate(ctx: Ctx): Promise<void> {
+  const { opts } = ctx;
+  const env = {
+    TABMESH_SIM_PROVISION_MS: String(Overhead.provisionMs),
+    TABMESH_SIM_SESSION_MS: String(Overhead.sessionMs),
+    TABMESH_CONCURRENCY: '128',
+  };
+  await withMesh(ctx, env, async (mesh) => {
+    const [gateway] = await mesh.add(Service.Gateway, Service.TabRegistry);
+    const pool = httpPool(`http://127.0.0.1:${gatewayPorts(gateway!).httpPort}`, 128);
+    const create = { pool, org: 'bench', tasks: 50, durationMs: opts.rateMs };
+    log('create: warm-up');
+    await createAt(create, 'warm', 200, 1500);
+    log(`create: request path at ${opts.rates.join(', ')}/s`);
+    const requestPath = await createSweep(create, opts.rates, 'rp');
+    const passing = requestPath.filter(holds).map((r) => r.rate);
+    const from = Math.max(100, ...passing);
+    log(`create: searching the highest rate with p99 < 50 ms from ${from}/s`);
+    const maxRate = await searchMaxRate(create, from, opts.probeMs, opts.quick ? 2 : 3);
+    log('create: the whole mesh at 1000/s');
+    await mesh.add(Service.Provisioner, Service.SessionCreator);
+    await sleep(1000);
+    const fullMesh = [await createAt(create, 'full', 1000)];
+    await pool.close();
+    ctx.results.create = { requestPath, maxRate, fullMesh };
+  });
+}
+
+export async function runOverhead(ctx: Ctx): Promise<void> {
+  const env = {
+    TABMESH_SIM_PROVISION_MS: String(Overhead.provisionMs),
+    TABMESH_SIM_SESSION_MS: String(Overhead.sessionMs),
+  };
+  await withMesh(ctx, env, async (mesh) => {
+    const [gateway] = await mesh.add(Service.Gateway, Service.TabRegistry, Service.Provisioner, Service.SessionCreator);
+    const pool = httpPool(`http://127.0.0.1:${gatewayPorts(gateway!).httpPort}`, 16);
+    log(`overhead: fresh tasks at ${Overhead.rate}/s, sim provision ${Overhead.provisionMs} ms + session ${Overhead.sessionMs} ms`);
+    await measureOverhead(mesh.bus, pool, { ...Overhead, rate: 10, durationMs: 1000 }); // warm-up
+    ctx.results.overhead = await measureOverhead(mesh.bus, pool, { ...Overhead, durationMs: ctx.opts.quick ? 4000 : 10_000 });
+    await pool.close();
+  });
+}
+
+export async function runFanout(ctx: Ctx): Promise<void> {
+  const { opts } = ctx;
+  const env = { TABMESH_SIM_PROVISION_MS: '50', TABMESH_SIM_SESSION_MS: '20' };
+  await withMesh(ctx, env, async (mesh) => {
+    const [gateway] = await mesh.add(Service.Gateway, Service.TabRegistry, Service.Provisioner, Service.SessionCreator);
+    const ports = gatewayPorts(gateway!);
+    const pool = httpPool(`http://127.0.0.1:${ports.httpPort}`, 16);
+    const wsUrl = `ws://127.0.0.1:${ports.wsPort}/v1/ws`;
+    const oneTask: MeshFanoutResult[] = [];
+    let manyTasks;
+    for (const n of opts.fanoutSubscribers) {
+      log(`fan-out: KV change → ${n} WebSocket subscribers of one task`);
+      const run = await measureMeshFanout(mesh.bus, pool, gateway!, wsUrl, { subscribers: n, changes: opts.fanoutChanges, gapMs: 300 });
+      oneTask.push(run.result);
+      if (n === Math.max(...opts.fanoutSubscribers)) {
+        const tasks = Math.max(1, Math.round(n / 10));
+        log(`fan-out: the same sockets over ${tasks} tasks, changes at 1000/s`);
+        manyTasks = await measureManyTasks(mesh.bus, pool, run.sockets, run.recorder, {
+          tasks,
+          changesPerSecond: 1000,
+          durationMs: opts.quick ? 2000 : 5000,
+        });
+      }
+      await run.close();
+    }
+    await pool.close();
+    ctx.results.fanout = { oneTask, ...(manyTasks ? { manyTasks } : {}) };
+  });
+}
+
+export async function runThroughput(ctx: Ctx): Promise<void> {
+  const { opts } = ctx;
+  const env = {
+    TABMESH_SIM_PROVISION_MS: String(Throughput.provisionMs),
+    TABMESH_SIM_SESSION_MS: '20',
+    TABMESH_CONCURRENCY: String(Throughput.concurrency),
+  };
+  await withMesh(ctx, env, async (mesh) => {
+    await mesh.add(Service.TabRegistry);
+    const out: ThroughputResult[] = [];
+    for (const processes of Throughput.processes) {
+      const ideal = (processes * Throughput.concurrency * 1000) / Throughput.provisionMs;
+      const tasks = Math.round(ideal * opts.throughputSeconds);
+      log(`throughput: ${processes} provisioner process(es), ${tasks} tasks`);
+      out.push(
+        await measureThroughput(mesh, { processes, concurrency: Throughput.concurrency, provisionMs: Throughput.provisionMs, tasks }),
+      );
+    }
+    ctx.results.throughput = out;
+  });
+}
