@@ -9,6 +9,7 @@ import {
   type ServiceHandle,
 } from '@tabmesh/runtime';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { createWorkbenchHandler } from '@tabmesh/workbench-ui';
 import { BusClient, DefaultRequestTimeoutMs } from './bus-client.js';
 import { TaskFeed } from './feed/task-feed.js';
 import { createGatewayMetrics, type GatewayMetrics } from './gateway-metrics.js';
@@ -80,7 +81,8 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
     const wsPort = await wsServer.listen(config.GATEWAY_HOST, config.GATEWAY_WS_PORT);
 
     const busClient = new BusClient(nc, options.requestTimeoutMs ?? DefaultRequestTimeoutMs);
-    const app = createHttpApp({ bus: busClient, tabs, tasks, readiness, metrics, logger });
+    const page = createWorkbenchHandler({ wsPort });
+    const app = createHttpApp({ bus: busClient, tabs, tasks, readiness, metrics, logger, page });
     http = await startHttpServer(app, config.GATEWAY_HOST, config.GATEWAY_HTTP_PORT);
     logger.info({ httpPort: http.port, wsPort }, 'gateway started');
 

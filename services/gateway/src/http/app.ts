@@ -23,6 +23,8 @@ export type HttpAppDeps = {
   readiness: Readiness;
   metrics: GatewayMetrics;
   logger: Logger;
+  /** Serves the workbench page at `/` and its assets under `/workbench/` (libs/workbench-ui). */
+  page?: (request: Request) => Promise<Response>;
 };
 
 /** The HTTP API of DESIGN.md on hono. */
@@ -43,6 +45,8 @@ export function createHttpApp(deps: HttpAppDeps): Hono<AppEnv> {
   registerOpsRoutes(app, deps);
   registerTabRoutes(app, deps);
   registerTaskRoutes(app, deps);
+  const page = deps.page;
+  if (page) for (const path of ['/', '/workbench/*']) app.get(path, (c) => page(c.req.raw));
   app.notFound((c) => onError(new RouteNotFoundError(c.req.method, c.req.path), c));
   app.onError(onError);
   return app;

@@ -1,0 +1,68 @@
+import { startGateway, type GatewayHandle } from '@tabmesh/gateway';
+import { SimProvider } from '@tabmesh/providers';
+import { createLogger } from '@tabmesh/runtime';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { TestMesh } from '../../src/index.js';
+import { GatedProvider } from './gated-provider.js';
+
+export const ChromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const hasChromium = existsSync(ChromiumPath);
+export const chromiumMissing = `browser tests skipped: ${ChromiumPath} is missing (install it with \`bash scripts/setup.sh --browser\`)`;
+
+export const ResultsDir = join(process.cwd(), 'test-results', 'browser');
+
+/** Debian's chromium, headless; never a downloaded browser. */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: ChromiumPath,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
+/** nats-server, the three services on a gated sim provider, and a gateway serving the page. */
+export class PageMesh {
+  private constructor(
+    readonly mesh: TestMesh,
+    readonly gateway: GatewayHandle,
+    readonly provider: GatedProvider,
+  ) {}
+
+  static async start(): Promise<PageMesh> {
+    const provider = new GatedProvider(new SimProvider({ provisionMs: 150, sessionMs: 60, failRate: 0 }));
+    // Jobs held at the gate must not be redelivered while a test looks at them.
+    const mesh = await TestMesh.start({ provider, env: { TABMESH_ACK_WAIT_MS: '30000' } });
+    try {
+      const gateway = await startGateway(mesh.config, createLogger('gateway', mesh.config.LOG_LEVEL));
+      mkdirSync(ResultsDir, { recursive: true });
+      return new PageMesh(mesh, gateway, provider);
+    } catch (err) {
+      await mesh.stop();
+      throw err;
+    }
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.gateway.httpPort}`;
+  }
+
+  pageUrl(org: string, task: string): string {
+    return `${this.url}/?org=${encodeURIComponent(org)}&task=${encodeURIComponent(task)}`;
+  }
+
+  async stop(): Promise<void> {
+    this.provider.release();
+    await this.gateway.stop();
+    await this.mesh.stop();
+  }
+}
