@@ -1,5 +1,5 @@
 import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
-import type { KV } from '@nats-io/kv';
+import { Bucket, type KV } from '@nats-io/kv';
 import { decode, encode } from '@tabmesh/contracts';
 import type { z } from 'zod';
 
@@ -58,8 +58,19 @@ export class TypedBucket<S extends z.ZodType> {
     throw new Error(`${this.what} ${key}: gave up after ${maxAttempts} conflicting writes`);
   }
 
-  /** Keys matching a filter such as `org.task.*`. */
+  /**
+   * Keys matching a filter such as `org.task.*`. One stream-info request for the subjects under
+   * the filter, rather than `kv.keys()`, which makes nats-server create and scan an ordered consumer
+   * for every call (about 4 ms idle, tens of ms under load, on the provisioning path). A key whose
+   * last entry is a delete or purge marker is still listed; `get` reads it as null.
+   */
   async keys(filter: string): Promise<string[]> {
+    if (this.kv instanceof Bucket && this.kv.prefix && !this.kv.useJsPrefix) {
+      const { jsm, stream, prefix } = this.kv;
+      const info = await jsm.streams.info(stream, { subjects_filter: `${prefix}.${filter}` });
+      const from = prefix.length + 1;
+      return Object.keys(info.state.subjects ?? {}).map((subject) => subject.slice(from));
+    }
     const out: string[] = [];
     for await (const k of await this.kv.keys(filter)) out.push(k);
     return out;
