@@ -18,6 +18,7 @@ export class ConnectionPill {
 
   show(event: ConnectionStateEvent): void {
     this.root.dataset.state = event.state;
+    document.body.dataset.conn = event.state;
     this.retry.hidden = event.state !== 'reconnecting';
     if (this.ticker) clearInterval(this.ticker);
     this.ticker = null;

@@ -9,6 +9,15 @@ export function lookOf(tab: Tab): Look {
 
 export const badgeText: Record<Look, string> = { pending: 'Preparing', ready: 'Ready', error: 'Failed' };
 
+/** How a state reads in sentences ("Alpha → creating session"). */
+export const stateWords: Record<TabState, string> = {
+  pending_provision: 'waiting for sandbox',
+  pending_session_create: 'creating session',
+  ready: 'ready',
+  error: 'failed',
+  closed: 'closed',
+};
+
 export function tabTitle(tab: Tab): string {
   return tab.title.trim() || `Untitled ${tab.agent} tab`;
 }

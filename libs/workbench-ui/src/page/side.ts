@@ -1,13 +1,15 @@
 import type { Refresh, TaskView } from '@tabmesh/client';
 import { h, timeOf } from './dom.js';
-import { tabTitle, taskStateText } from './labels.js';
+import { stepLabel } from '@tabmesh/contracts';
+import { stateWords, tabTitle, taskStateText } from './labels.js';
 
 /** The task card: provisioning state, sandbox and the revision the view reflects. */
 export function renderTaskFacts(dl: HTMLElement, view: TaskView | null): void {
   const status = view?.status ?? null;
   const row = (label: string, value: Node | string, testid?: string) => [h('dt', {}, label), h('dd', { 'data-testid': testid }, value)];
   dl.replaceChildren(
-    ...row('State', h('span', { className: `pill ${status?.state ?? ''}` }, taskStateText(status)), 'task-state'),
+    ...row('State', h('span', { className: `pill ${status?.state ?? ''}` }, status?.state ?? 'loading…'), 'task-state'),
+    ...row('Step', status?.progress ?? (status?.step ? stepLabel[status.step] : '—'), 'task-step'),
     ...row('Sandbox', h('span', { className: 'mono' }, status?.sandbox?.id ?? '—')),
     ...row('Generation', String(status?.generation ?? '—')),
     ...row('Open tabs', String(view?.tabs.size ?? 0)),
@@ -22,7 +24,7 @@ export function describeRefresh(refresh: Refresh, view: TaskView): string {
     case 'bootstrap':
       return `snapshot · ${view.tabs.size} open tab${view.tabs.size === 1 ? '' : 's'}`;
     case 'event':
-      return refresh.frame === 'tab' ? `${tabTitle(refresh.tab)} → ${refresh.tab.state}` : `task → ${taskStateText(refresh.task)}`;
+      return refresh.frame === 'tab' ? `${tabTitle(refresh.tab)} → ${stateWords[refresh.tab.state]}` : `task → ${taskStateText(refresh.task)}`;
     case 'reconnect': {
       const n = refresh.tabs.length;
       return refresh.mode === 'replay'
