@@ -13,5 +13,7 @@ export default defineConfig({
     pool: 'forks',
     maxWorkers: 1,
     fileParallelism: false,
+    // Node 20 has a WebSocket client only behind this flag; the gateway tests use it as clients.
+    execArgv: ['--experimental-websocket'],
   },
 });

@@ -9,6 +9,7 @@
  */
 import { Streams, Subjects, TabState } from '@tabmesh/contracts';
 import { NatsServer, ServiceName, sleep, waitFor, type ServiceProcess } from '@tabmesh/testkit';
+import { mkdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ProcessMesh } from '../src/index.js';
 import { percentile, renderReport, type ChaosReport } from './report.js';
@@ -22,6 +23,8 @@ const { values: args } = parseArgs({
     'close-ratio': { type: 'string', default: '0.25' },
     'tabs-per-task': { type: 'string', default: '8' },
     replicas: { type: 'string', default: '2' },
+    /** Keep every service's log lines in this directory. */
+    logs: { type: 'string' },
   },
 });
 const durationMs = Number(args.duration) * 1000;
@@ -55,7 +58,8 @@ async function main(): Promise<number> {
     TABMESH_DRAIN_TIMEOUT_MS: '2000',
     TABMESH_CONCURRENCY: '16',
   });
-  const spawn = (kind: Kind) => mesh.spawn(kind, {}, { maxLogLines: 500 });
+  if (args.logs) mkdirSync(args.logs, { recursive: true });
+  const spawn = (kind: Kind) => mesh.spawn(kind, {}, { maxLogLines: 500, ...(args.logs ? { logDir: args.logs } : {}) });
   const org = `chaos-${Date.now().toString(36)}`;
   log(`nats ${nats.url}; ${perKind} of each service; ${rate} creates/s for ${durationMs / 1000} s; a fault every ~${faultEveryMs / 1000} s`);
   try {
@@ -213,6 +217,14 @@ async function main(): Promise<number> {
       },
     };
     process.stdout.write(renderReport(report));
+    // What went wrong, tab by tab, to start an investigation from.
+    const suspects = tabs.filter(
+      (t) => !terminal.includes(t.state) || (closedIds.has(t.id) && liveSessions.get(t.id)) || (liveSessions.get(t.id) ?? 0) > 1,
+    );
+    for (const t of suspects.slice(0, 20)) {
+      const sessions = snapshot.sessions.filter((s) => s.tab === t.id);
+      process.stdout.write(`suspect ${JSON.stringify({ tab: t, sessions })}\n`);
+    }
     const bad =
       report.stuck + report.duplicateSessions + report.leakedSessions + report.lostAcknowledged + report.duplicateTabs + report.duplicateSandboxes;
     return bad > 0 ? 1 : 0;

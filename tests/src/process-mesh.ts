@@ -1,4 +1,5 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { join } from 'node:path';
 import {
   Subjects,
   TabCreateRequestSchema,
@@ -80,13 +81,15 @@ export class ProcessMesh {
   }
 
   /** Starts one more process of `service`; extra env wins over the mesh's. */
-  async spawn(service: ServiceName, env: Record<string, string> = {}, opts: { maxLogLines?: number } = {}): Promise<ServiceProcess> {
+  async spawn(service: ServiceName, env: Record<string, string> = {}, opts: { maxLogLines?: number; logDir?: string } = {}): Promise<ServiceProcess> {
+    const label = `${service}#${++this.counter}`;
     const p = await ServiceProcess.start({
       service,
       env: { ...this.env, ...env },
-      label: `${service}#${++this.counter}`,
+      label,
       echo: process.env.FAULT_ECHO === '1',
       ...(opts.maxLogLines ? { maxLogLines: opts.maxLogLines } : {}),
+      ...(opts.logDir ? { logFile: join(opts.logDir, `${label.replace('#', '-')}.log`) } : {}),
     });
     this.procs.push(p);
     return p;

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -35,6 +36,8 @@ export type ServiceProcessOptions = {
   maxLogLines?: number;
   /** Copy the child's output to this process's stderr. */
   echo?: boolean;
+  /** Also append every output line to this file (all of it, whatever `maxLogLines`). */
+  logFile?: string;
 };
 
 export type Exit = { code: number | null; signal: NodeJS.Signals | null };
@@ -52,6 +55,7 @@ export class ServiceProcess {
   private readonly exited: Promise<Exit>;
   private exit: Exit | null = null;
   private readonly listeners = new Set<(line: LogLine) => void>();
+  private readonly file: WriteStream | null;
 
   private constructor(
     readonly service: ServiceName,
@@ -59,9 +63,11 @@ export class ServiceProcess {
     private readonly opts: ServiceProcessOptions,
   ) {
     this.label = opts.label ?? service;
+    this.file = opts.logFile ? createWriteStream(opts.logFile, { flags: 'a' }) : null;
     this.exited = new Promise((resolve) =>
       proc.once('exit', (code, signal) => {
         this.exit = { code, signal };
+        this.file?.end();
         resolve(this.exit);
       }),
     );
@@ -109,6 +115,7 @@ export class ServiceProcess {
     const max = this.opts.maxLogLines ?? 20_000;
     if (this.logs.length > max) this.logs.splice(0, this.logs.length - max);
     if (this.opts.echo) process.stderr.write(`${this.label} ${text}\n`);
+    this.file?.write(`${text}\n`);
     for (const l of this.listeners) l(line);
   }
 
