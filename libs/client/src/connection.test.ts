@@ -188,6 +188,20 @@ describe('TabmeshConnection (scripted socket)', () => {
     expect(refreshes).toEqual([]);
   });
 
+  it('subscribes again after the gateway could not load a task, and only for tasks still waiting', () => {
+    const errors: string[] = [];
+    conn.on('serverError', (e) => errors.push(e.code));
+    conn.subscribe('o', 't', () => {});
+    conn.subscribe('o', 'live', () => {});
+    last().open();
+    last().receive({ ...snapshot([], 1), task: 'live', taskStatus: { ...status(1), task: 'live' } });
+    last().receive({ v: 1, type: 'error', code: 'unavailable', detail: 'task o/t could not be loaded; subscribe again' });
+    expect(errors).toEqual(['unavailable']);
+    expect(last().sent).toHaveLength(2);
+    vi.advanceTimersByTime(100);
+    expect(last().sent.slice(2)).toEqual([{ op: 'subscribe', org: 'o', task: 't' }]);
+  });
+
   it('refuses ids the gateway would refuse', () => {
     expect(() => conn.subscribe('o.x', 't', () => {})).toThrow(/org/);
     expect(FakeSocket.all).toHaveLength(0);

@@ -1,5 +1,6 @@
 import {
   ClientFrameSchema,
+  ErrorCode,
   OrgIdSchema,
   ServerFrameSchema,
   TaskIdSchema,
@@ -81,6 +82,8 @@ export class TabmeshConnection {
   private readonly WebSocketImpl: WebSocketConstructor;
   private socket: WebSocketLike | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
+  private resubscribeTimer: ReturnType<typeof setTimeout> | null = null;
+  private resubscribeAttempt = 0;
   private attempt = 0;
   private everOpened = false;
   private disposed = false;
@@ -179,7 +182,9 @@ export class TabmeshConnection {
     if (this.disposed) return;
     this.disposed = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.resubscribeTimer) clearTimeout(this.resubscribeTimer);
     this.timer = null;
+    this.resubscribeTimer = null;
     const socket = this.socket;
     this.socket = null;
     if (socket) {
@@ -244,6 +249,16 @@ export class TabmeshConnection {
     this.setState({ state: ConnectionState.Reconnecting, attempt: this.attempt, delayMs, retryAt: Date.now() + delayMs });
   }
 
+  private scheduleResubscribe(): void {
+    if (this.resubscribeTimer || this.disposed) return;
+    const delayMs = backoffDelay(this.resubscribeAttempt++, this.backoff, this.opts.random);
+    this.resubscribeTimer = setTimeout(() => {
+      this.resubscribeTimer = null;
+      if (this.socket?.readyState !== SocketOpen) return; // a new socket subscribes everything anyway
+      for (const entry of this.entries.values()) if (!entry.live) this.send(entry.subscribeFrame());
+    }, delayMs);
+  }
+
   private send(frame: ClientFrame): void {
     const text = encodeText(ClientFrameSchema, frame, 'client frame');
     if (frame.op === 'subscribe') this.stats.subscribeFrames++;
@@ -272,6 +287,7 @@ export class TabmeshConnection {
     const frame = parsed.data;
     switch (frame.type) {
       case 'snapshot':
+        this.resubscribeAttempt = 0;
         this.entries.get(entryKey(frame.org, frame.task))?.onSnapshot(frame);
         return;
       case 'tab':
@@ -282,6 +298,8 @@ export class TabmeshConnection {
         return;
       case 'error':
         this.events.emit('serverError', frame);
+        // The gateway could not load a task ("subscribe again"): retry the subscriptions still waiting.
+        if (frame.code === ErrorCode.Unavailable) this.scheduleResubscribe();
         return;
     }
   }

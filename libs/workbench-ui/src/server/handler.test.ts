@@ -1,3 +1,4 @@
+import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { createWorkbenchHandler } from './handler.js';
 
@@ -26,6 +27,15 @@ describe('workbench handler', () => {
     expect(js).toContain('Preparing environment');
     expect(await (await get('/workbench/app.js')).text()).toBe(js);
     expect((await get('/workbench/app.css')).headers.get('content-type')).toMatch(/^text\/css/);
+  });
+
+  it('sends gzip to clients that accept it', async () => {
+    const plain = await (await get('/workbench/app.js')).text();
+    const res = await serve(new Request('http://localhost/workbench/app.js', { headers: { 'accept-encoding': 'gzip, br' } }));
+    expect(res.headers.get('content-encoding')).toBe('gzip');
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    expect(bytes.length).toBeLessThan(plain.length / 2);
+    expect(gunzipSync(bytes).toString('utf8')).toBe(plain);
   });
 
   it('answers 404 for anything else under /workbench/', async () => {
