@@ -1,3 +1,9 @@
+/**
+ * The workbench page in Debian's chromium (playwright-core, never a downloaded browser) against a
+ * real nats-server, the three services on a gated sim provider, and the gateway serving the page.
+ * Screenshots go to test-results/browser/. To refresh the README's screenshot:
+ *   WORKBENCH_DOCS_SCREENSHOT=$PWD/docs/workbench.png npx vitest run -c vitest.browser.config.ts
+ */
 import { Subjects, TabState } from '@tabmesh/contracts';
 import { uniqueId } from '@tabmesh/testkit';
 import { join } from 'node:path';
