@@ -35,6 +35,7 @@ export async function measureRequestFloors(
   floor: FloorServer,
   rate: number,
   durationMs: number,
+  measure: (run: () => Promise<OpenLoopResult>) => Promise<OpenLoopResult> = (run) => run(),
 ): Promise<RequestFloors> {
   const echo = async () => {
     await nc.request(FloorSubjects.echo, requestSized, { timeout: 10_000 });
@@ -42,7 +43,7 @@ export async function measureRequestFloors(
   };
   // Every floor gets a second unmeasured at the same rate first, as the creates get their warm-up.
   await runOpenLoop({ rate, durationMs: 1000, fire: echo });
-  const natsRequestReply = await runOpenLoop({ rate, durationMs, fire: echo });
+  const natsRequestReply = await measure(() => runOpenLoop({ rate, durationMs, fire: echo }));
   const kv = await new Kvm(jetstream(nc)).create(`bench_floor_${Date.now()}`, { history: 1 });
   const run = Date.now().toString(36);
   const create = (phase: string) => async (i: number) => {
@@ -50,12 +51,12 @@ export async function measureRequestFloors(
     return true;
   };
   await runOpenLoop({ rate, durationMs: 1000, fire: create('warm') });
-  const kvCreate = await runOpenLoop({ rate, durationMs, fire: create('run') });
+  const kvCreate = await measure(() => runOpenLoop({ rate, durationMs, fire: create('run') }));
   await kv.destroy();
   const pool = httpPool(`http://127.0.0.1:${floor.httpPort}`);
   // Open the connections before measuring, as the create phases do.
   await runOpenLoop({ rate, durationMs: 1000, fire: () => postJson(pool, '/echo', '{}', 201) });
-  const http = await runOpenLoop({ rate, durationMs, fire: () => postJson(pool, '/echo', '{}', 201) });
+  const http = await measure(() => runOpenLoop({ rate, durationMs, fire: () => postJson(pool, '/echo', '{}', 201) }));
   await pool.close();
   return { natsRequestReply, kvCreate, http };
 }

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { natsServerBinary } from '@tabmesh/testkit';
 
 export type Machine = {
@@ -11,6 +11,8 @@ export type Machine = {
   cores: number;
   memoryGiB: number;
   openFilesLimit: string;
+  /** 1-minute load average when the run started: other work on the machine skews every figure. */
+  loadAverageAtStart: number;
   note: string;
 };
 
@@ -51,6 +53,7 @@ export function describeMachine(): Machine {
     cores,
     memoryGiB: Math.round(totalmem() / 2 ** 30),
     openFilesLimit: openFiles(),
+    loadAverageAtStart: Math.round(loadavg()[0]! * 100) / 100,
     note: `the load generator (this process and its WebSocket clients), nats-server and every tabmesh process share these ${cores} cores`,
   };
 }

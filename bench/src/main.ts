@@ -3,7 +3,7 @@
  * See docs/bench/README.md for what each figure means.
  */
 import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeMachine } from './machine.js';
 import { parseOptions } from './options.js';
@@ -32,6 +32,7 @@ if (opts.phases.has('overhead')) await runOverhead(ctx);
 if (opts.phases.has('fanout')) await runFanout(ctx);
 if (opts.phases.has('throughput')) await runThroughput(ctx);
 
+results.loadAverageAtEnd = Math.round(loadavg()[0]! * 100) / 100;
 if (opts.profileDir) {
   results.profiles = readdirSync(opts.profileDir).flatMap((label) => {
     const file = mainThreadProfile(join(opts.profileDir!, label));

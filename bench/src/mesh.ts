@@ -3,6 +3,7 @@ import { ensureBus, loadConfig, type Bus } from '@tabmesh/runtime';
 import { NatsServer } from '@tabmesh/testkit';
 import { Child } from './children.js';
 import { cpuSeconds } from './machine.js';
+import type { OpenLoopResult } from './open-loop.js';
 
 export const Service = {
   Gateway: 'gateway',
@@ -78,22 +79,28 @@ export class BenchMesh {
   }
 
   /** CPU seconds used so far by nats-server, each service and this process. */
-  cpu(): Record<string, number> {
+  cpu(extra: Child[] = []): Record<string, number> {
     const out: Record<string, number> = { 'nats-server': cpuSeconds(this.server.pid!), bench: cpuSeconds(process.pid) };
-    for (const [label, child] of this.children) out[label] = cpuSeconds(child.pid);
+    for (const child of [...this.children.values(), ...extra]) out[child.label] = cpuSeconds(child.pid);
     return out;
   }
 
   /** Runs `fn` and returns, with its result, the CPU seconds each process used meanwhile. */
-  async measureCpu<T>(fn: () => Promise<T>): Promise<{ value: T; cpu: Record<string, number>; wallSeconds: number }> {
-    const before = this.cpu();
+  async measureCpu<T>(fn: () => Promise<T>, extra: Child[] = []): Promise<{ value: T; cpu: Record<string, number>; wallSeconds: number }> {
+    const before = this.cpu(extra);
     const t = performance.now();
     const value = await fn();
     const wallSeconds = (performance.now() - t) / 1000;
-    const after = this.cpu();
+    const after = this.cpu(extra);
     const cpu: Record<string, number> = {};
     for (const [k, v] of Object.entries(after)) cpu[k] = Math.round((v - (before[k] ?? 0)) * 100) / 100;
     return { value, cpu, wallSeconds: Math.round(wallSeconds * 100) / 100 };
+  }
+
+  /** Runs an open-loop phase and adds the CPU each process spent per request. */
+  async withCpu(run: () => Promise<OpenLoopResult>, ...extra: Child[]): Promise<OpenLoopResult> {
+    const { value, cpu } = await this.measureCpu(run, extra);
+    return { ...value, cpuMsPerRequest: perRequest(cpu, value.sent) };
   }
 
   async remove(child: Child): Promise<void> {
@@ -116,4 +123,14 @@ export function gatewayPorts(gateway: Child): { httpPort: number; wsPort: number
     throw new Error(`${gateway.label}: no ports in its "gateway started" line`);
   }
   return { httpPort: line.httpPort, wsPort: line.wsPort };
+}
+
+/** CPU seconds per process over `n` requests → CPU milliseconds per request, by process kind. */
+export function perRequest(cpu: Record<string, number>, n: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [label, seconds] of Object.entries(cpu)) {
+    const kind = label.replace(/-\d+$/, '');
+    out[kind] = Math.round(((out[kind] ?? 0) + (seconds * 1000) / n) * 1000) / 1000;
+  }
+  return out;
 }

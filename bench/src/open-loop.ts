@@ -11,6 +11,8 @@ export type OpenLoopResult = {
   /** Achieved send rate: requests started per second of the schedule. */
   achievedRate: number;
   latency: Summary;
+  /** CPU milliseconds each process spent per request during the run (user + system). */
+  cpuMsPerRequest?: Record<string, number>;
 };
 
 export type OpenLoopOptions = {

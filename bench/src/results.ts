@@ -12,6 +12,7 @@ export type BenchResults = {
   mode: 'quick' | 'full';
   command: string;
   machine: Machine;
+  loadAverageAtEnd?: number;
   floors?: {
     rate: number;
     request: RequestFloors;

@@ -2,6 +2,7 @@ import { measureKvWatchFloor, measureRequestFloors, measureUwsFloor, startFloorS
 import { httpPool } from './http-client.js';
 import { BenchMesh, Service, gatewayPorts, type MeshSettings } from './mesh.js';
 import type { BenchOptions } from './options.js';
+import type { OpenLoopResult } from './open-loop.js';
 import { createAt, createSweep, holds, searchMaxRate } from './phases/create.js';
 import { measureManyTasks, measureMeshFanout, type MeshFanoutResult } from './phases/fanout.js';
 import { measureOverhead } from './phases/overhead.js';
@@ -40,7 +41,7 @@ export async function runFloors(ctx: Ctx): Promise<void> {
     const floor = await startFloorServer(mesh.url, ctx.logDir);
     try {
       log(`floors: request/reply, KV create, HTTP at ${FloorRate}/s`);
-      const request = await measureRequestFloors(mesh.nc, floor, FloorRate, opts.rateMs);
+      const request = await measureRequestFloors(mesh.nc, floor, FloorRate, opts.rateMs, (run) => mesh.withCpu(run, floor.child));
       log('floors: KV put → watch');
       const kvWatch = await measureKvWatchFloor(mesh.nc, opts.quick ? 100 : 300, 5);
       const uws = [];
@@ -65,7 +66,7 @@ export async function runCreate(ctx: Ctx): Promise<void> {
   await withMesh(ctx, env, async (mesh) => {
     const [gateway] = await mesh.add(Service.Gateway, Service.TabRegistry);
     const pool = httpPool(`http://127.0.0.1:${gatewayPorts(gateway!).httpPort}`, 128);
-    const create = { pool, org: 'bench', tasks: 50, durationMs: opts.rateMs };
+    const create = { pool, org: 'bench', tasks: 50, durationMs: opts.rateMs, measure: (run: () => Promise<OpenLoopResult>) => mesh.withCpu(run) };
     log('create: warm-up');
     await createAt(create, 'warm', 200, 1500);
     log(`create: request path at ${opts.rates.join(', ')}/s`);

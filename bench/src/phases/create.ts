@@ -3,17 +3,26 @@ import { postJson } from '../http-client.js';
 import { runOpenLoop, type OpenLoopResult } from '../open-loop.js';
 import { sleep } from '../stats.js';
 
-export type CreateOptions = { pool: Pool; org: string; tasks: number; durationMs: number };
+export type CreateOptions = {
+  pool: Pool;
+  org: string;
+  tasks: number;
+  durationMs: number;
+  /** Wraps each measured run, e.g. to account the CPU it cost. */
+  measure?: (run: () => Promise<OpenLoopResult>) => Promise<OpenLoopResult>;
+};
 
 const MaxP99Ms = 50;
 
 /** A create succeeds when the gateway answers 201 with the placeholder tab. */
 export function createAt(opts: CreateOptions, label: string, rate: number, durationMs = opts.durationMs): Promise<OpenLoopResult> {
-  return runOpenLoop({
-    rate,
-    durationMs,
-    fire: (i) => postJson(opts.pool, `/v1/orgs/${opts.org}/tasks/${label}-${i % opts.tasks}/tabs`, '{}', 201),
-  });
+  const run = () =>
+    runOpenLoop({
+      rate,
+      durationMs,
+      fire: (i) => postJson(opts.pool, `/v1/orgs/${opts.org}/tasks/${label}-${i % opts.tasks}/tabs`, '{}', 201),
+    });
+  return opts.measure ? opts.measure(run) : run();
 }
 
 export const holds = (r: OpenLoopResult): boolean =>

@@ -7,8 +7,19 @@ const f = (x: number): string => (Number.isNaN(x) ? 'n/a' : x < 10 ? x.toFixed(2
 const lat = (s: Summary): string => `${f(s.p50)} | ${f(s.p90)} | ${f(s.p99)} | ${f(s.max)}`;
 const row = (cells: Array<string | number>): string => `| ${cells.join(' | ')} |`;
 
+const short: Record<string, string> = { gateway: 'gw', 'tab-registry': 'reg', 'nats-server': 'nats', provisioner: 'prov', 'session-creator': 'sess', 'floor-server': 'floor', bench: 'client' };
+
+/** CPU milliseconds per request by process, e.g. `gw 0.9 · reg 1.0 · nats 0.7 · client 0.4`. */
+function cpu(r: OpenLoopResult): string {
+  if (!r.cpuMsPerRequest) return '–';
+  return Object.entries(r.cpuMsPerRequest)
+    .filter(([, v]) => v >= 0.005)
+    .map(([k, v]) => `${short[k] ?? k} ${v.toFixed(2)}`)
+    .join(' · ');
+}
+
 function rateRow(what: string, r: OpenLoopResult): string {
-  return row([what, r.rate, r.achievedRate, lat(r.latency), r.errors, r.sent]);
+  return row([what, r.rate, r.achievedRate, lat(r.latency), r.errors, r.sent, cpu(r)]);
 }
 
 /** The Markdown report: machine, then one table per measurement, then the targets. */
@@ -17,20 +28,20 @@ export function markdown(r: BenchResults): string {
   const lines: string[] = [];
   lines.push(`Measured ${m.date.slice(0, 16).replace('T', ' ')} UTC with \`${r.command}\` (${r.mode} run).`);
   lines.push('');
-  lines.push(`Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB; Node ${m.node}; ${m.natsServer}; open-files limit ${m.openFilesLimit}.`);
+  lines.push(`Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB; Node ${m.node}; ${m.natsServer}; open-files limit ${m.openFilesLimit}; 1-minute load average ${m.loadAverageAtStart} at the start and ${r.loadAverageAtEnd ?? 'n/a'} at the end (above ${m.cores}, other work was competing for the cores).`);
   lines.push(`**Note:** ${m.note}. Every service is its own process; nats-server is one process with a file store.`);
   lines.push('');
   lines.push('Latencies in ms: p50 | p90 | p99 | max. Open-loop rates: each request is timed from its scheduled send time.');
   lines.push('');
-  lines.push('| measurement | rate /s | achieved /s | p50 | p90 | p99 | max | errors | n |');
-  lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+  lines.push('| measurement | rate /s | achieved /s | p50 | p90 | p99 | max | errors | n | CPU ms per request |');
+  lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---|');
   if (r.floors) {
     const q = r.floors.request;
     lines.push(rateRow('floor: NATS request/reply echo', q.natsRequestReply));
     lines.push(rateRow('floor: KV create', q.kvCreate));
     lines.push(rateRow('floor: hono + node-server POST', q.http));
-    lines.push(row(['floor: KV put → watch', '–', '–', lat(r.floors.kvWatch), 0, r.floors.kvWatch.n]));
-    for (const u of r.floors.uws) lines.push(row([`floor: uWS publish → ${u.subscribers.toLocaleString('en')} ws clients`, '–', '–', lat(u.latency), u.changes * u.subscribers - u.received, u.received]));
+    lines.push(row(['floor: KV put → watch', '–', '–', lat(r.floors.kvWatch), 0, r.floors.kvWatch.n, '–']));
+    for (const u of r.floors.uws) lines.push(row([`floor: uWS publish → ${u.subscribers.toLocaleString('en')} ws clients`, '–', '–', lat(u.latency), u.changes * u.subscribers - u.received, u.received, '–']));
   }
   if (r.create) {
     for (const x of r.create.requestPath) lines.push(rateRow('create (gateway + registry)', x));
@@ -39,16 +50,16 @@ export function markdown(r: BenchResults): string {
   }
   if (r.overhead) {
     const o = r.overhead;
-    lines.push(row([`time to ready, fresh task (sim ${o.providerMs} ms)`, 20, '–', lat(o.timeToReady), o.tabs - o.ready, o.ready]));
-    lines.push(row(['mesh overhead: time to ready − sim latency', 20, '–', lat(o.overhead), o.tabs - o.ready, o.ready]));
-    lines.push(row(['mesh overhead, server clocks (readyAt − createdAt − sim)', 20, '–', lat(o.serverOverhead), '–', o.serverOverhead.n]));
+    lines.push(row([`time to ready, fresh task (sim ${o.providerMs} ms)`, 20, '–', lat(o.timeToReady), o.tabs - o.ready, o.ready, '–']));
+    lines.push(row(['mesh overhead: time to ready − sim latency', 20, '–', lat(o.overhead), o.tabs - o.ready, o.ready, '–']));
+    lines.push(row(['mesh overhead, server clocks (readyAt − createdAt − sim)', 20, '–', lat(o.serverOverhead), '–', o.serverOverhead.n, '–']));
   }
   if (r.fanout) {
     for (const x of r.fanout.oneTask) {
-      lines.push(row([`fan-out: KV change → ${x.subscribers.toLocaleString('en')} subscribers of one task`, '–', '–', lat(x.latency), x.changes * x.subscribers - x.received, x.received]));
+      lines.push(row([`fan-out: KV change → ${x.subscribers.toLocaleString('en')} subscribers of one task`, '–', '–', lat(x.latency), x.changes * x.subscribers - x.received, x.received, '–']));
     }
     const mt = r.fanout.manyTasks;
-    if (mt) lines.push(row([`fan-out: ${mt.tasks.toLocaleString('en')} tasks × ${mt.subscribersPerTask} subscribers, changes`, mt.changesPerSecond, '–', lat(mt.latency), mt.expected - mt.received, mt.received]));
+    if (mt) lines.push(row([`fan-out: ${mt.tasks.toLocaleString('en')} tasks × ${mt.subscribersPerTask} subscribers, changes`, mt.changesPerSecond, '–', lat(mt.latency), mt.expected - mt.received, mt.received, '–']));
   }
   lines.push('');
   if (r.create) {
