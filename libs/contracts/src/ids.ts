@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Org and task ids are KV key tokens, so they are restricted to a safe alphabet. */
 export const ResourceIdSchema = z

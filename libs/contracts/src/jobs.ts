@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { OrgIdSchema, TabIdSchema, TaskIdSchema } from './ids.js';
 import { SandboxRefSchema } from './task.js';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { allSchemas } from './schemas.js';
 
 /** Renders every boundary schema as JSON Schema, keyed by file name, for teams that test in other languages. */

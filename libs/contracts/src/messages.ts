@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ErrorInfoSchema } from './errors.js';
 import { ClientRequestIdSchema, OrgIdSchema, TabIdSchema, TaskIdSchema } from './ids.js';
 import { TabSchema } from './tab.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * One vocabulary of steps for every provider, so a UI can say what a pending tab waits for.

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ErrorInfoSchema } from './errors.js';
 import { IsoTimeSchema, OrgIdSchema, TaskIdSchema } from './ids.js';
 import { StepSchema } from './progress.js';

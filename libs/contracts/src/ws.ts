@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ErrorCodeSchema } from './errors.js';
 import { OrgIdSchema, TaskIdSchema } from './ids.js';
 import { TabSchema } from './tab.js';
