@@ -20,11 +20,9 @@ export type BenchResults = {
     uws: FanoutResult[];
   };
   create?: {
-    /** Gateway and tab-registry only: the request path, with no worker competing for the CPU. */
-    requestPath: OpenLoopResult[];
+    /** The whole mesh at each rate: provisioner and session-creator work off the creates meanwhile. */
+    rates: OpenLoopResult[];
     maxRate: MaxRateSearch;
-    /** The whole mesh (provisioner and session-creator working off the creates) at one rate. */
-    fullMesh: OpenLoopResult[];
   };
   overhead?: OverheadResult;
   fanout?: { oneTask: MeshFanoutResult[]; manyTasks?: ManyTasksResult };

@@ -65,7 +65,7 @@ export async function searchMaxRate(opts: CreateOptions, from: number, probeMs: 
     }
   }
   if (fail === 0) return { maxRate: pass, probes };
-  for (let i = 0; i < refine && fail - pass > 50; i++) {
+  for (let i = 0; i < refine && fail - pass > Math.max(10, pass * 0.1); i++) {
     const mid = Math.round((pass + fail) / 2);
     if (await probe(mid)) pass = mid;
     else fail = mid;

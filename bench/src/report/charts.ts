@@ -6,7 +6,7 @@ import { floorSumP50 } from './targets.js';
 export function charts(r: BenchResults): Record<string, string> {
   const out: Record<string, string> = {};
   if (r.create) {
-    const runs = [...r.create.requestPath, ...r.create.maxRate.probes].sort((a, b) => a.rate - b.rate);
+    const runs = [...r.create.rates, ...r.create.maxRate.probes].sort((a, b) => a.rate - b.rate);
     const pick = (k: 'p50' | 'p90' | 'p99'): Array<[number, number]> => runs.map((x) => [x.rate, x.latency[k]]);
     const series: Series[] = [
       { name: 'create p50', color: '#1f77b4', points: pick('p50') },

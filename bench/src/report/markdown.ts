@@ -44,8 +44,7 @@ export function markdown(r: BenchResults): string {
     for (const u of r.floors.uws) lines.push(row([`floor: uWS publish → ${u.subscribers.toLocaleString('en')} ws clients`, '–', '–', lat(u.latency), u.changes * u.subscribers - u.received, u.received, '–']));
   }
   if (r.create) {
-    for (const x of r.create.requestPath) lines.push(rateRow('create (gateway + registry)', x));
-    for (const x of r.create.fullMesh) lines.push(rateRow('create (whole mesh working)', x));
+    for (const x of r.create.rates) lines.push(rateRow('create: POST → 201', x));
     for (const x of r.create.maxRate.probes) lines.push(rateRow('create, max-rate probe', x));
   }
   if (r.overhead) {
@@ -66,7 +65,7 @@ export function markdown(r: BenchResults): string {
     const sum = floorSumP50(r);
     lines.push(`Highest create rate holding p99 < 50 ms with no errors: **${r.create.maxRate.maxRate}/s**.`);
     if (sum !== null) {
-      for (const x of r.create.requestPath) lines.push(`- create p50 ÷ floors (HTTP + request/reply + KV create = ${f(sum)} ms at ${r.floors!.rate}/s) at ${x.rate}/s: **${(x.latency.p50 / sum).toFixed(2)}×**`);
+      for (const x of r.create.rates) lines.push(`- create p50 ÷ floors (HTTP + request/reply + KV create = ${f(sum)} ms at ${r.floors!.rate}/s) at ${x.rate}/s: **${(x.latency.p50 / sum).toFixed(2)}×**`);
     }
     lines.push('');
   }

@@ -11,7 +11,7 @@ export function floorSumP50(r: BenchResults): number | null {
 }
 
 export function createAt1000(r: BenchResults) {
-  return r.create?.requestPath.find((x) => x.rate === 1000);
+  return r.create?.rates.find((x) => x.rate === 1000);
 }
 
 /** The targets against this run's figures. */
