@@ -41,27 +41,30 @@ describe('graceful stop of a worker (SIGTERM)', () => {
     const worker = await mesh.spawn(ServiceName.SessionCreator);
     const org = uniqueId('org');
     await provisionTask(mesh, org, 'main');
-    const inFlight = await createTabs(mesh, org, 'main', 6);
-    await waitFor('six session jobs in flight', async () => (await mesh.consumer(...sessions())).ackPending === 6, 30_000);
+    // Two jobs in flight leave six of eight slots free: the open pull request could take six more.
+    const inFlight = await createTabs(mesh, org, 'main', 2);
+    await waitFor('two session jobs in flight', async () => (await mesh.consumer(...sessions())).ackPending === 2, 30_000);
 
     worker.signal('SIGTERM');
     const start = await worker.waitForLog('drain start', (l) => l.msg === 'drain start', 10_000);
-    expect(start.inFlight).toBe(6);
+    expect(start.inFlight).toBe(2);
     // A job that arrives while it drains is not taken.
     const [late] = await createTabs(mesh, org, 'main', 1);
     const exit = await worker.waitForExit();
     expect(exit.code).toBe(0);
     const end = worker.lines('drain end')[0]!;
-    expect(end).toMatchObject({ finished: 6, handedBack: 0 });
+    expect(end).toMatchObject({ finished: 2, handedBack: 0 });
     const order = worker.logs.map((l) => l.msg);
     expect(order.indexOf('drain start')).toBeLessThan(order.indexOf('drain end'));
-    expect(order.indexOf('drain end')).toBeLessThan(order.indexOf('stopped'));
     for (const t of inFlight) expect((await mesh.tab(org, 'main', t.id))!.state).toBe(TabState.Ready);
     expect(worker.lines('tab ready').map((l) => l.tab)).not.toContain(late!.id);
     expect((await mesh.tab(org, 'main', late!.id))!.state).toBe(TabState.PendingSessionCreate);
 
-    await mesh.spawn(ServiceName.SessionCreator);
+    const next = await mesh.spawn(ServiceName.SessionCreator);
     await mesh.waitForState(org, 'main', late!.id, [TabState.Ready], 30_000);
+    // Handed back at most once by the draining worker: not bounced until its deliveries ran out.
+    const taken = next.lines('tab ready').find((l) => l.tab === late!.id);
+    expect(taken?.delivery).toBeLessThanOrEqual(2);
   });
 
   it('hands back what is still running at the drain timeout, and another worker takes it at once, not after the ack wait', async () => {

@@ -1,4 +1,4 @@
-import type { Consumer, JetStreamClient, JsMsg } from '@nats-io/jetstream';
+import type { Consumer, ConsumerMessages, JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import { TabmeshError, ValidationError, decode } from '@tabmesh/contracts';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
@@ -10,6 +10,9 @@ import { Semaphore } from './semaphore.js';
  * Ends a job for good. An ack, not a term: nats-server 2.9 keeps terminated messages of a
  * work-queue stream as pending forever, while an ack removes them.
  */
+/** Delay of a nak from a stopping worker (see `run`). */
+const HandBackDelayMs = 500;
+
 function finish(msg: JsMsg): void {
   msg.ack();
 }
@@ -56,6 +59,7 @@ export class JobWorker<S extends z.ZodType> {
   private readonly slots: Semaphore;
   private stopping = false;
   private loop: Promise<void> | null = null;
+  private batch: ConsumerMessages | null = null;
   private readonly inFlight = new Map<JsMsg, AbortController>();
   readonly stats: WorkerStats = { inFlight: 0, started: 0, succeeded: 0, failed: 0, poison: 0 };
 
@@ -78,17 +82,20 @@ export class JobWorker<S extends z.ZodType> {
         // Looked up once and again only after an error (e.g. the consumer was recreated).
         c ??= await js.consumers.get(stream, consumer);
         const batch = await c.fetch({ max_messages: this.slots.free, expires: 2000 });
+        this.batch = batch;
+        if (this.stopping) await batch.close();
         for await (const msg of batch) {
           if (this.stopping) {
-            // Hand it straight back so another worker takes it without waiting for the ack wait.
-            msg.nak();
+            // Hand it back so another worker takes it without waiting for the ack wait. The delay
+            // keeps it from bouncing straight back into this pull request until its deliveries run out.
+            msg.nak(HandBackDelayMs);
             continue;
           }
           await this.slots.acquire();
           if (this.stopping) {
             // stop() began while this message waited for a slot: it is not in flight, so hand it back.
             this.slots.release();
-            msg.nak();
+            msg.nak(HandBackDelayMs);
             continue;
           }
           void this.process(msg).finally(() => this.slots.release());
@@ -165,6 +172,8 @@ export class JobWorker<S extends z.ZodType> {
    */
   async stop(): Promise<{ finished: number; handedBack: number }> {
     this.stopping = true;
+    // End the open pull request now: the server stops sending to it, so nothing new arrives here.
+    void this.batch?.close().catch(() => undefined);
     const before = this.inFlight.size;
     const deadline = Date.now() + this.opts.drainTimeoutMs;
     while (this.inFlight.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
