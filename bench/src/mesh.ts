@@ -1,9 +1,11 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { Streams } from '@tabmesh/contracts';
 import { ensureBus, loadConfig, type Bus } from '@tabmesh/runtime';
 import { NatsServer } from '@tabmesh/testkit';
 import { Child } from './children.js';
 import { cpuSeconds } from './machine.js';
 import type { OpenLoopResult } from './open-loop.js';
+import { sleep } from './stats.js';
 
 export const Service = {
   Gateway: 'gateway',
@@ -95,6 +97,26 @@ export class BenchMesh {
     const cpu: Record<string, number> = {};
     for (const [k, v] of Object.entries(after)) cpu[k] = Math.round((v - (before[k] ?? 0)) * 100) / 100;
     return { value, cpu, wallSeconds: Math.round(wallSeconds * 100) / 100 };
+  }
+
+  /**
+   * Waits until both work queues are empty and nothing is in flight (at most `timeoutMs`), then a
+   * second more; returns how long it waited.
+   */
+  async settle(timeoutMs = 60_000): Promise<number> {
+    const start = Date.now();
+    while (Date.now() - start < timeoutMs) {
+      const busy = await Promise.all(
+        [Streams.provision, Streams.sessions].map(async (s) => {
+          const c = await this.bus.jsm.consumers.info(s.name, s.consumer);
+          return c.num_pending + c.num_ack_pending;
+        }),
+      );
+      if (busy.every((n) => n === 0)) break;
+      await sleep(250);
+    }
+    await sleep(1000);
+    return Date.now() - start;
   }
 
   /** Runs an open-loop phase and adds the CPU each process spent per request. */

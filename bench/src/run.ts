@@ -68,10 +68,16 @@ export async function runCreate(ctx: Ctx): Promise<void> {
   await withMesh(ctx, env, async (mesh) => {
     const [gateway] = await mesh.add(Service.Gateway, Service.TabRegistry, Service.Provisioner, Service.SessionCreator);
     const pool = httpPool(`http://127.0.0.1:${gatewayPorts(gateway!).httpPort}`, 128);
-    const create = { pool, org: 'bench', tasks: 50, durationMs: opts.rateMs, measure: (run: () => Promise<OpenLoopResult>) => mesh.withCpu(run) };
+    const create = {
+      pool,
+      org: 'bench',
+      tasks: 50,
+      durationMs: opts.rateMs,
+      settle: async () => void (await mesh.settle()),
+      measure: (run: () => Promise<OpenLoopResult>) => mesh.withCpu(run),
+    };
     log('create: warm-up');
     await createAt(create, 'warm', 200, 1500);
-    await sleep(1000);
     log(`create: ${opts.rates.join(', ')}/s`);
     const rates = await createSweep(create, opts.rates, 'rate');
     const passing = rates.filter(holds).map((r) => r.rate);

@@ -1,9 +1,10 @@
 import type { Pool } from 'undici';
 import { postJson } from '../http-client.js';
 import { runOpenLoop, type OpenLoopResult } from '../open-loop.js';
-import { sleep } from '../stats.js';
 
 export type CreateOptions = {
+  /** Resolves once the work a previous run left behind is done, so runs do not bleed into each other. */
+  settle: () => Promise<void>;
   pool: Pool;
   org: string;
   tasks: number;
@@ -32,8 +33,8 @@ export const holds = (r: OpenLoopResult): boolean =>
 export async function createSweep(opts: CreateOptions, rates: number[], label: string): Promise<OpenLoopResult[]> {
   const out: OpenLoopResult[] = [];
   for (const rate of rates) {
+    await opts.settle();
     out.push(await createAt(opts, `${label}-${rate}`, rate));
-    await sleep(1000);
   }
   return out;
 }
@@ -47,9 +48,9 @@ export type MaxRateSearch = { maxRate: number; probes: OpenLoopResult[] };
 export async function searchMaxRate(opts: CreateOptions, from: number, probeMs: number, refine: number, ceiling = 20_000): Promise<MaxRateSearch> {
   const probes: OpenLoopResult[] = [];
   const probe = async (rate: number) => {
+    await opts.settle();
     const r = await createAt(opts, `max-${Math.round(rate)}`, Math.round(rate), probeMs);
     probes.push(r);
-    await sleep(1000);
     return holds(r);
   };
   let pass = 0;
