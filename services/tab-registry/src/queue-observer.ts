@@ -10,6 +10,16 @@ import {
 } from '@tabmesh/contracts';
 import type { Logger, TabFlow } from '@tabmesh/runtime';
 
+/** Bounds the reads of one tick when a large backlog waits; the rest are seen on later ticks. */
+const MaxPerTick = 100;
+
+/** The tick's share of a long list, moving along each turn so every item is seen in time. */
+function rotate<T>(items: T[], turn: number): T[] {
+  if (items.length <= MaxPerTick) return items;
+  const start = (turn * MaxPerTick) % items.length;
+  return [...items.slice(start), ...items.slice(0, start)].slice(0, MaxPerTick);
+}
+
 type QueueState = {
   /** Nobody is pulling: no waiting pull request and nothing being worked on, yet work waits. */
   noWorkers: boolean;
@@ -27,6 +37,7 @@ type QueueState = {
 export class QueueObserver {
   private timer: NodeJS.Timeout | null = null;
   private running = false;
+  private turn = 0;
 
   constructor(
     private readonly jsm: JetStreamManager,
@@ -43,11 +54,11 @@ export class QueueObserver {
     if (this.timer) clearInterval(this.timer);
   }
 
-  private async queueState(stream: { name: string; consumer: string }): Promise<QueueState> {
-    const [consumer, info] = await Promise.all([
-      this.jsm.consumers.info(stream.name, stream.consumer),
-      this.jsm.streams.info(stream.name, { deleted_details: true }),
-    ]);
+  /** The consumer's state, or null when every job has been handed to a worker (nothing to say). */
+  private async queueState(stream: { name: string; consumer: string }): Promise<QueueState | null> {
+    const consumer = await this.jsm.consumers.info(stream.name, stream.consumer);
+    if (consumer.num_pending === 0) return null;
+    const info = await this.jsm.streams.info(stream.name, { deleted_details: true });
     return {
       noWorkers: consumer.num_waiting === 0 && consumer.num_ack_pending === 0 && consumer.num_pending > 0,
       deliveredSeq: consumer.delivered.stream_seq,
@@ -72,14 +83,15 @@ export class QueueObserver {
   async tick(): Promise<void> {
     if (this.running) return;
     this.running = true;
+    this.turn++;
     try {
       const tabs = [...this.pendingTabs()];
       const waitingTasks = new Map<string, { org: string; task: string }>();
       const waitingSessions = tabs.filter((t) => t.state === TabState.PendingSessionCreate);
       for (const t of tabs) if (t.state === TabState.PendingProvision) waitingTasks.set(`${t.org}.${t.task}`, t);
-      if (waitingTasks.size > 0) {
-        const q = await this.queueState(Streams.provision);
-        for (const { org, task } of waitingTasks.values()) {
+      const q = waitingTasks.size > 0 ? await this.queueState(Streams.provision) : null;
+      if (q) {
+        for (const { org, task } of rotate([...waitingTasks.values()], this.turn)) {
           const current = await this.flow.tasks.getTask(org, task);
           if (current?.value.state !== TaskProvisioning.Provisioning || current.value.step !== Step.Queued) continue;
           if (current.value.progress?.includes('retrying')) continue;
@@ -90,13 +102,13 @@ export class QueueObserver {
           await this.flow.reportProvisionStep({ org, task, generation: current.value.generation }, Step.Queued, detail);
         }
       }
-      if (waitingSessions.length > 0) {
-        const q = await this.queueState(Streams.sessions);
-        for (const tab of waitingSessions) {
+      const qs = waitingSessions.length > 0 ? await this.queueState(Streams.sessions) : null;
+      if (qs) {
+        for (const tab of rotate(waitingSessions, this.turn)) {
           if (tab.progress?.includes('retrying')) continue;
           const seq = await this.lastSeq(Streams.sessions.name, sessionSubject(tab.org, tab.task, tab.id));
           if (seq === null) continue;
-          const detail = this.detail(q, seq, 'session-creator');
+          const detail = this.detail(qs, seq, 'session-creator');
           if (detail === null) continue;
           await this.flow.reportSessionProgress(tab, detail);
         }
