@@ -48,7 +48,7 @@ describe('3-node NATS cluster losing a node under load', () => {
 
     const all = [...outcomes.values()];
     expect(all).toHaveLength(160);
-    expect(all.every((o) => o.final.ok)).toBe(true);
+    expect(all.filter((o) => !o.final.ok).map((o) => o.final)).toEqual([]);
     // Some were refused while the cluster elected new leaders; their retries were acknowledged.
     expect(all.filter((o) => o.index > killedAt).every((o) => o.final.ok)).toBe(true);
 
@@ -60,11 +60,11 @@ describe('3-node NATS cluster losing a node under load', () => {
       expect(tab).toBeDefined();
       if (o.first.ok) expect(o.first.tab.id).toBe(tab!.id);
     }
-    expect(tabs.every((t) => t.state === TabState.Ready)).toBe(true);
+    expect(tabs.filter((t) => t.state !== TabState.Ready)).toEqual([]);
     const live = await mesh.live();
     for (let t = 0; t < 8; t++) expect(live.sandboxesByTask.get(`${org}.t${t}`)).toBe(1);
     for (const t of tabs) expect(live.sessionsByTab.get(t.id)).toBe(1);
-    for (const p of mesh.procs) expect(p.running).toBe(true);
+    for (const p of mesh.procs) expect(p.running, `${p.label} exited: ${JSON.stringify(p.logs.slice(-3))}`).toBe(true);
 
     // With the node still down, a new task is provisioned and its tabs get sessions.
     const fresh: string[] = [];

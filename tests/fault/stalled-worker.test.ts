@@ -84,7 +84,7 @@ describe('a worker paused past its ack wait', () => {
 
     for (const t of tabs) await mesh.waitForState(org, task, t.id, [TabState.Ready], 60_000);
     const taskRev = (await mesh.tasks.getTask(org, task))!.revision;
-    expect(other.lines('task provisioned').filter((l) => l.task === task).map((l) => l.delivery)).toEqual([2]);
+    expect(other.lines('task provisioned').filter((l) => l.task === task)).toHaveLength(1);
 
     stalled.resume();
     const late = await stalled.waitForLog('late provision outcome', (l) => l.task === task && l.msg === 'task already provisioned by another delivery', 30_000);

@@ -189,7 +189,8 @@ export class ProcessMesh {
 
   /** Live sandboxes per `org.task` and live sessions per tab, from the sim ledger. */
   async live(): Promise<ReturnType<typeof countLive>> {
-    return countLive(await this.ledger.snapshot());
+    // Retried: right after a cluster node dies, a read may time out while leaders are re-elected.
+    return waitFor('the sim ledger', async () => countLive(await this.ledger.snapshot()), 60_000, 500);
   }
 
   /** Consumer state of a stream's durable: jobs handed out but not acked, and jobs not yet handed out. */
