@@ -50,14 +50,21 @@ const crockford = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 let tabCounter = 0;
 
 /** A valid, increasing ULID-shaped tab id. */
-export function newTabId(): string {
-  let n = ++tabCounter;
+/** Process-wide prefix, so ids from one run sort by creation order (the counter), never by the clock. */
+const idPrefix = encodeCrockford(Date.now(), 10);
+
+function encodeCrockford(n: number, width: number): string {
   let out = '';
-  for (let i = 0; i < 16; i++) {
+  for (let i = 0; i < width; i++) {
     out = crockford[n % 32] + out;
     n = Math.floor(n / 32);
   }
-  return `01J${Date.now().toString(32).toUpperCase().replace(/[ILOU]/g, '0').padStart(7, '0').slice(-7)}${out}`;
+  return out;
+}
+
+/** ULID-shaped ids that sort in the order they were made. */
+export function newTabId(): string {
+  return `${idPrefix}${encodeCrockford(++tabCounter, 16)}`;
 }
 
 export function tabRecord(org: string, task: string, over: Partial<TabRecord> = {}): TabRecord {
