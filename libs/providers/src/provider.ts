@@ -34,6 +34,11 @@ export interface SandboxProvider {
    * the same tab and attempt again returns the same session while it lives.
    */
   createSession(sandbox: SandboxRef, req: SessionRequest): Promise<{ sessionId: string }>;
+  /**
+   * The id a tab attempt's session has, or would have, in this provider: ids are deterministic, so a
+   * process that never saw the session can still name it (to destroy it after a crash).
+   */
+  sessionIdOf(tab: string, attempt: number): string;
   /** Ends the session; idempotent, and a sandbox that is gone counts as done. */
   destroySession(sandbox: SandboxRef, sessionId: string): Promise<void>;
   /** Whether the sandbox runs and answers, asked of the backend itself. */

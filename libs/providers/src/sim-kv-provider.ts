@@ -5,6 +5,9 @@ import { ProviderError } from './errors.js';
 import type { ProvisionRequest, SandboxProvider, SessionRequest } from './provider.js';
 import type { SimSettings } from './sim-provider.js';
 import { SimKvLedger } from './sim-ledger-kv.js';
+import { simSandboxId, simSessionId } from './sim-ids.js';
+
+export { simSandboxId, simSessionId };
 
 const SimLedgerSettingsSchema = z.object({
   /** `memory` (default): each process keeps its own ledger; `nats`: one ledger in KV bucket `sim-ledger`. */
@@ -29,10 +32,6 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-/** Sandbox id of a task generation: the same generation names the same sandbox, in any process. */
-export const simSandboxId = (org: string, task: string, generation: number): string => `sim-${org}-${task}-g${generation}`;
-/** Session id of a tab attempt: deterministic, as the real provider's `sessionIdFor`. */
-export const simSessionId = (tab: string, attempt: number): string => `sim-session-${tab}-a${attempt}`;
 
 /**
  * The `sim` provider with its ledger in NATS KV (`TABMESH_SIM_LEDGER=nats`): for load and fault
@@ -96,6 +95,10 @@ export class SimKvProvider implements SandboxProvider {
     this.maybeFail(ErrorCode.SessionFailed, 'session creation');
     await this.ledger.putSession(sandbox.id, sessionId, { tab: req.tab, attempt: req.attempt });
     return { sessionId };
+  }
+
+  sessionIdOf(tab: string, attempt: number): string {
+    return simSessionId(tab, attempt);
   }
 
   async destroySession(sandbox: SandboxRef, sessionId: string): Promise<void> {

@@ -1,5 +1,6 @@
 import { ErrorCode, Step, TabmeshError, type SandboxRef } from '@tabmesh/contracts';
 import type { ProvisionRequest, SandboxProvider, SessionRequest } from './provider.js';
+import { simSessionId } from './sim-ids.js';
 
 export type SimSettings = {
   /** Latency of provisioning a sandbox, split over its steps. */
@@ -83,11 +84,16 @@ export class SimProvider implements SandboxProvider {
     if (!this.ledger.sandboxes.get(sandbox.id)?.live && this.ledger.sandboxes.has(sandbox.id)) {
       throw new TabmeshError(ErrorCode.SandboxGone, `sim provider: sandbox ${sandbox.id} is gone`);
     }
+    const sessionId = simSessionId(req.tab, req.attempt);
+    if (this.ledger.sessions.get(sessionId)?.live) return { sessionId };
     await sleep(this.settings.sessionMs, req.signal);
     this.maybeFail(ErrorCode.SessionFailed, 'session creation');
-    const sessionId = `sim-session-${req.tab}-${req.attempt}-${Math.random().toString(36).slice(2, 8)}`;
     this.ledger.sessions.set(sessionId, { sandboxId: sandbox.id, tab: req.tab, live: true });
     return { sessionId };
+  }
+
+  sessionIdOf(tab: string, attempt: number): string {
+    return simSessionId(tab, attempt);
   }
 
   async destroySession(_sandbox: SandboxRef, sessionId: string): Promise<void> {

@@ -32,13 +32,10 @@ export async function handleSession(deps: SessionDeps, ctx: JobContext<SessionJo
   if (!tab || tab.value.state !== TabState.PendingSessionCreate || tab.value.attempt !== job.attempt || tab.value.sessionId) {
     if (tab && ctx.delivery > 1 && tab.value.state === TabState.Closed && tab.value.attempt === job.attempt && !tab.value.sessionId && task?.value.sandbox) {
       // A redelivery for a tab closed while pending: the delivery before may have died after the
-      // session was made and before it was recorded. Session ids are per tab attempt, so asking for
-      // it again names that session (or makes a fresh one), which is then destroyed.
-      const sandbox = task.value.sandbox;
-      const { sessionId } = await deps.provider.createSession(sandbox, {
-        org: job.org, task: job.task, tab: job.tab, attempt: job.attempt, agent: tab.value.agent, model: tab.value.model, signal: ctx.signal,
-      });
-      await deps.provider.destroySession(sandbox, sessionId);
+      // session was made and before it was recorded. Session ids are per tab attempt, so the
+      // provider can name that session without having seen it; destroying is idempotent.
+      const sessionId = deps.provider.sessionIdOf(job.tab, job.attempt);
+      await deps.provider.destroySession(task.value.sandbox, sessionId);
       logger.info({ sessionId }, 'tab closed before its session was recorded; session destroyed');
       return;
     }

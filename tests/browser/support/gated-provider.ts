@@ -43,6 +43,10 @@ export class GatedProvider implements SandboxProvider {
   destroySandbox(sandbox: SandboxRef): Promise<void> {
     return this.sim.destroySandbox(sandbox);
   }
+  sessionIdOf(tab: string, attempt: number): string {
+    return this.sim.sessionIdOf(tab, attempt);
+  }
+
   destroySession(sandbox: SandboxRef, sessionId: string): Promise<void> {
     return this.sim.destroySession(sandbox, sessionId);
   }

@@ -1,3 +1,4 @@
+import { sessionIdFor } from '../sandbox-agent/sessions.js';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync } from 'node:fs';
@@ -201,6 +202,10 @@ export class LocalProvider implements SandboxProvider {
 
   createSession(sandbox: SandboxRef, req: SessionRequest): Promise<{ sessionId: string }> {
     return this.sessions.create(this.target(sandbox), req);
+  }
+
+  sessionIdOf(tab: string, attempt: number): string {
+    return sessionIdFor(tab, attempt);
   }
 
   destroySession(sandbox: SandboxRef, sessionId: string): Promise<void> {

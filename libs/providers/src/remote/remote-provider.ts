@@ -1,3 +1,4 @@
+import { sessionIdFor } from '../sandbox-agent/sessions.js';
 import { ErrorCode, Step, type SandboxRef } from '@tabmesh/contracts';
 import type { SandboxProvider as SdkSandboxProvider, SessionPersistDriver } from 'sandbox-agent';
 import { ProviderError } from '../errors.js';
@@ -96,6 +97,10 @@ export class RemoteProvider implements SandboxProvider {
 
   async createSession(sandbox: SandboxRef, req: SessionRequest): Promise<{ sessionId: string }> {
     return this.sessions.create(await this.target(sandbox), req);
+  }
+
+  sessionIdOf(tab: string, attempt: number): string {
+    return sessionIdFor(tab, attempt);
   }
 
   async destroySession(sandbox: SandboxRef, sessionId: string): Promise<void> {
