@@ -11,3 +11,4 @@ export { stopOnSignals, drainConnection, type ServiceHandle } from './lifecycle.
 export { TabStore, TaskStore, nowIso } from './stores.js';
 export { TabFlow } from './tab-flow.js';
 export { startWorkerService, type WorkerServiceOptions, type WorkerServiceHandle } from './worker-service.js';
+export { isTransientBusError } from './transient.js';

@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import { correlationOf } from './correlation.js';
 import { jobLogger } from './logger.js';
 import { Semaphore } from './semaphore.js';
+import { isTransientBusError } from './transient.js';
 
 /**
  * Ends a job for good. An ack, not a term: nats-server 2.9 keeps terminated messages of a
@@ -135,7 +136,7 @@ export class JobWorker<S extends z.ZodType> {
     };
     const heartbeat = setInterval(() => msg.working(), Math.max(250, Math.floor(this.opts.ackWaitMs / 3)));
     try {
-      await this.opts.handle(ctx);
+      await this.runRidingOutBusOutages(ctx);
       if (!abort.signal.aborted) msg.ack();
       this.stats.succeeded++;
     } catch (error) {
@@ -146,6 +147,25 @@ export class JobWorker<S extends z.ZodType> {
       clearInterval(heartbeat);
       this.inFlight.delete(msg);
       this.stats.inFlight = this.inFlight.size;
+    }
+  }
+
+  /**
+   * Runs the handler; while the bus is briefly unavailable (reconnect, cluster leader election) it
+   * runs it again in the same delivery, heartbeats going, instead of spending one of the job's
+   * retries on an outage. Handlers are idempotent, so a second run is safe.
+   */
+  private async runRidingOutBusOutages(ctx: JobContext<z.infer<S>>): Promise<void> {
+    const giveUpAt = Date.now() + Math.max(30_000, 2 * this.opts.ackWaitMs);
+    for (let wait = 250; ; wait = Math.min(wait * 2, 4000)) {
+      try {
+        await this.opts.handle(ctx);
+        return;
+      } catch (error) {
+        if (!isTransientBusError(error) || this.stopping || ctx.signal.aborted || Date.now() + wait > giveUpAt) throw error;
+        ctx.logger.warn({ err: error, retryInMs: wait }, 'bus unavailable; running the job again');
+        await new Promise((r) => setTimeout(r, wait));
+      }
     }
   }
 
