@@ -1,7 +1,7 @@
 import { Streams, TabState, type TabRecord } from '@tabmesh/contracts';
-import { NatsServer, ServiceName, sleep, uniqueId, waitFor, type ServiceProcess } from '@tabmesh/testkit';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ProcessMesh } from '../src/index.js';
+import { ServiceName, sleep, uniqueId, waitFor, type ServiceProcess } from '@tabmesh/testkit';
+import { describe, expect, it } from 'vitest';
+import { ProcessMesh, processMeshPerTest } from '../src/index.js';
 
 const sessions = () => [Streams.sessions.name, Streams.sessions.consumer] as const;
 
@@ -24,18 +24,11 @@ async function provisionTask(mesh: ProcessMesh, org: string, task: string): Prom
 // DESIGN invariant 8: on SIGTERM a worker stops pulling, finishes or hands back its in-flight jobs
 // within the drain timeout, then drains its connection.
 describe('graceful stop of a worker (SIGTERM)', () => {
-  let nats: NatsServer;
+  const fixture = processMeshPerTest();
   let mesh: ProcessMesh;
-  beforeEach(async () => {
-    nats = await NatsServer.start();
-  });
-  afterEach(async () => {
-    await mesh?.stop();
-    await nats?.stop();
-  });
 
   it('finishes in-flight jobs within the drain timeout, logs drain start/end with the counts, takes no new job, exits 0', async () => {
-    mesh = await ProcessMesh.connect(nats.url, { TABMESH_SIM_SESSION_MS: '2500', TABMESH_DRAIN_TIMEOUT_MS: '20000' });
+    mesh = await fixture.start({ TABMESH_SIM_SESSION_MS: '2500', TABMESH_DRAIN_TIMEOUT_MS: '20000' });
     await mesh.spawn(ServiceName.TabRegistry);
     await mesh.spawn(ServiceName.Provisioner);
     const worker = await mesh.spawn(ServiceName.SessionCreator);
@@ -68,7 +61,7 @@ describe('graceful stop of a worker (SIGTERM)', () => {
   });
 
   it('hands back what is still running at the drain timeout, and another worker takes it at once, not after the ack wait', async () => {
-    mesh = await ProcessMesh.connect(nats.url, {
+    mesh = await fixture.start({
       TABMESH_SIM_SESSION_MS: '6000',
       TABMESH_DRAIN_TIMEOUT_MS: '1000',
       TABMESH_ACK_WAIT_MS: '60000',
@@ -96,7 +89,7 @@ describe('graceful stop of a worker (SIGTERM)', () => {
   });
 
   it('a rolling restart of provisioners and session-creators under load loses no job and holds none for an ack wait', async () => {
-    mesh = await ProcessMesh.connect(nats.url, {
+    mesh = await fixture.start({
       TABMESH_SIM_PROVISION_MS: '1500',
       TABMESH_SIM_SESSION_MS: '800',
       TABMESH_DRAIN_TIMEOUT_MS: '1000',

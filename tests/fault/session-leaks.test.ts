@@ -1,23 +1,16 @@
 import { Streams, Subjects, TabState, tabKey } from '@tabmesh/contracts';
 import { simSessionId } from '@tabmesh/providers';
-import { NatsServer, ServiceName, uniqueId, waitFor } from '@tabmesh/testkit';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ProcessMesh } from '../src/index.js';
+import { ServiceName, uniqueId, waitFor } from '@tabmesh/testkit';
+import { describe, expect, it } from 'vitest';
+import { ProcessMesh, processMeshPerTest } from '../src/index.js';
 
 // Invariant 5 across crashes: a crash between two writes must not leave a live session behind a closed tab.
 describe('no leaked session when a process dies between two steps', () => {
-  let nats: NatsServer;
+  const fixture = processMeshPerTest();
   let mesh: ProcessMesh;
-  beforeEach(async () => {
-    nats = await NatsServer.start();
-  });
-  afterEach(async () => {
-    await mesh?.stop();
-    await nats?.stop();
-  });
 
   it('session-creator died after the session was made, before it was recorded; the tab is closed; the redelivery destroys it', async () => {
-    mesh = await ProcessMesh.connect(nats.url, { TABMESH_SIM_SESSION_MS: '4000' });
+    mesh = await fixture.start({ TABMESH_SIM_SESSION_MS: '4000' });
     await mesh.spawn(ServiceName.TabRegistry);
     await mesh.spawn(ServiceName.Provisioner);
     const doomed = await mesh.spawn(ServiceName.SessionCreator);
@@ -40,7 +33,7 @@ describe('no leaked session when a process dies between two steps', () => {
   });
 
   it('tab-registry died between closing a ready tab and enqueueing the destroy; the retried close destroys the session', async () => {
-    mesh = await ProcessMesh.connect(nats.url);
+    mesh = await fixture.start();
     await mesh.spawn(ServiceName.TabRegistry);
     await mesh.spawn(ServiceName.Provisioner);
     await mesh.spawn(ServiceName.SessionCreator);

@@ -1,7 +1,7 @@
 import { Streams, TabState, tabKey, taskKey, type TabRecord } from '@tabmesh/contracts';
-import { NatsServer, ServiceName, uniqueId, waitFor, type ServiceProcess } from '@tabmesh/testkit';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ProcessMesh } from '../src/index.js';
+import { ServiceName, uniqueId, waitFor, type ServiceProcess } from '@tabmesh/testkit';
+import { describe, expect, it } from 'vitest';
+import { ProcessMesh, processMeshPerTest } from '../src/index.js';
 
 /** States of a key over its KV history, oldest first. */
 async function history(mesh: ProcessMesh, bucket: 'tabs' | 'tasks', key: string): Promise<string[]> {
@@ -16,18 +16,11 @@ async function history(mesh: ProcessMesh, bucket: 'tabs' | 'tasks', key: string)
 // A worker stalled (SIGSTOP) past its ack wait loses its job to another worker; when it runs again
 // (SIGCONT) its late result must lose the compare-and-set cleanly.
 describe('a worker paused past its ack wait', () => {
-  let nats: NatsServer;
+  const fixture = processMeshPerTest();
   let mesh: ProcessMesh;
-  beforeEach(async () => {
-    nats = await NatsServer.start();
-  });
-  afterEach(async () => {
-    await mesh?.stop();
-    await nats?.stop();
-  });
 
   it('session-creator: the job is redelivered to another worker; the late result leaves one live session and the ready tab untouched', async () => {
-    mesh = await ProcessMesh.connect(nats.url, { TABMESH_ACK_WAIT_MS: '2000', TABMESH_SIM_SESSION_MS: '3000' });
+    mesh = await fixture.start({ TABMESH_ACK_WAIT_MS: '2000', TABMESH_SIM_SESSION_MS: '3000' });
     await mesh.spawn(ServiceName.TabRegistry);
     await mesh.spawn(ServiceName.Provisioner);
     const stalled = await mesh.spawn(ServiceName.SessionCreator);
@@ -64,7 +57,7 @@ describe('a worker paused past its ack wait', () => {
   });
 
   it('provisioner: the job is redelivered; the late result leaves one live sandbox and the provisioned task untouched', async () => {
-    mesh = await ProcessMesh.connect(nats.url, { TABMESH_ACK_WAIT_MS: '2000', TABMESH_SIM_PROVISION_MS: '3000' });
+    mesh = await fixture.start({ TABMESH_ACK_WAIT_MS: '2000', TABMESH_SIM_PROVISION_MS: '3000' });
     await mesh.spawn(ServiceName.TabRegistry);
     await mesh.spawn(ServiceName.SessionCreator);
     const stalled: ServiceProcess = await mesh.spawn(ServiceName.Provisioner);

@@ -1,7 +1,7 @@
 import { Streams, TabState, type TabRecord } from '@tabmesh/contracts';
-import { NatsServer, ServiceName, uniqueId, waitFor } from '@tabmesh/testkit';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ProcessMesh } from '../src/index.js';
+import { ServiceName, uniqueId, waitFor } from '@tabmesh/testkit';
+import { describe, expect, it } from 'vitest';
+import { ProcessMesh, processMeshPerTest } from '../src/index.js';
 
 async function createMany(mesh: ProcessMesh, org: string, tasks: string[], perTask: number): Promise<TabRecord[]> {
   const out: TabRecord[] = [];
@@ -31,18 +31,11 @@ async function expectSettled(mesh: ProcessMesh, org: string, tasks: string[], cr
 
 // SIGKILL of a worker in the middle of its step, then a new process: nothing stuck, nothing doubled.
 describe('a worker killed mid-step', () => {
-  let nats: NatsServer;
+  const fixture = processMeshPerTest();
   let mesh: ProcessMesh;
-  beforeEach(async () => {
-    nats = await NatsServer.start();
-  });
-  afterEach(async () => {
-    await mesh?.stop();
-    await nats?.stop();
-  });
 
   it('provisioner SIGKILLed mid-provisioning: a new process finishes every tab with one sandbox per task', async () => {
-    mesh = await ProcessMesh.connect(nats.url, { TABMESH_SIM_PROVISION_MS: '4000' });
+    mesh = await fixture.start({ TABMESH_SIM_PROVISION_MS: '4000' });
     await mesh.spawn(ServiceName.TabRegistry);
     await mesh.spawn(ServiceName.SessionCreator);
     const doomed = await mesh.spawn(ServiceName.Provisioner);
@@ -68,7 +61,7 @@ describe('a worker killed mid-step', () => {
   });
 
   it('session-creator SIGKILLed mid-creation: a new process gives every tab exactly one live session', async () => {
-    mesh = await ProcessMesh.connect(nats.url, { TABMESH_SIM_SESSION_MS: '4000' });
+    mesh = await fixture.start({ TABMESH_SIM_SESSION_MS: '4000' });
     await mesh.spawn(ServiceName.TabRegistry);
     await mesh.spawn(ServiceName.Provisioner);
     const doomed = await mesh.spawn(ServiceName.SessionCreator);
