@@ -1,7 +1,7 @@
 import {
   TabRecordSchema,
-  TaskProvisioning,
   TaskRecordSchema,
+  newTask,
   tabKey,
   taskKey,
   taskTabsFilter,
@@ -37,26 +37,10 @@ export class TabStore extends TypedBucket<typeof TabRecordSchema> {
   }
 }
 
-/** The `tasks` bucket; a task never seen reads as `unprovisioned`. */
+/** The `tasks` bucket; a task never seen reads as `newTask` (unprovisioned). */
 export class TaskStore extends TypedBucket<typeof TaskRecordSchema> {
   constructor(kv: KV) {
     super(kv, TaskRecordSchema, 'task');
-  }
-
-  static blank(org: string, task: string): TaskRecord {
-    return {
-      v: 1,
-      org,
-      task,
-      state: TaskProvisioning.Unprovisioned,
-      generation: 0,
-      step: null,
-      progress: null,
-      sandbox: null,
-      error: null,
-      updatedAt: nowIso(),
-      provisionedAt: null,
-    };
   }
 
   static view(record: TaskRecord, revision: number): TaskStatus {
@@ -74,6 +58,6 @@ export class TaskStore extends TypedBucket<typeof TaskRecordSchema> {
 
   async status(org: string, task: string): Promise<TaskStatus> {
     const t = await this.getTask(org, task);
-    return t ? TaskStore.view(t.value, t.revision) : TaskStore.view(TaskStore.blank(org, task), 0);
+    return t ? TaskStore.view(t.value, t.revision) : TaskStore.view(newTask(org, task), 0);
   }
 }

@@ -2,24 +2,30 @@ import type { JetStreamClient } from '@nats-io/jetstream';
 import {
   ProvisionJobSchema,
   SessionJobSchema,
-  Step,
-
   TabState,
   TaskProvisioning,
-  progressText,
+  newTask,
+  pendingStateFor,
   provisionMsgId,
   provisionSubject,
   sessionMsgId,
   sessionSubject,
   tabKey,
   taskKey,
+  toPendingProvision,
+  toPendingSession,
+  toProvisioning,
+  toReprovisioning,
+  withProvisionStep,
+  withSessionProgress,
+  withTaskProvisionStep,
+  type Step,
   type TabRecord,
   type TaskRecord,
 } from '@tabmesh/contracts';
 import { publishJob } from './publish.js';
-import { TabStore, TaskStore, nowIso } from './stores.js';
+import type { TabStore, TaskStore } from './stores.js';
 import type { Versioned } from './typed-kv.js';
-
 
 /**
  * The steps that move a tab along, shared by tab-registry (on create, retry and sweep) and the
@@ -38,22 +44,7 @@ export class TabFlow {
    * failed, and (re)publishes the current generation's job. Returns the task as it now stands.
    */
   async requestProvisioning(org: string, task: string, correlationId: string): Promise<Versioned<TaskRecord>> {
-    const res = await this.tasks.mutate(taskKey(org, task), (cur) => {
-      const base = cur?.value ?? TaskStore.blank(org, task);
-      if (base.state === TaskProvisioning.Provisioned || base.state === TaskProvisioning.Provisioning) {
-        return cur ? null : base;
-      }
-      return {
-        ...base,
-        state: TaskProvisioning.Provisioning,
-        generation: base.generation + 1,
-        step: Step.Queued,
-        progress: progressText(Step.Queued),
-        error: null,
-        sandbox: null,
-        updatedAt: nowIso(),
-      };
-    });
+    const res = await this.tasks.mutate(taskKey(org, task), (cur) => toProvisioning(cur?.value ?? newTask(org, task)));
     if (!res) throw new Error(`task ${org}.${task} vanished while requesting provisioning`);
     if (res.value.state === TaskProvisioning.Provisioning) {
       await publishJob(
@@ -74,32 +65,9 @@ export class TabFlow {
    * not taken for a duplicate.
    */
   async replaceLostSandbox(tab: TabRecord, lostSandboxId: string, correlationId: string): Promise<void> {
-    await this.tasks.mutate(taskKey(tab.org, tab.task), (cur) => {
-      if (!cur || cur.value.state !== TaskProvisioning.Provisioned || cur.value.sandbox?.id !== lostSandboxId) return null;
-      return {
-        ...cur.value,
-        state: TaskProvisioning.Provisioning,
-        generation: cur.value.generation + 1,
-        sandbox: null,
-        step: Step.Queued,
-        progress: progressText(Step.Queued, 'sandbox lost, provisioning a new one'),
-        error: null,
-        updatedAt: nowIso(),
-        provisionedAt: null,
-      };
-    });
+    await this.tasks.mutate(taskKey(tab.org, tab.task), (cur) => (cur ? toReprovisioning(cur.value, lostSandboxId) : null));
     await this.tabs.mutate(tabKey(tab.org, tab.task, tab.id), (cur) =>
-      cur && cur.value.state === TabState.PendingSessionCreate && cur.value.attempt === tab.attempt
-        ? {
-            ...cur.value,
-            state: TabState.PendingProvision,
-            sandboxId: null,
-            attempt: cur.value.attempt + 1,
-            step: Step.Queued,
-            progress: progressText(Step.Queued, 'sandbox lost, provisioning a new one'),
-            updatedAt: nowIso(),
-          }
-        : null,
+      cur && cur.value.attempt === tab.attempt ? toPendingProvision(cur.value) : null,
     );
     // Whoever won the task write, make sure the current generation is queued and the tab driven.
     const current = await this.tabs.getTab(tab.org, tab.task, tab.id);
@@ -130,17 +98,7 @@ export class TabFlow {
     sandboxId: string,
     correlationId: string,
   ): Promise<Versioned<TabRecord> | null> {
-    const res = await this.tabs.mutate(tabKey(org, task, tab), (cur) => {
-      if (!cur || cur.value.state !== TabState.PendingProvision) return null;
-      return {
-        ...cur.value,
-        state: TabState.PendingSessionCreate,
-        sandboxId,
-        step: Step.CreatingSession,
-        progress: progressText(Step.CreatingSession),
-        updatedAt: nowIso(),
-      };
-    });
+    const res = await this.tabs.mutate(tabKey(org, task, tab), (cur) => (cur ? toPendingSession(cur.value, sandboxId) : null));
     if (res && res.value.state === TabState.PendingSessionCreate) await this.enqueueSession(res.value, correlationId);
     return res ? { value: res.value, revision: res.revision } : null;
   }
@@ -154,19 +112,14 @@ export class TabFlow {
     step: Step,
     detail?: string,
   ): Promise<boolean> {
-    const progress = progressText(step, detail);
-    const res = await this.tasks.mutate(taskKey(where.org, where.task), (cur) => {
-      if (!cur || cur.value.generation !== where.generation || cur.value.state !== TaskProvisioning.Provisioning) return null;
-      if (cur.value.step === step && cur.value.progress === progress) return null;
-      return { ...cur.value, step, progress, updatedAt: nowIso() };
-    });
+    const res = await this.tasks.mutate(taskKey(where.org, where.task), (cur) =>
+      cur && cur.value.generation === where.generation ? withTaskProvisionStep(cur.value, step, detail) : null,
+    );
     if (!res?.changed) return false;
     for (const tab of await this.tabs.listTask(where.org, where.task)) {
       if (tab.value.state !== TabState.PendingProvision) continue;
       await this.tabs.mutate(tabKey(where.org, where.task, tab.value.id), (cur) =>
-        cur && cur.value.state === TabState.PendingProvision && cur.value.progress !== progress
-          ? { ...cur.value, step, progress, updatedAt: nowIso() }
-          : null,
+        cur ? withProvisionStep(cur.value, step, detail) : null,
       );
     }
     return true;
@@ -174,11 +127,8 @@ export class TabFlow {
 
   /** Writes the progress text of a tab waiting for its session (queue position, retry). */
   async reportSessionProgress(tab: TabRecord, detail?: string): Promise<boolean> {
-    const progress = progressText(Step.CreatingSession, detail);
     const res = await this.tabs.mutate(tabKey(tab.org, tab.task, tab.id), (cur) =>
-      cur && cur.value.state === TabState.PendingSessionCreate && cur.value.attempt === tab.attempt && cur.value.progress !== progress
-        ? { ...cur.value, step: Step.CreatingSession, progress, updatedAt: nowIso() }
-        : null,
+      cur && cur.value.attempt === tab.attempt ? withSessionProgress(cur.value, detail) : null,
     );
     return res?.changed ?? false;
   }
@@ -195,10 +145,10 @@ export class TabFlow {
     }
     if (tab.state !== TabState.PendingProvision) return null;
     const task = await this.requestProvisioning(tab.org, tab.task, correlationId);
-    if (task.value.state === TaskProvisioning.Provisioned && task.value.sandbox) {
-      return this.advanceToSession(tab.org, tab.task, tab.id, task.value.sandbox.id, correlationId);
+    const entry = pendingStateFor(task.value);
+    if (entry.state === TabState.PendingSessionCreate) {
+      return this.advanceToSession(tab.org, tab.task, tab.id, entry.sandboxId, correlationId);
     }
     return null;
   }
-
 }

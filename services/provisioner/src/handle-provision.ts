@@ -6,11 +6,14 @@ import {
   TaskProvisioning,
   tabKey,
   taskKey,
+  toError,
+  toProvisioned,
+  toTaskError,
   type ErrorInfo,
   type ProvisionJob,
 } from '@tabmesh/contracts';
 import type { SandboxProvider } from '@tabmesh/providers';
-import { nowIso, type FailureInfo, type JobContext, type TabFlow } from '@tabmesh/runtime';
+import type { FailureInfo, JobContext, TabFlow } from '@tabmesh/runtime';
 
 export type ProvisionDeps = { flow: TabFlow; provider: SandboxProvider };
 
@@ -42,18 +45,7 @@ export async function handleProvision(deps: ProvisionDeps, ctx: JobContext<Provi
       },
     });
     const res = await flow.tasks.mutate(taskKey(job.org, job.task), (cur) =>
-      cur && cur.value.generation === job.generation && cur.value.state === TaskProvisioning.Provisioning
-        ? {
-            ...cur.value,
-            state: TaskProvisioning.Provisioned,
-            step: Step.Ready,
-            progress: null,
-            sandbox: made,
-            error: null,
-            updatedAt: nowIso(),
-            provisionedAt: nowIso(),
-          }
-        : null,
+      cur && cur.value.generation === job.generation ? toProvisioned(cur.value, made) : null,
     );
     if (!res?.changed && res?.value.sandbox?.id !== made.id) {
       // Torn down or superseded while we worked: what we made belongs to nobody.
@@ -100,17 +92,14 @@ export async function onProvisionFailure(
   }
   const error = { ...toInfo(failure.error), retryable: true };
   const res = await flow.tasks.mutate(taskKey(job.org, job.task), (cur) =>
-    cur && cur.value.generation === job.generation && cur.value.state === TaskProvisioning.Provisioning
-      ? { ...cur.value, state: TaskProvisioning.Error, step: Step.Error, progress: null, error, updatedAt: nowIso() }
-      : null,
+    cur && cur.value.generation === job.generation ? toTaskError(cur.value, error) : null,
   );
   if (!res?.changed) return;
   for (const tab of await flow.tabs.listTask(job.org, job.task)) {
     if (tab.value.state !== TabState.PendingProvision) continue;
+    // Only the tabs waiting on this provisioning fail with it; a tab waiting for its session does not.
     await flow.tabs.mutate(tabKey(job.org, job.task, tab.value.id), (cur) =>
-      cur && cur.value.state === TabState.PendingProvision
-        ? { ...cur.value, state: TabState.Error, step: Step.Error, progress: null, error, updatedAt: nowIso() }
-        : null,
+      cur && cur.value.state === TabState.PendingProvision ? toError(cur.value, error) : null,
     );
   }
 }

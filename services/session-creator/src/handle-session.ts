@@ -1,16 +1,17 @@
 import {
   ErrorCode,
-  Step,
   TabState,
   TabmeshError,
   TaskProvisioning,
-  progressText,
   tabKey,
+  toError,
+  toReady,
+  withSessionProgress,
   type ErrorInfo,
   type SessionJob,
 } from '@tabmesh/contracts';
 import type { SandboxProvider } from '@tabmesh/providers';
-import { nowIso, type FailureInfo, type JobContext, type TabFlow, type TabStore, type TaskStore } from '@tabmesh/runtime';
+import type { FailureInfo, JobContext, TabFlow, TabStore, TaskStore } from '@tabmesh/runtime';
 
 export type SessionDeps = { tabs: TabStore; tasks: TaskStore; flow: TabFlow; provider: SandboxProvider };
 
@@ -66,24 +67,11 @@ export async function handleSession(deps: SessionDeps, ctx: JobContext<SessionJo
     await deps.flow.replaceLostSandbox(tab.value, sandbox.id, ctx.correlationId);
     return;
   }
-  const res = await deps.tabs.mutate(key, (cur) => {
-    if (!cur || cur.value.state !== TabState.PendingSessionCreate || cur.value.attempt !== job.attempt || cur.value.sessionId) {
-      return null;
-    }
-    const now = nowIso();
-    return {
-      ...cur.value,
-      state: TabState.Ready,
-      sessionId,
-      sandboxId: sandbox.id,
-      unread: true,
-      step: Step.Ready,
-      progress: null,
-      error: null,
-      readyAt: now,
-      updatedAt: now,
-    };
-  });
+  const res = await deps.tabs.mutate(key, (cur) =>
+    cur && cur.value.attempt === job.attempt && !cur.value.sessionId
+      ? toReady(cur.value, { sessionId, sandboxId: sandbox.id })
+      : null,
+  );
   if (!res?.changed) {
     if (res && res.value.state !== TabState.Closed && res.value.sessionId === sessionId) {
       // Another delivery of this job recorded the same session (session ids are per tab attempt):
@@ -110,21 +98,9 @@ export async function onSessionFailure(deps: SessionDeps, ctx: JobContext<Sessio
   const key = tabKey(job.org, job.task, job.tab);
   const seconds = Math.max(1, Math.round((failure.retryInMs ?? 0) / 1000));
   await deps.tabs.mutate(key, (cur) => {
+    // Only the attempt this job creates: an older attempt's failure must not touch a retried tab.
     if (!cur || cur.value.state !== TabState.PendingSessionCreate || cur.value.attempt !== job.attempt) return null;
-    if (!failure.final) {
-      return {
-        ...cur.value,
-        progress: progressText(Step.CreatingSession, `retrying in ${seconds} s, ${ctx.delivery} of ${ctx.maxDeliver}`),
-        updatedAt: nowIso(),
-      };
-    }
-    return {
-      ...cur.value,
-      state: TabState.Error,
-      step: Step.Error,
-      progress: null,
-      error: { ...toInfo(failure.error), retryable: true },
-      updatedAt: nowIso(),
-    };
+    if (!failure.final) return withSessionProgress(cur.value, `retrying in ${seconds} s, ${ctx.delivery} of ${ctx.maxDeliver}`);
+    return toError(cur.value, { ...toInfo(failure.error), retryable: true });
   });
 }

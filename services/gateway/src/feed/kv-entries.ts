@@ -1,5 +1,5 @@
 import type { KvWatchEntry } from '@nats-io/kv';
-import { TabRecordSchema, TaskRecordSchema, decode, tabKey, taskKey, type TaskStatus } from '@tabmesh/contracts';
+import { TabRecordSchema, TaskRecordSchema, decode, newTask, tabKey, taskKey, type TaskStatus } from '@tabmesh/contracts';
 import { TabStore, TaskStore } from '@tabmesh/runtime';
 import type { TabChange } from './task-cache.js';
 
@@ -14,7 +14,7 @@ export function tabChangeOf(e: KvWatchEntry, tab: string): TabChange {
 
 /** Decodes a `tasks` watch entry; a deleted task reads as unprovisioned again. */
 export function taskStatusOf(e: KvWatchEntry, org: string, task: string): TaskStatus {
-  if (e.operation !== 'PUT') return TaskStore.view(TaskStore.blank(org, task), e.revision);
+  if (e.operation !== 'PUT') return TaskStore.view(newTask(org, task), e.revision);
   const record = decode(TaskRecordSchema, e.value, `tasks entry ${e.key}`);
   const recordKey = taskKey(record.org, record.task);
   if (recordKey !== e.key) throw new Error(`tasks entry ${e.key} holds ${recordKey}`);

@@ -1,14 +1,14 @@
 import {
   NotFoundError,
   SessionJobSchema,
-  TabState,
   sessionDestroyMsgId,
   sessionSubject,
   tabKey,
+  toClosed,
   type TabRecord,
   type TabRefRequest,
 } from '@tabmesh/contracts';
-import { nowIso, publishJob, type Versioned } from '@tabmesh/runtime';
+import { publishJob, type Versioned } from '@tabmesh/runtime';
 import type { RegistryContext, RequestMeta } from '../context.js';
 
 /** Closes a tab in any state; closing twice changes nothing. A live session is destroyed in the background. */
@@ -17,11 +17,7 @@ export async function closeTab(
   req: TabRefRequest,
   meta: RequestMeta,
 ): Promise<Versioned<TabRecord> & { changed: boolean }> {
-  const res = await ctx.tabs.mutate(tabKey(req.org, req.task, req.tab), (cur) => {
-    if (!cur || cur.value.state === TabState.Closed) return null;
-    const now = nowIso();
-    return { ...cur.value, state: TabState.Closed, unread: false, progress: null, step: null, closedAt: now, updatedAt: now };
-  });
+  const res = await ctx.tabs.mutate(tabKey(req.org, req.task, req.tab), (cur) => (cur ? toClosed(cur.value) : null));
   if (!res) throw new NotFoundError(`tab ${req.tab} not found in ${req.org}/${req.task}`);
   // Also when it was already closed: a registry that died between the close and this publish left
   // the session live, and the caller's retry lands here. The job is deduped and destroy idempotent.

@@ -1,13 +1,5 @@
-import {
-  TabState,
-  TaskProvisioning,
-  Step,
-  progressText,
-  tabKey,
-  type TabCreateRequest,
-  type TabRecord,
-} from '@tabmesh/contracts';
-import { TabStore, nowIso, type Versioned } from '@tabmesh/runtime';
+import { newTab, tabKey, type TabCreateRequest, type TabRecord } from '@tabmesh/contracts';
+import type { Versioned } from '@tabmesh/runtime';
 import type { RegistryContext, RequestMeta } from '../context.js';
 import { mintTabId, requestKey } from '../ids.js';
 
@@ -38,30 +30,18 @@ export async function createTab(ctx: RegistryContext, req: TabCreateRequest, met
   }
 
   const taskNow = await ctx.tasks.getTask(org, task);
-  const provisioned = taskNow?.value.state === TaskProvisioning.Provisioned && taskNow.value.sandbox;
-  const now = nowIso();
-  const record: TabRecord = {
-    v: 1,
-    id,
-    org,
-    task,
-    state: provisioned ? TabState.PendingSessionCreate : TabState.PendingProvision,
-    title: req.title ?? '',
-    agent: req.agent ?? ctx.config.TABMESH_AGENT,
-    model: req.model ?? null,
-    sessionId: null,
-    sandboxId: provisioned ? taskNow!.value.sandbox!.id : null,
-    unread: false,
-    progress: progressText(provisioned ? Step.CreatingSession : Step.Queued),
-    step: provisioned ? Step.CreatingSession : Step.Queued,
-    error: null,
-    attempt: 1,
-    clientRequestId: req.clientRequestId ?? null,
-    createdAt: now,
-    updatedAt: now,
-    readyAt: null,
-    closedAt: null,
-  };
+  const record = newTab(
+    {
+      id,
+      org,
+      task,
+      title: req.title ?? '',
+      agent: req.agent ?? ctx.config.TABMESH_AGENT,
+      model: req.model ?? null,
+      clientRequestId: req.clientRequestId ?? null,
+    },
+    taskNow?.value,
+  );
   const revision = await ctx.tabs.create(tabKey(org, task, id), record);
   const written = revision === null ? await ctx.tabs.getTab(org, task, id) : { value: record, revision };
   if (!written) throw new Error(`tab ${id} could not be written`);
@@ -71,5 +51,3 @@ export async function createTab(ctx: RegistryContext, req: TabCreateRequest, met
   const driven = await ctx.flow.drive(written.value, meta.correlationId);
   return { tab: driven ?? written, created: revision !== null };
 }
-
-export const tabView = TabStore.view;

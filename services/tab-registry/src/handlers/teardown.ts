@@ -1,14 +1,15 @@
 import {
   ProvisionJobSchema,
   TabState,
-  TaskProvisioning,
+  newTask,
   provisionSubject,
   taskKey,
   teardownMsgId,
+  toUnprovisioned,
   type TaskRecord,
   type TaskRefRequest,
 } from '@tabmesh/contracts';
-import { TaskStore, nowIso, publishJob, type Versioned } from '@tabmesh/runtime';
+import { publishJob, type Versioned } from '@tabmesh/runtime';
 import type { RegistryContext, RequestMeta } from '../context.js';
 import { closeTab } from './close.js';
 
@@ -31,20 +32,9 @@ export async function teardownTask(
   const res = await ctx.tasks.mutate(taskKey(req.org, req.task), (cur) => {
     if (!cur) return null;
     sandbox = cur.value.sandbox;
-    if (cur.value.state === TaskProvisioning.Unprovisioned && !cur.value.sandbox) return null;
-    return {
-      ...cur.value,
-      state: TaskProvisioning.Unprovisioned,
-      generation: cur.value.generation + 1,
-      step: null,
-      progress: null,
-      sandbox: null,
-      error: null,
-      updatedAt: nowIso(),
-      provisionedAt: null,
-    };
+    return toUnprovisioned(cur.value);
   });
-  const task = res ?? { value: TaskStore.blank(req.org, req.task), revision: 0 };
+  const task = res ?? { value: newTask(req.org, req.task), revision: 0 };
   const toDestroy = sandbox as TaskRecord['sandbox'];
   if (res?.changed && toDestroy) {
     await publishJob(

@@ -1,0 +1,121 @@
+import type { ErrorInfo } from './errors.js';
+import { Step, progressText } from './progress.js';
+import { TaskProvisioning, type SandboxRef, type TaskRecord } from './task.js';
+
+/**
+ * The task provisioning state machine: the only module that writes a task's `state`. Each named
+ * transition checks `canTaskTransition` (and its own precondition) and returns the new record, or
+ * null when it is refused: the record stays as it is, which inside `TypedBucket.mutate` is exactly
+ * what null means. Pure: no I/O, the clock is a parameter.
+ *
+ * Whether a job is still current (its generation) is the caller's check, not the machine's.
+ */
+const allowed: Record<TaskProvisioning, readonly TaskProvisioning[]> = {
+  unprovisioned: ['provisioning'],
+  provisioning: ['provisioned', 'error', 'unprovisioned'],
+  // Back to provisioning only when the sandbox was lost; teardown from any state but unprovisioned.
+  provisioned: ['provisioning', 'unprovisioned'],
+  error: ['provisioning', 'unprovisioned'],
+};
+
+export function canTaskTransition(from: TaskProvisioning, to: TaskProvisioning): boolean {
+  return allowed[from].includes(to);
+}
+
+const nowIso = (): string => new Date().toISOString();
+
+/** A task never seen: unprovisioned, generation 0. Not stored until its first transition. */
+export function newTask(org: string, task: string, now = nowIso()): TaskRecord {
+  return {
+    v: 1,
+    org,
+    task,
+    state: TaskProvisioning.Unprovisioned,
+    generation: 0,
+    step: null,
+    progress: null,
+    sandbox: null,
+    error: null,
+    updatedAt: now,
+    provisionedAt: null,
+  };
+}
+
+const SandboxLost = 'sandbox lost, provisioning a new one';
+
+/** Starts a new provisioning generation (new dedupe id) for a task without a sandbox: unprovisioned or failed. */
+export function toProvisioning(task: TaskRecord, now = nowIso()): TaskRecord | null {
+  // A provisioned task keeps its sandbox; only its loss (toReprovisioning) starts a new one.
+  if (task.state === TaskProvisioning.Provisioned) return null;
+  if (!canTaskTransition(task.state, TaskProvisioning.Provisioning)) return null;
+  return startGeneration(task, progressText(Step.Queued), now);
+}
+
+/** The provisioned task's sandbox `lostSandboxId` is gone: starts a new generation to replace it. */
+export function toReprovisioning(task: TaskRecord, lostSandboxId: string, now = nowIso()): TaskRecord | null {
+  if (task.state !== TaskProvisioning.Provisioned || task.sandbox?.id !== lostSandboxId) return null;
+  if (!canTaskTransition(task.state, TaskProvisioning.Provisioning)) return null;
+  return startGeneration(task, progressText(Step.Queued, SandboxLost), now);
+}
+
+function startGeneration(task: TaskRecord, progress: string, now: string): TaskRecord {
+  return {
+    ...task,
+    state: TaskProvisioning.Provisioning,
+    generation: task.generation + 1,
+    step: Step.Queued,
+    progress,
+    sandbox: null,
+    error: null,
+    updatedAt: now,
+    provisionedAt: null,
+  };
+}
+
+/** Records the sandbox a provisioning task now has. */
+export function toProvisioned(task: TaskRecord, sandbox: SandboxRef, now = nowIso()): TaskRecord | null {
+  if (!canTaskTransition(task.state, TaskProvisioning.Provisioned)) return null;
+  return {
+    ...task,
+    state: TaskProvisioning.Provisioned,
+    step: Step.Ready,
+    progress: null,
+    sandbox,
+    error: null,
+    updatedAt: now,
+    provisionedAt: now,
+  };
+}
+
+/** Provisioning failed for good; a retry or a new create starts a new generation. */
+export function toTaskError(task: TaskRecord, error: ErrorInfo, now = nowIso()): TaskRecord | null {
+  if (!canTaskTransition(task.state, TaskProvisioning.Error)) return null;
+  return { ...task, state: TaskProvisioning.Error, step: Step.Error, progress: null, error, updatedAt: now };
+}
+
+/**
+ * Teardown: the task forgets its sandbox and starts a new generation, so a late job of the old
+ * one is ignored. An unprovisioned task has nothing to tear down (refused).
+ */
+export function toUnprovisioned(task: TaskRecord, now = nowIso()): TaskRecord | null {
+  if (!canTaskTransition(task.state, TaskProvisioning.Unprovisioned)) return null;
+  return {
+    ...task,
+    state: TaskProvisioning.Unprovisioned,
+    generation: task.generation + 1,
+    step: null,
+    progress: null,
+    sandbox: null,
+    error: null,
+    updatedAt: now,
+    provisionedAt: null,
+  };
+}
+
+/** The step a provisioning task is at; null when it is not provisioning or nothing would change. */
+export function withTaskProvisionStep(task: TaskRecord, step: Step, detail?: string, now = nowIso()): TaskRecord | null {
+  if (task.state !== TaskProvisioning.Provisioning) return null;
+  const progress = progressText(step, detail);
+  if (task.step === step && task.progress === progress) return null;
+  return { ...task, step, progress, updatedAt: now };
+}
