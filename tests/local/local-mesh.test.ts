@@ -1,9 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SessionPersistNames, Subjects, TabState, TaskRefRequestSchema, TaskReplySchema, decode, encode } from '@tabmesh/contracts';
-import { JetStreamSessionPersistDriver, LocalProvider, sessionIdFor } from '@tabmesh/providers';
+import { SessionPersistNames, Subjects, TabState, TaskRefRequestSchema, TaskReplySchema, decode, encode, provisionSubject } from '@tabmesh/contracts';
+import { JetStreamSessionPersistDriver, LocalProvider, localSandboxId, sessionIdFor } from '@tabmesh/providers';
 import { sleep, uniqueId, waitFor } from '@tabmesh/testkit';
 import { TestMesh } from '../src/index.js';
 
@@ -118,6 +118,33 @@ describe('tabs backed by real sandbox-agent sessions (local provider)', () => {
     for (const t of tabs) expect((await mesh.tab(org, 'f', t.id))?.state).toBe(TabState.Closed);
     await waitFor('sandbox process gone', async () => !(await local.sandboxAlive(sandbox)), 20_000);
   });
+
+  it('refuses teardown jobs with a path for a sandbox id, or naming a record with pid 1: nothing touched', async () => {
+    const tab = await mesh.create(org, 'g');
+    await mesh.waitForState(org, 'g', tab.id, [TabState.Ready], 30_000);
+    const live = await sandboxOf('g');
+    const worker = mesh.provisioners[0]!.worker;
+    const before = { ...worker.stats };
+    // What `../planted` would name from the sandboxes directory, and a record claiming pid 1.
+    writeFileSync(join(stateDir, 'planted.json'), 'planted');
+    const forged = localSandboxId(org, 'forged', 1);
+    local.records.write({ ...local.records.read(live.id)!, id: forged, task: 'forged', pid: 1, pidStart: null });
+    const teardown = (id: string) =>
+      mesh.bus.js.publish(provisionSubject(org, 'g'), new TextEncoder().encode(JSON.stringify({
+        v: 1, op: 'teardown', org, task: 'g', generation: 1, sandbox: { provider: 'local', id, endpoint: null },
+      })));
+    await teardown('../../tmp/x');
+    await teardown('../planted');
+    await teardown(forged);
+    // The two path ids never decode (poison, terminated); the forged record is refused for good, not retried.
+    await waitFor('jobs refused', () => worker.stats.poison - before.poison === 2 && worker.stats.failed - before.failed === 1, 20_000);
+    await sleep(200);
+    expect(worker.stats.failed - before.failed).toBe(1); // not redelivered
+    expect(readFileSync(join(stateDir, 'planted.json'), 'utf8')).toBe('planted');
+    expect(existsSync(local.records.recordPath(forged))).toBe(true);
+    expect(await local.sandboxAlive(live)).toBe(true);
+    local.records.remove(forged);
+  });
 });
 
 describe('local provider failures reach the tab with their codes', () => {
@@ -130,6 +157,9 @@ describe('local provider failures reach the tab with their codes', () => {
       const tab = await mesh.create('o', 'missing');
       const failed = await mesh.waitForState('o', 'missing', tab.id, [TabState.Error], 20_000);
       expect(failed.error?.code).toBe('binary_missing');
+      // The user sees a short message; the host path stays in the provisioner's logs.
+      expect(failed.error?.message).toBe('sandbox-agent binary not found');
+      expect(JSON.stringify(await mesh.tasks.status('o', 'missing'))).not.toContain('/nonexistent');
       expect((await mesh.tasks.status('o', 'missing')).error?.code).toBe('binary_missing');
     } finally {
       await mesh.stop();

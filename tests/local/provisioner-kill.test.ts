@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { KvWatchInclude } from '@nats-io/kv';
 import { Subjects, TabCreateRequestSchema, TabReplySchema, TabState, decode, encode, taskKey } from '@tabmesh/contracts';
-import { LocalProvider, findSandboxProcesses } from '@tabmesh/providers';
+import { LocalProvider, findSandboxProcesses, localSandboxId, localTaskPrefix } from '@tabmesh/providers';
 import { TabStore, TaskStore, ensureBus, loadConfig, type Bus } from '@tabmesh/runtime';
 import { NatsServer, ServiceProcess, uniqueId, waitFor } from '@tabmesh/testkit';
 
@@ -17,6 +17,7 @@ describe('provisioner killed mid-start with the real sandbox-agent binary', () =
   let bus: Bus;
   const stateDir = mkdtempSync(join(tmpdir(), 'tabmesh-kill-'));
   const procs: ServiceProcess[] = [];
+  const orgs: string[] = [];
   const env = (): Record<string, string> => ({
     NATS_URL: server.url,
     LOG_LEVEL: 'info',
@@ -45,7 +46,8 @@ describe('provisioner killed mid-start with the real sandbox-agent binary', () =
       const sandbox = (await new TaskStore(bus.tasks).get(key))?.value.sandbox;
       if (sandbox) await cleaner.destroySandbox(sandbox);
     }
-    for (const p of findSandboxProcesses((id) => id.startsWith('kill-'))) process.kill(-p.pid, 'SIGKILL');
+    const ours = new Set(orgs.map((org) => localSandboxId(org, 't', 1)));
+    for (const p of findSandboxProcesses((id) => ours.has(id))) process.kill(-p.pid, 'SIGKILL');
     await nc.close();
     await server.stop();
     rmSync(stateDir, { recursive: true, force: true });
@@ -53,6 +55,7 @@ describe('provisioner killed mid-start with the real sandbox-agent binary', () =
 
   it.each(['creating_sandbox', 'starting_agent'] as const)('ends provisioned with one live sandbox after a SIGKILL at %s', async (step) => {
     const org = uniqueId('kill');
+    orgs.push(org);
     const task = 't';
     const victim = await start('provisioner');
     const watch = await bus.tasks.watch({ key: taskKey(org, task), include: KvWatchInclude.UpdatesOnly });
@@ -82,7 +85,7 @@ describe('provisioner killed mid-start with the real sandbox-agent binary', () =
     const status = await new TaskStore(bus.tasks).status(org, task);
     expect(status.state).toBe('provisioned');
     expect(ready.sandboxId).toBe(status.sandbox?.id);
-    const live = findSandboxProcesses((id) => id.startsWith(`${org}.${task}.`));
+    const live = findSandboxProcesses((id) => id.startsWith(localTaskPrefix(org, task)));
     expect(live.map((p) => p.sandboxId)).toEqual([status.sandbox!.id]);
   });
 });

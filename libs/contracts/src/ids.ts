@@ -6,6 +6,11 @@ export const ResourceIdSchema = z
   .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 characters of A-Z, a-z, 0-9, "_" or "-"');
 export const OrgIdSchema = ResourceIdSchema.describe('org id');
 export const TaskIdSchema = ResourceIdSchema.describe('task id');
+/**
+ * Sandbox ids become file names and process marks (local provider) and KV key tokens (sim ledger), so
+ * they are held to the same alphabet: `../x` or `a.b` never reaches a path or a subject.
+ */
+export const SandboxIdSchema = ResourceIdSchema.describe('sandbox id');
 
 /** Tab ids are ULIDs minted by tab-registry: sortable by creation time, URL-safe, key-token safe. */
 export const TabIdSchema = z

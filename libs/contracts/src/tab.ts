@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { ErrorInfoSchema } from './errors.js';
-import { ClientRequestIdSchema, IsoTimeSchema, OrgIdSchema, TabIdSchema, TaskIdSchema } from './ids.js';
+import { ClientRequestIdSchema, IsoTimeSchema, OrgIdSchema, SandboxIdSchema, TabIdSchema, TaskIdSchema } from './ids.js';
 import { StepSchema } from './progress.js';
 
 export const TabState = {
@@ -24,7 +24,7 @@ export const TabRecordSchema = z.object({
   agent: z.string().min(1).max(64),
   model: z.string().max(128).nullable(),
   sessionId: z.string().nullable(),
-  sandboxId: z.string().nullable(),
+  sandboxId: SandboxIdSchema.nullable(),
   unread: z.boolean(),
   /** Human text of the current step, e.g. "Preparing environment". */
   progress: z.string().nullable(),

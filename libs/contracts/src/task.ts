@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { ErrorInfoSchema } from './errors.js';
-import { IsoTimeSchema, OrgIdSchema, TaskIdSchema } from './ids.js';
+import { IsoTimeSchema, OrgIdSchema, SandboxIdSchema, TaskIdSchema } from './ids.js';
 import { StepSchema } from './progress.js';
 
 export const TaskProvisioning = {
@@ -17,7 +17,7 @@ export const TaskProvisioningSchema = z.enum(
 /** Everything any process needs to reach a sandbox. */
 export const SandboxRefSchema = z.object({
   provider: z.string().min(1),
-  id: z.string().min(1),
+  id: SandboxIdSchema,
   endpoint: z.string().nullable(),
   token: z.string().nullable().optional(),
 });

@@ -6,7 +6,7 @@ export { SimKvLedger, SimLedgerBucket, countLive, type SimSandboxEntry, type Sim
 export { LocalProvider, type LocalProviderOptions } from './local/local-provider.js';
 export { loadLocalSettings, type LocalSettings } from './local/local-settings.js';
 export { resolveBinary, packagedBinaryPath } from './local/binary.js';
-export { localSandboxId, type SandboxRecord } from './local/sandbox-record.js';
+export { localSandboxId, localTaskPrefix, type SandboxRecord } from './local/sandbox-record.js';
 export { RemoteProvider } from './remote/remote-provider.js';
 export { RemoteProviders, loadRemoteSettings, isRemoteProvider, type RemoteProviderName } from './remote/remote-settings.js';
 export { sessionIdFor } from './sandbox-agent/sessions.js';

@@ -1,6 +1,6 @@
 import { ErrorCode, Step, TabmeshError, type SandboxRef } from '@tabmesh/contracts';
 import type { ProvisionRequest, SandboxProvider, SessionRequest } from './provider.js';
-import { simSessionId } from './sim-ids.js';
+import { simSandboxId, simSessionId } from './sim-ids.js';
 
 export type SimSettings = {
   /** Latency of provisioning a sandbox, split over its steps. */
@@ -60,7 +60,7 @@ export class SimProvider implements SandboxProvider {
 
   async provision(req: ProvisionRequest): Promise<SandboxRef> {
     this.ledger.provisionCalls++;
-    const id = `sim-${req.org}-${req.task}-g${req.generation}`;
+    const id = simSandboxId(req.org, req.task, req.generation);
     const existing = this.ledger.sandboxes.get(id);
     if (existing?.live) return { provider: this.name, id, endpoint: `sim://${id}`, token: null };
     const third = this.settings.provisionMs / 3;

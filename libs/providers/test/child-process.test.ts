@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { SandboxRef } from '@tabmesh/contracts';
@@ -76,6 +77,8 @@ describe('local sandboxes across processes', () => {
       const record = provider.records.read(ref.id);
       expect(record?.pid).toBe(pids[0]);
       expect(() => process.kill(record!.pid!, 0)).not.toThrow();
+      // Whether adopted from the killed provisioner or started afresh, its token is off its command line.
+      expect(readFileSync(`/proc/${record!.pid}/cmdline`, 'utf8')).not.toContain(ref.token!);
       // And destroying it leaves nothing running.
       await provider.destroySandbox(ref);
       expect(provider.liveSandboxPids(org, task)).toHaveLength(0);

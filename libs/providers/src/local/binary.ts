@@ -16,6 +16,9 @@ export function packagedBinaryPath(): string | null {
   }
 }
 
+/** The fix an operator needs; kept in `details` (logs), never in the message users see. */
+const hint = `install ${CliPackage} (pnpm install) or set SANDBOX_AGENT_BIN`;
+
 /**
  * Resolves the sandbox-agent binary (an explicit path wins) and makes sure it can run. pnpm skips the
  * package's `chmod +x` postinstall unless the build is approved, so a non-executable file is fixed here.
@@ -23,12 +26,12 @@ export function packagedBinaryPath(): string | null {
 export function resolveBinary(explicit?: string): string {
   const path = explicit ?? packagedBinaryPath();
   if (!path) {
-    throw new ProviderError(ErrorCode.BinaryMissing, `sandbox-agent binary not found: install ${CliPackage} (pnpm install) or set SANDBOX_AGENT_BIN`);
+    throw new ProviderError(ErrorCode.BinaryMissing, 'sandbox-agent binary not found', { details: { hint } });
   }
   try {
     if (!statSync(path).isFile()) throw new Error('not a file');
   } catch (cause) {
-    throw new ProviderError(ErrorCode.BinaryMissing, `sandbox-agent binary not found at ${path}`, { cause });
+    throw new ProviderError(ErrorCode.BinaryMissing, 'sandbox-agent binary not found', { cause, details: { path, hint } });
   }
   try {
     accessSync(path, constants.X_OK);
@@ -36,7 +39,7 @@ export function resolveBinary(explicit?: string): string {
     try {
       chmodSync(path, 0o755);
     } catch (cause) {
-      throw new ProviderError(ErrorCode.BinaryMissing, `sandbox-agent binary at ${path} is not executable`, { cause });
+      throw new ProviderError(ErrorCode.BinaryMissing, 'sandbox-agent binary is not executable', { cause, details: { path } });
     }
   }
   return path;

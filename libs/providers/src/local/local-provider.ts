@@ -1,16 +1,18 @@
 import { sessionIdFor } from '../sandbox-agent/sessions.js';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { ErrorCode, Step, type SandboxRef } from '@tabmesh/contracts';
+import { ErrorCode, SandboxIdSchema, Step, parse, type SandboxRef } from '@tabmesh/contracts';
 import type { SessionPersistDriver } from 'sandbox-agent';
 import { ProviderError } from '../errors.js';
 import type { ProvisionRequest, SandboxProvider, SessionRequest } from '../provider.js';
 import { AgentSessions } from '../sandbox-agent/sessions.js';
 import { resolveBinary } from './binary.js';
-import { SandboxIdEnv, findSandboxProcesses, isAlive, killProcessGroup } from './processes.js';
-import { SandboxRecords, localSandboxId, type SandboxRecord } from './sandbox-record.js';
+import { hideArgument } from './hide-argument.js';
+import { carriesMark, findSandboxProcesses, foreignProcessError, isAlive, killSandboxProcess, processStartTime } from './processes.js';
+import { sandboxEnvironment } from './sandbox-env.js';
+import { SandboxRecords, localSandboxId, localTaskPrefix, type SandboxRecord } from './sandbox-record.js';
 
 export type LocalProviderOptions = {
   /** Records, locks and logs of local sandboxes live under `${stateDir}/sandboxes`. */
@@ -49,6 +51,12 @@ async function healthy(port: number, token: string): Promise<boolean> {
   }
 }
 
+/**
+ * The id of a ref, checked again here although every bus and KV decode already did: this provider
+ * turns it into file names and a kill target, so a ref built in-process is held to the same rule.
+ */
+const sandboxIdOf = (sandbox: SandboxRef): string => parse(SandboxIdSchema, sandbox.id, 'sandbox id');
+
 const refOf = (record: SandboxRecord): SandboxRef => ({
   provider: 'local',
   id: record.id,
@@ -64,6 +72,10 @@ const refOf = (record: SandboxRecord): SandboxRef => ({
  * provider spawns the binary detached, in its own process group, and keeps a record per task
  * generation on disk; a lock per sandbox makes provisioning idempotent across processes, and every
  * server carries its sandbox id in its environment so even an unrecorded one can be found and killed.
+ *
+ * Host hygiene: the server gets an allow-listed environment (sandbox-env.ts), its token is blanked
+ * from its command line once it is up (hide-argument.ts), records are owner-only, a sandbox id is
+ * validated before it names a file, and only processes carrying this sandbox's mark are signalled.
  */
 export class LocalProvider implements SandboxProvider {
   readonly name = 'local';
@@ -102,7 +114,9 @@ export class LocalProvider implements SandboxProvider {
         release();
       }
     }
-    throw new ProviderError(ErrorCode.SandboxStartTimeout, `sandbox ${id} did not start within ${this.opts.startTimeoutMs} ms`, { retryable: true });
+    throw new ProviderError(ErrorCode.SandboxStartTimeout, 'sandbox did not start in time', {
+      retryable: true, details: { sandboxId: id, startTimeoutMs: this.opts.startTimeoutMs },
+    });
   }
 
   /** The recorded sandbox when its process runs and answers health checks. */
@@ -110,8 +124,15 @@ export class LocalProvider implements SandboxProvider {
     const record = this.records.read(id);
     if (!record || record.pid === null || !isAlive(record.pid)) return null;
     if (record.state !== 'running' && !adopt) return null;
+    // A record is trusted only as far as its process carries the mark (a planted record is not).
+    if (!carriesMark(record.pid, id)) return null;
     if (!(await healthy(record.port, record.token))) return null;
-    if (record.state !== 'running') this.records.write({ ...record, state: 'running' });
+    if (record.state !== 'running') {
+      // Adopting what a dead provisioner started: it may have died before blanking the token. One that
+      // cannot be blanked is not adopted; the caller kills it and starts afresh.
+      if (!hideArgument(record.pid, record.token)) return null;
+      this.records.write({ ...record, state: 'running' });
+    }
     return refOf(record);
   }
 
@@ -124,14 +145,14 @@ export class LocalProvider implements SandboxProvider {
       };
       // Recorded before the spawn: a crash right after it leaves a record that points at the process.
       this.records.write(record);
-      const log = openSync(this.records.logPath(id), 'a');
+      const log = this.records.openLog(id);
       let child;
       try {
+        // sandbox-agent takes its token only as an argument; it is blanked once the server is up.
         child = spawn(bin, ['server', '--host', '127.0.0.1', '--port', String(port), '--token', record.token, '--no-telemetry'], {
           detached: true,
           stdio: ['ignore', log, log],
-          // The mock agent's launcher re-executes sandbox-agent through SANDBOX_AGENT_BIN.
-          env: { ...process.env, SANDBOX_AGENT_BIN: bin, [SandboxIdEnv]: id },
+          env: sandboxEnvironment(process.env, bin, id),
         });
       } finally {
         closeSync(log);
@@ -141,62 +162,86 @@ export class LocalProvider implements SandboxProvider {
       const pid = child.pid;
       if (pid === undefined) {
         this.records.remove(id);
-        throw new ProviderError(ErrorCode.BinaryMissing, `could not start sandbox-agent at ${bin}`, { cause: await spawnError });
+        throw new ProviderError(ErrorCode.BinaryMissing, 'sandbox-agent could not be started', { cause: await spawnError, details: { path: bin } });
       }
-      this.records.write({ ...record, pid });
+      const started = { ...record, pid, pidStart: processStartTime(pid) };
+      this.records.write(started);
       await req.onStep(Step.StartingAgent);
       while (Date.now() < deadline && isAlive(pid)) {
         if (req.signal.aborted) throw req.signal.reason; // the record lets the next attempt reuse or clean it
         if (await healthy(port, record.token)) {
-          const running = { ...record, pid, state: 'running' as const };
+          if (!hideArgument(pid, record.token)) {
+            // Fail closed: a token every local user can read in `ps` is not a sandbox we hand out.
+            await killSandboxProcess(pid, id);
+            this.records.remove(id);
+            throw new ProviderError(ErrorCode.ProvisionFailed, 'sandbox failed to start', {
+              details: { sandboxId: id, why: `could not blank the token in /proc/${pid}/cmdline (is /proc/<pid>/mem writable by the parent?)` },
+            });
+          }
+          const running = { ...started, state: 'running' as const };
           this.records.write(running);
           return refOf(running);
         }
         await sleep(50);
       }
       if (isAlive(pid)) {
-        await killProcessGroup(pid);
+        await killSandboxProcess(pid, id);
         this.records.remove(id);
-        throw new ProviderError(ErrorCode.SandboxStartTimeout, `sandbox ${id} did not become healthy within ${this.opts.startTimeoutMs} ms`, { retryable: true });
+        throw new ProviderError(ErrorCode.SandboxStartTimeout, 'sandbox did not start in time', {
+          retryable: true, details: { sandboxId: id, startTimeoutMs: this.opts.startTimeoutMs, log: this.records.logPath(id) },
+        });
       }
       // Exited early, most often because another process took the port between probe and bind: retry.
       this.records.remove(id);
       if (Date.now() >= deadline) {
-        throw new ProviderError(ErrorCode.SandboxStartTimeout, `sandbox ${id} exited before it became healthy; see ${this.records.logPath(id)}`, { retryable: true });
+        throw new ProviderError(ErrorCode.SandboxStartTimeout, 'sandbox exited before it started', {
+          retryable: true, details: { sandboxId: id, log: this.records.logPath(id) },
+        });
       }
     }
   }
 
-  /** Kills every server process of this sandbox id, recorded or not, and forgets the record. */
+  /**
+   * Kills every server process of this sandbox id, recorded or not, and forgets the record. Only
+   * processes carrying the sandbox's mark are signalled. A record whose pid is alive but not marked is
+   * either a recycled pid (its start time differs from the recorded one: the sandbox is simply gone)
+   * or a record that lies (pid 1, another user's process): that is refused before anything is touched.
+   */
   private async killAll(id: string): Promise<void> {
     const record = this.records.read(id);
     const pids = new Set(findSandboxProcesses((s) => s === id).map((p) => p.pid));
-    if (record?.pid && isAlive(record.pid)) pids.add(record.pid);
-    await Promise.all([...pids].map((pid) => killProcessGroup(pid)));
+    if (record?.pid != null && !pids.has(record.pid)) {
+      const { pid, pidStart } = record;
+      const recycled = pidStart != null && processStartTime(pid) !== pidStart;
+      if (pid <= 1 || (isAlive(pid) && !carriesMark(pid, id) && !recycled)) throw foreignProcessError(id, pid);
+      if (isAlive(pid) && carriesMark(pid, id)) pids.add(pid);
+    }
+    await Promise.all([...pids].map((pid) => killSandboxProcess(pid, id)));
     this.records.remove(id);
   }
 
   async destroySandbox(sandbox: SandboxRef): Promise<void> {
-    const release = this.records.tryLock(sandbox.id);
+    const id = sandboxIdOf(sandbox);
+    const release = this.records.tryLock(id);
     try {
-      await this.killAll(sandbox.id);
+      await this.killAll(id);
     } finally {
       release?.();
     }
   }
 
   async sandboxAlive(sandbox: SandboxRef): Promise<boolean> {
-    return (await this.reusable(sandbox.id)) !== null;
+    return (await this.reusable(sandboxIdOf(sandbox))) !== null;
   }
 
   /** Server pids of a task's sandboxes (any generation), found by their environment mark. */
   liveSandboxPids(org: string, task: string): number[] {
-    const prefix = `${org}.${task}.g`;
+    const prefix = localTaskPrefix(org, task);
     return findSandboxProcesses((id) => id.startsWith(prefix) && /^\d+$/.test(id.slice(prefix.length))).map((p) => p.pid);
   }
 
   private target(sandbox: SandboxRef) {
-    if (!sandbox.endpoint) throw new ProviderError(ErrorCode.SandboxGone, `sandbox ${sandbox.id} has no endpoint`);
+    if (!sandbox.endpoint) throw new ProviderError(ErrorCode.SandboxGone, 'sandbox has no endpoint', { details: { sandboxId: sandbox.id } });
     return { baseUrl: sandbox.endpoint, token: sandbox.token ?? null };
   }
 

@@ -1,5 +1,5 @@
 import { sessionIdFor } from '../sandbox-agent/sessions.js';
-import { ErrorCode, Step, type SandboxRef } from '@tabmesh/contracts';
+import { ErrorCode, SandboxIdSchema, Step, type SandboxRef } from '@tabmesh/contracts';
 import type { SandboxProvider as SdkSandboxProvider, SessionPersistDriver } from 'sandbox-agent';
 import { ProviderError } from '../errors.js';
 import type { ProvisionRequest, SandboxProvider, SessionRequest } from '../provider.js';
@@ -62,6 +62,12 @@ export class RemoteProvider implements SandboxProvider {
       raw = await this.sdk.create();
     } catch (cause) {
       throw new ProviderError(ErrorCode.ProvisionFailed, `${this.name}: sandbox creation failed`, { retryable: true, cause });
+    }
+    // Every decode of a SandboxRef checks its id; one the contract would refuse is destroyed now rather
+    // than leaked by a task record that can never be written.
+    if (!SandboxIdSchema.safeParse(raw).success) {
+      await this.sdk.destroy(raw).catch(() => undefined);
+      throw new ProviderError(ErrorCode.ProvisionFailed, `${this.name}: sandbox id is not usable`, { details: { sandboxId: raw } });
     }
     await req.onStep(Step.StartingAgent);
     try {

@@ -82,6 +82,7 @@ export function toProviderError(err: unknown, what: string): ProviderError {
   if (type === 'unsupported_agent') {
     return new ProviderError(ErrorCode.SessionRefused, `${what}: unsupported agent`, { cause: err });
   }
+  // The SDK's text may carry agent stderr or host paths: it goes to the logs, not to users.
   const message = err instanceof Error ? err.message : String(err);
-  return new ProviderError(ErrorCode.SessionFailed, `${what}: ${message}`, { retryable: true, cause: err });
+  return new ProviderError(ErrorCode.SessionFailed, `${what}: sandbox-agent request failed`, { retryable: true, cause: err, details: { message } });
 }

@@ -1,0 +1,54 @@
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { createLogger, jobLogger } from '../src/logger.js';
+
+/** A pino destination that keeps every line, parsed. */
+function capture() {
+  const lines: Record<string, unknown>[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { lines, stream, text: () => JSON.stringify(lines) };
+}
+
+const Canary = 'canary-secret-4242';
+
+describe('logger redaction', () => {
+  it('prints [Redacted] for tokens, passwords, secrets and authorization headers, keeps the rest', () => {
+    const out = capture();
+    const logger = createLogger('test', 'info', out.stream);
+    const sandbox = { provider: 'local', id: 'local-abc-g1', endpoint: 'http://127.0.0.1:1', token: Canary };
+    logger.info({ sandbox }, 'sandbox');
+    logger.info({ job: { op: 'teardown', sandbox } }, 'job');
+    logger.info({ task: { value: { sandbox } } }, 'task record');
+    logger.info({ req: { headers: { authorization: `Bearer ${Canary}`, cookie: `s=${Canary}`, host: 'h' } } }, 'request');
+    logger.info({ nats: { user: 'gateway', password: Canary }, secret: Canary, config: { TABMESH_JWT_SECRET: Canary } }, 'config');
+    logger.info({ query: { access_token: Canary } }, 'upgrade');
+    jobLogger(logger, { org: 'o', token: Canary }).info('child');
+
+    expect(out.lines).toHaveLength(7);
+    expect(out.text()).not.toContain(Canary);
+    const [a, b, c, d, e, f, g] = out.lines as Record<string, any>[];
+    expect(a!.sandbox).toEqual({ ...sandbox, token: '[Redacted]' });
+    expect(b!.job.sandbox.token).toBe('[Redacted]');
+    expect(c!.task.value.sandbox.token).toBe('[Redacted]');
+    expect(d!.req.headers).toEqual({ authorization: '[Redacted]', cookie: '[Redacted]', host: 'h' });
+    expect(e!.nats).toEqual({ user: 'gateway', password: '[Redacted]' });
+    expect(e!.secret).toBe('[Redacted]');
+    expect(e!.config.TABMESH_JWT_SECRET).toBe('[Redacted]');
+    expect(f!.query.access_token).toBe('[Redacted]');
+    expect(g!.token).toBe('[Redacted]');
+    expect(g!.org).toBe('o');
+  });
+
+  it('redacts a token carried in an error\'s details', () => {
+    const out = capture();
+    const err = Object.assign(new Error('sandbox failed to start'), { details: { token: Canary, path: '/x' } });
+    createLogger('test', 'info', out.stream).error({ err }, 'failed');
+    expect(out.text()).not.toContain(Canary);
+    expect((out.lines[0] as Record<string, any>).err.details).toEqual({ token: '[Redacted]', path: '/x' });
+  });
+});
