@@ -15,6 +15,8 @@ export const ErrorCode = {
   CredentialsMissing: 'credentials_missing',
   SessionRefused: 'session_refused',
   SandboxGone: 'sandbox_gone',
+  /** A setting is missing or malformed at start; the service does not run (never crosses the bus). */
+  ConfigInvalid: 'config_invalid',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 export const ErrorCodeSchema = z.enum(Object.values(ErrorCode) as [ErrorCode, ...ErrorCode[]]);

@@ -1,4 +1,12 @@
-export { ConfigSchema, ConfigError, loadConfig, type Config } from './config.js';
+export { ConfigSchema, ConfigError, loadConfig, isSecretVariable, type Config, type ProviderConfig } from './config.js';
+export {
+  ProviderConfigShape,
+  ProviderNames,
+  RemoteProviderNames,
+  type ProviderName,
+  type RemoteProviderName,
+  type ProviderVariable,
+} from './provider-config.js';
 export { createLogger, jobLogger, type Logger } from './logger.js';
 export { connectNats } from './nats.js';
 export { correlationHeaders, correlationOf, newCorrelationId } from './correlation.js';
