@@ -6,11 +6,10 @@ import {
   TaskProvisioning,
   progressText,
   tabKey,
-  type ErrorInfo,
   type SessionJob,
 } from '@tabmesh/contracts';
 import type { SandboxProvider } from '@tabmesh/providers';
-import { nowIso, type FailureInfo, type JobContext, type TabFlow, type TabStore, type TaskStore } from '@tabmesh/runtime';
+import { errorInfoOf, nowIso, type FailureInfo, type JobContext, type TabFlow, type TabStore, type TaskStore } from '@tabmesh/runtime';
 
 export type SessionDeps = { tabs: TabStore; tasks: TaskStore; flow: TabFlow; provider: SandboxProvider };
 
@@ -98,11 +97,6 @@ export async function handleSession(deps: SessionDeps, ctx: JobContext<SessionJo
   logger.info({ sessionId }, 'tab ready');
 }
 
-const toInfo = (error: unknown): ErrorInfo =>
-  error instanceof TabmeshError
-    ? error.toInfo()
-    : { code: ErrorCode.SessionFailed, message: error instanceof Error ? error.message : String(error), retryable: true };
-
 /** A retry shows as progress on the tab; the last failure puts it in `error`. */
 export async function onSessionFailure(deps: SessionDeps, ctx: JobContext<SessionJob>, failure: FailureInfo): Promise<void> {
   const { job } = ctx;
@@ -123,7 +117,7 @@ export async function onSessionFailure(deps: SessionDeps, ctx: JobContext<Sessio
       state: TabState.Error,
       step: Step.Error,
       progress: null,
-      error: { ...toInfo(failure.error), retryable: true },
+      error: { ...errorInfoOf(failure.error, ErrorCode.SessionFailed), retryable: true },
       updatedAt: nowIso(),
     };
   });
