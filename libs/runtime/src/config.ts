@@ -6,7 +6,8 @@ const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(d
 
 /**
  * One configuration for every service, read from the environment under the same names everywhere,
- * provider settings included (provider-config.ts). The only reader of `process.env` in services and libs.
+ * provider settings included (provider-config.ts). Service and library code reads `process.env` only
+ * through loadConfig (the local provider passes its environment on to sandbox children, unread).
  */
 export const ConfigSchema = z.object({
   NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
