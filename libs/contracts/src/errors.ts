@@ -15,6 +15,8 @@ export const ErrorCode = {
   CredentialsMissing: 'credentials_missing',
   SessionRefused: 'session_refused',
   SandboxGone: 'sandbox_gone',
+  /** A setting is missing or malformed at start; the service does not run (never crosses the bus). */
+  ConfigInvalid: 'config_invalid',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 export const ErrorCodeSchema = z.enum(Object.values(ErrorCode) as [ErrorCode, ...ErrorCode[]]);
@@ -56,7 +58,13 @@ export class TabmeshError extends Error {
     return { code: this.code, message: this.message, retryable: this.retryable };
   }
 
-  /** Rebuilds the typed error on the far side of a boundary. */
+  /**
+   * Rebuilds the typed error on the far side of a boundary. Every class in this file that can cross
+   * the bus comes back as itself (a WriteConflictError as the UnavailableError it is). The other codes
+   * have no behaviour beyond code and `retryable`, so a plain TabmeshError carries them whole: provider
+   * failures (ProviderError, libs/providers), `internal` (the gateway's BadReplyError, which never
+   * crosses the bus). The gateway's own HTTP errors and the boot-time ConfigError never cross it.
+   */
   static fromInfo(info: ErrorInfo): TabmeshError {
     switch (info.code) {
       case ErrorCode.InvalidRequest:
@@ -65,6 +73,8 @@ export class TabmeshError extends Error {
         return new NotFoundError(info.message);
       case ErrorCode.InvalidTransition:
         return new InvalidTransitionError(info.message);
+      case ErrorCode.Unavailable:
+        return new UnavailableError(info.message);
       default:
         return new TabmeshError(info.code, info.message, { retryable: info.retryable });
     }
@@ -96,6 +106,20 @@ export class UnavailableError extends TabmeshError {
   override name = 'UnavailableError';
   constructor(message: string, cause?: unknown) {
     super(ErrorCode.Unavailable, message, { retryable: true, cause });
+  }
+}
+
+/**
+ * A compare-and-set that kept losing: the record is too contended right now. Retryable, and on the
+ * bus and over HTTP it is `unavailable` (retry shortly), which is what it means to a caller.
+ */
+export class WriteConflictError extends UnavailableError {
+  override name = 'WriteConflictError';
+  constructor(
+    readonly key: string,
+    attempts: number,
+  ) {
+    super(`${key}: gave up after ${attempts} conflicting writes`);
   }
 }
 

@@ -1,21 +1,13 @@
 import type { NatsConnection } from '@nats-io/transport-node';
+import type { ProviderConfig } from '@tabmesh/runtime';
 import type { SessionPersistDriver } from 'sandbox-agent';
-import { ErrorCode, ProviderError } from './errors.js';
 import { LocalProvider } from './local/local-provider.js';
-import { loadLocalSettings } from './local/local-settings.js';
 import { JetStreamSessionPersistDriver } from './persist/jetstream-persist-driver.js';
 import type { SandboxProvider } from './provider.js';
 import { RemoteProvider, loadSdkProvider } from './remote/remote-provider.js';
-import { isRemoteProvider, loadRemoteSettings, RemoteProviders } from './remote/remote-settings.js';
+import { isRemoteProvider, remoteSettingsOf } from './remote/remote-settings.js';
 import { SimProvider } from './sim-provider.js';
-import { SimKvProvider, loadSimLedgerSettings } from './sim-kv-provider.js';
-
-export type ProviderSettings = {
-  TABMESH_PROVIDER: string;
-  TABMESH_SIM_PROVISION_MS: number;
-  TABMESH_SIM_SESSION_MS: number;
-  TABMESH_SIM_FAIL_RATE: number;
-};
+import { SimKvProvider } from './sim-kv-provider.js';
 
 export type ProviderDeps = {
   /** With a connection, session records go to JetStream (bucket `sessions`, stream `SESSION_EVENTS`). */
@@ -25,38 +17,33 @@ export type ProviderDeps = {
 };
 
 /**
- * Builds the provider named by TABMESH_PROVIDER; the one place that knows every provider. Provider
- * settings are read from `env` and validated here, so a bad or incomplete setup fails at start
- * (credentials_missing names the variable).
+ * Builds the provider named by TABMESH_PROVIDER; the one place that knows every provider. It reads
+ * only the parsed config (loadConfig checked every format at start); what it checks itself is what
+ * only a provider-running service needs, its credentials and its vendor package, and it throws a
+ * ConfigError naming the variable when one is missing.
  */
-export async function createProvider(settings: ProviderSettings, env: Record<string, string | undefined> = process.env, deps: ProviderDeps = {}): Promise<SandboxProvider> {
-  const name = settings.TABMESH_PROVIDER;
+export async function createProvider(config: ProviderConfig, deps: ProviderDeps = {}): Promise<SandboxProvider> {
+  const name = config.TABMESH_PROVIDER;
   if (name === 'sim') {
     const sim = {
-      provisionMs: settings.TABMESH_SIM_PROVISION_MS,
-      sessionMs: settings.TABMESH_SIM_SESSION_MS,
-      failRate: settings.TABMESH_SIM_FAIL_RATE,
+      provisionMs: config.TABMESH_SIM_PROVISION_MS,
+      sessionMs: config.TABMESH_SIM_SESSION_MS,
+      failRate: config.TABMESH_SIM_FAIL_RATE,
     };
     // Load and fault tests with services in separate processes share one ledger in NATS KV.
-    const ledger = loadSimLedgerSettings(env);
-    if (ledger.TABMESH_SIM_LEDGER === 'nats') {
-      return SimKvProvider.open(sim, { ...(deps.nc ? { nc: deps.nc } : {}), natsUrl: ledger.NATS_URL, replicas: ledger.TABMESH_REPLICAS });
+    if (config.TABMESH_SIM_LEDGER === 'nats') {
+      return SimKvProvider.open(sim, { ...(deps.nc ? { nc: deps.nc } : {}), natsUrl: config.NATS_URL, replicas: config.TABMESH_REPLICAS });
     }
     return new SimProvider(sim);
   }
-  if (name !== 'local' && !isRemoteProvider(name)) {
-    const known = ['local', 'sim', ...Object.keys(RemoteProviders)].join(', ');
-    throw new ProviderError(ErrorCode.InvalidRequest, `TABMESH_PROVIDER=${name} is unknown (one of ${known})`);
-  }
-  const local = loadLocalSettings(env);
-  const remote = isRemoteProvider(name) ? loadRemoteSettings(name, env) : null;
+  const remote = isRemoteProvider(name) ? remoteSettingsOf(name, config) : null;
   const persist = deps.persist ?? (deps.nc ? await JetStreamSessionPersistDriver.open(deps.nc) : undefined);
-  const common = { sessionTimeoutMs: local.TABMESH_SESSION_TIMEOUT_MS, ...(persist ? { persist } : {}) };
+  const common = { sessionTimeoutMs: config.TABMESH_SESSION_TIMEOUT_MS, ...(persist ? { persist } : {}) };
   if (remote) return new RemoteProvider(await loadSdkProvider(remote), common);
   return new LocalProvider({
     ...common,
-    stateDir: local.TABMESH_STATE_DIR,
-    startTimeoutMs: local.TABMESH_SANDBOX_START_TIMEOUT_MS,
-    ...(local.SANDBOX_AGENT_BIN ? { binaryPath: local.SANDBOX_AGENT_BIN } : {}),
+    stateDir: config.TABMESH_STATE_DIR,
+    startTimeoutMs: config.TABMESH_SANDBOX_START_TIMEOUT_MS,
+    ...(config.SANDBOX_AGENT_BIN ? { binaryPath: config.SANDBOX_AGENT_BIN } : {}),
   });
 }

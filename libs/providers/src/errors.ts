@@ -1,4 +1,5 @@
 import { ErrorCode, TabmeshError } from '@tabmesh/contracts';
+import { ConfigError } from '@tabmesh/runtime';
 
 /**
  * A provider failure with one of the documented provider codes (binary_missing, session_refused, …).
@@ -15,14 +16,16 @@ export class ProviderError extends TabmeshError {
   }
 }
 
-/** Settings for a provider are missing a secret it cannot run without. */
-export class CredentialsMissingError extends ProviderError {
+/** A provider's settings lack a secret it cannot run without: a boot failure naming the variables. */
+export class CredentialsMissingError extends ConfigError {
   override name = 'CredentialsMissingError';
   constructor(
     readonly provider: string,
-    readonly variables: string[],
+    variables: readonly [string, ...string[]],
   ) {
-    super(ErrorCode.CredentialsMissing, `TABMESH_PROVIDER=${provider} needs ${variables.join(' and ')} in the environment`);
+    super(variables, `TABMESH_PROVIDER=${provider} needs ${variables.join(' and ')} in the environment`, {
+      code: ErrorCode.CredentialsMissing,
+    });
   }
 }
 

@@ -1,14 +1,13 @@
 export type { SandboxProvider, ProvisionRequest, SessionRequest } from './provider.js';
 export { ProviderError, CredentialsMissingError } from './errors.js';
 export { SimProvider, SimLedger, type SimSettings } from './sim-provider.js';
-export { SimKvProvider, loadSimLedgerSettings, simSandboxId, simSessionId, type SimLedgerSettings } from './sim-kv-provider.js';
+export { SimKvProvider, simSandboxId, simSessionId } from './sim-kv-provider.js';
 export { SimKvLedger, SimLedgerBucket, countLive, type SimSandboxEntry, type SimSessionEntry } from './sim-ledger-kv.js';
 export { LocalProvider, type LocalProviderOptions } from './local/local-provider.js';
-export { loadLocalSettings, type LocalSettings } from './local/local-settings.js';
 export { resolveBinary, packagedBinaryPath } from './local/binary.js';
 export { localSandboxId, localTaskPrefix, type SandboxRecord } from './local/sandbox-record.js';
 export { RemoteProvider } from './remote/remote-provider.js';
-export { RemoteProviders, loadRemoteSettings, isRemoteProvider, type RemoteProviderName } from './remote/remote-settings.js';
+export { RemoteProviders, remoteSettingsOf, isRemoteProvider, type RemoteSettings } from './remote/remote-settings.js';
 export { sessionIdFor } from './sandbox-agent/sessions.js';
 export {
   JetStreamSessionPersistDriver,
@@ -16,5 +15,5 @@ export {
   SessionEventIndexConflictError,
   type JetStreamPersistOptions,
 } from './persist/jetstream-persist-driver.js';
-export { createProvider, type ProviderSettings, type ProviderDeps } from './create-provider.js';
+export { createProvider, type ProviderDeps } from './create-provider.js';
 export { findSandboxProcesses } from './local/processes.js';

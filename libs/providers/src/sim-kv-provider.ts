@@ -1,28 +1,11 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { ErrorCode, Step, TabmeshError, describeZodError, type SandboxRef } from '@tabmesh/contracts';
-import { z } from 'zod';
-import { ProviderError } from './errors.js';
+import { ErrorCode, Step, TabmeshError, type SandboxRef } from '@tabmesh/contracts';
 import type { ProvisionRequest, SandboxProvider, SessionRequest } from './provider.js';
 import type { SimSettings } from './sim-provider.js';
 import { SimKvLedger } from './sim-ledger-kv.js';
 import { simSandboxId, simSessionId } from './sim-ids.js';
 
 export { simSandboxId, simSessionId };
-
-const SimLedgerSettingsSchema = z.object({
-  /** `memory` (default): each process keeps its own ledger; `nats`: one ledger in KV bucket `sim-ledger`. */
-  TABMESH_SIM_LEDGER: z.enum(['memory', 'nats']).default('memory'),
-  NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
-  TABMESH_REPLICAS: z.coerce.number().int().min(1).default(1),
-});
-export type SimLedgerSettings = z.infer<typeof SimLedgerSettingsSchema>;
-
-export function loadSimLedgerSettings(env: Record<string, string | undefined>): SimLedgerSettings {
-  const set = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
-  const parsed = SimLedgerSettingsSchema.safeParse(set);
-  if (!parsed.success) throw new ProviderError(ErrorCode.InvalidRequest, `TABMESH_PROVIDER=sim: ${describeZodError(parsed.error)}`);
-  return parsed.data;
-}
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -31,7 +14,6 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     signal.addEventListener('abort', () => (clearTimeout(t), reject(signal.reason)), { once: true });
   });
 }
-
 
 /**
  * The `sim` provider with its ledger in NATS KV (`TABMESH_SIM_LEDGER=nats`): for load and fault
@@ -55,8 +37,14 @@ export class SimKvProvider implements SandboxProvider {
   /** Opens the ledger on `nc`, or on a connection of its own to `natsUrl` (closed by `close`). */
   static async open(settings: SimSettings, opts: { nc?: NatsConnection; natsUrl: string; replicas: number }): Promise<SimKvProvider> {
     const own = opts.nc ? null : await connect({ servers: opts.natsUrl.split(','), name: 'sim-ledger', maxReconnectAttempts: -1, reconnectTimeWait: 250 });
-    const ledger = await SimKvLedger.open((opts.nc ?? own)!, { replicas: opts.replicas });
-    return new SimKvProvider(settings, ledger, own);
+    try {
+      const ledger = await SimKvLedger.open((opts.nc ?? own)!, { replicas: opts.replicas });
+      return new SimKvProvider(settings, ledger, own);
+    } catch (err) {
+      // A ledger that cannot open (e.g. more replicas than servers) must not leave its connection behind.
+      await own?.close();
+      throw err;
+    }
   }
 
   private maybeFail(code: ErrorCode, what: string): void {

@@ -1,6 +1,8 @@
-import { JetStreamApiCodes, JetStreamApiError, StorageType, jetstream } from '@nats-io/jetstream';
+import { StorageType, jetstream } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { WriteConflictError } from '@tabmesh/contracts';
+import { isWrongLastSequence } from '@tabmesh/runtime';
 import { z } from 'zod';
 
 /** Bucket of the sim provider's cross-process ledger. Load and fault tests only. */
@@ -25,10 +27,6 @@ export type SimSessionEntry = z.infer<typeof SessionEntrySchema> & { id: string 
 
 const sandboxKey = (id: string): string => `sandbox.${id}`;
 const sessionKey = (sandboxId: string, sessionId: string): string => `session.${sandboxId}.${sessionId}`;
-
-const isWrongLastSequence = (err: unknown): boolean =>
-  err instanceof JetStreamApiError &&
-  (err.code === JetStreamApiCodes.StreamWrongLastSequence || err.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown);
 
 const encodeJson = (v: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(v));
 const decodeJson = (d: Uint8Array): unknown => JSON.parse(new TextDecoder().decode(d));
@@ -75,7 +73,7 @@ export class SimKvLedger {
         if (!isWrongLastSequence(err)) throw err;
       }
     }
-    throw new Error(`sim ledger ${key}: gave up after 50 conflicting writes`);
+    throw new WriteConflictError(`sim ledger ${key}`, 50);
   }
 
   async sandbox(id: string): Promise<SimSandboxEntry | null> {

@@ -1,25 +1,31 @@
 import { ErrorCode } from '@tabmesh/contracts';
+import { ConfigError, loadConfig } from '@tabmesh/runtime';
 import { describe, expect, it } from 'vitest';
-import { CredentialsMissingError, LocalProvider, ProviderError, SimProvider, createProvider, loadRemoteSettings } from '../src/index.js';
+import { CredentialsMissingError, LocalProvider, SimProvider, createProvider, remoteSettingsOf } from '../src/index.js';
 
-const settings = (provider: string) => ({ TABMESH_PROVIDER: provider, TABMESH_SIM_PROVISION_MS: 10, TABMESH_SIM_SESSION_MS: 10, TABMESH_SIM_FAIL_RATE: 0 });
+/** The config a service would parse at start from this environment. */
+const config = (env: Record<string, string>) => loadConfig({ TABMESH_SIM_PROVISION_MS: '10', TABMESH_SIM_SESSION_MS: '10', ...env });
 
-async function failure(p: Promise<unknown>): Promise<ProviderError> {
-  const err = await p.then(() => null, (e: unknown) => e);
-  expect(err).toBeInstanceOf(ProviderError);
-  return err as ProviderError;
+async function configFailure(run: () => unknown): Promise<ConfigError> {
+  const err = await Promise.resolve().then(run).then(() => null, (e: unknown) => e);
+  expect(err).toBeInstanceOf(ConfigError);
+  return err as ConfigError;
 }
 
-describe('createProvider', () => {
-  it('builds sim and local', async () => {
-    expect(await createProvider(settings('sim'), {})).toBeInstanceOf(SimProvider);
-    expect(await createProvider(settings('local'), { TABMESH_STATE_DIR: '/tmp/tabmesh-settings-test' })).toBeInstanceOf(LocalProvider);
+describe('provider settings (one config, parsed by loadConfig)', () => {
+  it('builds sim and local from the parsed config', async () => {
+    expect(await createProvider(config({ TABMESH_PROVIDER: 'sim' }))).toBeInstanceOf(SimProvider);
+    const local = await createProvider(config({ TABMESH_PROVIDER: 'local', TABMESH_STATE_DIR: '/tmp/tabmesh-settings-test' }));
+    expect(local).toBeInstanceOf(LocalProvider);
+    expect((local as LocalProvider).records.dir).toContain('/tmp/tabmesh-settings-test');
   });
 
-  it('refuses an unknown provider, naming the known ones', async () => {
-    const err = await failure(createProvider(settings('nimbus'), {}));
-    expect(err.code).toBe(ErrorCode.InvalidRequest);
+  it('refuses an unknown provider at start: a ConfigError naming TABMESH_PROVIDER and the known ones', async () => {
+    const err = await configFailure(() => config({ TABMESH_PROVIDER: 'nimbus' }));
+    expect(err.code).toBe(ErrorCode.ConfigInvalid);
+    expect(err.variables).toEqual(['TABMESH_PROVIDER']);
     expect(err.message).toMatch(/daytona/);
+    expect(err.message).toContain('TABMESH_PROVIDER="nimbus"');
   });
 
   it.each([
@@ -30,28 +36,39 @@ describe('createProvider', () => {
     ['vercel', 'VERCEL_OIDC_TOKEN'],
     ['computesdk', 'COMPUTESDK_API_KEY'],
   ])('%s without credentials fails at start with credentials_missing naming %s', async (provider, variable) => {
-    const err = await failure(createProvider(settings(provider), { [variable]: '' }));
+    const err = await configFailure(() => createProvider(config({ TABMESH_PROVIDER: provider, [variable]: '' })));
     expect(err).toBeInstanceOf(CredentialsMissingError);
     expect(err.code).toBe(ErrorCode.CredentialsMissing);
+    expect(err.variable).toBe(variable);
     expect(err.message).toContain(variable);
   });
 
-  it('accepts any complete credential group and validates the other settings', () => {
-    expect(loadRemoteSettings('modal', { MODAL_TOKEN_ID: 'id', MODAL_TOKEN_SECRET: 's' }).values.MODAL_TOKEN_ID).toBe('id');
-    expect(() => loadRemoteSettings('modal', { MODAL_TOKEN_ID: 'id' })).toThrow(/MODAL_TOKEN_SECRET/);
-    expect(loadRemoteSettings('vercel', { VERCEL_TOKEN: 't', VERCEL_TEAM_ID: 'team', VERCEL_PROJECT_ID: 'p' }).provider).toBe('vercel');
-    expect(() => loadRemoteSettings('daytona', { DAYTONA_API_KEY: 'k', DAYTONA_API_URL: 'not a url' })).toThrow(/DAYTONA_API_URL/);
-    expect(loadRemoteSettings('docker', {}).provider).toBe('docker'); // docker needs no credentials
+  it('accepts any complete credential group; names what the first group lacks, never a value', async () => {
+    const modal = config({ TABMESH_PROVIDER: 'modal', MODAL_TOKEN_ID: 'id', MODAL_TOKEN_SECRET: 's' });
+    expect(remoteSettingsOf('modal', modal).values.MODAL_TOKEN_ID).toBe('id');
+    const half = await configFailure(() => remoteSettingsOf('modal', config({ TABMESH_PROVIDER: 'modal', MODAL_TOKEN_ID: 'id-4f7c' })));
+    expect(half.variables).toEqual(['MODAL_TOKEN_SECRET']);
+    expect(half.message).not.toContain('id-4f7c');
+    const vercel = config({ TABMESH_PROVIDER: 'vercel', VERCEL_TOKEN: 't', VERCEL_TEAM_ID: 'team', VERCEL_PROJECT_ID: 'p' });
+    expect(remoteSettingsOf('vercel', vercel).provider).toBe('vercel');
+    expect(remoteSettingsOf('docker', config({ TABMESH_PROVIDER: 'docker' })).provider).toBe('docker'); // no credentials
   });
 
-  it('a remote provider whose vendor SDK is not installed fails at start with a clear message', async () => {
-    const err = await failure(createProvider(settings('e2b'), { E2B_API_KEY: 'key' }));
-    expect(err.code).toBe(ErrorCode.ProvisionFailed);
+  it('a malformed provider setting is a ConfigError from loadConfig naming it, not an invalid_request', async () => {
+    const url = await configFailure(() => config({ TABMESH_PROVIDER: 'daytona', DAYTONA_API_KEY: 'k', DAYTONA_API_URL: 'not a url' }));
+    expect(url.variables).toEqual(['DAYTONA_API_URL']);
+    const local = await configFailure(() => config({ TABMESH_PROVIDER: 'local', TABMESH_SANDBOX_START_TIMEOUT_MS: 'soon' }));
+    expect(local.code).toBe(ErrorCode.ConfigInvalid);
+    expect(local.variables).toEqual(['TABMESH_SANDBOX_START_TIMEOUT_MS']);
+    expect(local.message).toContain('TABMESH_SANDBOX_START_TIMEOUT_MS="soon"');
+    const sim = await configFailure(() => config({ TABMESH_PROVIDER: 'sim', TABMESH_SIM_LEDGER: 'redis' }));
+    expect(sim.variables).toEqual(['TABMESH_SIM_LEDGER']);
+  });
+
+  it('a remote provider whose vendor SDK is not installed fails at start, naming TABMESH_PROVIDER and the package', async () => {
+    const err = await configFailure(() => createProvider(config({ TABMESH_PROVIDER: 'e2b', E2B_API_KEY: 'key' })));
+    expect(err.code).toBe(ErrorCode.ConfigInvalid);
+    expect(err.variables).toEqual(['TABMESH_PROVIDER']);
     expect(err.message).toContain('@e2b/code-interpreter');
-  });
-
-  it('local settings are validated too', async () => {
-    const err = await failure(createProvider(settings('local'), { TABMESH_SANDBOX_START_TIMEOUT_MS: 'soon' }));
-    expect(err.message).toContain('TABMESH_SANDBOX_START_TIMEOUT_MS');
   });
 });

@@ -1,6 +1,7 @@
+import { loadConfig } from '@tabmesh/runtime';
 import { NatsServer, uniqueId } from '@tabmesh/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SimKvProvider, countLive, createProvider } from '../src/index.js';
+import { SimKvProvider, SimProvider, countLive, createProvider } from '../src/index.js';
 
 // Two providers on two connections stand for two service processes sharing one ledger.
 describe('sim provider with its ledger in NATS KV (load and fault tests only)', () => {
@@ -8,13 +9,14 @@ describe('sim provider with its ledger in NATS KV (load and fault tests only)', 
   let a: SimKvProvider;
   let b: SimKvProvider;
   const signal = new AbortController().signal;
-  const settings = { TABMESH_PROVIDER: 'sim', TABMESH_SIM_PROVISION_MS: 30, TABMESH_SIM_SESSION_MS: 10, TABMESH_SIM_FAIL_RATE: 0 };
+  const env = { TABMESH_PROVIDER: 'sim', TABMESH_SIM_PROVISION_MS: '30', TABMESH_SIM_SESSION_MS: '10' };
 
   beforeAll(async () => {
     server = await NatsServer.start();
-    const env = { TABMESH_SIM_LEDGER: 'nats', NATS_URL: server.url };
-    a = (await createProvider(settings, env)) as SimKvProvider;
-    b = (await createProvider(settings, env)) as SimKvProvider;
+    // What a service parses at start: the ledger's bus is the service's own NATS_URL.
+    const config = loadConfig({ ...env, TABMESH_SIM_LEDGER: 'nats', NATS_URL: server.url });
+    a = (await createProvider(config)) as SimKvProvider;
+    b = (await createProvider(config)) as SimKvProvider;
   });
   afterAll(async () => {
     await a?.close();
@@ -24,7 +26,24 @@ describe('sim provider with its ledger in NATS KV (load and fault tests only)', 
 
   it('is chosen by TABMESH_SIM_LEDGER=nats, and the in-memory sim stays the default', async () => {
     expect(a).toBeInstanceOf(SimKvProvider);
-    expect(await createProvider(settings, {})).not.toBeInstanceOf(SimKvProvider);
+    const memory = await createProvider(loadConfig(env));
+    expect(memory).toBeInstanceOf(SimProvider);
+    expect(memory).not.toBeInstanceOf(SimKvProvider);
+  });
+
+  it('takes every sim setting from the one parsed config, its bus (NATS_URL) included', async () => {
+    const config = loadConfig({ ...env, TABMESH_SIM_LEDGER: 'nats', NATS_URL: server.url, TABMESH_SIM_FAIL_RATE: '1' });
+    const c = (await createProvider({ ...config, TABMESH_SIM_PROVISION_MS: 0 })) as SimKvProvider;
+    try {
+      expect(c.failRate).toBe(1);
+      expect(c.ledger.kv).toBeDefined();
+      // Fails at once: the latency (0) and fail rate (1) are the config's, not defaults from elsewhere.
+      const started = Date.now();
+      await expect(c.provision({ org: 'o', task: uniqueId('t'), generation: 1, signal, onStep: () => undefined })).rejects.toMatchObject({ code: 'provision_failed' });
+      expect(Date.now() - started).toBeLessThan(1000);
+    } finally {
+      await c.close();
+    }
   });
 
   it('gives one sandbox per task generation across processes and counts it in both', async () => {

@@ -3,7 +3,6 @@ import {
   AckPolicy,
   DeliverPolicy,
   DiscardPolicy,
-  JetStreamApiError,
   RetentionPolicy,
   StorageType,
   jetstream,
@@ -16,13 +15,9 @@ import {
 import { Kvm, type KV } from '@nats-io/kv';
 import { Buckets, Streams } from '@tabmesh/contracts';
 import type { Config } from './config.js';
+import { isConsumerExists, isStreamNameInUse } from './error-table.js';
 
 const ms = (n: number): number => n * 1_000_000;
-
-/** JetStream API codes for "exists with another configuration". */
-const StreamNameInUse = 10058;
-const ConsumerAlreadyExists = 10148;
-const ConsumerNameExists = 10013;
 
 export type BusSettings = Pick<
   Config,
@@ -62,14 +57,11 @@ function consumerConfig(name: string, settings: BusSettings): Partial<ConsumerCo
   };
 }
 
-const isApiError = (err: unknown, ...codes: number[]): boolean =>
-  err instanceof JetStreamApiError && codes.includes(err.code);
-
 async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }): Promise<void> {
   try {
     await jsm.streams.add(config);
   } catch (err) {
-    if (!isApiError(err, StreamNameInUse)) throw err;
+    if (!isStreamNameInUse(err)) throw err;
     await jsm.streams.update(config.name, config);
   }
 }
@@ -78,7 +70,7 @@ async function ensureConsumer(jsm: JetStreamManager, stream: string, config: Par
   try {
     await jsm.consumers.add(stream, config);
   } catch (err) {
-    if (!isApiError(err, ConsumerAlreadyExists, ConsumerNameExists)) throw err;
+    if (!isConsumerExists(err)) throw err;
     await jsm.consumers.update(stream, config.durable_name!, config);
   }
 }

@@ -1,19 +1,18 @@
+import { ErrorCode, TabmeshError } from '@tabmesh/contracts';
 import { z } from 'zod';
+import { ProviderConfigShape, type ProviderVariable } from './provider-config.js';
 
 const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
-const rate = z.coerce.number().min(0).max(1).default(0);
 
 /**
- * One configuration for every service, read from the environment under the same names everywhere.
+ * One configuration for every service, read from the environment under the same names everywhere,
+ * provider settings included (provider-config.ts). Service and library code reads `process.env` only
+ * through loadConfig (the local provider passes its environment on to sandbox children, unread).
  */
 export const ConfigSchema = z.object({
   NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  TABMESH_PROVIDER: z.string().min(1).default('local'),
   TABMESH_AGENT: z.string().min(1).default('mock'),
-  TABMESH_SIM_PROVISION_MS: int(2000),
-  TABMESH_SIM_SESSION_MS: int(200),
-  TABMESH_SIM_FAIL_RATE: rate,
   GATEWAY_HTTP_PORT: int(8080),
   GATEWAY_WS_PORT: int(8081),
   /** Bind address of the gateway listeners. */
@@ -41,22 +40,50 @@ export const ConfigSchema = z.object({
   TABMESH_CLOSED_RETENTION_MS: int(24 * 3600_000, 1000),
   /** Bound on the in-flight work a stopping worker waits for before it naks what is left. */
   TABMESH_DRAIN_TIMEOUT_MS: int(10_000, 100),
+  ...ProviderConfigShape,
 });
 export type Config = z.infer<typeof ConfigSchema>;
 
-export class ConfigError extends Error {
+/** What createProvider reads: the provider settings, and where the sim ledger's bucket lives. */
+export type ProviderConfig = Pick<Config, ProviderVariable | 'NATS_URL' | 'TABMESH_REPLICAS'>;
+
+/**
+ * A boot failure: a setting is missing or malformed, so the service must not run. Names the
+ * variables to fix (the first is the one most to blame); the message never carries a secret's value.
+ */
+export class ConfigError extends TabmeshError {
   override name = 'ConfigError';
+  readonly variables: readonly [string, ...string[]];
+
+  constructor(variables: readonly [string, ...string[]], message: string, opts: { code?: ErrorCode; cause?: unknown } = {}) {
+    super(opts.code ?? ErrorCode.ConfigInvalid, message, { cause: opts.cause, details: { variables } });
+    this.variables = variables;
+  }
+
+  get variable(): string {
+    return this.variables[0];
+  }
 }
 
-/** Parses the environment once, at start; names the variable that is wrong. */
+/** Variables whose value must never appear in a message or a log line. */
+export const isSecretVariable = (name: string): boolean => /SECRET|PASSWORD|TOKEN|_KEY|CREDS/.test(name);
+
+const blank = (v: string | undefined): boolean => v === undefined || v.trim() === '';
+
+/**
+ * Parses the environment once, at start. A blank variable counts as unset. Throws a ConfigError
+ * naming every variable that is wrong, with the offending value unless it is a secret.
+ */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
-  const relevant = Object.fromEntries(
-    Object.keys(ConfigSchema.shape).flatMap((k) => (env[k] === undefined || env[k] === '' ? [] : [[k, env[k]]])),
-  );
-  const result = ConfigSchema.safeParse(relevant);
-  if (!result.success) {
-    const problems = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new ConfigError(`invalid configuration: ${problems}`);
-  }
-  return result.data;
+  const set: Record<string, string> = {};
+  for (const key of Object.keys(ConfigSchema.shape)) if (!blank(env[key])) set[key] = env[key]!;
+  const result = ConfigSchema.safeParse(set);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const name = String(issue.path[0] ?? '(root)');
+    const shown = name in set && !isSecretVariable(name) ? `${name}=${JSON.stringify(set[name])}` : name;
+    return { name, text: `${shown}: ${issue.message}` };
+  });
+  const variables = [...new Set(problems.map((p) => p.name))] as [string, ...string[]];
+  throw new ConfigError(variables, `invalid configuration: ${problems.map((p) => p.text).join('; ')}`);
 }

@@ -1,9 +1,17 @@
-export { ConfigSchema, ConfigError, loadConfig, type Config } from './config.js';
+export { ConfigSchema, ConfigError, loadConfig, isSecretVariable, type Config, type ProviderConfig } from './config.js';
+export {
+  ProviderConfigShape,
+  ProviderNames,
+  RemoteProviderNames,
+  type ProviderName,
+  type RemoteProviderName,
+  type ProviderVariable,
+} from './provider-config.js';
 export { createLogger, jobLogger, type Logger } from './logger.js';
 export { connectNats } from './nats.js';
 export { correlationHeaders, correlationOf, newCorrelationId } from './correlation.js';
 export { ensureBus, type Bus, type BusSettings } from './bus-setup.js';
-export { TypedBucket, isWrongLastSequence, type Versioned } from './typed-kv.js';
+export { TypedBucket, type Versioned } from './typed-kv.js';
 export { JobWorker, type JobContext, type FailureInfo, type WorkerOptions, type WorkerStats } from './worker.js';
 export { publishJob } from './publish.js';
 export { Semaphore } from './semaphore.js';
@@ -11,4 +19,12 @@ export { stopOnSignals, drainConnection, type ServiceHandle } from './lifecycle.
 export { TabStore, TaskStore, nowIso } from './stores.js';
 export { TabFlow } from './tab-flow.js';
 export { startWorkerService, type WorkerServiceOptions, type WorkerServiceHandle } from './worker-service.js';
-export { isTransientBusError } from './transient.js';
+export {
+  isBusOutage,
+  isWrongLastSequence,
+  isStreamNameInUse,
+  isConsumerExists,
+  hasErrorCode,
+  isRetryable,
+  errorInfoOf,
+} from './error-table.js';

@@ -1,7 +1,7 @@
-import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import { Bucket, type KV } from '@nats-io/kv';
-import { decode, encode } from '@tabmesh/contracts';
+import { WriteConflictError, decode, encode } from '@tabmesh/contracts';
 import type { z } from 'zod';
+import { isWrongLastSequence } from './error-table.js';
 
 export type Versioned<T> = { value: T; revision: number };
 
@@ -42,6 +42,7 @@ export class TypedBucket<S extends z.ZodType> {
   /**
    * Reads, lets `change` decide, writes with compare-and-set, and retries on conflict.
    * `change` returns null to leave the value as it is; the result is what is stored afterwards.
+   * Losing `maxAttempts` times in a row throws WriteConflictError (retryable, `unavailable`).
    */
   async mutate(
     key: string,
@@ -55,7 +56,7 @@ export class TypedBucket<S extends z.ZodType> {
       const revision = current ? await this.update(key, next, current.revision) : await this.create(key, next);
       if (revision !== null) return { value: next, revision, changed: true };
     }
-    throw new Error(`${this.what} ${key}: gave up after ${maxAttempts} conflicting writes`);
+    throw new WriteConflictError(`${this.what} ${key}`, maxAttempts);
   }
 
   /**
@@ -75,12 +76,4 @@ export class TypedBucket<S extends z.ZodType> {
     for await (const k of await this.kv.keys(filter)) out.push(k);
     return out;
   }
-}
-
-export function isWrongLastSequence(err: unknown): boolean {
-  return (
-    err instanceof JetStreamApiError &&
-    (err.code === JetStreamApiCodes.StreamWrongLastSequence ||
-      err.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown)
-  );
 }

@@ -1,11 +1,11 @@
 import type { Consumer, ConsumerMessages, JetStreamClient, JsMsg } from '@nats-io/jetstream';
-import { TabmeshError, ValidationError, decode } from '@tabmesh/contracts';
+import { decode } from '@tabmesh/contracts';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { correlationOf } from './correlation.js';
 import { jobLogger } from './logger.js';
 import { Semaphore } from './semaphore.js';
-import { isTransientBusError } from './transient.js';
+import { isBusOutage, isRetryable } from './error-table.js';
 
 /**
  * Ends a job for good. An ack, not a term: nats-server 2.9 keeps terminated messages of a
@@ -162,7 +162,7 @@ export class JobWorker<S extends z.ZodType> {
         await this.opts.handle(ctx);
         return;
       } catch (error) {
-        if (!isTransientBusError(error) || this.stopping || ctx.signal.aborted || Date.now() + wait > giveUpAt) throw error;
+        if (!isBusOutage(error) || this.stopping || ctx.signal.aborted || Date.now() + wait > giveUpAt) throw error;
         ctx.logger.warn({ err: error, retryInMs: wait }, 'bus unavailable; running the job again');
         await new Promise((r) => setTimeout(r, wait));
       }
@@ -170,7 +170,7 @@ export class JobWorker<S extends z.ZodType> {
   }
 
   private async fail(msg: JsMsg, ctx: JobContext<z.infer<S>>, error: unknown): Promise<void> {
-    const retryable = !(error instanceof ValidationError) && (!(error instanceof TabmeshError) || error.retryable);
+    const retryable = isRetryable(error);
     const final = !retryable || ctx.delivery >= ctx.maxDeliver;
     const retryInMs = final ? null : this.opts.retryBaseMs * 2 ** (ctx.delivery - 1);
     ctx.logger.warn({ err: error, final, retryInMs }, final ? 'job failed for good' : 'job failed; will retry');

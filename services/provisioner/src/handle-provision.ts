@@ -2,18 +2,16 @@ import {
   ErrorCode,
   Step,
   TabState,
-  TabmeshError,
   TaskProvisioning,
   tabKey,
   taskKey,
   toError,
   toProvisioned,
   toTaskError,
-  type ErrorInfo,
   type ProvisionJob,
 } from '@tabmesh/contracts';
 import type { SandboxProvider } from '@tabmesh/providers';
-import type { FailureInfo, JobContext, TabFlow } from '@tabmesh/runtime';
+import { errorInfoOf, type FailureInfo, type JobContext, type TabFlow } from '@tabmesh/runtime';
 
 export type ProvisionDeps = { flow: TabFlow; provider: SandboxProvider };
 
@@ -70,11 +68,6 @@ export async function handleProvision(deps: ProvisionDeps, ctx: JobContext<Provi
   }
 }
 
-const toInfo = (error: unknown): ErrorInfo =>
-  error instanceof TabmeshError
-    ? error.toInfo()
-    : { code: ErrorCode.ProvisionFailed, message: error instanceof Error ? error.message : String(error), retryable: true };
-
 /** A retry shows as progress; the last failure puts the task and its waiting tabs in `error`. */
 export async function onProvisionFailure(
   deps: ProvisionDeps,
@@ -90,7 +83,7 @@ export async function onProvisionFailure(
     await flow.reportProvisionStep(where, Step.Queued, `retrying in ${seconds} s, ${ctx.delivery} of ${ctx.maxDeliver}`);
     return;
   }
-  const error = { ...toInfo(failure.error), retryable: true };
+  const error = { ...errorInfoOf(failure.error, ErrorCode.ProvisionFailed), retryable: true };
   const res = await flow.tasks.mutate(taskKey(job.org, job.task), (cur) =>
     cur && cur.value.generation === job.generation ? toTaskError(cur.value, error) : null,
   );

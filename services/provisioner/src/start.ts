@@ -26,7 +26,7 @@ export async function startProvisioner(
     stream: Streams.provision,
     schema: ProvisionJobSchema,
     setup: async (bus) => {
-      const provider = opts.provider ?? (await createProvider(config, process.env, { nc: bus.nc }));
+      const provider = opts.provider ?? (await createProvider(config, { nc: bus.nc }));
       const deps: ProvisionDeps = { flow: new TabFlow(bus.js, new TabStore(bus.tabs), new TaskStore(bus.tasks)), provider };
       return { deps, describe: { provider: provider.name }, ...(opts.provider ? {} : { close: () => provider.close() }) };
     },

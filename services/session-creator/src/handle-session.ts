@@ -7,11 +7,10 @@ import {
   toError,
   toReady,
   withSessionProgress,
-  type ErrorInfo,
   type SessionJob,
 } from '@tabmesh/contracts';
 import type { SandboxProvider } from '@tabmesh/providers';
-import type { FailureInfo, JobContext, TabFlow, TabStore, TaskStore } from '@tabmesh/runtime';
+import { errorInfoOf, type FailureInfo, type JobContext, type TabFlow, type TabStore, type TaskStore } from '@tabmesh/runtime';
 
 export type SessionDeps = { tabs: TabStore; tasks: TaskStore; flow: TabFlow; provider: SandboxProvider };
 
@@ -86,11 +85,6 @@ export async function handleSession(deps: SessionDeps, ctx: JobContext<SessionJo
   logger.info({ sessionId }, 'tab ready');
 }
 
-const toInfo = (error: unknown): ErrorInfo =>
-  error instanceof TabmeshError
-    ? error.toInfo()
-    : { code: ErrorCode.SessionFailed, message: error instanceof Error ? error.message : String(error), retryable: true };
-
 /** A retry shows as progress on the tab; the last failure puts it in `error`. */
 export async function onSessionFailure(deps: SessionDeps, ctx: JobContext<SessionJob>, failure: FailureInfo): Promise<void> {
   const { job } = ctx;
@@ -101,6 +95,6 @@ export async function onSessionFailure(deps: SessionDeps, ctx: JobContext<Sessio
     // Only the attempt this job creates: an older attempt's failure must not touch a retried tab.
     if (!cur || cur.value.state !== TabState.PendingSessionCreate || cur.value.attempt !== job.attempt) return null;
     if (!failure.final) return withSessionProgress(cur.value, `retrying in ${seconds} s, ${ctx.delivery} of ${ctx.maxDeliver}`);
-    return toError(cur.value, { ...toInfo(failure.error), retryable: true });
+    return toError(cur.value, { ...errorInfoOf(failure.error, ErrorCode.SessionFailed), retryable: true });
   });
 }

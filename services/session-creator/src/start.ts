@@ -26,7 +26,7 @@ export async function startSessionCreator(
     stream: Streams.sessions,
     schema: SessionJobSchema,
     setup: async (bus) => {
-      const provider = opts.provider ?? (await createProvider(config, process.env, { nc: bus.nc }));
+      const provider = opts.provider ?? (await createProvider(config, { nc: bus.nc }));
       const tabs = new TabStore(bus.tabs);
       const tasks = new TaskStore(bus.tasks);
       const deps: SessionDeps = { tabs, tasks, flow: new TabFlow(bus.js, tabs, tasks), provider };

@@ -1,6 +1,5 @@
 import {
   DeliverPolicy,
-  JetStreamApiError,
   RetentionPolicy,
   StorageType,
   jetstream,
@@ -12,6 +11,7 @@ import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { ListEventsRequest, ListPage, ListPageRequest, SessionEvent, SessionPersistDriver, SessionRecord } from 'sandbox-agent';
 import { SessionPersistNames } from '@tabmesh/contracts';
+import { isStreamNameInUse } from '@tabmesh/runtime';
 import { ErrorCode, ProviderError } from '../errors.js';
 import { SessionEventSchema, SessionRecordSchema } from './session-schemas.js';
 
@@ -27,7 +27,6 @@ export type JetStreamPersistOptions = {
 };
 
 const DefaultListLimit = 100;
-const StreamNameInUse = 10058;
 
 /** Session ids become KV keys and subject tokens; anything outside the safe set is base64url-encoded. */
 export function sessionKey(id: string): string {
@@ -78,7 +77,7 @@ export class JetStreamSessionPersistDriver implements SessionPersistDriver {
     try {
       await jsm.streams.add(config);
     } catch (err) {
-      if (!(err instanceof JetStreamApiError && err.code === StreamNameInUse)) throw err;
+      if (!isStreamNameInUse(err)) throw err;
     }
     const kv = await new Kvm(js).create(bucket, { history: 1, storage: StorageType.File, replicas });
     return new JetStreamSessionPersistDriver(js, jsm, kv, stream, subjectPrefix);

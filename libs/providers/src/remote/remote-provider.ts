@@ -1,11 +1,12 @@
 import { sessionIdFor } from '../sandbox-agent/sessions.js';
 import { ErrorCode, SandboxIdSchema, Step, type SandboxRef } from '@tabmesh/contracts';
+import { ConfigError, type RemoteProviderName } from '@tabmesh/runtime';
 import type { SandboxProvider as SdkSandboxProvider, SessionPersistDriver } from 'sandbox-agent';
 import { ProviderError } from '../errors.js';
 import type { ProvisionRequest, SandboxProvider, SessionRequest } from '../provider.js';
 import type { AgentTarget } from '../sandbox-agent/connection.js';
 import { AgentSessions } from '../sandbox-agent/sessions.js';
-import { RemoteProviders, type RemoteProviderName, type RemoteSettings } from './remote-settings.js';
+import { RemoteProviders, type RemoteSettings } from './remote-settings.js';
 
 type Factory = (options?: Record<string, unknown>) => SdkSandboxProvider;
 
@@ -20,14 +21,17 @@ const sdkModules: Record<RemoteProviderName, () => Promise<unknown>> = {
   computesdk: () => import('sandbox-agent/computesdk'),
 };
 
-/** Loads the SDK's provider module (`sandbox-agent/<name>`); its vendor package is an optional peer. */
+/**
+ * Loads the SDK's provider module (`sandbox-agent/<name>`); its vendor package is an optional peer,
+ * and a missing one is a boot failure of this deployment's TABMESH_PROVIDER.
+ */
 export async function loadSdkProvider(settings: RemoteSettings): Promise<SdkSandboxProvider> {
   const spec = RemoteProviders[settings.provider];
   let mod: Record<string, unknown>;
   try {
     mod = (await sdkModules[settings.provider]()) as Record<string, unknown>;
   } catch (cause) {
-    throw new ProviderError(ErrorCode.ProvisionFailed, `TABMESH_PROVIDER=${settings.provider} needs the package ${spec.peer}: pnpm --filter @tabmesh/providers add ${spec.peer}`, { cause });
+    throw new ConfigError(['TABMESH_PROVIDER'], `TABMESH_PROVIDER=${settings.provider} needs the package ${spec.peer}: pnpm --filter @tabmesh/providers add ${spec.peer}`, { cause });
   }
   const factory = mod[spec.module] as Factory;
   const v = settings.values;

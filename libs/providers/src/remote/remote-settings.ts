@@ -1,44 +1,51 @@
-import { z } from 'zod';
-import { describeZodError } from '@tabmesh/contracts';
-import { CredentialsMissingError, ErrorCode, ProviderError } from '../errors.js';
+import type { ProviderConfig, ProviderVariable, RemoteProviderName } from '@tabmesh/runtime';
+import { CredentialsMissingError } from '../errors.js';
 
-type Env = Record<string, string | undefined>;
+type Spec = {
+  /** `sandbox-agent/<module>` and the vendor package it imports (an optional peer). */
+  module: string;
+  peer: string;
+  /** Alternatives: at least one group must be fully set (e.g. MODAL_TOKEN_ID and MODAL_TOKEN_SECRET). */
+  credentials: readonly (readonly [ProviderVariable, ...ProviderVariable[]])[];
+  /** The settings it reads; their formats are checked by loadConfig (libs/runtime provider-config.ts). */
+  settings: readonly ProviderVariable[];
+};
 
-const optional = z.string().min(1).optional();
-
-/**
- * Remote sandbox-agent providers and what each reads from the environment. `credentials` lists
- * alternatives: at least one group must be fully set (e.g. MODAL_TOKEN_ID and MODAL_TOKEN_SECRET).
- */
-export const RemoteProviders = {
-  docker: { module: 'docker', peer: 'dockerode', credentials: [] as string[][], schema: z.object({ TABMESH_DOCKER_IMAGE: optional, DOCKER_HOST: optional }) },
-  daytona: { module: 'daytona', peer: '@daytonaio/sdk', credentials: [['DAYTONA_API_KEY']], schema: z.object({ DAYTONA_API_KEY: optional, DAYTONA_API_URL: z.url().optional(), DAYTONA_TARGET: optional }) },
-  e2b: { module: 'e2b', peer: '@e2b/code-interpreter', credentials: [['E2B_API_KEY']], schema: z.object({ E2B_API_KEY: optional, TABMESH_E2B_TEMPLATE: optional }) },
-  vercel: { module: 'vercel', peer: '@vercel/sandbox', credentials: [['VERCEL_OIDC_TOKEN'], ['VERCEL_TOKEN', 'VERCEL_TEAM_ID', 'VERCEL_PROJECT_ID']], schema: z.object({ VERCEL_OIDC_TOKEN: optional, VERCEL_TOKEN: optional, VERCEL_TEAM_ID: optional, VERCEL_PROJECT_ID: optional }) },
-  modal: { module: 'modal', peer: 'modal', credentials: [['MODAL_TOKEN_ID', 'MODAL_TOKEN_SECRET']], schema: z.object({ MODAL_TOKEN_ID: optional, MODAL_TOKEN_SECRET: optional }) },
-  sprites: { module: 'sprites', peer: '@fly/sprites', credentials: [['SPRITES_API_KEY'], ['SPRITE_TOKEN'], ['SPRITES_TOKEN']], schema: z.object({ SPRITES_API_KEY: optional, SPRITE_TOKEN: optional, SPRITES_TOKEN: optional }) },
-  computesdk: { module: 'computesdk', peer: 'computesdk', credentials: [['COMPUTESDK_API_KEY']], schema: z.object({ COMPUTESDK_API_KEY: optional }) },
-} as const;
-export type RemoteProviderName = keyof typeof RemoteProviders;
+/** The SDK's remote providers: module, vendor package and what each needs from the config. */
+export const RemoteProviders: Record<RemoteProviderName, Spec> = {
+  docker: { module: 'docker', peer: 'dockerode', credentials: [], settings: ['TABMESH_DOCKER_IMAGE', 'DOCKER_HOST'] },
+  daytona: { module: 'daytona', peer: '@daytonaio/sdk', credentials: [['DAYTONA_API_KEY']], settings: ['DAYTONA_API_KEY', 'DAYTONA_API_URL', 'DAYTONA_TARGET'] },
+  e2b: { module: 'e2b', peer: '@e2b/code-interpreter', credentials: [['E2B_API_KEY']], settings: ['E2B_API_KEY', 'TABMESH_E2B_TEMPLATE'] },
+  vercel: {
+    module: 'vercel',
+    peer: '@vercel/sandbox',
+    credentials: [['VERCEL_OIDC_TOKEN'], ['VERCEL_TOKEN', 'VERCEL_TEAM_ID', 'VERCEL_PROJECT_ID']],
+    settings: ['VERCEL_OIDC_TOKEN', 'VERCEL_TOKEN', 'VERCEL_TEAM_ID', 'VERCEL_PROJECT_ID'],
+  },
+  modal: { module: 'modal', peer: 'modal', credentials: [['MODAL_TOKEN_ID', 'MODAL_TOKEN_SECRET']], settings: ['MODAL_TOKEN_ID', 'MODAL_TOKEN_SECRET'] },
+  sprites: { module: 'sprites', peer: '@fly/sprites', credentials: [['SPRITES_API_KEY'], ['SPRITE_TOKEN'], ['SPRITES_TOKEN']], settings: ['SPRITES_API_KEY', 'SPRITE_TOKEN', 'SPRITES_TOKEN'] },
+  computesdk: { module: 'computesdk', peer: 'computesdk', credentials: [['COMPUTESDK_API_KEY']], settings: ['COMPUTESDK_API_KEY'] },
+};
 
 export const isRemoteProvider = (name: string): name is RemoteProviderName => Object.hasOwn(RemoteProviders, name);
 
-export type RemoteSettings = { provider: RemoteProviderName; values: Record<string, string | undefined> };
+export type RemoteSettings = { provider: RemoteProviderName; values: Partial<Record<ProviderVariable, string>> };
 
-/** Reads and validates a remote provider's settings at start; names the missing variable. */
-export function loadRemoteSettings(provider: RemoteProviderName, env: Env): RemoteSettings {
+/**
+ * A remote provider's settings out of the parsed config; throws CredentialsMissingError (a
+ * ConfigError) naming what is missing from the first credential group when no group is complete.
+ */
+export function remoteSettingsOf(provider: RemoteProviderName, config: ProviderConfig): RemoteSettings {
   const spec = RemoteProviders[provider];
-  const blank = (v: string | undefined) => (v === undefined || v.trim() === '' ? undefined : v);
-  const picked = Object.fromEntries(Object.keys(spec.schema.shape).map((k) => [k, blank(env[k])]));
-  const parsed = spec.schema.safeParse(picked);
-  if (!parsed.success) {
-    throw new ProviderError(ErrorCode.InvalidRequest, `TABMESH_PROVIDER=${provider}: ${describeZodError(parsed.error)}`);
+  const values: Partial<Record<ProviderVariable, string>> = {};
+  for (const key of spec.settings) {
+    const v = config[key];
+    if (typeof v === 'string') values[key] = v;
   }
-  const values = parsed.data as Record<string, string | undefined>;
-  const groups = spec.credentials as readonly (readonly string[])[];
-  if (groups.length > 0 && !groups.some((g) => g.every((k) => values[k] !== undefined))) {
-    const first = groups[0] ?? [];
-    throw new CredentialsMissingError(provider, first.filter((k) => values[k] === undefined).length ? first.filter((k) => values[k] === undefined) : [...first]);
+  const [first, ...others] = spec.credentials;
+  if (first && ![first, ...others].some((group) => group.every((k) => values[k] !== undefined))) {
+    // The first group is incomplete here, so at least one of its variables is missing.
+    throw new CredentialsMissingError(provider, first.filter((k) => values[k] === undefined) as [string, ...string[]]);
   }
   return { provider, values };
 }

@@ -5,6 +5,7 @@ import {
   type SandboxAgent,
   type SessionPersistDriver,
 } from 'sandbox-agent';
+import { hasErrorCode } from '@tabmesh/runtime';
 import { ErrorCode, ProviderError } from '../errors.js';
 import { connectAgent, pinnedAcpFetch, isConnectionRefused, toProviderError, type AgentTarget } from './connection.js';
 
@@ -161,7 +162,7 @@ export class AgentSessions {
       try {
         ids = await this.list(target);
       } catch (err) {
-        if (err instanceof ProviderError && err.code === ErrorCode.SandboxGone) return;
+        if (hasErrorCode(err, ErrorCode.SandboxGone)) return;
         throw err;
       }
       if (!ids.includes(serverId)) return;

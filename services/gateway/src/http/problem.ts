@@ -6,14 +6,7 @@ import {
   problemType,
   type Problem,
 } from '@tabmesh/contracts';
-import { JetStreamError } from '@nats-io/jetstream';
-import {
-  ClosedConnectionError,
-  ConnectionError,
-  DrainingConnectionError,
-  RequestError,
-  TimeoutError,
-} from '@nats-io/transport-node';
+import { isBusOutage } from '@tabmesh/runtime';
 import type { ErrorHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { AppEnv } from './app-env.js';
@@ -37,7 +30,7 @@ export function toProblem(err: unknown, instance: string, requestId: string | un
     code = err.code;
     status = err.httpStatus;
     detail = err.message;
-  } else if (isNatsUnavailable(err)) {
+  } else if (isBusOutage(err)) {
     code = ErrorCode.Unavailable;
     status = 503;
     detail = 'NATS is unavailable; retry shortly';
@@ -50,13 +43,6 @@ export function toProblem(err: unknown, instance: string, requestId: string | un
     ProblemSchema,
     { type: problemType(code), title: titles[code] ?? code, status, code, detail, instance, requestId },
     'problem',
-  );
-}
-
-/** Failures of the connection to NATS, as opposed to bugs: the client should retry. */
-function isNatsUnavailable(err: unknown): boolean {
-  return [TimeoutError, RequestError, ConnectionError, ClosedConnectionError, DrainingConnectionError, JetStreamError].some(
-    (cls) => err instanceof cls,
   );
 }
 
