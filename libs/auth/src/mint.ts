@@ -1,3 +1,4 @@
+import { parse } from '@tabmesh/contracts';
 import { SignJWT } from 'jose';
 import { ClaimsSchema, type Claims } from './claims.js';
 
@@ -15,7 +16,7 @@ export type MintOptions = {
 export async function mintToken({ secret, sub, orgs, ttlSeconds, issuer, audience }: MintOptions): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
   // Validate what we sign, so a minted token always passes the gateway's own claims check.
-  const claims = ClaimsSchema.parse({ sub, orgs, exp: now + Math.max(1, Math.round(ttlSeconds)) });
+  const claims = parse(ClaimsSchema, { sub, orgs, exp: now + Math.max(1, Math.round(ttlSeconds)) }, 'token claims');
   let jwt = new SignJWT({ orgs: claims.orgs }).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setSubject(claims.sub).setIssuedAt(now).setExpirationTime(claims.exp);
   if (issuer) jwt = jwt.setIssuer(issuer);
   if (audience) jwt = jwt.setAudience(audience);
