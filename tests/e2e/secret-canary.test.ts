@@ -49,7 +49,9 @@ describe('sandbox endpoint and token never reach a client', () => {
         headers: { authorization: `Bearer ${token}`, ...(init.body ? { 'content-type': 'application/json' } : {}) },
       });
       const text = await res.text();
-      replies.push(`${res.status} ${[...res.headers].join(' ')} ${text}`);
+      const headers: string[] = [];
+      res.headers.forEach((value, name) => headers.push(`${name}: ${value}`));
+      replies.push(`${res.status} ${headers.join(' ')} ${text}`);
       return { status: res.status, text };
     };
 
