@@ -8,6 +8,7 @@ import {
   TaskResponseSchema,
   type ServerFrame,
 } from '@tabmesh/contracts';
+import { mintToken } from '@tabmesh/auth';
 import { startGateway, type GatewayHandle } from '@tabmesh/gateway';
 import { uniqueId, waitFor } from '@tabmesh/testkit';
 import { TestMesh } from '../src/index.js';
@@ -17,10 +18,16 @@ describe('HTTP and WebSocket through the gateway, over the whole mesh', () => {
   let mesh: TestMesh;
   let gateway: GatewayHandle;
   let base: string;
+  let token: string;
+  const secret = 'http-ws-lifecycle-test-secret-0123456789';
+  /** fetch with the bearer token every `/v1` route needs. */
+  const call = (url: string, init: RequestInit = {}) =>
+    fetch(url, { ...init, headers: { ...(init.headers as Record<string, string> | undefined), authorization: `Bearer ${token}` } });
   beforeAll(async () => {
-    mesh = await TestMesh.start({ env: { TABMESH_SIM_PROVISION_MS: '150', TABMESH_SIM_SESSION_MS: '50' } });
+    mesh = await TestMesh.start({ env: { TABMESH_SIM_PROVISION_MS: '150', TABMESH_SIM_SESSION_MS: '50', TABMESH_JWT_SECRET: secret } });
     gateway = await startGateway(mesh.config, mesh.logger('gateway'));
     base = `http://127.0.0.1:${gateway.httpPort}`;
+    token = await mintToken({ secret, sub: 'e2e', orgs: ['*'], ttlSeconds: 600 });
   });
   afterAll(async () => {
     await gateway.stop();
@@ -34,7 +41,7 @@ describe('HTTP and WebSocket through the gateway, over the whole mesh', () => {
     const task = uniqueId('task');
     const frames: ServerFrame[] = [];
     const invalid: unknown[] = [];
-    const ws = new WebSocket(`ws://127.0.0.1:${gateway.wsPort}/v1/ws`);
+    const ws = new WebSocket(`ws://127.0.0.1:${gateway.wsPort}/v1/ws?access_token=${token}`);
     ws.on('message', (data) => {
       const parsed = ServerFrameSchema.safeParse(JSON.parse(String(data)));
       if (parsed.success) frames.push(parsed.data);
@@ -46,7 +53,7 @@ describe('HTTP and WebSocket through the gateway, over the whole mesh', () => {
     expect(frames[0]).toMatchObject({ type: 'snapshot', org, task, tabs: [], taskStatus: { state: 'unprovisioned' } });
 
     const created = await json(
-      await fetch(`${base}/v1/orgs/${org}/tasks/${task}/tabs`, {
+      await call(`${base}/v1/orgs/${org}/tasks/${task}/tabs`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ title: 'fix the build', clientRequestId: 'click-1' }),
@@ -70,7 +77,7 @@ describe('HTTP and WebSocket through the gateway, over the whole mesh', () => {
 
     // The same click again returns the same tab.
     const again = await json(
-      await fetch(`${base}/v1/orgs/${org}/tasks/${task}/tabs`, {
+      await call(`${base}/v1/orgs/${org}/tasks/${task}/tabs`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ clientRequestId: 'click-1' }),
@@ -79,26 +86,26 @@ describe('HTTP and WebSocket through the gateway, over the whole mesh', () => {
     expect(again.status).toBe(200);
     expect(TabResponseSchema.parse(again.body).tab.id).toBe(tab.id);
 
-    const list = TabListResponseSchema.parse((await json(await fetch(`${base}/v1/orgs/${org}/tasks/${task}/tabs`))).body);
+    const list = TabListResponseSchema.parse((await json(await call(`${base}/v1/orgs/${org}/tasks/${task}/tabs`))).body);
     expect(list.tabs.map((t) => t.id)).toEqual([tab.id]);
     expect(list.revision).toBeGreaterThanOrEqual(tabFrames.at(-1)!.revision);
-    const status = TaskResponseSchema.parse((await json(await fetch(`${base}/v1/orgs/${org}/tasks/${task}`))).body);
+    const status = TaskResponseSchema.parse((await json(await call(`${base}/v1/orgs/${org}/tasks/${task}`))).body);
     expect(status.task.state).toBe('provisioned');
 
-    const read = await json(await fetch(`${base}/v1/orgs/${org}/tasks/${task}/tabs/${tab.id}/read`, { method: 'POST' }));
+    const read = await json(await call(`${base}/v1/orgs/${org}/tasks/${task}/tabs/${tab.id}/read`, { method: 'POST' }));
     expect(TabResponseSchema.parse(read.body).tab.unread).toBe(false);
 
-    const retry = await json(await fetch(`${base}/v1/orgs/${org}/tasks/${task}/tabs/${tab.id}/retry`, { method: 'POST' }));
+    const retry = await json(await call(`${base}/v1/orgs/${org}/tasks/${task}/tabs/${tab.id}/retry`, { method: 'POST' }));
     expect(retry.status).toBe(409);
     expect(retry.type).toContain('application/problem+json');
     expect(ProblemSchema.parse(retry.body).code).toBe('invalid_transition');
 
-    const closed = await json(await fetch(`${base}/v1/orgs/${org}/tasks/${task}/tabs/${tab.id}`, { method: 'DELETE' }));
+    const closed = await json(await call(`${base}/v1/orgs/${org}/tasks/${task}/tabs/${tab.id}`, { method: 'DELETE' }));
     expect(closed.status).toBe(202);
     await waitFor('closed frame', () => frames.some((f) => f.type === 'tab' && f.tab.id === tab.id && f.tab.state === 'closed'));
-    const after = TabListResponseSchema.parse((await json(await fetch(`${base}/v1/orgs/${org}/tasks/${task}/tabs`))).body);
+    const after = TabListResponseSchema.parse((await json(await call(`${base}/v1/orgs/${org}/tasks/${task}/tabs`))).body);
     expect(after.tabs).toEqual([]);
-    const byId = TabResponseSchema.parse((await json(await fetch(`${base}/v1/orgs/${org}/tasks/${task}/tabs/${tab.id}`))).body);
+    const byId = TabResponseSchema.parse((await json(await call(`${base}/v1/orgs/${org}/tasks/${task}/tabs/${tab.id}`))).body);
     expect(byId.tab.state).toBe('closed');
     expect(invalid).toEqual([]);
     ws.close();

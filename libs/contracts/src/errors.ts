@@ -17,6 +17,12 @@ export const ErrorCode = {
   SandboxGone: 'sandbox_gone',
   /** A setting is missing or malformed at start; the service does not run (never crosses the bus). */
   ConfigInvalid: 'config_invalid',
+  /** No token, or one that is malformed, expired or badly signed. */
+  Unauthenticated: 'unauthenticated',
+  /** A valid token that may not do this (another org, a foreign Origin). */
+  Forbidden: 'forbidden',
+  /** A request body that is not declared as JSON. */
+  UnsupportedMediaType: 'unsupported_media_type',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 export const ErrorCodeSchema = z.enum(Object.values(ErrorCode) as [ErrorCode, ...ErrorCode[]]);
@@ -34,6 +40,9 @@ const httpStatusByCode: Partial<Record<ErrorCode, number>> = {
   not_found: 404,
   invalid_transition: 409,
   unavailable: 503,
+  unauthenticated: 401,
+  forbidden: 403,
+  unsupported_media_type: 415,
 };
 
 /** Base class for every tabmesh error; carries a stable code and whether a retry may help. */

@@ -40,9 +40,17 @@ export const TaskRecordSchema = z.object({
 });
 export type TaskRecord = z.infer<typeof TaskRecordSchema>;
 
-/** A task as clients see it; the sandbox token never leaves the mesh. */
+/**
+ * The sandbox as clients see it: which provider and which sandbox, nothing to reach it with. For
+ * remote providers the endpoint alone is the key (their servers run without a token, or the URL
+ * embeds it), so neither the endpoint nor the token leaves the mesh.
+ */
+export const SandboxViewSchema = SandboxRefSchema.pick({ provider: true, id: true });
+export type SandboxView = z.infer<typeof SandboxViewSchema>;
+
+/** A task as clients see it: no endpoint, no credential. */
 export const TaskStatusSchema = TaskRecordSchema.omit({ sandbox: true }).extend({
-  sandbox: SandboxRefSchema.omit({ token: true }).nullable(),
+  sandbox: SandboxViewSchema.nullable(),
   revision: z.number().int().min(0),
 });
 export type TaskStatus = z.infer<typeof TaskStatusSchema>;

@@ -15,8 +15,8 @@ export const ConfigSchema = z.object({
   TABMESH_AGENT: z.string().min(1).default('mock'),
   GATEWAY_HTTP_PORT: int(8080),
   GATEWAY_WS_PORT: int(8081),
-  /** Bind address of the gateway listeners. */
-  GATEWAY_HOST: z.string().default('0.0.0.0'),
+  /** Bind address of the gateway listeners: loopback unless opened on purpose (containers set 0.0.0.0). */
+  GATEWAY_HOST: z.string().default('127.0.0.1'),
   /** Per-socket send buffer cap: past it the client is dropped and resumes from its last revision. */
   GATEWAY_WS_MAX_BACKPRESSURE: int(1024 * 1024, 1024),
   /** Jobs one worker process runs at once. */
@@ -41,6 +41,26 @@ export const ConfigSchema = z.object({
   /** Bound on the in-flight work a stopping worker waits for before it naks what is left. */
   TABMESH_DRAIN_TIMEOUT_MS: int(10_000, 100),
   ...ProviderConfigShape,
+
+  // --- Access (DESIGN.md "Access"): who may call the gateway, and from which pages. ---
+  /** HS256 secret the gateway verifies bearer tokens with. */
+  TABMESH_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** Key set of an identity provider whose tokens the gateway accepts. */
+  TABMESH_JWKS_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** Required `iss` of tokens, when set. */
+  TABMESH_JWT_ISSUER: z.string().min(1).optional(),
+  /** Required `aud` of tokens, when set. */
+  TABMESH_JWT_AUDIENCE: z.string().min(1).optional(),
+  /** `off` runs the gateway without tokens (every request logs a warning); only for local experiments. */
+  TABMESH_AUTH: z.enum(['on', 'off']).default('on'),
+  /** Extra page origins allowed to call the gateway, comma-separated (its own origins always are). */
+  GATEWAY_ALLOWED_ORIGINS: z
+    .string()
+    .default('')
+    .transform((s) => s.split(',').map((o) => o.trim().replace(/\/+$/, '').toLowerCase()).filter(Boolean))
+    .refine((list) => list.every((o) => o === 'null' || (URL.canParse(o) && new URL(o).origin === o)), 'must be origins such as https://app.example.com'),
+  /** Lets the gateway run on uWebSockets.js's JavaScript fallback (ws@8.13.0) when the native addon does not load. */
+  GATEWAY_ALLOW_JS_WEBSOCKETS: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 

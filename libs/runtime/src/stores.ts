@@ -47,7 +47,8 @@ export class TaskStore extends TypedBucket<typeof TaskRecordSchema> {
     const { sandbox, ...rest } = record;
     return {
       ...rest,
-      sandbox: sandbox ? { provider: sandbox.provider, id: sandbox.id, endpoint: sandbox.endpoint } : null,
+      // Only what names the sandbox: its endpoint and token are the keys to it (see SandboxViewSchema).
+      sandbox: sandbox ? { provider: sandbox.provider, id: sandbox.id } : null,
       revision,
     };
   }

@@ -25,9 +25,9 @@ export class BadReplyError extends TabmeshError {
 }
 
 /** A body that is not declared as JSON; refusing it also keeps cross-site form posts out. */
-export class UnsupportedMediaTypeError extends ValidationError {
+export class UnsupportedMediaTypeError extends TabmeshError {
   override name = 'UnsupportedMediaTypeError';
-  override get httpStatus(): number {
-    return 415;
+  constructor(message: string) {
+    super(ErrorCode.UnsupportedMediaType, message);
   }
 }

@@ -10,6 +10,9 @@ import {
 } from '@tabmesh/runtime';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { createWorkbenchHandler } from '@tabmesh/workbench-ui';
+import { createAuthenticator } from './access/authenticator.js';
+import { requireNativeWebSockets } from './access/native-websockets.js';
+import { OriginPolicy } from './access/origins.js';
 import { BusClient, DefaultRequestTimeoutMs } from './bus-client.js';
 import { TaskFeed } from './feed/task-feed.js';
 import { createGatewayMetrics, type GatewayMetrics } from './gateway-metrics.js';
@@ -42,8 +45,15 @@ export type GatewayHandle = ServiceHandle & {
   cachedTasks: () => number;
 };
 
-/** Starts the gateway: NATS, buckets, KV watches, then the WebSocket and HTTP listeners. */
+/**
+ * Starts the gateway: access checks (it refuses to start open or on the JavaScript WebSocket
+ * fallback), NATS, buckets, KV watches, then the WebSocket and HTTP listeners.
+ */
 export async function startGateway(config: Config, logger: Logger, options: GatewayOptions = {}): Promise<GatewayHandle> {
+  const authenticator = createAuthenticator(config, logger);
+  requireNativeWebSockets(config.GATEWAY_ALLOW_JS_WEBSOCKETS, logger);
+  const origins = new OriginPolicy(config.GATEWAY_HOST, config.GATEWAY_ALLOWED_ORIGINS);
+  if (config.GATEWAY_HTTP_PORT !== 0) origins.addOwnOrigins(config.GATEWAY_HTTP_PORT);
   const nc = await connectNats(config.NATS_URL, 'gateway', logger);
   let feed: TaskFeed | null = null;
   let ws: WsServer | null = null;
@@ -73,6 +83,8 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
       feed: taskFeed,
       metrics,
       logger,
+      authenticator,
+      origins,
       maxBackpressure: config.GATEWAY_WS_MAX_BACKPRESSURE,
       idleTimeoutSec: options.wsIdleTimeoutSec,
       maxSubscriptionsPerSocket: options.maxSubscriptionsPerSocket,
@@ -82,9 +94,10 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
 
     const busClient = new BusClient(nc, options.requestTimeoutMs ?? DefaultRequestTimeoutMs);
     const page = createWorkbenchHandler({ wsPort });
-    const app = createHttpApp({ bus: busClient, tabs, tasks, readiness, metrics, logger, page });
+    const app = createHttpApp({ bus: busClient, tabs, tasks, readiness, metrics, logger, page, authenticator, origins });
     http = await startHttpServer(app, config.GATEWAY_HOST, config.GATEWAY_HTTP_PORT);
-    logger.info({ httpPort: http.port, wsPort }, 'gateway started');
+    origins.addOwnOrigins(http.port);
+    logger.info({ httpPort: http.port, wsPort, origins: origins.origins, auth: authenticator.enabled }, 'gateway started');
 
     const httpServer = http;
     let stopping: Promise<void> | null = null;

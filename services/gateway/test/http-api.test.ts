@@ -102,7 +102,7 @@ describe('gateway HTTP API', () => {
 
     it('refuses a body that is not declared as JSON with 415', async () => {
       const res = await h.http('/v1/orgs/o/tasks/t/tabs', { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: '{}' });
-      await expectProblem(res, 415, ErrorCode.InvalidRequest, /content-type/);
+      await expectProblem(res, 415, ErrorCode.UnsupportedMediaType, /content-type/);
     });
 
     it('refuses a body over 16 KiB with 413', async () => {

@@ -89,6 +89,9 @@ describe('gateway WebSocket ordering under concurrent writes', () => {
       // A second client resumes from the snapshot's revision: the ring must cover it completely.
       const r = await h.ws();
       r.send({ op: 'subscribe', org, task, sinceRevision: snapshotRevision });
+      // Its catch-up always ends with a task frame; wait for a first frame rather than trust 15 ms
+      // on a loaded machine (the upgrade now verifies a token first).
+      await r.waitForCount(1);
       await sleep(15);
       c.destroy();
       r.destroy();

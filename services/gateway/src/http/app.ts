@@ -2,11 +2,16 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import { newCorrelationId, type Logger, type TabStore, type TaskStore } from '@tabmesh/runtime';
+import type { Authenticator } from '../access/authenticator.js';
+import type { OriginPolicy } from '../access/origins.js';
 import type { BusClient } from '../bus-client.js';
 import { PayloadTooLargeError, RouteNotFoundError } from '../errors.js';
 import type { GatewayMetrics } from '../gateway-metrics.js';
 import type { Readiness } from '../readiness.js';
 import type { AppEnv } from './app-env.js';
+import { authenticate, authorizeOrg } from './auth.js';
+import { requireJsonBody } from './json-only.js';
+import { checkOrigin } from './origin.js';
 import { registerOpsRoutes } from './ops-routes.js';
 import { onError } from './problem.js';
 import { requestContext } from './request-context.js';
@@ -23,6 +28,8 @@ export type HttpAppDeps = {
   readiness: Readiness;
   metrics: GatewayMetrics;
   logger: Logger;
+  authenticator: Authenticator;
+  origins: OriginPolicy;
   /** Serves the workbench page at `/` and its assets under `/workbench/` (libs/workbench-ui). */
   page?: (request: Request) => Promise<Response>;
 };
@@ -33,6 +40,7 @@ export function createHttpApp(deps: HttpAppDeps): Hono<AppEnv> {
   // Request ids double as bus correlation ids, so they follow the correlation id's length limit.
   app.use(requestId({ limitLength: 128, generator: () => newCorrelationId() }));
   app.use(requestContext({ logger: deps.logger, metrics: deps.metrics }));
+  app.use(checkOrigin(deps));
   app.use(
     bodyLimit({
       maxSize: MaxBodyBytes,
@@ -41,6 +49,10 @@ export function createHttpApp(deps: HttpAppDeps): Hono<AppEnv> {
       },
     }),
   );
+  // Access first: a refused request reads and writes nothing (DESIGN.md "Access").
+  app.use('/v1/*', authenticate(deps));
+  app.use('/v1/orgs/:org/*', authorizeOrg());
+  app.use('/v1/*', requireJsonBody());
   app.use('/v1/*', requireNats(deps));
   registerOpsRoutes(app, deps);
   registerTabRoutes(app, deps);

@@ -17,6 +17,9 @@ const titles: Partial<Record<ErrorCode, string>> = {
   [ErrorCode.InvalidTransition]: 'Invalid state transition',
   [ErrorCode.Unavailable]: 'Service unavailable',
   [ErrorCode.Internal]: 'Internal error',
+  [ErrorCode.Unauthenticated]: 'Unauthenticated',
+  [ErrorCode.Forbidden]: 'Forbidden',
+  [ErrorCode.UnsupportedMediaType]: 'Unsupported media type',
 };
 
 export const ProblemContentType = 'application/problem+json';
@@ -53,6 +56,11 @@ export const onError: ErrorHandler<AppEnv> = (err, c) => {
   if (problem.status >= 500) c.get('logger')?.error({ err }, 'request error');
   return new Response(JSON.stringify(problem), {
     status: problem.status,
-    headers: { 'Content-Type': ProblemContentType, ...(requestId ? { 'X-Request-Id': requestId } : {}) },
+    headers: {
+      'Content-Type': ProblemContentType,
+      ...(requestId ? { 'X-Request-Id': requestId } : {}),
+      // RFC 6750: a 401 names the scheme the caller should authenticate with.
+      ...(problem.code === ErrorCode.Unauthenticated ? { 'WWW-Authenticate': 'Bearer realm="tabmesh"' } : {}),
+    },
   });
 };

@@ -21,7 +21,9 @@ export function requestContext({ logger, metrics }: RequestContextOptions): Midd
     metrics.httpRequests.inc({ method: c.req.method, route, status: String(status) });
     const ms = Math.round((performance.now() - start) * 10) / 10;
     const line = { method: c.req.method, path: c.req.path, route, status, ms };
-    if (status >= 500) log.error(line, 'request failed');
-    else log.debug(line, 'request');
+    // The logger as the request left it: under `/v1` it carries the caller's `sub`.
+    const done = c.get('logger');
+    if (status >= 500) done.error(line, 'request failed');
+    else done.debug(line, 'request');
   };
 }

@@ -10,10 +10,18 @@ export function params<S extends z.ZodType>(c: Context<AppEnv>, schema: S): z.in
   return parse(schema, c.req.param(), 'path');
 }
 
-/** The JSON body, validated; an empty body reads as `{}`. A declared non-JSON type is refused. */
+/** `application/json`, or a `+json` type, with or without parameters. */
+export function isJsonType(type: string | undefined): boolean {
+  return type !== undefined && /^application\/([\w.+-]+\+)?json\b/i.test(type);
+}
+
+/**
+ * The JSON body, validated; an empty body reads as `{}`. A declared non-JSON type is refused (a body
+ * without any type never gets here: requireJsonBody refuses it for every route).
+ */
 export async function jsonBody<S extends z.ZodType>(c: Context<AppEnv>, schema: S): Promise<z.infer<S>> {
   const type = c.req.header('content-type');
-  if (type && !/^application\/([\w.+-]+\+)?json\b/i.test(type)) {
+  if (type && !isJsonType(type)) {
     throw new UnsupportedMediaTypeError(`request body: content-type must be application/json, got ${type}`);
   }
   const text = await c.req.text();

@@ -1,4 +1,5 @@
 import type { WebSocket } from 'uWebSockets.js';
+import type { Principal } from '../access/authenticator.js';
 import type { TaskCache } from '../feed/task-cache.js';
 
 /** One task subscription of a socket; `token` tells a stale load callback from the current request. */
@@ -12,6 +13,10 @@ export type SocketData = {
   subscriptions: Map<string, SocketSubscription>;
   /** Set when the socket is closed for backpressure, so its close is counted as a drop. */
   dropped: boolean;
+  /** Who opened it (verified at the upgrade); every subscribe is checked against its orgs. */
+  principal: Principal;
+  /** Closes the socket when its token expires; cleared on close. */
+  expiryTimer: NodeJS.Timeout | null;
 };
 
 export type Socket = WebSocket<SocketData>;

@@ -1,3 +1,4 @@
+import { mayUseOrg } from '@tabmesh/auth';
 import { ErrorCode, ServerFrameType, type ClientFrame } from '@tabmesh/contracts';
 import type { Logger } from '@tabmesh/runtime';
 import type { TaskFeed } from '../feed/task-feed.js';
@@ -32,6 +33,13 @@ export class Subscriptions {
 
   subscribe(ws: Socket, frame: Subscribe): void {
     const data = ws.getUserData();
+    if (!mayUseOrg(data.principal, frame.org)) {
+      // Checked before the task is retained or loaded: a refused subscribe reads nothing.
+      this.metrics.wsFramesRejected.inc();
+      this.logger.warn({ socket: data.id, sub: data.principal.sub, org: frame.org, task: frame.task }, 'subscribe refused: org not allowed');
+      sendError(ws, ErrorCode.Forbidden, `this token may not use org ${frame.org}`, this.metrics);
+      return;
+    }
     const topic = taskTopic(frame.org, frame.task);
     let sub = data.subscriptions.get(topic);
     if (!sub && data.subscriptions.size >= this.maxPerSocket) {

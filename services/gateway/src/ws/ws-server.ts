@@ -1,6 +1,10 @@
+import { ForbiddenError, UnauthenticatedError, bearerToken } from '@tabmesh/auth';
 import { ErrorCode, TabmeshError } from '@tabmesh/contracts';
 import type { Logger } from '@tabmesh/runtime';
 import uWS from 'uWebSockets.js';
+import type { Authenticator, Principal } from '../access/authenticator.js';
+import type { OriginPolicy } from '../access/origins.js';
+import { ProblemContentType, toProblem } from '../http/problem.js';
 import type { TaskFeed } from '../feed/task-feed.js';
 import type { GatewayMetrics } from '../gateway-metrics.js';
 import { parseClientFrame } from './client-frames.js';
@@ -11,10 +15,25 @@ import { Subscriptions } from './subscriptions.js';
 
 export const WsPath = '/v1/ws';
 
+/** Close code of a socket whose token expired (4000-4999 are the application's; 401 as in HTTP). */
+export const TokenExpiredCloseCode = 4401;
+
+/** setTimeout's ceiling (about 24.8 days); a longer delay would fire at once. */
+const MaxTimerMs = 2 ** 31 - 1;
+
+const StatusLines: Record<number, string> = {
+  401: '401 Unauthorized',
+  403: '403 Forbidden',
+  500: '500 Internal Server Error',
+  503: '503 Service Unavailable',
+};
+
 export type WsServerOptions = {
   feed: TaskFeed;
   metrics: GatewayMetrics;
   logger: Logger;
+  authenticator: Authenticator;
+  origins: OriginPolicy;
   maxBackpressure: number;
   /** Seconds without traffic before a socket is dropped; the server pings well before that. */
   idleTimeoutSec?: number;
@@ -60,23 +79,11 @@ export class WsServer {
         // The backstop behind PressureGuard: a socket over the limit is closed, never silently skipped.
         // Typed as a number in this build's .d.ts; uWS reads it as a boolean.
         closeOnBackpressureLimit: 1,
-        upgrade: (res, req, context) => {
-          if (!this.accepting) {
-            res.writeStatus('503 Service Unavailable').end('WebSocket listener closed\n');
-            return;
-          }
-          const data: SocketData = { id: ++this.socketIds, open: true, subscriptions: new Map(), dropped: false };
-          res.upgrade(
-            data,
-            req.getHeader('sec-websocket-key'),
-            req.getHeader('sec-websocket-protocol'),
-            req.getHeader('sec-websocket-extensions'),
-            context,
-          );
-        },
+        upgrade: (res, req, context) => this.onUpgrade(res, req, context),
         open: (ws) => {
           this.sockets.add(ws);
           metrics.wsConnections.inc();
+          this.armExpiry(ws);
         },
         message: (ws, message, isBinary) => this.onMessage(ws, message, isBinary),
         close: (ws, code) => this.onClose(ws, code),
@@ -142,8 +149,100 @@ export class WsServer {
     this.listenSocket = null;
   }
 
+  /**
+   * Checks the Origin, then verifies the token (Authorization header, or the `access_token` query
+   * parameter browsers must use) and only then upgrades. uWS's `req` lives only for this callback,
+   * so everything is copied out first; verification may be asynchronous (a JWKS fetch), so the
+   * upgrade happens later, corked, unless the client has gone.
+   */
+  private onUpgrade(res: uWS.HttpResponse, req: uWS.HttpRequest, context: uWS.us_socket_context_t): void {
+    const { logger, origins, authenticator } = this.opts;
+    if (!this.accepting) {
+      res.writeStatus('503 Service Unavailable').end('WebSocket listener closed\n');
+      return;
+    }
+    const key = req.getHeader('sec-websocket-key');
+    const protocol = req.getHeader('sec-websocket-protocol');
+    const extensions = req.getHeader('sec-websocket-extensions');
+    const origin = req.getHeader('origin');
+    const token = bearerToken(req.getHeader('authorization')) ?? (req.getQuery('access_token') || null);
+    if (!origins.allows(origin)) {
+      logger.warn({ origin }, 'websocket upgrade refused: origin not allowed');
+      this.refuseUpgrade(res, new ForbiddenError(`origin not allowed: ${origin}`));
+      return;
+    }
+    const upgrade = { aborted: false };
+    res.onAborted(() => {
+      upgrade.aborted = true;
+    });
+    authenticator.authenticate(token).then(
+      (principal) => {
+        if (upgrade.aborted) return;
+        if (!this.accepting) {
+          res.cork(() => res.writeStatus('503 Service Unavailable').end('WebSocket listener closed\n'));
+          return;
+        }
+        if (!authenticator.enabled) logger.warn('TABMESH_AUTH=off: websocket not authenticated');
+        const data: SocketData = {
+          id: ++this.socketIds,
+          open: true,
+          subscriptions: new Map(),
+          dropped: false,
+          principal,
+          expiryTimer: null,
+        };
+        res.cork(() => res.upgrade(data, key, protocol, extensions, context));
+      },
+      (err: unknown) => {
+        if (err instanceof UnauthenticatedError) {
+          logger.warn({ reason: err.reason, check: err.check }, 'websocket upgrade refused: unauthenticated');
+        } else {
+          logger.error({ err }, 'websocket upgrade failed');
+        }
+        if (upgrade.aborted) return;
+        res.cork(() => this.refuseUpgrade(res, err));
+      },
+    );
+  }
+
+  /** Answers an upgrade with the same problem+json an HTTP route would send, and no upgrade. */
+  private refuseUpgrade(res: uWS.HttpResponse, err: unknown): void {
+    const problem = toProblem(err, WsPath, undefined);
+    res.writeStatus(StatusLines[problem.status] ?? `${problem.status} Refused`).writeHeader('Content-Type', ProblemContentType);
+    if (problem.code === ErrorCode.Unauthenticated) res.writeHeader('WWW-Authenticate', 'Bearer realm="tabmesh"');
+    res.end(JSON.stringify(problem));
+  }
+
+  /** Closes the socket when its token expires, so a socket never outlives the right to open it. */
+  private armExpiry(ws: Socket): void {
+    const data = ws.getUserData();
+    if (data.principal.exp === null) return;
+    const left = data.principal.exp * 1000 - Date.now();
+    data.expiryTimer = setTimeout(
+      () => {
+        data.expiryTimer = null;
+        if (!data.open) return;
+        if (left > MaxTimerMs) return this.armExpiry(ws);
+        this.closeExpired(ws);
+      },
+      Math.max(0, Math.min(left, MaxTimerMs)),
+    );
+  }
+
+  private closeExpired(ws: Socket): void {
+    const data = ws.getUserData();
+    this.opts.logger.info({ socket: data.id, sub: data.principal.sub }, 'websocket closed: token expired');
+    ws.end(TokenExpiredCloseCode, 'token expired');
+  }
+
+  private expired(principal: Principal): boolean {
+    return principal.exp !== null && principal.exp * 1000 <= Date.now();
+  }
+
   private onMessage(ws: Socket, message: ArrayBuffer, isBinary: boolean): void {
     const { metrics, logger } = this.opts;
+    // The timer may lag behind a busy loop; a frame after expiry is never served.
+    if (this.expired(ws.getUserData().principal)) return this.closeExpired(ws);
     try {
       const frame = parseClientFrame(message, isBinary);
       if (frame.op === 'subscribe') this.subscriptions.subscribe(ws, frame);
@@ -163,9 +262,11 @@ export class WsServer {
     const { metrics, logger } = this.opts;
     const data = ws.getUserData();
     data.open = false;
+    if (data.expiryTimer) clearTimeout(data.expiryTimer);
+    data.expiryTimer = null;
     this.sockets.delete(ws);
     metrics.wsConnections.dec();
-    logger.debug({ socket: data.id, code, dropped: data.dropped }, 'websocket closed');
+    logger.debug({ socket: data.id, sub: data.principal.sub, code, dropped: data.dropped }, 'websocket closed');
     this.subscriptions.closed(ws);
   }
 }

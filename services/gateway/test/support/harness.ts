@@ -1,4 +1,5 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { mintToken, type Claims } from '@tabmesh/auth';
 import { ServerFrameSchema, TabState, TaskProvisioning, TaskRecordSchema, encode, tabKey, taskKey, type ServerFrame, type TabRecord, type TaskRecord } from '@tabmesh/contracts';
 import { TabStore, TaskStore, createLogger, ensureBus, nowIso } from '@tabmesh/runtime';
 import { NatsServer, testConfig } from '@tabmesh/testkit';
@@ -13,14 +14,24 @@ export type Harness = {
   nc: NatsConnection;
   tabs: TabStore;
   tasks: TaskStore;
+  /** Sends a bearer token for every org unless the request has its own Authorization header. */
   http: (path: string, init?: RequestInit) => Promise<Response>;
+  /** Opens a socket with a token for every org (as `access_token`, the way a browser must). */
   ws: () => Promise<TestWsClient>;
+  /** A token signed with the harness's secret. */
+  mint: (orgs: Claims['orgs'], ttlSeconds?: number, sub?: string) => Promise<string>;
   stop: () => Promise<void>;
 };
 
+/** The HS256 secret every harness gateway verifies with (tests pass TABMESH_JWT_SECRET to override). */
+export const TestJwtSecret = 'tabmesh-gateway-tests-secret-0123456789abcdef';
+
 export async function startHarness(env: Record<string, string> = {}, options: GatewayOptions = {}): Promise<Harness> {
   const server = await NatsServer.start();
-  const config = testConfig(server.url, env);
+  const config = testConfig(server.url, { TABMESH_JWT_SECRET: TestJwtSecret, ...env });
+  const mint = (orgs: Claims['orgs'], ttlSeconds = 3600, sub = 'gateway-test') =>
+    mintToken({ secret: config.TABMESH_JWT_SECRET ?? TestJwtSecret, sub, orgs, ttlSeconds });
+  const token = await mint(['*']);
   const gateway = await startGateway(config, createLogger('gateway', config.LOG_LEVEL), options);
   const nc = await connect({ servers: server.url, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
   const bus = await ensureBus(nc, config);
@@ -31,9 +42,14 @@ export async function startHarness(env: Record<string, string> = {}, options: Ga
     nc,
     tabs: new TabStore(bus.tabs),
     tasks: new TaskStore(bus.tasks),
-    http: (path, init) => fetch(`http://127.0.0.1:${gateway.httpPort}${path}`, init),
+    mint,
+    http: (path, init) => {
+      const headers = new Headers(init?.headers);
+      if (!headers.has('authorization')) headers.set('authorization', `Bearer ${token}`);
+      return fetch(`http://127.0.0.1:${gateway.httpPort}${path}`, { ...init, headers });
+    },
     ws: async () => {
-      const c = await TestWsClient.connect(`ws://127.0.0.1:${gateway.wsPort}/v1/ws`);
+      const c = await TestWsClient.connect(`ws://127.0.0.1:${gateway.wsPort}/v1/ws?access_token=${token}`);
       clients.push(c);
       return c;
     },

@@ -4,6 +4,16 @@ import type { Socket } from 'node:net';
 
 const Op = { Continuation: 0, Text: 1, Binary: 2, Close: 8, Ping: 9, Pong: 10 } as const;
 
+/** The server answered the upgrade with a plain HTTP response instead of switching protocols. */
+export class UpgradeRefused extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: string,
+  ) {
+    super(`upgrade refused: ${status}`);
+  }
+}
+
 /**
  * A minimal RFC 6455 client for tests. Hand-written rather than a `ws` dependency because the tests
  * need raw control: pausing reads (to build server backpressure) and sending binary or oversize frames.
@@ -12,6 +22,7 @@ export class TestWsClient {
   readonly messages: string[] = [];
   closed = false;
   closeCode: number | null = null;
+  closeReason = '';
   private buffer = Buffer.alloc(0);
   private fragments: Buffer[] = [];
   private waiters: Array<() => void> = [];
@@ -30,7 +41,8 @@ export class TestWsClient {
     if (head.length) this.onData(head);
   }
 
-  static connect(url: string): Promise<TestWsClient> {
+  /** Opens a socket; a refused upgrade rejects with UpgradeRefused (status and body). */
+  static connect(url: string, headers: Record<string, string> = {}): Promise<TestWsClient> {
     const u = new URL(url);
     return new Promise((resolve, reject) => {
       const req = request({
@@ -38,6 +50,7 @@ export class TestWsClient {
         port: u.port,
         path: u.pathname + u.search,
         headers: {
+          ...headers,
           Connection: 'Upgrade',
           Upgrade: 'websocket',
           'Sec-WebSocket-Version': '13',
@@ -45,7 +58,13 @@ export class TestWsClient {
         },
       });
       req.once('upgrade', (_res, socket, head) => resolve(new TestWsClient(socket, head)));
-      req.once('response', (res) => reject(new Error(`upgrade refused: ${res.statusCode}`)));
+      req.once('response', (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.once('end', () => reject(new UpgradeRefused(res.statusCode ?? 0, body)));
+        res.once('error', () => reject(new UpgradeRefused(res.statusCode ?? 0, body)));
+      });
       req.once('error', reject);
       req.end();
     });
@@ -164,6 +183,7 @@ export class TestWsClient {
     if (opcode === Op.Pong) return;
     if (opcode === Op.Close) {
       this.closeCode = payload.length >= 2 ? payload.readUInt16BE(0) : 1005;
+      this.closeReason = payload.subarray(2).toString('utf8');
       this.socket.end();
       return;
     }
