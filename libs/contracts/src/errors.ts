@@ -7,6 +7,10 @@ export const ErrorCode = {
   InvalidTransition: 'invalid_transition',
   Unavailable: 'unavailable',
   Internal: 'internal',
+  /** No token, or one that is malformed, expired or badly signed (HTTP 401). */
+  Unauthenticated: 'unauthenticated',
+  /** A valid token whose `orgs` claim does not cover the org asked for (HTTP 403). */
+  Forbidden: 'forbidden',
   ProvisionFailed: 'provision_failed',
   SessionFailed: 'session_failed',
   BinaryMissing: 'binary_missing',
@@ -31,6 +35,8 @@ const httpStatusByCode: Partial<Record<ErrorCode, number>> = {
   invalid_request: 400,
   not_found: 404,
   invalid_transition: 409,
+  unauthenticated: 401,
+  forbidden: 403,
   unavailable: 503,
 };
 
