@@ -299,7 +299,8 @@ describe.skipIf(!hasChromium)('workbench page in Chromium', () => {
   });
 
   it('works until its token expires, then shows "Token expired"; a fresh link brings it back without a reload', async () => {
-    const short = await mintToken(secret, { ttlSec: 2 });
+    // Short, yet long enough for the page to load and open a tab first on a busy shared 2-core machine.
+    const short = await mintToken(secret, { ttlSec: 10 });
     const own = await ownPage(signedIn(org, task, short));
     try {
       const p = own.page;
@@ -310,7 +311,7 @@ describe.skipIf(!hasChromium)('workbench page in Chromium', () => {
       expect(await p.locator('#access').isHidden()).toBe(true);
 
       // The gateway closes the socket when the token expires (4401); the page stops there.
-      await p.locator('#access[data-kind="expired"]').waitFor({ timeout: 15_000 });
+      await p.locator('#access[data-kind="expired"]').waitFor({ timeout: 20_000 });
       expect(await p.locator('#access-title').textContent()).toBe('Token expired');
       expect(await p.locator('#access').textContent()).toMatch(/pnpm token/);
       expect(await p.locator('#conn').getAttribute('data-state')).toBe('unauthenticated');
