@@ -1,6 +1,7 @@
 /**
  * The workbench page in Debian's chromium (playwright-core, never a downloaded browser) against a
  * real nats-server, the three services on a gated sim provider, and the gateway serving the page.
+ * The page is opened with `#token=<jwt>` signed with the secret the gateway is given.
  * Screenshots go to test-results/browser/. To refresh the README's screenshot:
  *   WORKBENCH_DOCS_SCREENSHOT=$PWD/docs/workbench.png npx vitest run -c vitest.browser.config.ts
  */
@@ -10,10 +11,16 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { PageMesh, ResultsDir, chromiumMissing, hasChromium, launchChromium } from './support/page-mesh.js';
+import { mintToken, newJwtSecret } from './support/tokens.js';
 
 if (!hasChromium) console.warn(chromiumMissing);
 
 const Timeout = 10_000;
+const secret = newJwtSecret();
+
+/** Chromium's own console lines for refused handshakes and 401/403 answers; the page handles those. */
+const expectedConsole = (text: string) =>
+  /^WebSocket connection to .* failed/.test(text) || /status of 40[13] \(/.test(text);
 
 describe.skipIf(!hasChromium)('workbench page in Chromium', () => {
   let m: PageMesh;
@@ -22,10 +29,11 @@ describe.skipIf(!hasChromium)('workbench page in Chromium', () => {
   let page: Page;
   let org: string;
   let task: string;
+  let token: string;
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    [m, browser] = await Promise.all([PageMesh.start(), launchChromium()]);
+    [m, browser] = await Promise.all([PageMesh.start({ TABMESH_JWT_SECRET: secret }), launchChromium()]);
   });
   afterAll(async () => {
     await browser?.close();
@@ -42,10 +50,10 @@ describe.skipIf(!hasChromium)('workbench page in Chromium', () => {
     page.setDefaultTimeout(Timeout);
     page.on('pageerror', (err) => pageErrors.push(String(err)));
     page.on('console', (msg) => {
-      // Chromium logs each refused WebSocket handshake itself; the page handles those.
-      if (msg.type() === 'error' && !/^WebSocket connection to .* failed/.test(msg.text())) pageErrors.push(msg.text());
+      if (msg.type() === 'error' && !expectedConsole(msg.text())) pageErrors.push(msg.text());
     });
-    await page.goto(m.pageUrl(org, task));
+    token = await mintToken(secret);
+    await page.goto(signedIn(org, task, token));
     await page.locator('#conn[data-state="open"]').waitFor();
     await page.locator('[data-testid="empty"]').waitFor();
   });
@@ -55,6 +63,7 @@ describe.skipIf(!hasChromium)('workbench page in Chromium', () => {
     expect(pageErrors).toEqual([]);
   });
 
+  const signedIn = (o: string, t: string, jwt: string) => `${m.pageUrl(o, t)}#token=${encodeURIComponent(jwt)}`;
   const tabItem = (id: string) => page.locator(`.tab-item[data-tab-id="${id}"]`);
   const tabItems = () => page.locator('.tab-item');
   const panel = () => page.locator('#panel');
@@ -237,7 +246,92 @@ describe.skipIf(!hasChromium)('workbench page in Chromium', () => {
     }
   });
 
+  /** A page in its own browser context (its own session storage), for the sign-in states. */
+  async function ownPage(url: string): Promise<{ page: Page; errors: string[]; close: () => Promise<void> }> {
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 760 }, colorScheme: 'dark' });
+    const p = await ctx.newPage();
+    p.setDefaultTimeout(Timeout);
+    const errors: string[] = [];
+    p.on('pageerror', (err) => errors.push(String(err)));
+    p.on('console', (msg) => {
+      if (msg.type() === 'error' && !expectedConsole(msg.text())) errors.push(msg.text());
+    });
+    await p.goto(url);
+    return { page: p, errors, close: () => ctx.close() };
+  }
+
+  it('moves the token from the address bar to session storage and sends it on every call and the upgrade', async () => {
+    expect(page.url()).not.toContain('token');
+    expect(page.url()).toContain(`org=${org}`);
+    expect(await page.evaluate(() => sessionStorage.getItem('tabmesh.token'))).toBe(token);
+    const sent: Array<string | null> = [];
+    page.on('request', (req) => {
+      if (new URL(req.url()).pathname.startsWith('/v1/')) sent.push(req.headers()['authorization'] ?? null);
+    });
+    const sockets: string[] = [];
+    page.on('websocket', (ws) => sockets.push(ws.url()));
+    await openTab('With a token');
+    expect(sent.length).toBeGreaterThan(0);
+    expect(new Set(sent)).toEqual(new Set([`Bearer ${token}`]));
+    // A reload keeps the session: the token comes from storage, not the (now clean) address.
+    await page.reload();
+    await page.locator('#conn[data-state="open"]').waitFor();
+    expect(sockets.map((u) => new URL(u).searchParams.get('access_token'))).toEqual([token]);
+    expect(await page.locator('#access').isHidden()).toBe(true);
+  });
+
+  it('shows "Not signed in" without a token, with the tab strip hidden and creating disabled', async () => {
+    const own = await ownPage(m.pageUrl(org, task));
+    try {
+      const notice = own.page.locator('#access');
+      await notice.waitFor({ state: 'visible' });
+      expect(await notice.getAttribute('role')).toBe('alert');
+      expect(await notice.getAttribute('data-kind')).toBe('signed-out');
+      expect(await own.page.locator('#access-title').textContent()).toBe('Not signed in');
+      expect(await notice.textContent()).toMatch(/pnpm start.*#token=/s);
+      expect(await own.page.locator('#conn').getAttribute('data-state')).toBe('unauthenticated');
+      expect(await own.page.locator('#tablist').isVisible()).toBe(false);
+      expect(await own.page.locator('#create-tab').isDisabled()).toBe(true);
+      expect(own.errors).toEqual([]);
+    } finally {
+      await own.close();
+    }
+  });
+
+  it('works until its token expires, then shows "Token expired"; a fresh link brings it back without a reload', async () => {
+    // Short, yet long enough for the page to load and open a tab first on a busy shared 2-core machine.
+    const short = await mintToken(secret, { ttlSec: 10 });
+    const own = await ownPage(signedIn(org, task, short));
+    try {
+      const p = own.page;
+      await p.locator('#conn[data-state="open"]').waitFor();
+      await p.getByTestId('empty').waitFor();
+      await p.click('#quick-new');
+      await expect.poll(() => p.locator('.tab-item').count()).toBe(1);
+      expect(await p.locator('#access').isHidden()).toBe(true);
+
+      // The gateway closes the socket when the token expires (4401); the page stops there.
+      await p.locator('#access[data-kind="expired"]').waitFor({ timeout: 20_000 });
+      expect(await p.locator('#access-title').textContent()).toBe('Token expired');
+      expect(await p.locator('#access').textContent()).toMatch(/pnpm token/);
+      expect(await p.locator('#conn').getAttribute('data-state')).toBe('unauthenticated');
+      expect(await p.locator('#tablist').isVisible()).toBe(false);
+      await p.screenshot({ path: join(ResultsDir, 'token-expired.png') });
+
+      const fresh = await mintToken(secret);
+      await p.evaluate((jwt) => (location.hash = `token=${encodeURIComponent(jwt)}`), fresh);
+      await p.locator('#conn[data-state="open"]').waitFor();
+      expect(await p.locator('#access').isHidden()).toBe(true);
+      await expect.poll(() => p.locator('.tab-item').count()).toBe(1);
+      expect(p.url()).not.toContain('token');
+      expect(own.errors).toEqual([]);
+    } finally {
+      await own.close();
+    }
+  });
+
   it('renders pending, ready and error tabs side by side (the README screenshot)', async () => {
+    // Same tab, so the token stays in session storage.
     await page.goto(m.pageUrl('acme', 'checkout-v2'));
     await page.locator('#conn[data-state="open"]').waitFor();
     await page.getByTestId('empty').waitFor();

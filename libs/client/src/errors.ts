@@ -13,7 +13,7 @@ export class TabmeshHttpError extends TabmeshError {
   readonly problem: Problem | null;
 
   constructor(status: number, problem: Problem | null, fallbackDetail: string, requestId: string | null) {
-    const code = problem?.code ?? (status >= 500 ? ErrorCode.Unavailable : ErrorCode.InvalidRequest);
+    const code = problem?.code ?? codeOfStatus(status);
     const detail = problem?.detail ?? fallbackDetail;
     super(code, detail, { retryable: status >= 500 || code === ErrorCode.Unavailable });
     this.status = status;
@@ -39,6 +39,17 @@ export class TabmeshHttpError extends TabmeshError {
     const fallback = `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`;
     return new TabmeshHttpError(res.status, problem, fallback, res.headers.get('x-request-id'));
   }
+}
+
+/**
+ * The code of a failure without a problem body (a proxy in front, an older gateway): the access
+ * statuses keep their meaning, so a page can still tell "sign in again" from a bad request.
+ */
+function codeOfStatus(status: number): ErrorCode {
+  if (status >= 500) return ErrorCode.Unavailable;
+  if (status === 401) return ErrorCode.Unauthenticated;
+  if (status === 403) return ErrorCode.Forbidden;
+  return ErrorCode.InvalidRequest;
 }
 
 /** The gateway could not be reached at all (network down, DNS, refused). */

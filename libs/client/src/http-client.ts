@@ -14,14 +14,23 @@ import {
 } from '@tabmesh/contracts';
 import type { z } from 'zod';
 import { NetworkError, ProtocolError, TabmeshHttpError } from './errors.js';
+import { readToken, type TokenSource } from './token.js';
 
 export type HttpClientOptions = {
   /** Where the gateway's HTTP API lives, e.g. `http://localhost:8080`; in a page, `location.origin`. */
   baseUrl: string;
   /** Defaults to the global fetch (browsers, Node 20). */
   fetch?: typeof fetch;
-  /** Sent with every request, e.g. an authorization header added by a proxy in front. */
+  /** Sent with every request (a header a proxy in front wants, say). */
   headers?: Record<string, string>;
+  /**
+   * The bearer token: sent as `Authorization: Bearer <token>` on every request, replacing any
+   * `authorization` in `headers`. A provider is called before each request, so a refreshed or
+   * replaced token is picked up at once; an error it throws is the call's error.
+   * Without a token, the gateway answers 401 (`TabmeshHttpError` with code `unauthenticated`)
+   * unless it runs with `TABMESH_AUTH=off`.
+   */
+  token?: TokenSource;
 };
 
 export type CreateTabOptions = Omit<CreateTabBody, 'v'>;
@@ -30,8 +39,9 @@ const seg = encodeURIComponent;
 
 /**
  * The gateway's HTTP API, typed. Bodies are checked before they leave, responses are validated
- * against libs/contracts, and failures throw TabmeshHttpError (with the problem's `code`),
- * NetworkError or ProtocolError.
+ * against libs/contracts, and failures throw TabmeshHttpError (with the problem's `code`:
+ * `unauthenticated` for a missing, expired or refused token, `forbidden` for an org the token does
+ * not cover), NetworkError or ProtocolError.
  */
 export class TabmeshClient {
   private readonly baseUrl: string;
@@ -94,6 +104,12 @@ export class TabmeshClient {
   ): Promise<{ data: z.infer<S>; status: number }> {
     const headers: Record<string, string> = { accept: 'application/json', ...this.opts.headers };
     if (body !== undefined) headers['content-type'] = 'application/json';
+    // Asked before each request; a provider's own error reaches the caller unchanged.
+    const token = await readToken(this.opts.token);
+    if (token) {
+      for (const name of Object.keys(headers)) if (name.toLowerCase() === 'authorization') delete headers[name];
+      headers.authorization = `Bearer ${token}`;
+    }
     let res: Response;
     try {
       res = await this.fetchImpl(`${this.baseUrl}${path}`, {

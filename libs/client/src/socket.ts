@@ -24,3 +24,14 @@ export function defaultWebSocket(): WebSocketConstructor {
   }
   return ctor as WebSocketConstructor;
 }
+
+/**
+ * The HTTP status of a refused upgrade, when the socket tells it: the `ws` package reports
+ * "Unexpected server response: 401" in its error event. A browser's WebSocket never does.
+ */
+export function refusedStatus(event: unknown): number | null {
+  const e = event as { message?: unknown; error?: { message?: unknown } } | null;
+  const text = typeof e?.message === 'string' ? e.message : typeof e?.error?.message === 'string' ? e.error.message : '';
+  const match = /Unexpected server response: (\d{3})/.exec(text);
+  return match ? Number(match[1]) : null;
+}

@@ -1,8 +1,8 @@
-import { TabState, type Tab } from '@tabmesh/contracts';
+import { ErrorCode, TabState, type Tab } from '@tabmesh/contracts';
 import { uniqueId, waitFor } from '@tabmesh/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backoffCeiling, type ConnectionStateEvent, type Refresh, type TaskView } from '../src/index.js';
-import { GatewayMesh } from './support/gateway-mesh.js';
+import { GatewayMesh, mintToken } from './support/gateway-mesh.js';
 
 type Seen = { view: TaskView; refresh: Refresh };
 
@@ -162,5 +162,69 @@ describe('TabmeshConnection against a real gateway and mesh', () => {
       TabState.Ready,
     ]);
     conn.dispose();
+  });
+
+  describe('with tokens the gateway refuses', () => {
+    const states = (conn: ReturnType<GatewayMesh['connection']>) => {
+      const seen: ConnectionStateEvent[] = [];
+      conn.on('state', (s) => seen.push(s));
+      return seen;
+    };
+
+    it('goes unauthenticated instead of reconnecting when the upgrade is refused, telling "no token" apart', async () => {
+      const { org, task } = ids();
+      const wrong = await mintToken('a secret this gateway does not know');
+      const refused = m.connection({ token: wrong });
+      refused.subscribe(org, task, () => {});
+      await waitFor('refused', () => refused.state.state === 'unauthenticated', 10_000);
+      expect(refused.state.auth).toEqual({ reason: 'refused', hadToken: true });
+      expect(refused.stats.socketsOpened).toBe(0);
+
+      const anonymous = m.connection({ token: () => null });
+      anonymous.connect();
+      await waitFor('refused without a token', () => anonymous.state.state === 'unauthenticated', 10_000);
+      expect(anonymous.state.auth).toEqual({ reason: 'refused', hadToken: false });
+      // No more attempts on their own.
+      const delays = refused.reconnectDelays.length + anonymous.reconnectDelays.length;
+      await new Promise((r) => setTimeout(r, 500));
+      expect(refused.reconnectDelays.length + anonymous.reconnectDelays.length).toBe(delays);
+
+      // A good token brings it back, and the subscription with it.
+      let bootstrapped = false;
+      refused.subscribe(org, task, (_v, r) => (bootstrapped ||= r.reason === 'bootstrap'));
+      refused.setToken(await m.mintToken());
+      await waitFor('bootstrapped with the new token', () => bootstrapped, 10_000);
+      expect(refused.state.state).toBe('open');
+    });
+
+    it('stops with reason expired when the gateway closes the socket as its token runs out', async () => {
+      const { org, task } = ids();
+      const conn = m.connection({ token: await m.mintToken({ ttlSec: 2 }) });
+      const seen = states(conn);
+      conn.subscribe(org, task, () => {});
+      await waitFor('open', () => conn.state.state === 'open', 10_000);
+      await waitFor('expired', () => conn.state.state === 'unauthenticated', 10_000);
+      expect(conn.state.auth).toEqual({ reason: 'expired', hadToken: true });
+      expect(seen.map((s) => s.state)).toEqual(['connecting', 'open', 'unauthenticated']);
+    });
+
+    it('refuses HTTP calls as unauthenticated and another org as forbidden, over HTTP and subscribe', async () => {
+      const { org, task } = ids();
+      const noToken = await m.http({ token: () => null }).getTask(org, task).catch((e: unknown) => e);
+      expect(noToken).toMatchObject({ name: 'TabmeshHttpError', code: ErrorCode.Unauthenticated, status: 401 });
+      const onlyA = await m.mintToken({ orgs: ['org-a'] });
+      const other = await m.http({ token: onlyA }).getTask(org, task).catch((e: unknown) => e);
+      expect(other).toMatchObject({ code: ErrorCode.Forbidden, status: 403 });
+
+      const conn = m.connection({ token: onlyA });
+      const errors: string[] = [];
+      conn.on('serverError', (e) => errors.push(e.code));
+      const refreshes: Refresh[] = [];
+      conn.subscribe(org, task, (_v, r) => refreshes.push(r));
+      await waitFor('a forbidden frame', () => errors.length > 0, 10_000);
+      expect(errors).toEqual([ErrorCode.Forbidden]);
+      expect(conn.state.state).toBe('open');
+      expect(refreshes).toEqual([]);
+    });
   });
 });

@@ -7,6 +7,10 @@ export const ErrorCode = {
   InvalidTransition: 'invalid_transition',
   Unavailable: 'unavailable',
   Internal: 'internal',
+  /** No token, or one that is malformed, expired or badly signed (HTTP 401). */
+  Unauthenticated: 'unauthenticated',
+  /** A valid token whose `orgs` claim does not cover the org asked for (HTTP 403). */
+  Forbidden: 'forbidden',
   ProvisionFailed: 'provision_failed',
   SessionFailed: 'session_failed',
   BinaryMissing: 'binary_missing',
@@ -17,10 +21,6 @@ export const ErrorCode = {
   SandboxGone: 'sandbox_gone',
   /** A setting is missing or malformed at start; the service does not run (never crosses the bus). */
   ConfigInvalid: 'config_invalid',
-  /** No token, or one that is malformed, expired or badly signed. */
-  Unauthenticated: 'unauthenticated',
-  /** A valid token that may not do this (another org, a foreign Origin). */
-  Forbidden: 'forbidden',
   /** A request body that is not declared as JSON. */
   UnsupportedMediaType: 'unsupported_media_type',
 } as const;
@@ -39,9 +39,9 @@ const httpStatusByCode: Partial<Record<ErrorCode, number>> = {
   invalid_request: 400,
   not_found: 404,
   invalid_transition: 409,
-  unavailable: 503,
   unauthenticated: 401,
   forbidden: 403,
+  unavailable: 503,
   unsupported_media_type: 415,
 };
 

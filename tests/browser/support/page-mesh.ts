@@ -38,10 +38,11 @@ export class PageMesh {
     readonly provider: GatedProvider,
   ) {}
 
-  static async start(): Promise<PageMesh> {
+  /** `env` reaches the mesh's config and the gateway (TABMESH_JWT_SECRET, say). */
+  static async start(env: Record<string, string> = {}): Promise<PageMesh> {
     const provider = new GatedProvider(new SimProvider({ provisionMs: 150, sessionMs: 60, failRate: 0 }));
     // Jobs held at the gate must not be redelivered while a test looks at them.
-    const mesh = await TestMesh.start({ provider, env: { TABMESH_ACK_WAIT_MS: '30000' } });
+    const mesh = await TestMesh.start({ provider, env: { TABMESH_ACK_WAIT_MS: '30000', ...env } });
     try {
       const gateway = await startGateway(mesh.config, createLogger('gateway', mesh.config.LOG_LEVEL));
       mkdirSync(ResultsDir, { recursive: true });

@@ -1,21 +1,26 @@
 import {
+  ErrorCode,
   orderedTabs,
+  TabmeshClient,
   TabmeshError,
+  TabmeshHttpError,
+  type ConnectionStateEvent,
   type Refresh,
-  type TabmeshClient,
   type TabmeshConnection,
   type TaskSubscription,
   type TaskView,
 } from '@tabmesh/client';
 import { ResourceIdSchema } from '@tabmesh/contracts';
+import { AccessNotice, problemOf, type AccessProblem } from './access-notice.js';
 import { ConnectionPill } from './connection-pill.js';
 import { byId, h } from './dom.js';
 import { Drafts } from './drafts.js';
 import { pushActivity, renderTaskFacts } from './side.js';
 import { renderPanel } from './tab-panel.js';
 import { renderStrip, tabDomId } from './tab-strip.js';
+import type { TokenStore } from './token-store.js';
 
-export type AppDeps = { http: TabmeshClient; conn: TabmeshConnection };
+export type AppDeps = { http: TabmeshClient; conn: TabmeshConnection; tokens: TokenStore };
 
 /**
  * The workbench: one task at a time, its tabs live over the shared connection. State lives in the
@@ -35,6 +40,7 @@ export class WorkbenchApp {
   private readonly reading = new Map<string, number>();
   private panelKey = '';
   private readonly drafts = new Drafts(() => `${this.org}.${this.task}`);
+  private readonly access: AccessNotice;
   private readonly els = {
     taskForm: byId<HTMLFormElement>('task-form'),
     orgInput: byId<HTMLInputElement>('org-input'),
@@ -58,8 +64,16 @@ export class WorkbenchApp {
       deps.conn.reconnectNow(),
     );
     pill.show(deps.conn.state);
-    deps.conn.on('state', (s) => pill.show(s));
-    deps.conn.on('serverError', (e) => this.notify(`Gateway: ${e.detail} (${e.code})`));
+    this.access = new AccessNotice(() => this.retryAccess());
+    deps.conn.on('state', (s) => {
+      pill.show(s);
+      this.onConnectionState(s);
+    });
+    deps.conn.on('serverError', (e) => {
+      // The page has one subscription, so a refused subscribe is the open task's.
+      if (e.code === ErrorCode.Forbidden) this.setAccess({ kind: 'forbidden', org: this.org });
+      else this.notify(`Gateway: ${e.detail} (${e.code})`);
+    });
     this.els.taskForm.addEventListener('submit', (e) => {
       e.preventDefault();
       this.openTask(this.els.orgInput.value.trim(), this.els.taskInput.value.trim());
@@ -88,6 +102,7 @@ export class WorkbenchApp {
     this.els.orgInput.value = org;
     this.els.taskInput.value = task;
     if (org === this.org && task === this.task && this.sub) return;
+    if (this.access.current?.kind === 'forbidden') this.setAccess(null);
     this.sub?.unsubscribe();
     this.org = org;
     this.task = task;
@@ -106,7 +121,55 @@ export class WorkbenchApp {
     this.render();
   }
 
+  /**
+   * Asks the gateway, over HTTP, whether it accepts `token`: the connection's check after a failed
+   * upgrade, since a browser's WebSocket reports a refused upgrade like an unreachable gateway.
+   * False only for a 401; null when the gateway cannot be reached either.
+   */
+  async verifyToken(token: string | null): Promise<boolean | null> {
+    const probe = new TabmeshClient({ baseUrl: location.origin, token: token ?? undefined });
+    try {
+      await probe.getTask(this.org || 'acme', this.task || 'demo');
+      return true;
+    } catch (err) {
+      // Unreachable too (NetworkError), or a reply it cannot read: no verdict.
+      return err instanceof TabmeshHttpError ? err.code !== ErrorCode.Unauthenticated : null;
+    }
+  }
+
+  /** A new token arrived (the page's link opened again): drop a sign-in notice. */
+  signedIn(): void {
+    if (this.access.current && this.access.current.kind !== 'forbidden') this.setAccess(null);
+  }
+
+  private onConnectionState(s: ConnectionStateEvent): void {
+    if (s.state === 'unauthenticated' && s.auth) this.setAccess(problemOf(this.deps.tokens.get(), s.auth));
+    else if (s.state === 'open' && this.access.current && this.access.current.kind !== 'forbidden') this.setAccess(null);
+  }
+
+  private retryAccess(): void {
+    if (this.access.current?.kind === 'forbidden') {
+      // Subscribe again: the token may have been replaced meanwhile.
+      const { org, task } = this;
+      this.sub?.unsubscribe();
+      this.sub = null;
+      this.setAccess(null);
+      this.openTask(org, task);
+      return;
+    }
+    this.deps.conn.reconnectNow();
+  }
+
+  private setAccess(problem: AccessProblem | null): void {
+    this.access.show(problem, this.org);
+    const blocked = problem !== null;
+    this.els.createButton.disabled = blocked;
+    byId<HTMLButtonElement>('quick-new').disabled = blocked;
+  }
+
   private onRefresh(view: TaskView, refresh: Refresh): void {
+    // A snapshot came: the token covers this org after all (a retry with a new token).
+    if (this.access.current?.kind === 'forbidden') this.setAccess(null);
     this.view = view;
     pushActivity(this.els.activity, refresh, view);
     this.render();
@@ -250,7 +313,7 @@ export class WorkbenchApp {
   }
 
   private async createTab(): Promise<void> {
-    if (!this.sub) return;
+    if (!this.sub || this.access.current) return;
     const { org, task } = this;
     const title = this.els.newTitle.value.trim();
     const model = this.els.newModel.value.trim();
@@ -270,7 +333,7 @@ export class WorkbenchApp {
     } catch (err) {
       this.fail('Could not open a tab', err);
     } finally {
-      this.els.createButton.disabled = false;
+      this.els.createButton.disabled = this.access.current !== null;
     }
   }
 
@@ -302,6 +365,14 @@ export class WorkbenchApp {
   }
 
   private fail(what: string, err: unknown): void {
+    if (err instanceof TabmeshError && err.code === ErrorCode.Unauthenticated) {
+      this.setAccess(problemOf(this.deps.tokens.get()));
+      return;
+    }
+    if (err instanceof TabmeshError && err.code === ErrorCode.Forbidden) {
+      this.setAccess({ kind: 'forbidden', org: this.org });
+      return;
+    }
     const detail = err instanceof TabmeshError ? `${err.message} (${err.code})` : String(err);
     this.notify(`${what}: ${detail}`);
   }

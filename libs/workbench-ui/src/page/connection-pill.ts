@@ -33,6 +33,6 @@ export class ConnectionPill {
       this.ticker = setInterval(tick, 250);
       return;
     }
-    this.label.textContent = { connecting: 'Connecting…', open: 'Live', reconnecting: 'Reconnecting…', closed: 'Offline' }[event.state];
+    this.label.textContent = { connecting: 'Connecting…', open: 'Live', reconnecting: 'Reconnecting…', closed: 'Offline', unauthenticated: 'Signed out' }[event.state];
   }
 }
