@@ -109,6 +109,7 @@ export async function ledgerSnapshot(): Promise<{ sandboxesByTask: Record<string
   }
   const image = await inspect(await containerOf('tab-registry'), '{{.Config.Image}}');
   // Mounted under /app so the image's node_modules (pino, sandbox-agent) resolve.
-  const out = await sh('docker', ['run', '--rm', '--network', `${Project}_default`, '-v', `${snapshotScript}:/app/ledger-snapshot.mjs:ro`, image, '/app/ledger-snapshot.mjs']);
+  const natsUrl = 'nats://nats-1:4222,nats://nats-2:4222,nats://nats-3:4222';
+  const out = await sh('docker', ['run', '--rm', '--network', `${Project}_default`, '-e', `NATS_URL=${natsUrl}`, '-v', `${snapshotScript}:/app/ledger-snapshot.mjs:ro`, image, '/app/ledger-snapshot.mjs']);
   return JSON.parse(out.split('\n').at(-1) ?? '{}');
 }
