@@ -30,8 +30,10 @@ build_images() {
   quiet npx tsx scripts/build-services.ts
   quiet docker build -f deploy/Dockerfile --build-arg BASE_IMAGE="$TABMESH_BASE_IMAGE" --build-arg PREBUILT=1 -t "$TABMESH_SERVICES_IMAGE" .
   quiet docker build -f deploy/nats/Dockerfile --build-arg BASE_IMAGE="$TABMESH_NATS_BASE_IMAGE" -t "$TABMESH_NATS_IMAGE" .
-  # The legacy builder keeps each build stage as an untagged image; they are not needed.
-  docker image prune -f --filter dangling=true --filter label=org.tabmesh.stage=build >/dev/null
+  # The legacy builder keeps each build stage as an untagged image, and a rebuild leaves the
+  # previous image untagged; only tabmesh's own are removed.
+  docker image prune -f --filter label=org.tabmesh.stage=build >/dev/null
+  docker image prune -f --filter label=org.tabmesh.image >/dev/null
 }
 if [ "${TABMESH_SKIP_BUILD:-}" != 1 ] || ! image_exists "$TABMESH_SERVICES_IMAGE" || ! image_exists "$TABMESH_NATS_IMAGE"; then
   build_images
