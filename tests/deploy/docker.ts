@@ -1,0 +1,115 @@
+/**
+ * What the deploy tests need from Docker and the compose deployment of deploy/up.sh: commands with
+ * their output, the project's containers by service, and HTTP through the published gateway.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { build } from 'esbuild';
+
+const run = promisify(execFile);
+export const repo = join(import.meta.dirname, '..', '..');
+export const Project = 'tabmesh';
+export const Gateway = 'http://127.0.0.1:8080';
+
+export async function sh(cmd: string, args: string[], env: Record<string, string> = {}): Promise<string> {
+  try {
+    const { stdout } = await run(cmd, args, { cwd: repo, env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 });
+    return stdout.trim();
+  } catch (err) {
+    const e = err as Error & { stdout?: string; stderr?: string };
+    throw new Error(`${cmd} ${args.join(' ')} failed: ${e.message}\n${e.stderr ?? ''}${e.stdout ?? ''}`);
+  }
+}
+
+/** `compose` of deploy/lib.sh (the same project, file and pass-through as up.sh). */
+export const compose = (args: string[], env: Record<string, string> = {}): Promise<string> =>
+  sh('bash', ['-c', 'source deploy/lib.sh && compose "$@"', 'compose', ...args], env);
+
+/** Ids of the project's containers, optionally of one service; running ones unless `all`. */
+export async function containers(service?: string, all = false): Promise<string[]> {
+  const filters = ['--filter', `label=com.docker.compose.project=${Project}`];
+  if (service) filters.push('--filter', `label=com.docker.compose.service=${service}`);
+  const out = await sh('docker', ['ps', ...(all ? ['-a'] : []), '-q', ...filters]);
+  return out ? out.split('\n') : [];
+}
+
+export async function containerOf(service: string): Promise<string> {
+  const [id] = await containers(service);
+  if (!id) throw new Error(`no running container of ${service}`);
+  return id;
+}
+
+export const inspect = (id: string, format: string): Promise<string> => sh('docker', ['inspect', '-f', format, id]);
+
+/** Runs a script with the container's own node (the images have no curl). */
+export const nodeIn = (id: string, script: string): Promise<string> => sh('docker', ['exec', id, 'node', '-e', script]);
+
+/** GET a URL from inside a container; resolves to the status code (0 when nothing answers). */
+export async function statusIn(id: string, url: string): Promise<number> {
+  const out = await nodeIn(id, `fetch(${JSON.stringify(url)}).then(r => console.log(r.status), () => console.log(0))`);
+  return Number(out);
+}
+
+export async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 60_000, everyMs = 250): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await probe();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
+
+export type Tab = { id: string; org: string; task: string; state: string; sandboxId: string | null; sessionId: string | null };
+
+export async function createTab(org: string, task: string): Promise<{ status: number; tab?: Tab }> {
+  const res = await fetch(`${Gateway}/v1/orgs/${org}/tasks/${task}/tabs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+  const body = (await res.json().catch(() => null)) as { tab?: Tab } | null;
+  return { status: res.status, ...(body?.tab ? { tab: body.tab } : {}) };
+}
+
+export async function getTab(tab: { org: string; task: string; id: string }): Promise<Tab | null> {
+  const res = await fetch(`${Gateway}/v1/orgs/${tab.org}/tasks/${tab.task}/tabs/${tab.id}`);
+  return res.ok ? ((await res.json()) as { tab: Tab }).tab : null;
+}
+
+export const waitForState = (tab: Tab, state: string, timeoutMs = 60_000): Promise<Tab> =>
+  waitFor(`tab ${tab.id} ${state}`, async () => {
+    const t = await getTab(tab);
+    return t?.state === state ? t : null;
+  }, timeoutMs);
+
+let snapshotScript: string | null = null;
+
+/** The sim ledger's live sandboxes per task and sessions per tab, read from inside the network. */
+export async function ledgerSnapshot(): Promise<{ sandboxesByTask: Record<string, number>; sessionsByTab: Record<string, number> }> {
+  if (!snapshotScript) {
+    const dir = mkdtempSync(join(tmpdir(), 'tabmesh-deploy-test-'));
+    snapshotScript = join(dir, 'ledger-snapshot.mjs');
+    await build({
+      entryPoints: [join(import.meta.dirname, 'ledger-snapshot.ts')],
+      outfile: snapshotScript,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      // The image provides these; the snapshot never loads a sandbox-agent binary.
+      external: ['uWebSockets.js', 'sandbox-agent', '@sandbox-agent/cli-linux-x64', 'pino'],
+      banner: { js: "import { createRequire as __r } from 'node:module'; const require = __r(import.meta.url);" },
+      logLevel: 'warning',
+    });
+  }
+  const image = await inspect(await containerOf('tab-registry'), '{{.Config.Image}}');
+  // Mounted under /app so the image's node_modules (pino, sandbox-agent) resolve.
+  const natsUrl = 'nats://nats-1:4222,nats://nats-2:4222,nats://nats-3:4222';
+  const out = await sh('docker', ['run', '--rm', '--network', `${Project}_default`, '-e', `NATS_URL=${natsUrl}`, '-v', `${snapshotScript}:/app/ledger-snapshot.mjs:ro`, image, '/app/ledger-snapshot.mjs']);
+  return JSON.parse(out.split('\n').at(-1) ?? '{}');
+}
