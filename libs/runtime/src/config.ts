@@ -41,6 +41,13 @@ export const ConfigSchema = z.object({
   TABMESH_CLOSED_RETENTION_MS: int(24 * 3600_000, 1000),
   /** Bound on the in-flight work a stopping worker waits for before it naks what is left. */
   TABMESH_DRAIN_TIMEOUT_MS: int(10_000, 100),
+  // Sandbox bounds (DESIGN.md Limits); the provider-dependent defaults come from providerDefaults.
+  /** Live sandboxes of the whole deployment, across provisioners; 0 is no cap. */
+  TABMESH_MAX_SANDBOXES: int(0),
+  /** A task with no open tab this long has its sandbox destroyed and is unprovisioned again. */
+  TABMESH_SANDBOX_IDLE_MS: int(900_000, 10),
+  /** How often provisioners check that recorded sandboxes still answer (a dead one is noticed within ~2 intervals). */
+  TABMESH_SANDBOX_WATCH_MS: int(10_000, 100),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 
@@ -48,12 +55,33 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+/** Sandboxes one machine holds with the `local` provider (sandbox-agent servers, ~15 MB each, plus their agents). */
+const LocalMaxSandboxes = 32;
+const DefaultConcurrency = 8;
+
+/**
+ * Defaults that depend on the provider, in one place: `local` runs real processes on this machine,
+ * so its sandboxes are capped and a provisioner starts no more at once than the cap allows; other
+ * providers have no cap by default. Only variables the environment leaves unset are filled.
+ */
+export function providerDefaults(env: Record<string, string | undefined>): Record<string, string> {
+  const set = (k: string) => env[k] !== undefined && env[k] !== '';
+  const out: Record<string, string> = {};
+  const local = (env.TABMESH_PROVIDER || 'local') === 'local';
+  if (local && !set('TABMESH_MAX_SANDBOXES')) out.TABMESH_MAX_SANDBOXES = String(LocalMaxSandboxes);
+  const cap = Number(set('TABMESH_MAX_SANDBOXES') ? env.TABMESH_MAX_SANDBOXES : (out.TABMESH_MAX_SANDBOXES ?? 0));
+  if (local && !set('TABMESH_CONCURRENCY') && Number.isInteger(cap) && cap > 0) {
+    out.TABMESH_CONCURRENCY = String(Math.min(DefaultConcurrency, cap));
+  }
+  return out;
+}
+
 /** Parses the environment once, at start; names the variable that is wrong. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const relevant = Object.fromEntries(
     Object.keys(ConfigSchema.shape).flatMap((k) => (env[k] === undefined || env[k] === '' ? [] : [[k, env[k]]])),
   );
-  const result = ConfigSchema.safeParse(relevant);
+  const result = ConfigSchema.safeParse({ ...providerDefaults(env), ...relevant });
   if (!result.success) {
     const problems = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     throw new ConfigError(`invalid configuration: ${problems}`);

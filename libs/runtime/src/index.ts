@@ -12,3 +12,6 @@ export { TabStore, TaskStore, nowIso } from './stores.js';
 export { TabFlow } from './tab-flow.js';
 export { startWorkerService, type WorkerServiceOptions, type WorkerServiceHandle } from './worker-service.js';
 export { isTransientBusError } from './transient.js';
+export { SandboxSlots, holderIsCurrent, type SlotHolderRef } from './sandbox-slots.js';
+export { providerDefaults } from './config.js';
+export { ProvisionedTasks } from './provisioned-tasks.js';

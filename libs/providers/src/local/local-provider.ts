@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { resolve } from 'node:path';
 import { ErrorCode, Step, type SandboxRef } from '@tabmesh/contracts';
 import type { SessionPersistDriver } from 'sandbox-agent';
 import { ProviderError } from '../errors.js';
@@ -11,6 +12,7 @@ import { AgentSessions } from '../sandbox-agent/sessions.js';
 import { resolveBinary } from './binary.js';
 import { SandboxIdEnv, findSandboxProcesses, isAlive, killProcessGroup } from './processes.js';
 import { SandboxRecords, localSandboxId, type SandboxRecord } from './sandbox-record.js';
+import { SandboxStateDirEnv } from './stop-sandboxes.js';
 
 export type LocalProviderOptions = {
   /** Records, locks and logs of local sandboxes live under `${stateDir}/sandboxes`. */
@@ -131,7 +133,7 @@ export class LocalProvider implements SandboxProvider {
           detached: true,
           stdio: ['ignore', log, log],
           // The mock agent's launcher re-executes sandbox-agent through SANDBOX_AGENT_BIN.
-          env: { ...process.env, SANDBOX_AGENT_BIN: bin, [SandboxIdEnv]: id },
+          env: { ...process.env, SANDBOX_AGENT_BIN: bin, [SandboxIdEnv]: id, [SandboxStateDirEnv]: resolve(this.opts.stateDir) },
         });
       } finally {
         closeSync(log);
