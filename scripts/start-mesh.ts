@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { prettyFactory } from 'pino-pretty';
+import { stopLocalSandboxes } from '@tabmesh/providers';
 import { loadConfig } from '@tabmesh/runtime';
 import { natsServerBinary, freePort } from '@tabmesh/testkit';
 
@@ -22,6 +23,7 @@ const pretty = prettyFactory({
 });
 const children: ChildProcess[] = [];
 const config = loadConfig(); // fails early, naming the variable, on bad configuration
+const stateDir = process.env.TABMESH_STATE_DIR ?? join(root, '.data');
 
 function pipeLogs(child: ChildProcess, name: string): void {
   for (const stream of [child.stdout, child.stderr]) {
@@ -76,7 +78,7 @@ async function main(): Promise<void> {
   let stopping = false;
   for (const name of services) {
     const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'services', name, 'src', 'main.ts')], {
-      env: { ...process.env, NATS_URL: natsUrl, TABMESH_STATE_DIR: process.env.TABMESH_STATE_DIR ?? join(root, '.data') },
+      env: { ...process.env, NATS_URL: natsUrl, TABMESH_STATE_DIR: stateDir },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
@@ -103,6 +105,12 @@ async function main(): Promise<void> {
           }),
       ),
     );
+    // Stopped by Ctrl-C or SIGTERM, the services drained: the local sandboxes go with the mesh. A
+    // mesh stopped because a service crashed leaves them for the next provisioner to adopt.
+    if (code === 0 && config.TABMESH_PROVIDER === 'local') {
+      const stopped = await stopLocalSandboxes(stateDir).catch(() => 0);
+      process.stdout.write(`stopped ${stopped} local sandbox${stopped === 1 ? '' : 'es'}\n`);
+    }
     if (nats) {
       const n = nats;
       await new Promise<void>((resolve) => {

@@ -17,6 +17,8 @@ export const Buckets = {
   tasks: 'tasks',
   /** clientRequestId → tab id, so a repeated create returns the original tab. */
   tabRequests: 'tab-requests',
+  /** The live-sandbox holders of the deployment, one key, for TABMESH_MAX_SANDBOXES (see sandbox-slots). */
+  sandboxSlots: 'sandbox-slots',
 } as const;
 
 /** Where the sandbox-agent SDK's session records and events live, so any process reaches them. */

@@ -8,6 +8,7 @@ export * from './task-machine.js';
 export * from './bus.js';
 export * from './messages.js';
 export * from './jobs.js';
+export * from './slots.js';
 export * from './http.js';
 export * from './ws.js';
 export * from './codec.js';

@@ -27,3 +27,9 @@ export const stepLabel: Record<Step, string> = {
 export function progressText(step: Step, detail?: string): string {
   return detail ? `${stepLabel[step]} (${detail})` : stepLabel[step];
 }
+
+/** The detail of a provisioning that waits for a free sandbox slot (TABMESH_MAX_SANDBOXES). */
+export const sandboxLimitDetail = (cap: number): string => `sandbox limit ${cap} reached`;
+
+/** The detail of a tab or task whose sandbox died or was reaped: it waits for a new one. */
+export const SandboxLostDetail = 'sandbox lost, provisioning a new one';

@@ -11,6 +11,7 @@ import {
   toPendingSession,
   toReady,
   toRetry,
+  toSandboxLost,
   withProvisionStep,
   withSessionProgress,
 } from './tab-machine.js';
@@ -28,7 +29,7 @@ const sandbox = { provider: 'sim', id: 'sbx-1', endpoint: null };
 const matrix: Record<TabState, readonly boolean[]> = {
   pending_provision: /*                  */ [false, true, false, true, true],
   pending_session_create: /*             */ [true, false, true, true, true],
-  ready: /*                              */ [false, false, false, false, true],
+  ready: /*                              */ [true, false, false, false, true],
   error: /*                              */ [true, true, false, false, true],
   closed: /*                             */ [false, false, false, false, false],
 };
@@ -65,6 +66,7 @@ const provisionedTask: TaskRecord = { ...newTask('o', 't', earlier), state: 'pro
 const transitions: { name: string; run: (tab: TabRecord) => TabRecord | null; to: TabState; from: TabState[] }[] = [
   { name: 'toPendingSession', run: (t) => toPendingSession(t, 'sbx-1', now), to: 'pending_session_create', from: ['pending_provision'] },
   { name: 'toPendingProvision', run: (t) => toPendingProvision(t, now), to: 'pending_provision', from: ['pending_session_create'] },
+  { name: 'toSandboxLost', run: (t) => toSandboxLost(t, 'sbx-0', now), to: 'pending_provision', from: ['pending_session_create', 'ready'] },
   { name: 'toReady', run: (t) => toReady(t, { sessionId: 'ses-2', sandboxId: 'sbx-1' }, now), to: 'ready', from: ['pending_session_create'] },
   { name: 'toError', run: (t) => toError(t, failure, now), to: 'error', from: ['pending_provision', 'pending_session_create'] },
   {
@@ -138,6 +140,26 @@ describe('named tab transitions', () => {
       progress: 'Queued (sandbox lost, provisioning a new one)',
       updatedAt: now,
     });
+  });
+
+  it('toSandboxLost forgets the session and sandbox of a ready tab and starts a new attempt', () => {
+    const tab = tabIn('ready');
+    expect(toSandboxLost(tab, 'sbx-0', now)).toEqual({
+      ...tab,
+      state: 'pending_provision',
+      sessionId: null,
+      sandboxId: null,
+      attempt: 3,
+      step: 'queued',
+      progress: 'Queued (sandbox lost, provisioning a new one)',
+      readyAt: null,
+      updatedAt: now,
+    });
+  });
+
+  it('toSandboxLost leaves a tab that is on another sandbox', () => {
+    expect(toSandboxLost(tabIn('ready'), 'sbx-other', now)).toBeNull();
+    expect(toSandboxLost(tabIn('pending_session_create'), 'sbx-other', now)).toBeNull();
   });
 
   it('toReady records the session, marks the tab unread and clears progress', () => {

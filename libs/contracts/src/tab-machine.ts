@@ -1,5 +1,5 @@
 import type { ErrorInfo } from './errors.js';
-import { Step, progressText } from './progress.js';
+import { SandboxLostDetail, Step, progressText } from './progress.js';
 import { TabState, type TabRecord } from './tab.js';
 import { TaskProvisioning, type TaskRecord } from './task.js';
 
@@ -16,7 +16,8 @@ const allowed: Record<TabState, readonly TabState[]> = {
   // `pending_session_create → pending_provision` is the lost-sandbox path: the tab waits for a new one.
   pending_provision: ['pending_session_create', 'error', 'closed'],
   pending_session_create: ['ready', 'pending_provision', 'error', 'closed'],
-  ready: ['closed'],
+  // `ready → pending_provision` is a sandbox that died or was reaped under the tab (toSandboxLost).
+  ready: ['pending_provision', 'closed'],
   // Left only through retry.
   error: ['pending_provision', 'pending_session_create', 'closed'],
   closed: [],
@@ -101,7 +102,30 @@ export function toPendingProvision(tab: TabRecord, now = nowIso()): TabRecord | 
     sandboxId: null,
     attempt: tab.attempt + 1,
     step: Step.Queued,
-    progress: progressText(Step.Queued, 'sandbox lost, provisioning a new one'),
+    progress: progressText(Step.Queued, SandboxLostDetail),
+    updatedAt: now,
+  };
+}
+
+/**
+ * The sandbox `lostSandboxId` under a ready or session-waiting tab died, or the task no longer holds
+ * it (idle reaping raced a create): the tab forgets its session and sandbox and waits for the task's
+ * next sandbox, with a new attempt so its next session job is not taken for a duplicate. A tab on
+ * another sandbox is left alone, so a late report of an old sandbox never moves a tab that moved on.
+ */
+export function toSandboxLost(tab: TabRecord, lostSandboxId: string, now = nowIso()): TabRecord | null {
+  if (tab.state !== TabState.Ready && tab.state !== TabState.PendingSessionCreate) return null;
+  if (tab.sandboxId !== lostSandboxId) return null;
+  if (!canTransition(tab.state, TabState.PendingProvision)) return null;
+  return {
+    ...tab,
+    state: TabState.PendingProvision,
+    sessionId: null,
+    sandboxId: null,
+    attempt: tab.attempt + 1,
+    step: Step.Queued,
+    progress: progressText(Step.Queued, SandboxLostDetail),
+    readyAt: null,
     updatedAt: now,
   };
 }

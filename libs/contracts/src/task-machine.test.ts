@@ -4,6 +4,7 @@ import { TaskProvisioning, TaskRecordSchema, type TaskRecord } from './task.js';
 import {
   canTaskTransition,
   newTask,
+  toIdleReaped,
   toProvisioned,
   toProvisioning,
   toReprovisioning,
@@ -51,6 +52,7 @@ const transitions: { name: string; run: (task: TaskRecord) => TaskRecord | null;
   { name: 'toReprovisioning', run: (t) => toReprovisioning(t, 'sbx-0', now), to: 'provisioning', from: ['provisioned'] },
   { name: 'toProvisioned', run: (t) => toProvisioned(t, newSandbox, now), to: 'provisioned', from: ['provisioning'] },
   { name: 'toTaskError', run: (t) => toTaskError(t, failure, now), to: 'error', from: ['provisioning'] },
+  { name: 'toIdleReaped', run: (t) => toIdleReaped(t, 'sbx-0', now), to: 'unprovisioned', from: ['provisioned'] },
   { name: 'toUnprovisioned', run: (t) => toUnprovisioned(t, now), to: 'unprovisioned', from: ['provisioning', 'provisioned', 'error'] },
 ];
 
@@ -141,6 +143,12 @@ describe('named task transitions', () => {
     });
     // Someone already replaced it: the new sandbox is not the lost one.
     expect(toReprovisioning(task, 'sbx-other', now)).toBeNull();
+  });
+
+  it('toIdleReaped gives up only the sandbox the reaper saw, and bumps the generation', () => {
+    const task = taskIn('provisioned');
+    expect(toIdleReaped(task, 'sbx-0', now)).toEqual(toUnprovisioned(task, now));
+    expect(toIdleReaped(task, 'sbx-other', now)).toBeNull();
   });
 
   it('toProvisioned records the sandbox and when', () => {

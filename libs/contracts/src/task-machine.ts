@@ -1,5 +1,5 @@
 import type { ErrorInfo } from './errors.js';
-import { Step, progressText } from './progress.js';
+import { SandboxLostDetail, Step, progressText } from './progress.js';
 import { TaskProvisioning, type SandboxRef, type TaskRecord } from './task.js';
 
 /**
@@ -41,8 +41,6 @@ export function newTask(org: string, task: string, now = nowIso()): TaskRecord {
   };
 }
 
-const SandboxLost = 'sandbox lost, provisioning a new one';
-
 /** Starts a new provisioning generation (new dedupe id) for a task without a sandbox: unprovisioned or failed. */
 export function toProvisioning(task: TaskRecord, now = nowIso()): TaskRecord | null {
   // A provisioned task keeps its sandbox; only its loss (toReprovisioning) starts a new one.
@@ -55,7 +53,7 @@ export function toProvisioning(task: TaskRecord, now = nowIso()): TaskRecord | n
 export function toReprovisioning(task: TaskRecord, lostSandboxId: string, now = nowIso()): TaskRecord | null {
   if (task.state !== TaskProvisioning.Provisioned || task.sandbox?.id !== lostSandboxId) return null;
   if (!canTaskTransition(task.state, TaskProvisioning.Provisioning)) return null;
-  return startGeneration(task, progressText(Step.Queued, SandboxLost), now);
+  return startGeneration(task, progressText(Step.Queued, SandboxLostDetail), now);
 }
 
 function startGeneration(task: TaskRecord, progress: string, now: string): TaskRecord {
@@ -110,6 +108,17 @@ export function toUnprovisioned(task: TaskRecord, now = nowIso()): TaskRecord | 
     updatedAt: now,
     provisionedAt: null,
   };
+}
+
+/**
+ * Idle reaping: the task had no open tab for TABMESH_SANDBOX_IDLE_MS, so it gives up its sandbox
+ * `sandboxId` and is unprovisioned again (a new generation; the next tab provisions anew). Only a
+ * provisioned task still holding that very sandbox is reaped, so a reaper acting on an old reading
+ * never takes a sandbox the task got since.
+ */
+export function toIdleReaped(task: TaskRecord, sandboxId: string, now = nowIso()): TaskRecord | null {
+  if (task.state !== TaskProvisioning.Provisioned || task.sandbox?.id !== sandboxId) return null;
+  return toUnprovisioned(task, now);
 }
 
 /** The step a provisioning task is at; null when it is not provisioning or nothing would change. */

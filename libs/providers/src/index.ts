@@ -17,3 +17,5 @@ export {
 } from './persist/jetstream-persist-driver.js';
 export { createProvider, type ProviderDeps } from './create-provider.js';
 export { findSandboxProcesses } from './local/processes.js';
+export { ProviderMismatchError, assertOwnSandbox, ownSandboxesOnly } from './provider-guard.js';
+export { stopLocalSandboxes, localSandboxProcesses } from './local/stop-sandboxes.js';

@@ -31,6 +31,7 @@ export type Bus = {
   tabs: KV;
   tasks: KV;
   tabRequests: KV;
+  sandboxSlots: KV;
 };
 
 function streamConfig(s: { name: string; subjects: readonly string[] }, settings: BusSettings): Partial<StreamConfig> & { name: string } {
@@ -89,10 +90,12 @@ export async function ensureBus(nc: NatsConnection, settings: BusSettings): Prom
   const kvm = new Kvm(js);
   const bucket = (name: string, history: number) =>
     kvm.create(name, { history, storage: StorageType.File, replicas: settings.TABMESH_REPLICAS });
-  const [tabs, tasks, tabRequests] = await Promise.all([
+  const [tabs, tasks, tabRequests, sandboxSlots] = await Promise.all([
     bucket(Buckets.tabs, 16),
     bucket(Buckets.tasks, 16),
     bucket(Buckets.tabRequests, 1),
+    // One key, rewritten with compare-and-set: no history needed.
+    bucket(Buckets.sandboxSlots, 1),
   ]);
-  return { nc, js, jsm, tabs, tasks, tabRequests };
+  return { nc, js, jsm, tabs, tasks, tabRequests, sandboxSlots };
 }

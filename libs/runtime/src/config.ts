@@ -61,6 +61,14 @@ export const ConfigSchema = z.object({
     .refine((list) => list.every((o) => o === 'null' || (URL.canParse(o) && new URL(o).origin === o)), 'must be origins such as https://app.example.com'),
   /** Lets the gateway run on uWebSockets.js's JavaScript fallback (ws@8.13.0) when the native addon does not load. */
   GATEWAY_ALLOW_JS_WEBSOCKETS: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+
+  // Sandbox bounds (DESIGN.md Limits); the provider-dependent defaults come from providerDefaults.
+  /** Live sandboxes of the whole deployment, across provisioners; 0 is no cap. */
+  TABMESH_MAX_SANDBOXES: int(0),
+  /** A task with no open tab this long has its sandbox destroyed and is unprovisioned again. */
+  TABMESH_SANDBOX_IDLE_MS: int(900_000, 10),
+  /** How often provisioners check that recorded sandboxes still answer (a dead one is noticed within ~2 intervals). */
+  TABMESH_SANDBOX_WATCH_MS: int(10_000, 100),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 
@@ -85,6 +93,27 @@ export class ConfigError extends TabmeshError {
   }
 }
 
+/** Sandboxes one machine holds with the `local` provider (sandbox-agent servers, ~15 MB each, plus their agents). */
+const LocalMaxSandboxes = 32;
+const DefaultConcurrency = 8;
+
+/**
+ * Defaults that depend on the provider, in one place: `local` runs real processes on this machine,
+ * so its sandboxes are capped and a provisioner starts no more at once than the cap allows; other
+ * providers have no cap by default. Only variables the environment leaves unset are filled.
+ */
+export function providerDefaults(env: Record<string, string | undefined>): Record<string, string> {
+  const set = (k: string) => env[k] !== undefined && env[k] !== '';
+  const out: Record<string, string> = {};
+  const local = (env.TABMESH_PROVIDER || 'local') === 'local';
+  if (local && !set('TABMESH_MAX_SANDBOXES')) out.TABMESH_MAX_SANDBOXES = String(LocalMaxSandboxes);
+  const cap = Number(set('TABMESH_MAX_SANDBOXES') ? env.TABMESH_MAX_SANDBOXES : (out.TABMESH_MAX_SANDBOXES ?? 0));
+  if (local && !set('TABMESH_CONCURRENCY') && Number.isInteger(cap) && cap > 0) {
+    out.TABMESH_CONCURRENCY = String(Math.min(DefaultConcurrency, cap));
+  }
+  return out;
+}
+
 /** Variables whose value must never appear in a message or a log line. */
 export const isSecretVariable = (name: string): boolean => /SECRET|PASSWORD|TOKEN|_KEY|CREDS/.test(name);
 
@@ -97,7 +126,7 @@ const blank = (v: string | undefined): boolean => v === undefined || v.trim() ==
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const set: Record<string, string> = {};
   for (const key of Object.keys(ConfigSchema.shape)) if (!blank(env[key])) set[key] = env[key]!;
-  const result = ConfigSchema.safeParse(set);
+  const result = ConfigSchema.safeParse({ ...providerDefaults(env), ...set });
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
     const name = String(issue.path[0] ?? '(root)');

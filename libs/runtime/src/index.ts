@@ -28,3 +28,6 @@ export {
   isRetryable,
   errorInfoOf,
 } from './error-table.js';
+export { SandboxSlots, holderIsCurrent, type SlotHolderRef } from './sandbox-slots.js';
+export { providerDefaults } from './config.js';
+export { ProvisionedTasks } from './provisioned-tasks.js';

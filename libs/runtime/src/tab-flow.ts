@@ -12,13 +12,15 @@ import {
   sessionSubject,
   tabKey,
   taskKey,
-  toPendingProvision,
+  teardownMsgId,
   toPendingSession,
   toProvisioning,
   toReprovisioning,
+  toSandboxLost,
   withProvisionStep,
   withSessionProgress,
   withTaskProvisionStep,
+  type SandboxRef,
   type Step,
   type TabRecord,
   type TaskRecord,
@@ -60,18 +62,52 @@ export class TabFlow {
   }
 
   /**
-   * The task's sandbox is gone (a reboot, an operator, a crashed host): start a new provisioning
-   * generation and send the tab back to wait for it, with a new attempt so its next session job is
-   * not taken for a duplicate.
+   * The sandbox `lostSandboxId` under `tab` is gone (died, destroyed by a reboot or an operator) or
+   * no longer the task's (idle reaping raced a create): a provisioned task that still names it starts
+   * a new generation, the old sandbox goes to the provisioner to be destroyed should it still answer,
+   * and every tab of the task on it, ready or waiting for its session, goes back to provisioning with
+   * a new attempt. All compare-and-set, so any number of processes may do this at once.
    */
-  async replaceLostSandbox(tab: TabRecord, lostSandboxId: string, correlationId: string): Promise<void> {
-    await this.tasks.mutate(taskKey(tab.org, tab.task), (cur) => (cur ? toReprovisioning(cur.value, lostSandboxId) : null));
-    await this.tabs.mutate(tabKey(tab.org, tab.task, tab.id), (cur) =>
-      cur && cur.value.attempt === tab.attempt ? toPendingProvision(cur.value) : null,
+  async replaceLostSandbox(tab: { org: string; task: string }, lostSandboxId: string, correlationId: string): Promise<void> {
+    let lost: SandboxRef | null = null;
+    const task = await this.tasks.mutate(taskKey(tab.org, tab.task), (cur) => {
+      lost = cur?.value.sandbox ?? null;
+      return cur ? toReprovisioning(cur.value, lostSandboxId) : null;
+    });
+    const old = lost as SandboxRef | null;
+    if (task?.changed && old) await this.enqueueSandboxDestroy(tab.org, tab.task, task.value.generation, old, correlationId);
+    await this.rehomeTabs(tab.org, tab.task, lostSandboxId, correlationId);
+  }
+
+  /**
+   * Sends every tab of the task still on `lostSandboxId` (ready or waiting for its session) back to
+   * provisioning and drives it, so it ends on the task's next sandbox. Returns how many moved.
+   */
+  async rehomeTabs(org: string, task: string, lostSandboxId: string, correlationId: string): Promise<number> {
+    let moved = 0;
+    for (const t of await this.tabs.listTask(org, task)) {
+      if (t.value.sandboxId !== lostSandboxId) continue;
+      const res = await this.tabs.mutate(tabKey(org, task, t.value.id), (cur) => (cur ? toSandboxLost(cur.value, lostSandboxId) : null));
+      if (!res?.changed) continue;
+      moved++;
+      await this.drive(res.value, correlationId);
+    }
+    return moved;
+  }
+
+  /**
+   * Hands a sandbox the task no longer holds to the provisioner for destruction (its slot is freed
+   * there). `generation` is the task's generation after it let go, so the dedupe id is per release.
+   */
+  async enqueueSandboxDestroy(org: string, task: string, generation: number, sandbox: SandboxRef, correlationId: string): Promise<void> {
+    await publishJob(
+      this.js,
+      provisionSubject(org, task),
+      ProvisionJobSchema,
+      { v: 1, op: 'teardown', org, task, generation, sandbox },
+      teardownMsgId(org, task, generation),
+      correlationId,
     );
-    // Whoever won the task write, make sure the current generation is queued and the tab driven.
-    const current = await this.tabs.getTab(tab.org, tab.task, tab.id);
-    if (current) await this.drive(current.value, correlationId);
   }
 
   /** Publishes the session job of a tab in `pending_session_create` (deduped per tab attempt). */
@@ -111,11 +147,13 @@ export class TabFlow {
     where: { org: string; task: string; generation: number },
     step: Step,
     detail?: string,
+    opts: { tabsEvenIfTaskUnchanged?: boolean } = {},
   ): Promise<boolean> {
     const res = await this.tasks.mutate(taskKey(where.org, where.task), (cur) =>
       cur && cur.value.generation === where.generation ? withTaskProvisionStep(cur.value, step, detail) : null,
     );
-    if (!res?.changed) return false;
+    // A long wait (the sandbox limit) repeats its report, so that tabs created meanwhile say so too.
+    if (!res?.changed && !(opts.tabsEvenIfTaskUnchanged && res?.value.generation === where.generation)) return false;
     for (const tab of await this.tabs.listTask(where.org, where.task)) {
       if (tab.value.state !== TabState.PendingProvision) continue;
       await this.tabs.mutate(tabKey(where.org, where.task, tab.value.id), (cur) =>

@@ -28,6 +28,13 @@ export type JobContext<T> = {
   logger: Logger;
   /** Aborted when the worker stops and gives up on this job. */
   signal: AbortSignal;
+  /**
+   * Runs `wait` without holding one of the worker's concurrency slots, heartbeats going: for a job
+   * that waits on something other jobs free (a sandbox slot freed by a teardown job of the same
+   * stream), so waiting jobs cannot take every slot and starve the jobs they wait for. A stopping
+   * worker hands a parked job back at once instead of waiting out its drain timeout.
+   */
+  park: <T>(wait: () => Promise<T>) => Promise<T>;
 };
 
 export type FailureInfo = { error: unknown; final: boolean; retryInMs: number | null };
@@ -62,6 +69,7 @@ export class JobWorker<S extends z.ZodType> {
   private loop: Promise<void> | null = null;
   private batch: ConsumerMessages | null = null;
   private readonly inFlight = new Map<JsMsg, AbortController>();
+  private readonly parked = new Set<JsMsg>();
   readonly stats: WorkerStats = { inFlight: 0, started: 0, succeeded: 0, failed: 0, poison: 0 };
 
   constructor(private readonly opts: WorkerOptions<S>) {
@@ -133,6 +141,7 @@ export class JobWorker<S extends z.ZodType> {
       maxDeliver,
       logger: jobLogger(logger, { correlationId, ...(this.opts.logIds?.(job) ?? {}), delivery: msg.info.deliveryCount }),
       signal: abort.signal,
+      park: (wait) => this.park(msg, wait),
     };
     const heartbeat = setInterval(() => msg.working(), Math.max(250, Math.floor(this.opts.ackWaitMs / 3)));
     try {
@@ -147,6 +156,18 @@ export class JobWorker<S extends z.ZodType> {
       clearInterval(heartbeat);
       this.inFlight.delete(msg);
       this.stats.inFlight = this.inFlight.size;
+    }
+  }
+
+  private async park<T>(msg: JsMsg, wait: () => Promise<T>): Promise<T> {
+    this.parked.add(msg);
+    this.slots.release();
+    try {
+      return await wait();
+    } finally {
+      this.parked.delete(msg);
+      // Taken back before the handler goes on: process() releases one slot when the job ends.
+      await this.slots.acquire();
     }
   }
 
@@ -195,10 +216,16 @@ export class JobWorker<S extends z.ZodType> {
     // End the open pull request now: the server stops sending to it, so nothing new arrives here.
     void this.batch?.close().catch(() => undefined);
     const before = this.inFlight.size;
+    let handedBack = 0;
+    for (const msg of this.parked) {
+      this.inFlight.get(msg)?.abort();
+      msg.nak(HandBackDelayMs);
+      handedBack++;
+    }
     const deadline = Date.now() + this.opts.drainTimeoutMs;
     while (this.inFlight.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    let handedBack = 0;
     for (const [msg, abort] of this.inFlight) {
+      if (abort.signal.aborted) continue; // a parked job, handed back above
       abort.abort();
       msg.nak();
       handedBack++;

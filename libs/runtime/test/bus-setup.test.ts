@@ -36,7 +36,7 @@ describe('bus setup', () => {
     expect(consumer.config.max_deliver).toBe(4);
     const names: string[] = [];
     for await (const s of jsm.streams.list()) names.push(s.config.name);
-    expect(names.sort()).toEqual(['KV_tab-requests', 'KV_tabs', 'KV_tasks', 'PROVISION', 'SESSIONS']);
+    expect(names.sort()).toEqual(['KV_sandbox-slots', 'KV_tab-requests', 'KV_tabs', 'KV_tasks', 'PROVISION', 'SESSIONS']);
     expect((await buses[1]!.tabs.status()).history).toBeGreaterThanOrEqual(5);
     expect(Buckets.tabs).toBe('tabs');
   });

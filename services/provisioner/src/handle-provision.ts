@@ -3,6 +3,7 @@ import {
   Step,
   TabState,
   TaskProvisioning,
+  sandboxLimitDetail,
   tabKey,
   taskKey,
   toError,
@@ -11,9 +12,33 @@ import {
   type ProvisionJob,
 } from '@tabmesh/contracts';
 import type { SandboxProvider } from '@tabmesh/providers';
-import { errorInfoOf, type FailureInfo, type JobContext, type TabFlow } from '@tabmesh/runtime';
+import { errorInfoOf, type FailureInfo, type JobContext, type SandboxSlots, type SlotHolderRef, type TabFlow } from '@tabmesh/runtime';
 
-export type ProvisionDeps = { flow: TabFlow; provider: SandboxProvider };
+export type ProvisionDeps = {
+  flow: TabFlow;
+  /** Checks every record it is handed names it (ownSandboxesOnly). */
+  provider: SandboxProvider;
+  slots: SandboxSlots;
+  /** How often a starting holder renews its slot lease. */
+  renewMs: number;
+};
+
+/**
+ * Takes a sandbox slot for this generation, waiting (parked: no worker slot, no delivery spent)
+ * while the deployment is at its cap. False when the task moved on while it waited.
+ */
+async function takeSlot(deps: ProvisionDeps, ctx: JobContext<ProvisionJob>, where: SlotHolderRef): Promise<boolean> {
+  let logged = false;
+  for (;;) {
+    if (await deps.slots.acquire(where)) return true;
+    const task = await deps.flow.tasks.getTask(where.org, where.task);
+    if (task?.value.generation !== where.generation || task.value.state !== TaskProvisioning.Provisioning) return false;
+    if (!logged) ctx.logger.info({ cap: deps.slots.cap }, 'sandbox limit reached; provisioning waits for a slot');
+    logged = true;
+    await deps.flow.reportProvisionStep(where, Step.Queued, sandboxLimitDetail(deps.slots.cap), { tabsEvenIfTaskUnchanged: true });
+    await ctx.park(() => deps.slots.waitForRoom(ctx.signal));
+  }
+}
 
 /**
  * Provisions one task generation: creates (or reuses) the sandbox, records it on the task with
@@ -23,6 +48,7 @@ export async function handleProvision(deps: ProvisionDeps, ctx: JobContext<Provi
   const { job, logger } = ctx;
   if (job.op === 'teardown') {
     await deps.provider.destroySandbox(job.sandbox);
+    if (deps.slots.enabled) await deps.slots.releaseSandbox(job.org, job.task, job.sandbox.id, job.generation);
     logger.info({ sandbox: job.sandbox.id }, 'sandbox destroyed');
     return;
   }
@@ -35,13 +61,24 @@ export async function handleProvision(deps: ProvisionDeps, ctx: JobContext<Provi
   let sandbox = current.value.sandbox;
   if (current.value.state === TaskProvisioning.Provisioning) {
     const where = { org: job.org, task: job.task, generation: job.generation };
-    const made = await provider.provision({
-      ...where,
-      signal: ctx.signal,
-      onStep: async (step) => {
-        await flow.reportProvisionStep(where, step);
-      },
-    });
+    if (deps.slots.enabled && !(await takeSlot(deps, ctx, where))) {
+      logger.info('task moved on while waiting for a sandbox slot; job skipped');
+      return;
+    }
+    const renew = deps.slots.enabled ? setInterval(() => void deps.slots.renew(where).catch(() => undefined), deps.renewMs) : null;
+    let made;
+    try {
+      made = await provider.provision({
+        ...where,
+        signal: ctx.signal,
+        onStep: async (step) => {
+          await flow.reportProvisionStep(where, step);
+        },
+      });
+    } finally {
+      if (renew) clearInterval(renew);
+    }
+    if (deps.slots.enabled) await deps.slots.attach(where, made);
     const res = await flow.tasks.mutate(taskKey(job.org, job.task), (cur) =>
       cur && cur.value.generation === job.generation ? toProvisioned(cur.value, made) : null,
     );
@@ -49,6 +86,7 @@ export async function handleProvision(deps: ProvisionDeps, ctx: JobContext<Provi
       // Torn down or superseded while we worked: what we made belongs to nobody.
       logger.info({ sandbox: made.id }, 'task moved on during provisioning; destroying the new sandbox');
       await provider.destroySandbox(made);
+      if (deps.slots.enabled) await deps.slots.releaseGeneration(where);
       return;
     }
     sandbox = res!.value.sandbox;
@@ -87,6 +125,8 @@ export async function onProvisionFailure(
   const res = await flow.tasks.mutate(taskKey(job.org, job.task), (cur) =>
     cur && cur.value.generation === job.generation ? toTaskError(cur.value, error) : null,
   );
+  // Failed for good: whatever it held of the cap is free (a provider cleans up its own half-start).
+  if (deps.slots.enabled) await deps.slots.releaseGeneration(where);
   if (!res?.changed) return;
   for (const tab of await flow.tabs.listTask(job.org, job.task)) {
     if (tab.value.state !== TabState.PendingProvision) continue;

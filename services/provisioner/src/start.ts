@@ -1,6 +1,8 @@
 import { ProvisionJobSchema, Streams, type ProvisionJob } from '@tabmesh/contracts';
-import { createProvider, type SandboxProvider } from '@tabmesh/providers';
+import { createProvider, ownSandboxesOnly, type SandboxProvider } from '@tabmesh/providers';
 import {
+  ProvisionedTasks,
+  SandboxSlots,
   TabFlow,
   TabStore,
   TaskStore,
@@ -10,8 +12,9 @@ import {
   type WorkerServiceHandle,
 } from '@tabmesh/runtime';
 import { handleProvision, onProvisionFailure, type ProvisionDeps } from './handle-provision.js';
+import { SandboxWatch } from './sandbox-watch.js';
 
-export type ProvisionerHandle = WorkerServiceHandle<typeof ProvisionJobSchema, ProvisionDeps> & { provider: SandboxProvider };
+export type ProvisionerHandle = WorkerServiceHandle<typeof ProvisionJobSchema, ProvisionDeps> & { provider: SandboxProvider; watch: SandboxWatch };
 
 /** Runs the `provisioner` durable consumer; any number of processes share it. */
 export async function startProvisioner(
@@ -19,6 +22,7 @@ export async function startProvisioner(
   logger: Logger,
   opts: { provider?: SandboxProvider } = {},
 ): Promise<ProvisionerHandle> {
+  let watch: SandboxWatch | null = null;
   const handle = await startWorkerService({
     name: 'provisioner',
     config,
@@ -26,13 +30,31 @@ export async function startProvisioner(
     stream: Streams.provision,
     schema: ProvisionJobSchema,
     setup: async (bus) => {
-      const provider = opts.provider ?? (await createProvider(config, { nc: bus.nc }));
-      const deps: ProvisionDeps = { flow: new TabFlow(bus.js, new TabStore(bus.tabs), new TaskStore(bus.tasks)), provider };
-      return { deps, describe: { provider: provider.name }, ...(opts.provider ? {} : { close: () => provider.close() }) };
+      const made = opts.provider ?? (await createProvider(config, { nc: bus.nc }));
+      const provider = ownSandboxesOnly(made);
+      const flow = new TabFlow(bus.js, new TabStore(bus.tabs), new TaskStore(bus.tasks));
+      const slots = new SandboxSlots(bus.sandboxSlots, config.TABMESH_MAX_SANDBOXES);
+      const renewMs = Math.max(250, Math.floor(config.TABMESH_ACK_WAIT_MS / 3));
+      const deps: ProvisionDeps = { flow, provider, slots, renewMs };
+      const provisioned = new ProvisionedTasks(bus.tasks, logger);
+      await provisioned.start();
+      watch = new SandboxWatch(provisioned, flow, provider, slots, {
+        intervalMs: config.TABMESH_SANDBOX_WATCH_MS,
+        leaseMs: 3 * config.TABMESH_ACK_WAIT_MS,
+        logger,
+      });
+      watch.start();
+      const close = async () => {
+        await watch?.stop();
+        provisioned.stop();
+        slots.stop();
+        if (!opts.provider) await made.close();
+      };
+      return { deps, describe: { provider: provider.name, maxSandboxes: config.TABMESH_MAX_SANDBOXES }, close };
     },
     handle: handleProvision,
     onFailure: onProvisionFailure,
     logIds: (job: ProvisionJob) => ({ org: job.org, task: job.task, generation: job.generation, op: job.op }),
   });
-  return { ...handle, provider: handle.deps.provider };
+  return { ...handle, provider: handle.deps.provider, watch: watch! };
 }

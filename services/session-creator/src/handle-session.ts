@@ -42,8 +42,12 @@ export async function handleSession(deps: SessionDeps, ctx: JobContext<SessionJo
     logger.info({ state: tab?.value.state ?? null }, 'stale session job skipped');
     return;
   }
-  if (task?.value.state !== TaskProvisioning.Provisioned || !task.value.sandbox) {
-    throw new TabmeshError(ErrorCode.SandboxGone, 'the task has no sandbox (torn down or not provisioned)', { retryable: true });
+  if (task?.value.state !== TaskProvisioning.Provisioned || !task.value.sandbox || task.value.sandbox.id !== tab.value.sandboxId) {
+    // The task no longer holds the sandbox this tab waits in (reaped idle, lost, torn down): never
+    // make a session there; the tab goes back to provisioning and ends on the task's next sandbox.
+    logger.info({ sandbox: tab.value.sandboxId, taskSandbox: task?.value.sandbox?.id ?? null }, 'the task no longer holds the tab\'s sandbox; back to provisioning');
+    await deps.flow.replaceLostSandbox(tab.value, tab.value.sandboxId ?? '', ctx.correlationId);
+    return;
   }
   const sandbox = task.value.sandbox;
   // Picked up: whatever the queue said while it waited ("2 ahead", "retrying") is over.
@@ -80,6 +84,14 @@ export async function handleSession(deps: SessionDeps, ctx: JobContext<SessionJo
     }
     logger.info({ sessionId, state: res?.value.state ?? null }, 'tab moved on during session creation; destroying the session');
     await deps.provider.destroySession(sandbox, sessionId);
+    return;
+  }
+  // Checked again after the ready write: a reaper that let the sandbox go in between has either
+  // seen this tab ready (and moved it) or is seen here; either way the tab does not stay on it.
+  const after = await deps.tasks.getTask(job.org, job.task);
+  if (after?.value.sandbox?.id !== sandbox.id) {
+    logger.info({ sandbox: sandbox.id }, 'the task let the sandbox go while the session was made; back to provisioning');
+    await deps.flow.replaceLostSandbox(tab.value, sandbox.id, ctx.correlationId);
     return;
   }
   logger.info({ sessionId }, 'tab ready');

@@ -1,5 +1,5 @@
 import { SessionJobSchema, Streams, type SessionJob } from '@tabmesh/contracts';
-import { createProvider, type SandboxProvider } from '@tabmesh/providers';
+import { createProvider, ownSandboxesOnly, type SandboxProvider } from '@tabmesh/providers';
 import {
   TabFlow,
   TabStore,
@@ -26,11 +26,13 @@ export async function startSessionCreator(
     stream: Streams.sessions,
     schema: SessionJobSchema,
     setup: async (bus) => {
-      const provider = opts.provider ?? (await createProvider(config, { nc: bus.nc }));
+      const made = opts.provider ?? (await createProvider(config, { nc: bus.nc }));
+      // Every record it is handed must be this provider's: another's fails its job once, nothing touched.
+      const provider = ownSandboxesOnly(made);
       const tabs = new TabStore(bus.tabs);
       const tasks = new TaskStore(bus.tasks);
       const deps: SessionDeps = { tabs, tasks, flow: new TabFlow(bus.js, tabs, tasks), provider };
-      return { deps, describe: { provider: provider.name }, ...(opts.provider ? {} : { close: () => provider.close() }) };
+      return { deps, describe: { provider: provider.name }, ...(opts.provider ? {} : { close: () => made.close() }) };
     },
     handle: handleSession,
     onFailure: onSessionFailure,

@@ -8,6 +8,7 @@ import {
   TaskReplySchema,
 } from '@tabmesh/contracts';
 import {
+  ProvisionedTasks,
   TabFlow,
   TabStore,
   TaskStore,
@@ -26,12 +27,13 @@ import { markRead } from './handlers/read.js';
 import { retryTab } from './handlers/retry.js';
 import { teardownTask } from './handlers/teardown.js';
 import { ClosedReaper } from './closed-reaper.js';
+import { IdleReaper } from './idle-reaper.js';
 import { PendingSweep } from './pending-sweep.js';
 import { TabIndex } from './tab-index.js';
 import { QueueObserver } from './queue-observer.js';
 import { serve } from './responder.js';
 
-export type TabRegistryHandle = ServiceHandle & { sweep: PendingSweep; reaper: ClosedReaper; index: TabIndex };
+export type TabRegistryHandle = ServiceHandle & { sweep: PendingSweep; reaper: ClosedReaper; index: TabIndex; idleReaper: IdleReaper };
 
 /** Serves the `tab.*` and `task.teardown` requests in the registry's queue group. */
 export async function startTabRegistry(config: Config, logger: Logger): Promise<TabRegistryHandle> {
@@ -96,6 +98,14 @@ export async function startTabRegistry(config: Config, logger: Logger): Promise<
     logger,
   });
   observer.start();
+  const provisioned = new ProvisionedTasks(bus.tasks, logger);
+  await provisioned.start();
+  const idleReaper = new IdleReaper(index, provisioned, ctx.flow, {
+    idleMs: config.TABMESH_SANDBOX_IDLE_MS,
+    intervalMs: Math.max(50, Math.min(30_000, Math.floor(config.TABMESH_SANDBOX_IDLE_MS / 4))),
+    logger,
+  });
+  idleReaper.start();
   logger.info('tab-registry ready');
 
   let stopped: Promise<void> | null = null;
@@ -103,8 +113,11 @@ export async function startTabRegistry(config: Config, logger: Logger): Promise<
     sweep,
     reaper,
     index,
+    idleReaper,
     stop: () =>
       (stopped ??= (async () => {
+        idleReaper.stop();
+        provisioned.stop();
         sweep.stop();
         observer.stop();
         reaper.stop();

@@ -1,15 +1,19 @@
 import { KvWatchInclude, type KV } from '@nats-io/kv';
-import { TabRecordSchema, TabState, isPendingState, type TabRecord } from '@tabmesh/contracts';
+import { TabRecordSchema, TabState, isPendingState, parseTabKey, taskKey, type TabRecord } from '@tabmesh/contracts';
 import type { Logger } from '@tabmesh/runtime';
 
 /**
  * The registry's view of the tabs that still need attention, kept from one KV watch: pending tabs
- * (for the sweep and the queue observer) and closed ones (for the retention reaper). Open ready
- * and error tabs are not held, so memory follows the pending and recently closed tabs only.
+ * (for the sweep and the queue observer), closed ones (for the retention reaper) and which tasks
+ * have open tabs (for the idle reaper). Of open ready and error tabs only the key is held, so
+ * memory follows the pending and recently closed tabs.
  */
 export class TabIndex {
   readonly pending = new Map<string, TabRecord>();
   readonly closed = new Map<string, { closedAt: number; clientRequestId: string | null; org: string; task: string }>();
+  /** Open (not closed) tab keys per task key, and the latest close per task: for the idle reaper. */
+  readonly openByTask = new Map<string, Set<string>>();
+  readonly lastClosedAt = new Map<string, number>();
   private stopWatch: (() => void) | null = null;
 
   constructor(
@@ -24,6 +28,9 @@ export class TabIndex {
       for await (const e of watch) {
         this.pending.delete(e.key);
         this.closed.delete(e.key);
+        const parts = parseTabKey(e.key);
+        const tk = parts ? taskKey(parts.org, parts.task) : null;
+        if (tk) this.forgetOpen(tk, e.key);
         if (e.operation !== 'PUT') continue;
         const parsed = TabRecordSchema.safeParse(safeJson(e.value));
         if (!parsed.success) {
@@ -31,6 +38,10 @@ export class TabIndex {
           continue;
         }
         const tab = parsed.data;
+        if (tk && tab.state !== TabState.Closed) this.openByTask.set(tk, (this.openByTask.get(tk) ?? new Set()).add(e.key));
+        if (tk && tab.state === TabState.Closed) {
+          this.lastClosedAt.set(tk, Math.max(this.lastClosedAt.get(tk) ?? 0, Date.parse(tab.closedAt ?? tab.updatedAt)));
+        }
         if (isPendingState(tab.state)) this.pending.set(e.key, tab);
         else if (tab.state === TabState.Closed) {
           this.closed.set(e.key, {
@@ -42,6 +53,17 @@ export class TabIndex {
         }
       }
     })();
+  }
+
+  /** Open tabs of a task, as far as the watch has seen. */
+  openTabs(org: string, task: string): number {
+    return this.openByTask.get(taskKey(org, task))?.size ?? 0;
+  }
+
+  private forgetOpen(tk: string, key: string): void {
+    const open = this.openByTask.get(tk);
+    if (!open?.delete(key) || open.size > 0) return;
+    this.openByTask.delete(tk);
   }
 
   stop(): void {

@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { resolve } from 'node:path';
 import { ErrorCode, SandboxIdSchema, Step, parse, type SandboxRef } from '@tabmesh/contracts';
 import type { SessionPersistDriver } from 'sandbox-agent';
 import { ProviderError } from '../errors.js';
@@ -13,6 +14,7 @@ import { hideArgument } from './hide-argument.js';
 import { carriesMark, findSandboxProcesses, foreignProcessError, isAlive, killSandboxProcess, processStartTime } from './processes.js';
 import { sandboxEnvironment } from './sandbox-env.js';
 import { SandboxRecords, localSandboxId, localTaskPrefix, type SandboxRecord } from './sandbox-record.js';
+import { SandboxStateDirEnv } from './stop-sandboxes.js';
 
 export type LocalProviderOptions = {
   /** Records, locks and logs of local sandboxes live under `${stateDir}/sandboxes`. */
@@ -152,7 +154,7 @@ export class LocalProvider implements SandboxProvider {
         child = spawn(bin, ['server', '--host', '127.0.0.1', '--port', String(port), '--token', record.token, '--no-telemetry'], {
           detached: true,
           stdio: ['ignore', log, log],
-          env: sandboxEnvironment(process.env, bin, id),
+          env: { ...sandboxEnvironment(process.env, bin, id), [SandboxStateDirEnv]: resolve(this.opts.stateDir) },
         });
       } finally {
         closeSync(log);

@@ -1,0 +1,67 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { Subjects, TabCreateRequestSchema, TabReplySchema, TabState, decode, encode } from '@tabmesh/contracts';
+import { localSandboxProcesses } from '@tabmesh/providers';
+import { TabStore, ensureBus, loadConfig, type Bus } from '@tabmesh/runtime';
+import { NatsServer, freePort, repoRoot, uniqueId, waitFor } from '@tabmesh/testkit';
+
+// Issue 11: stopping `pnpm start` with SIGTERM stops the local sandboxes it ran.
+describe('pnpm start stopped with SIGTERM (local provider)', () => {
+  let server: NatsServer;
+  let nc: NatsConnection;
+  let bus: Bus;
+  const stateDir = mkdtempSync(join(tmpdir(), 'tabmesh-start-stop-'));
+
+  beforeAll(async () => {
+    server = await NatsServer.start();
+    nc = await connect({ servers: server.url });
+    bus = await ensureBus(nc, loadConfig({ NATS_URL: server.url }));
+  });
+  afterAll(async () => {
+    for (const p of localSandboxProcesses(stateDir)) process.kill(-p.pid, 'SIGKILL');
+    await nc.close();
+    await server.stop();
+    rmSync(stateDir, { recursive: true, force: true });
+  });
+
+  it('leaves no sandbox-agent process of the run', async () => {
+    const launcher = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'scripts', 'start-mesh.ts')], {
+      cwd: repoRoot,
+      env: {
+        ...process.env,
+        NATS_URL: server.url,
+        TABMESH_PROVIDER: 'local',
+        TABMESH_STATE_DIR: stateDir,
+        GATEWAY_HOST: '127.0.0.1',
+        GATEWAY_HTTP_PORT: String(await freePort()),
+        GATEWAY_WS_PORT: String(await freePort()),
+        LOG_LEVEL: 'info',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    for (const s of [launcher.stdout, launcher.stderr]) s.on('data', (d: Buffer) => (output += d.toString()));
+    const exited = new Promise<number | null>((resolve) => launcher.once('exit', (code) => resolve(code)));
+    try {
+      const org = uniqueId('start');
+      const tabs = new TabStore(bus.tabs);
+      const id = await waitFor('a tab created', async () => {
+        const msg = await nc.request(Subjects.tabCreate, encode(TabCreateRequestSchema, { v: 1, org, task: 't', clientRequestId: 'one' }, 'create'), { timeout: 2000 }).catch(() => null);
+        const reply = msg ? decode(TabReplySchema, msg.data, 'reply') : null;
+        return reply?.ok ? reply.tab.id : undefined;
+      }, 60_000, 500);
+      await waitFor('tab ready', async () => (await tabs.getTab(org, 't', id))?.value.state === TabState.Ready, 60_000, 200);
+      expect(localSandboxProcesses(stateDir)).toHaveLength(1);
+      launcher.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(localSandboxProcesses(stateDir)).toEqual([]);
+      expect(output).toContain('stopped 1 local sandbox');
+    } finally {
+      if (launcher.exitCode === null) launcher.kill('SIGKILL');
+    }
+  });
+});
