@@ -15,6 +15,8 @@ export const ErrorCode = {
   CredentialsMissing: 'credentials_missing',
   SessionRefused: 'session_refused',
   SandboxGone: 'sandbox_gone',
+  /** A bound of the Limits table was reached (tabs per task, ...); nothing was stored. */
+  LimitReached: 'limit_reached',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 export const ErrorCodeSchema = z.enum(Object.values(ErrorCode) as [ErrorCode, ...ErrorCode[]]);
@@ -24,6 +26,8 @@ export const ErrorInfoSchema = z.object({
   code: ErrorCodeSchema,
   message: z.string(),
   retryable: z.boolean(),
+  /** When waiting helps and its length is known: seconds after which a retry may succeed. */
+  retryAfterSeconds: z.number().int().min(0).optional(),
 });
 export type ErrorInfo = z.infer<typeof ErrorInfoSchema>;
 
@@ -32,6 +36,7 @@ const httpStatusByCode: Partial<Record<ErrorCode, number>> = {
   not_found: 404,
   invalid_transition: 409,
   unavailable: 503,
+  limit_reached: 429,
 };
 
 /** Base class for every tabmesh error; carries a stable code and whether a retry may help. */
@@ -65,6 +70,8 @@ export class TabmeshError extends Error {
         return new NotFoundError(info.message);
       case ErrorCode.InvalidTransition:
         return new InvalidTransitionError(info.message);
+      case ErrorCode.LimitReached:
+        return new LimitReachedError(info.message, info.retryAfterSeconds);
       default:
         return new TabmeshError(info.code, info.message, { retryable: info.retryable });
     }
@@ -96,6 +103,23 @@ export class UnavailableError extends TabmeshError {
   override name = 'UnavailableError';
   constructor(message: string, cause?: unknown) {
     super(ErrorCode.Unavailable, message, { retryable: true, cause });
+  }
+}
+
+/**
+ * A caller went past a bound of the Limits table. Not retryable as such: it succeeds only once room
+ * is made (a tab closed) or, when `retryAfterSeconds` is known, after that wait.
+ */
+export class LimitReachedError extends TabmeshError {
+  override name = 'LimitReachedError';
+  readonly retryAfterSeconds: number | undefined;
+  constructor(message: string, retryAfterSeconds?: number) {
+    super(ErrorCode.LimitReached, message, { retryable: retryAfterSeconds !== undefined });
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+
+  override toInfo(): ErrorInfo {
+    return this.retryAfterSeconds === undefined ? super.toInfo() : { ...super.toInfo(), retryAfterSeconds: this.retryAfterSeconds };
   }
 }
 
