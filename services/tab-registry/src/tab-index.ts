@@ -2,14 +2,28 @@ import { KvWatchInclude, type KV } from '@nats-io/kv';
 import { TabRecordSchema, TabState, isPendingState, type TabRecord } from '@tabmesh/contracts';
 import type { Logger } from '@tabmesh/runtime';
 
+export type ClosedTab = {
+  closedAt: number;
+  clientRequestId: string | null;
+  sessionId: string | null;
+  org: string;
+  task: string;
+  tab: string;
+};
+
 /**
  * The registry's view of the tabs that still need attention, kept from one KV watch: pending tabs
- * (for the sweep and the queue observer) and closed ones (for the retention reaper). Open ready
- * and error tabs are not held, so memory follows the pending and recently closed tabs only.
+ * (for the sweep and the queue observer), closed ones and purge markers (for the retention reaper).
+ * Open ready and error tabs are not held, so memory follows the pending and recently closed tabs only.
  */
 export class TabIndex {
   readonly pending = new Map<string, TabRecord>();
-  readonly closed = new Map<string, { closedAt: number; clientRequestId: string | null; org: string; task: string }>();
+  readonly closed = new Map<string, ClosedTab>();
+  /**
+   * Keys whose last entry is a delete or purge marker, with the marker's time: a purge leaves one
+   * (so watchers learn of it), and the closed-reaper erases it once watchers have had time to see it.
+   */
+  readonly markers = new Map<string, number>();
   private stopWatch: (() => void) | null = null;
 
   constructor(
@@ -24,7 +38,11 @@ export class TabIndex {
       for await (const e of watch) {
         this.pending.delete(e.key);
         this.closed.delete(e.key);
-        if (e.operation !== 'PUT') continue;
+        this.markers.delete(e.key);
+        if (e.operation !== 'PUT') {
+          this.markers.set(e.key, e.created.getTime());
+          continue;
+        }
         const parsed = TabRecordSchema.safeParse(safeJson(e.value));
         if (!parsed.success) {
           this.logger.warn({ key: e.key }, 'tab value does not match its schema; ignored');
@@ -36,8 +54,10 @@ export class TabIndex {
           this.closed.set(e.key, {
             closedAt: Date.parse(tab.closedAt ?? tab.updatedAt),
             clientRequestId: tab.clientRequestId,
+            sessionId: tab.sessionId,
             org: tab.org,
             task: tab.task,
+            tab: tab.id,
           });
         }
       }

@@ -1,5 +1,6 @@
 import {
   ErrorCode,
+  LimitReachedError,
   ProblemSchema,
   TabmeshError,
   parse,
@@ -24,6 +25,7 @@ const titles: Partial<Record<ErrorCode, string>> = {
   [ErrorCode.InvalidTransition]: 'Invalid state transition',
   [ErrorCode.Unavailable]: 'Service unavailable',
   [ErrorCode.Internal]: 'Internal error',
+  [ErrorCode.LimitReached]: 'Limit reached',
 };
 
 export const ProblemContentType = 'application/problem+json';
@@ -67,6 +69,10 @@ export const onError: ErrorHandler<AppEnv> = (err, c) => {
   if (problem.status >= 500) c.get('logger')?.error({ err }, 'request error');
   return new Response(JSON.stringify(problem), {
     status: problem.status,
-    headers: { 'Content-Type': ProblemContentType, ...(requestId ? { 'X-Request-Id': requestId } : {}) },
+    headers: {
+      'Content-Type': ProblemContentType,
+      ...(requestId ? { 'X-Request-Id': requestId } : {}),
+      ...(err instanceof LimitReachedError && err.retryAfterSeconds !== undefined ? { 'Retry-After': String(err.retryAfterSeconds) } : {}),
+    },
   });
 };
