@@ -27,7 +27,7 @@ export const TabRecordSchema = z.object({
   sandboxId: SandboxIdSchema.nullable(),
   unread: z.boolean(),
   /** Human text of the current step, e.g. "Preparing environment". */
-  progress: z.string().max(512).nullable(),
+  progress: z.string().nullable(),
   step: StepSchema.nullable(),
   error: ErrorInfoSchema.nullable(),
   /** Session attempt; bumped by retry so a new job gets a new dedupe id. */

@@ -32,7 +32,7 @@ export const TaskRecordSchema = z.object({
   /** Provisioning generation; a retry or a create after an error starts a new one (new dedupe id). */
   generation: z.number().int().min(0),
   step: StepSchema.nullable(),
-  progress: z.string().max(512).nullable(),
+  progress: z.string().nullable(),
   sandbox: SandboxRefSchema.nullable(),
   error: ErrorInfoSchema.nullable(),
   updatedAt: IsoTimeSchema,
