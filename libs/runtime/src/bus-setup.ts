@@ -119,7 +119,8 @@ function sessionEventsConfig(settings: BusSettings, limits: BusLimits): Partial<
     discard: DiscardPolicy.New,
     max_age: ms(limits.TABMESH_SESSIONS_MAX_AGE_MS),
     max_bytes: limits.TABMESH_SESSION_EVENTS_MAX_BYTES,
-    duplicate_window: ms(SessionEventsDedupeWindowMs),
+    // The server refuses a dedupe window longer than the age bound.
+    duplicate_window: ms(Math.min(SessionEventsDedupeWindowMs, limits.TABMESH_SESSIONS_MAX_AGE_MS)),
     num_replicas: settings.TABMESH_REPLICAS,
   };
 }
@@ -175,7 +176,8 @@ async function ensureBucket(kvm: Kvm, jsm: JetStreamManager, name: string, b: Bu
   const { config } = await jsm.streams.info(stream);
   const maxAge = b.maxAgeMs ? ms(b.maxAgeMs) : 0;
   if (config.max_bytes !== b.maxBytes || config.max_age !== maxAge) {
-    await jsm.streams.update(stream, { ...config, max_bytes: b.maxBytes, max_age: maxAge });
+    const duplicateWindow = maxAge > 0 ? Math.min(config.duplicate_window, maxAge) : config.duplicate_window;
+    await jsm.streams.update(stream, { ...config, max_bytes: b.maxBytes, max_age: maxAge, duplicate_window: duplicateWindow });
   }
   return kv;
 }
