@@ -21,6 +21,18 @@ export const ErrorCode = {
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 export const ErrorCodeSchema = z.enum(Object.values(ErrorCode) as [ErrorCode, ...ErrorCode[]]);
 
+/** Longest `message` a tab or task stores (frames to every subscriber carry it). */
+export const MaxErrorMessageLength = 512;
+
+/** Short, one-line text: control characters become spaces, and the rest is clipped to `max`. */
+export function clipText(text: string, max: number): string {
+  const plain = text.replace(/[\p{Cc}\p{Cs}]/gu, ' ');
+  return plain.length <= max ? plain : `${plain.slice(0, max - 1)}…`;
+}
+
+/** The error as a record stores it: the message clipped, so one failure cannot swell a snapshot. */
+export const storedError = (error: ErrorInfo): ErrorInfo => ({ ...error, message: clipText(error.message, MaxErrorMessageLength) });
+
 /** An error as data: what crosses the bus, is stored on a tab or task, and reaches clients. */
 export const ErrorInfoSchema = z.object({
   code: ErrorCodeSchema,

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { clipText } from './errors.js';
 
 /**
  * One vocabulary of steps for every provider, so a UI can say what a pending tab waits for.
@@ -25,5 +26,8 @@ export const stepLabel: Record<Step, string> = {
 
 /** What a pending tab shows while it waits on this step. */
 export function progressText(step: Step, detail?: string): string {
-  return detail ? `${stepLabel[step]} (${detail})` : stepLabel[step];
+  return detail ? clipText(`${stepLabel[step]} (${detail})`, MaxProgressLength) : stepLabel[step];
 }
+
+/** Longest progress text a tab or task stores (the detail may come from a provider). */
+export const MaxProgressLength = 256;
