@@ -19,6 +19,8 @@ export const Buckets = {
   tabRequests: 'tab-requests',
   /** The live-sandbox holders of the deployment, one key, for TABMESH_MAX_SANDBOXES (see sandbox-slots). */
   sandboxSlots: 'sandbox-slots',
+  /** `{org}.{task}` → the ids of its open tabs, for the tabs-per-task limit. */
+  tabSlots: 'tab-slots',
 } as const;
 
 /** Where the sandbox-agent SDK's session records and events live, so any process reaches them. */
@@ -27,6 +29,15 @@ export const SessionPersistNames = {
   stream: 'SESSION_EVENTS',
   subjectPrefix: 'sessionevents',
 } as const;
+
+/**
+ * Session ids become KV keys (bucket `sessions`) and subject tokens (`sessionevents.{key}`); anything
+ * outside the safe set is base64url-encoded. Shared so the process pruning a closed tab's session
+ * names the same key as the persist driver that wrote it.
+ */
+export function sessionPersistKey(id: string): string {
+  return /^[A-Za-z0-9_-]+$/.test(id) ? id : `b64_${Buffer.from(id).toString('base64url').replace(/-/g, '_-')}`;
+}
 
 export const Streams = {
   provision: { name: 'PROVISION', subjects: ['provision.>'], consumer: 'provisioner' },

@@ -23,15 +23,31 @@ export const ErrorCode = {
   ConfigInvalid: 'config_invalid',
   /** A request body that is not declared as JSON. */
   UnsupportedMediaType: 'unsupported_media_type',
+  /** A bound of the Limits table was reached (tabs per task, ...); nothing was stored. */
+  LimitReached: 'limit_reached',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 export const ErrorCodeSchema = z.enum(Object.values(ErrorCode) as [ErrorCode, ...ErrorCode[]]);
+
+/** Longest `message` a tab or task stores (frames to every subscriber carry it). */
+export const MaxErrorMessageLength = 512;
+
+/** Short, one-line text: control characters become spaces, and the rest is clipped to `max`. */
+export function clipText(text: string, max: number): string {
+  const plain = text.replace(/[\p{Cc}\p{Cs}]/gu, ' ');
+  return plain.length <= max ? plain : `${plain.slice(0, max - 1)}…`;
+}
+
+/** The error as a record stores it: the message clipped, so one failure cannot swell a snapshot. */
+export const storedError = (error: ErrorInfo): ErrorInfo => ({ ...error, message: clipText(error.message, MaxErrorMessageLength) });
 
 /** An error as data: what crosses the bus, is stored on a tab or task, and reaches clients. */
 export const ErrorInfoSchema = z.object({
   code: ErrorCodeSchema,
   message: z.string(),
   retryable: z.boolean(),
+  /** When waiting helps and its length is known: seconds after which a retry may succeed. */
+  retryAfterSeconds: z.number().int().min(0).optional(),
 });
 export type ErrorInfo = z.infer<typeof ErrorInfoSchema>;
 
@@ -43,6 +59,7 @@ const httpStatusByCode: Partial<Record<ErrorCode, number>> = {
   forbidden: 403,
   unavailable: 503,
   unsupported_media_type: 415,
+  limit_reached: 429,
 };
 
 /** Base class for every tabmesh error; carries a stable code and whether a retry may help. */
@@ -84,6 +101,8 @@ export class TabmeshError extends Error {
         return new InvalidTransitionError(info.message);
       case ErrorCode.Unavailable:
         return new UnavailableError(info.message);
+      case ErrorCode.LimitReached:
+        return new LimitReachedError(info.message, info.retryAfterSeconds);
       default:
         return new TabmeshError(info.code, info.message, { retryable: info.retryable });
     }
@@ -129,6 +148,23 @@ export class WriteConflictError extends UnavailableError {
     attempts: number,
   ) {
     super(`${key}: gave up after ${attempts} conflicting writes`);
+  }
+}
+
+/**
+ * A caller went past a bound of the Limits table. Not retryable as such: it succeeds only once room
+ * is made (a tab closed) or, when `retryAfterSeconds` is known, after that wait.
+ */
+export class LimitReachedError extends TabmeshError {
+  override name = 'LimitReachedError';
+  readonly retryAfterSeconds: number | undefined;
+  constructor(message: string, retryAfterSeconds?: number) {
+    super(ErrorCode.LimitReached, message, { retryable: retryAfterSeconds !== undefined });
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+
+  override toInfo(): ErrorInfo {
+    return this.retryAfterSeconds === undefined ? super.toInfo() : { ...super.toInfo(), retryAfterSeconds: this.retryAfterSeconds };
   }
 }
 

@@ -17,8 +17,16 @@ export const TabIdSchema = z
   .string()
   .regex(/^[0-9A-HJKMNP-TV-Z]{26}$/, 'must be a 26-character ULID');
 
+/**
+ * Caller text shown back to every subscriber (titles, model names): bounded in length and free of
+ * control characters and lone surrogates, which JSON spends six bytes each on. So a character costs
+ * at most three bytes in a frame, and a full task's snapshot stays under the socket send cap.
+ */
+export const plainText = (max: number) =>
+  z.string().max(max).regex(/^[^\p{Cc}\p{Cs}]*$/u, 'must not contain control characters');
+
 /** Client-chosen idempotency token, scoped to its org and task. */
-export const ClientRequestIdSchema = z.string().min(1).max(128);
+export const ClientRequestIdSchema = plainText(128).min(1);
 
 /** Correlates one user action across services and logs. */
 export const CorrelationIdSchema = z.string().min(1).max(128);

@@ -5,6 +5,7 @@ export * from './tab.js';
 export * from './tab-machine.js';
 export * from './task.js';
 export * from './task-machine.js';
+export * from './tab-slots.js';
 export * from './bus.js';
 export * from './messages.js';
 export * from './jobs.js';

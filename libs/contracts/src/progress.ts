@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { clipText } from './errors.js';
 
 /**
  * One vocabulary of steps for every provider, so a UI can say what a pending tab waits for.
@@ -25,7 +26,7 @@ export const stepLabel: Record<Step, string> = {
 
 /** What a pending tab shows while it waits on this step. */
 export function progressText(step: Step, detail?: string): string {
-  return detail ? `${stepLabel[step]} (${detail})` : stepLabel[step];
+  return detail ? clipText(`${stepLabel[step]} (${detail})`, MaxProgressLength) : stepLabel[step];
 }
 
 /** The detail of a provisioning that waits for a free sandbox slot (TABMESH_MAX_SANDBOXES). */
@@ -33,3 +34,6 @@ export const sandboxLimitDetail = (cap: number): string => `sandbox limit ${cap}
 
 /** The detail of a tab or task whose sandbox died or was reaped: it waits for a new one. */
 export const SandboxLostDetail = 'sandbox lost, provisioning a new one';
+
+/** Longest progress text a tab or task stores (the detail may come from a provider). */
+export const MaxProgressLength = 256;

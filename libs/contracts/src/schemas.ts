@@ -3,6 +3,7 @@ import { TabCreateRequestSchema, TabRefRequestSchema, TabReplySchema, TaskRefReq
 import { ProvisionJobSchema, SessionJobSchema } from './jobs.js';
 import { TabRecordSchema, TabSchema } from './tab.js';
 import { TaskRecordSchema, TaskStatusSchema } from './task.js';
+import { TabSlotsSchema } from './tab-slots.js';
 import {
   CreateTabBodySchema,
   ProblemSchema,
@@ -17,6 +18,7 @@ import { ClientFrameSchema, ServerFrameSchema } from './ws.js';
 export const allSchemas = {
   'kv.tabs.value': TabRecordSchema,
   'kv.tasks.value': TaskRecordSchema,
+  'kv.tab-slots.value': TabSlotsSchema,
   'bus.tab-create.request': TabCreateRequestSchema,
   'bus.tab-ref.request': TabRefRequestSchema,
   'bus.tab.reply': TabReplySchema,

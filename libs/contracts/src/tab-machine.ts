@@ -1,4 +1,4 @@
-import type { ErrorInfo } from './errors.js';
+import { storedError, type ErrorInfo } from './errors.js';
 import { SandboxLostDetail, Step, progressText } from './progress.js';
 import { TabState, type TabRecord } from './tab.js';
 import { TaskProvisioning, type TaskRecord } from './task.js';
@@ -154,7 +154,7 @@ export function toReady(
 /** A pending tab failed for good; `retry` leaves the error. */
 export function toError(tab: TabRecord, error: ErrorInfo, now = nowIso()): TabRecord | null {
   if (!canTransition(tab.state, TabState.Error)) return null;
-  return { ...tab, state: TabState.Error, step: Step.Error, progress: null, error, updatedAt: now };
+  return { ...tab, state: TabState.Error, step: Step.Error, progress: null, error: storedError(error), updatedAt: now };
 }
 
 /** Closes a tab in any state but closed; its session, if any, is the caller's to destroy. */

@@ -23,7 +23,7 @@ export const TabRecordSchema = z.object({
   title: z.string().max(200),
   agent: z.string().min(1).max(64),
   model: z.string().max(128).nullable(),
-  sessionId: z.string().nullable(),
+  sessionId: z.string().min(1).max(256).nullable(),
   sandboxId: SandboxIdSchema.nullable(),
   unread: z.boolean(),
   /** Human text of the current step, e.g. "Preparing environment". */

@@ -1,4 +1,4 @@
-import type { ErrorInfo } from './errors.js';
+import { storedError, type ErrorInfo } from './errors.js';
 import { SandboxLostDetail, Step, progressText } from './progress.js';
 import { TaskProvisioning, type SandboxRef, type TaskRecord } from './task.js';
 
@@ -88,7 +88,7 @@ export function toProvisioned(task: TaskRecord, sandbox: SandboxRef, now = nowIs
 /** Provisioning failed for good; a retry or a new create starts a new generation. */
 export function toTaskError(task: TaskRecord, error: ErrorInfo, now = nowIso()): TaskRecord | null {
   if (!canTaskTransition(task.state, TaskProvisioning.Error)) return null;
-  return { ...task, state: TaskProvisioning.Error, step: Step.Error, progress: null, error, updatedAt: now };
+  return { ...task, state: TaskProvisioning.Error, step: Step.Error, progress: null, error: storedError(error), updatedAt: now };
 }
 
 /**

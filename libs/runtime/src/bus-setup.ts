@@ -13,16 +13,59 @@ import {
   type StreamConfig,
 } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
-import { Buckets, Streams } from '@tabmesh/contracts';
-import type { Config } from './config.js';
+import { Buckets, SessionPersistNames, Streams } from '@tabmesh/contracts';
+import { ConfigSchema, type Config } from './config.js';
 import { isConsumerExists, isStreamNameInUse } from './error-table.js';
 
 const ms = (n: number): number => n * 1_000_000;
 
+/** The bounds of streams and buckets (README "Limits"); left out, the configuration's defaults. */
+export type BusLimits = Pick<
+  Config,
+  | 'TABMESH_CLOSED_RETENTION_MS'
+  | 'TABMESH_PROVISION_QUEUE_MAX_MSGS'
+  | 'TABMESH_SESSION_QUEUE_MAX_MSGS'
+  | 'TABMESH_QUEUE_MAX_BYTES'
+  | 'TABMESH_TABS_MAX_BYTES'
+  | 'TABMESH_TASKS_MAX_BYTES'
+  | 'TABMESH_TAB_REQUESTS_MAX_BYTES'
+  | 'TABMESH_SESSIONS_MAX_AGE_MS'
+  | 'TABMESH_SESSION_EVENTS_MAX_BYTES'
+  | 'TABMESH_SESSIONS_MAX_BYTES'
+>;
+
 export type BusSettings = Pick<
   Config,
   'TABMESH_ACK_WAIT_MS' | 'TABMESH_MAX_DELIVER' | 'TABMESH_DEDUPE_WINDOW_MS' | 'TABMESH_REPLICAS'
->;
+> &
+  Partial<BusLimits>;
+
+/**
+ * A clientRequestId key outlives its closed tab by this much: the reaper purges both at retention,
+ * and the bucket's age bound only catches what a reaper missed (and the keys of open tabs, whose
+ * retried creates past that age are new creates).
+ */
+export const TabRequestsAgeMarginMs = 3600_000;
+
+/** The session-events stream's dedupe window: the persist driver's, which relies on it. */
+const SessionEventsDedupeWindowMs = 120_000;
+
+function limitsOf(settings: BusSettings): BusLimits {
+  const defaults = ConfigSchema.parse({});
+  const pick = <K extends keyof BusLimits>(k: K): BusLimits[K] => settings[k] ?? defaults[k];
+  return {
+    TABMESH_CLOSED_RETENTION_MS: pick('TABMESH_CLOSED_RETENTION_MS'),
+    TABMESH_PROVISION_QUEUE_MAX_MSGS: pick('TABMESH_PROVISION_QUEUE_MAX_MSGS'),
+    TABMESH_SESSION_QUEUE_MAX_MSGS: pick('TABMESH_SESSION_QUEUE_MAX_MSGS'),
+    TABMESH_QUEUE_MAX_BYTES: pick('TABMESH_QUEUE_MAX_BYTES'),
+    TABMESH_TABS_MAX_BYTES: pick('TABMESH_TABS_MAX_BYTES'),
+    TABMESH_TASKS_MAX_BYTES: pick('TABMESH_TASKS_MAX_BYTES'),
+    TABMESH_TAB_REQUESTS_MAX_BYTES: pick('TABMESH_TAB_REQUESTS_MAX_BYTES'),
+    TABMESH_SESSIONS_MAX_AGE_MS: pick('TABMESH_SESSIONS_MAX_AGE_MS'),
+    TABMESH_SESSION_EVENTS_MAX_BYTES: pick('TABMESH_SESSION_EVENTS_MAX_BYTES'),
+    TABMESH_SESSIONS_MAX_BYTES: pick('TABMESH_SESSIONS_MAX_BYTES'),
+  };
+}
 
 export type Bus = {
   nc: NatsConnection;
@@ -32,16 +75,48 @@ export type Bus = {
   tasks: KV;
   tabRequests: KV;
   sandboxSlots: KV;
+  tabSlots: KV;
 };
 
-function streamConfig(s: { name: string; subjects: readonly string[] }, settings: BusSettings): Partial<StreamConfig> & { name: string } {
+/**
+ * A work queue: bounded in messages and bytes, and discard `new`, so a full queue refuses the next
+ * publish (the publisher gets an error and says so) rather than dropping the oldest unacked job.
+ */
+function workQueueConfig(
+  s: { name: string; subjects: readonly string[] },
+  maxMsgs: number,
+  settings: BusSettings,
+  limits: BusLimits,
+): Partial<StreamConfig> & { name: string } {
   return {
     name: s.name,
     subjects: [...s.subjects],
     retention: RetentionPolicy.Workqueue,
     storage: StorageType.File,
-    discard: DiscardPolicy.Old,
+    discard: DiscardPolicy.New,
+    max_msgs: maxMsgs,
+    max_bytes: limits.TABMESH_QUEUE_MAX_BYTES,
     duplicate_window: ms(settings.TABMESH_DEDUPE_WINDOW_MS),
+    num_replicas: settings.TABMESH_REPLICAS,
+  };
+}
+
+/**
+ * The sandbox-agent SDK's session events (written by the persist driver in libs/providers, which
+ * creates the stream only when missing): aged out, bounded in bytes, and pruned per session when
+ * the tab is purged (closed-reaper).
+ */
+function sessionEventsConfig(settings: BusSettings, limits: BusLimits): Partial<StreamConfig> & { name: string } {
+  return {
+    name: SessionPersistNames.stream,
+    subjects: [`${SessionPersistNames.subjectPrefix}.>`],
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+    discard: DiscardPolicy.New,
+    max_age: ms(limits.TABMESH_SESSIONS_MAX_AGE_MS),
+    max_bytes: limits.TABMESH_SESSION_EVENTS_MAX_BYTES,
+    // The server refuses a dedupe window longer than the age bound.
+    duplicate_window: ms(Math.min(SessionEventsDedupeWindowMs, limits.TABMESH_SESSIONS_MAX_AGE_MS)),
     num_replicas: settings.TABMESH_REPLICAS,
   };
 }
@@ -76,6 +151,30 @@ async function ensureConsumer(jsm: JetStreamManager, stream: string, config: Par
   }
 }
 
+type BucketLimits = { history: number; maxBytes: number; maxAgeMs?: number };
+
+/**
+ * Creates or binds a KV bucket with its bounds. `kvm.create` leaves an existing bucket's stream as
+ * it is, so a bucket made before the bounds existed (or with other values) is updated to them.
+ */
+async function ensureBucket(kvm: Kvm, jsm: JetStreamManager, name: string, b: BucketLimits, replicas: number): Promise<KV> {
+  const kv = await kvm.create(name, {
+    history: b.history,
+    storage: StorageType.File,
+    replicas,
+    max_bytes: b.maxBytes,
+    ...(b.maxAgeMs ? { ttl: b.maxAgeMs } : {}),
+  });
+  const stream = `KV_${name}`;
+  const { config } = await jsm.streams.info(stream);
+  const maxAge = b.maxAgeMs ? ms(b.maxAgeMs) : 0;
+  if (config.max_bytes !== b.maxBytes || config.max_age !== maxAge) {
+    const duplicateWindow = maxAge > 0 ? Math.min(config.duplicate_window, maxAge) : config.duplicate_window;
+    await jsm.streams.update(stream, { ...config, max_bytes: b.maxBytes, max_age: maxAge, duplicate_window: duplicateWindow });
+  }
+  return kv;
+}
+
 /**
  * Creates or binds the streams, durable consumers and KV buckets. Every service runs it at start;
  * it is idempotent and safe when several processes run it at once.
@@ -83,19 +182,34 @@ async function ensureConsumer(jsm: JetStreamManager, stream: string, config: Par
 export async function ensureBus(nc: NatsConnection, settings: BusSettings): Promise<Bus> {
   const jsm = await jetstreamManager(nc);
   const js = jetstream(nc);
-  for (const s of [Streams.provision, Streams.sessions]) {
-    await ensureStream(jsm, streamConfig(s, settings));
+  const limits = limitsOf(settings);
+  const queues = [
+    [Streams.provision, limits.TABMESH_PROVISION_QUEUE_MAX_MSGS],
+    [Streams.sessions, limits.TABMESH_SESSION_QUEUE_MAX_MSGS],
+  ] as const;
+  for (const [s, maxMsgs] of queues) {
+    await ensureStream(jsm, workQueueConfig(s, maxMsgs, settings, limits));
     await ensureConsumer(jsm, s.name, consumerConfig(s.consumer, settings));
   }
+  await ensureStream(jsm, sessionEventsConfig(settings, limits));
   const kvm = new Kvm(js);
-  const bucket = (name: string, history: number) =>
-    kvm.create(name, { history, storage: StorageType.File, replicas: settings.TABMESH_REPLICAS });
-  const [tabs, tasks, tabRequests, sandboxSlots] = await Promise.all([
-    bucket(Buckets.tabs, 16),
-    bucket(Buckets.tasks, 16),
-    bucket(Buckets.tabRequests, 1),
+  const bucket = (name: string, b: BucketLimits) => ensureBucket(kvm, jsm, name, b, settings.TABMESH_REPLICAS);
+  const [tabs, tasks, tabRequests, tabSlots, sandboxSlots] = await Promise.all([
+    bucket(Buckets.tabs, { history: 16, maxBytes: limits.TABMESH_TABS_MAX_BYTES }),
+    bucket(Buckets.tasks, { history: 16, maxBytes: limits.TABMESH_TASKS_MAX_BYTES }),
+    bucket(Buckets.tabRequests, {
+      history: 1,
+      maxBytes: limits.TABMESH_TAB_REQUESTS_MAX_BYTES,
+      maxAgeMs: limits.TABMESH_CLOSED_RETENTION_MS + TabRequestsAgeMarginMs,
+    }),
+    bucket(Buckets.tabSlots, { history: 1, maxBytes: limits.TABMESH_TASKS_MAX_BYTES }),
     // One key, rewritten with compare-and-set: no history needed.
-    bucket(Buckets.sandboxSlots, 1),
+    bucket(Buckets.sandboxSlots, { history: 1, maxBytes: limits.TABMESH_TASKS_MAX_BYTES }),
+    bucket(SessionPersistNames.bucket, {
+      history: 1,
+      maxBytes: limits.TABMESH_SESSIONS_MAX_BYTES,
+      maxAgeMs: limits.TABMESH_SESSIONS_MAX_AGE_MS,
+    }),
   ]);
-  return { nc, js, jsm, tabs, tasks, tabRequests, sandboxSlots };
+  return { nc, js, jsm, tabs, tasks, tabRequests, tabSlots, sandboxSlots };
 }

@@ -69,6 +69,28 @@ export const ConfigSchema = z.object({
   TABMESH_SANDBOX_IDLE_MS: int(900_000, 10),
   /** How often provisioners check that recorded sandboxes still answer (a dead one is noticed within ~2 intervals). */
   TABMESH_SANDBOX_WATCH_MS: int(10_000, 100),
+
+  // Limits (DESIGN "Limits"; README table): what a caller can make the mesh store.
+  /** Open (not closed) tabs in one task; the next create is `429 limit_reached`. */
+  TABMESH_MAX_TABS_PER_TASK: int(100, 1),
+  /** Jobs waiting in the PROVISION work queue; a full queue refuses new jobs (the create fails, 503). */
+  TABMESH_PROVISION_QUEUE_MAX_MSGS: int(100_000, 1),
+  /** Jobs waiting in the SESSIONS work queue; as above. */
+  TABMESH_SESSION_QUEUE_MAX_MSGS: int(1_000_000, 1),
+  /** Bytes of each work queue (PROVISION, SESSIONS). */
+  TABMESH_QUEUE_MAX_BYTES: int(512 * 1024 * 1024, 1024),
+  /** Bytes of KV `tabs` (history included); full, writes fail instead of dropping tabs. */
+  TABMESH_TABS_MAX_BYTES: int(2048 * 1024 * 1024, 1024),
+  /** Bytes of KV `tasks` and of KV `tab-slots`, each. */
+  TABMESH_TASKS_MAX_BYTES: int(256 * 1024 * 1024, 1024),
+  /** Bytes of KV `tab-requests`; its age bound is TABMESH_CLOSED_RETENTION_MS plus one hour. */
+  TABMESH_TAB_REQUESTS_MAX_BYTES: int(256 * 1024 * 1024, 1024),
+  /** Age bound of the session-events stream and KV `sessions` (a closed tab's are pruned with it). */
+  TABMESH_SESSIONS_MAX_AGE_MS: int(30 * 24 * 3600_000, 1000),
+  /** Bytes of the session-events stream (SESSION_EVENTS). */
+  TABMESH_SESSION_EVENTS_MAX_BYTES: int(2048 * 1024 * 1024, 1024),
+  /** Bytes of KV `sessions`. */
+  TABMESH_SESSIONS_MAX_BYTES: int(256 * 1024 * 1024, 1024),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 

@@ -10,7 +10,8 @@ export {
 export { createLogger, jobLogger, type Logger } from './logger.js';
 export { connectNats } from './nats.js';
 export { correlationHeaders, correlationOf, newCorrelationId } from './correlation.js';
-export { ensureBus, type Bus, type BusSettings } from './bus-setup.js';
+export { ensureBus, TabRequestsAgeMarginMs, type Bus, type BusLimits, type BusSettings } from './bus-setup.js';
+export { QueueFullError, isStoreFull } from './publish.js';
 export { TypedBucket, type Versioned } from './typed-kv.js';
 export { JobWorker, type JobContext, type FailureInfo, type WorkerOptions, type WorkerStats } from './worker.js';
 export { publishJob } from './publish.js';

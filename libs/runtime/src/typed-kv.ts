@@ -60,6 +60,20 @@ export class TypedBucket<S extends z.ZodType> {
   }
 
   /**
+   * Removes every entry of a key, purge marker included (a stream purge by subject), so nothing of it
+   * is left in the bucket. Watchers are not told: use it for keys no one watches, or for a marker
+   * watchers have already seen.
+   */
+  async erase(key: string): Promise<void> {
+    if (this.kv instanceof Bucket && this.kv.prefix && !this.kv.useJsPrefix) {
+      const { jsm, stream, prefix } = this.kv;
+      await jsm.streams.purge(stream, { filter: `${prefix}.${key}` });
+      return;
+    }
+    await this.kv.purge(key);
+  }
+
+  /**
    * Keys matching a filter such as `org.task.*`. One stream-info request for the subjects under
    * the filter, rather than `kv.keys()`, which makes nats-server create and scan an ordered consumer
    * for every call (about 4 ms idle, tens of ms under load, on the provisioning path). A key whose

@@ -1,16 +1,33 @@
-import type { KV } from '@nats-io/kv';
-import type { Logger } from '@tabmesh/runtime';
+import { SessionPersistNames, sessionPersistKey } from '@tabmesh/contracts';
+import type { JetStreamManager } from '@nats-io/jetstream';
+import type { Logger, TabStore, TypedBucket } from '@tabmesh/runtime';
+import type { z } from 'zod';
 import { requestKey } from './ids.js';
 import type { TabIndex } from './tab-index.js';
+import type { TabSlots } from './tab-slots.js';
 
-/** Purges closed tabs (and their clientRequestId entry) once their retention period is over. */
+/** How long a purge marker stays for watchers to see before it is erased (at most the retention). */
+export const MarkerGraceMs = 60_000;
+
+export type ReaperStores = {
+  tabs: TabStore;
+  requests: TypedBucket<z.ZodString>;
+  slots: TabSlots;
+  jsm: JetStreamManager;
+};
+
+/**
+ * Purges closed tabs once their retention period is over, and everything kept for them: the
+ * clientRequestId entry, the tab's slot (if its close did not give it back), and its session's
+ * record (KV `sessions`) and events (stream SESSION_EVENTS), which the persist driver keeps for
+ * resuming. The tab's purge marker, left for watchers, is erased on a later pass.
+ */
 export class ClosedReaper {
   private timer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly index: TabIndex,
-    private readonly tabs: KV,
-    private readonly requests: KV,
+    private readonly stores: ReaperStores,
     private readonly opts: { retentionMs: number; intervalMs: number; logger: Logger },
   ) {}
 
@@ -24,16 +41,42 @@ export class ClosedReaper {
     for (const [key, tab] of [...this.index.closed]) {
       if (tab.closedAt > cutoff) continue;
       try {
-        await this.tabs.purge(key);
-        if (tab.clientRequestId) await this.requests.purge(requestKey(tab.org, tab.task, tab.clientRequestId));
+        if (tab.sessionId) await this.pruneSession(tab.sessionId);
+        if (tab.clientRequestId) await this.stores.requests.erase(requestKey(tab.org, tab.task, tab.clientRequestId));
+        await this.stores.slots.release(tab.org, tab.task, tab.tab);
+        await this.stores.tabs.kv.purge(key);
         this.index.closed.delete(key);
         purged++;
       } catch (err) {
         this.opts.logger.warn({ err, key }, 'could not purge closed tab');
       }
     }
-    if (purged > 0) this.opts.logger.info({ purged }, 'purged closed tabs past retention');
+    const erased = await this.eraseMarkers();
+    if (purged > 0 || erased > 0) this.opts.logger.info({ purged, markersErased: erased }, 'purged closed tabs past retention');
     return purged;
+  }
+
+  /** The session store of a destroyed session: no marker is left, as nothing watches it. */
+  private async pruneSession(sessionId: string): Promise<void> {
+    const key = sessionPersistKey(sessionId);
+    await this.stores.jsm.streams.purge(`KV_${SessionPersistNames.bucket}`, { filter: `$KV.${SessionPersistNames.bucket}.${key}` });
+    await this.stores.jsm.streams.purge(SessionPersistNames.stream, { filter: `${SessionPersistNames.subjectPrefix}.${key}` });
+  }
+
+  private async eraseMarkers(): Promise<number> {
+    const cutoff = Date.now() - Math.min(MarkerGraceMs, this.opts.retentionMs);
+    let erased = 0;
+    for (const [key, at] of [...this.index.markers]) {
+      if (at > cutoff) continue;
+      try {
+        await this.stores.tabs.erase(key);
+        this.index.markers.delete(key);
+        erased++;
+      } catch (err) {
+        this.opts.logger.warn({ err, key }, 'could not erase purge marker');
+      }
+    }
+    return erased;
   }
 
   stop(): void {

@@ -1,6 +1,7 @@
 import type { Config, Logger, TabFlow, TabStore, TaskStore, TypedBucket } from '@tabmesh/runtime';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { z } from 'zod';
+import type { TabSlots } from './tab-slots.js';
 
 /** What every request handler of tab-registry works with. */
 export type RegistryContext = {
@@ -10,6 +11,8 @@ export type RegistryContext = {
   tasks: TaskStore;
   requests: TypedBucket<z.ZodString>;
   flow: TabFlow;
+  /** Open tabs per task, for TABMESH_MAX_TABS_PER_TASK. */
+  slots: TabSlots;
 };
 
 export type RequestMeta = { correlationId: string; logger: Logger };

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   Subjects,
+  TabSlotsSchema,
   TabCreateRequestSchema,
   TabRefRequestSchema,
   TabReplySchema,
@@ -30,8 +31,15 @@ import { ClosedReaper } from './closed-reaper.js';
 import { IdleReaper } from './idle-reaper.js';
 import { PendingSweep } from './pending-sweep.js';
 import { TabIndex } from './tab-index.js';
+import { TabSlots } from './tab-slots.js';
 import { QueueObserver } from './queue-observer.js';
 import { serve } from './responder.js';
+
+/**
+ * A taken slot whose tab is not written yet is a create in flight for this long (a create takes a
+ * few ms; a registry stalled longer than this may see its slot reused, a bounded over-count of one).
+ */
+const SlotGraceMs = 30_000;
 
 export type TabRegistryHandle = ServiceHandle & { sweep: PendingSweep; reaper: ClosedReaper; index: TabIndex; idleReaper: IdleReaper };
 
@@ -41,13 +49,20 @@ export async function startTabRegistry(config: Config, logger: Logger): Promise<
   const bus = await ensureBus(nc, config);
   const tabs = new TabStore(bus.tabs);
   const tasks = new TaskStore(bus.tasks);
+  const index = new TabIndex(bus.tabs, logger);
+  const slots = new TabSlots(new TypedBucket(bus.tabSlots, TabSlotsSchema, 'tab slots'), tabs, index, {
+    max: config.TABMESH_MAX_TABS_PER_TASK,
+    graceMs: SlotGraceMs,
+  });
+  const requests = new TypedBucket(bus.tabRequests, z.string(), 'tab request');
   const ctx: RegistryContext = {
     config,
     js: bus.js,
     tabs,
     tasks,
-    requests: new TypedBucket(bus.tabRequests, z.string(), 'tab request'),
+    requests,
     flow: new TabFlow(bus.js, tabs, tasks),
+    slots,
   };
   const ok = (v: { value: Parameters<typeof TabStore.view>[0]['value']; revision: number }, created = false) => ({
     v: 1 as const,
@@ -79,7 +94,6 @@ export async function startTabRegistry(config: Config, logger: Logger): Promise<
       },
     }, logger, inFlight),
   ];
-  const index = new TabIndex(bus.tabs, logger);
   await index.start();
   const sweep = new PendingSweep(index, ctx.flow, {
     intervalMs: config.TABMESH_SWEEP_INTERVAL_MS,
@@ -87,7 +101,7 @@ export async function startTabRegistry(config: Config, logger: Logger): Promise<
     logger,
   });
   sweep.start();
-  const reaper = new ClosedReaper(index, bus.tabs, bus.tabRequests, {
+  const reaper = new ClosedReaper(index, { tabs, requests, slots, jsm: bus.jsm }, {
     retentionMs: config.TABMESH_CLOSED_RETENTION_MS,
     intervalMs: Math.min(60_000, config.TABMESH_CLOSED_RETENTION_MS),
     logger,

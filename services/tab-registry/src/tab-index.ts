@@ -2,18 +2,32 @@ import { KvWatchInclude, type KV } from '@nats-io/kv';
 import { TabRecordSchema, TabState, isPendingState, parseTabKey, taskKey, type TabRecord } from '@tabmesh/contracts';
 import type { Logger } from '@tabmesh/runtime';
 
+export type ClosedTab = {
+  closedAt: number;
+  clientRequestId: string | null;
+  sessionId: string | null;
+  org: string;
+  task: string;
+  tab: string;
+};
+
 /**
  * The registry's view of the tabs that still need attention, kept from one KV watch: pending tabs
- * (for the sweep and the queue observer), closed ones (for the retention reaper) and which tasks
- * have open tabs (for the idle reaper). Of open ready and error tabs only the key is held, so
- * memory follows the pending and recently closed tabs.
+ * (for the sweep and the queue observer), closed ones and purge markers (for the retention reaper)
+ * and which tasks have open tabs (for the idle reaper). Of open ready and error tabs only the key is
+ * held, so memory follows the pending and recently closed tabs.
  */
 export class TabIndex {
   readonly pending = new Map<string, TabRecord>();
-  readonly closed = new Map<string, { closedAt: number; clientRequestId: string | null; org: string; task: string }>();
+  readonly closed = new Map<string, ClosedTab>();
   /** Open (not closed) tab keys per task key, and the latest close per task: for the idle reaper. */
   readonly openByTask = new Map<string, Set<string>>();
   readonly lastClosedAt = new Map<string, number>();
+  /**
+   * Keys whose last entry is a delete or purge marker, with the marker's time: a purge leaves one
+   * (so watchers learn of it), and the closed-reaper erases it once watchers have had time to see it.
+   */
+  readonly markers = new Map<string, number>();
   private stopWatch: (() => void) | null = null;
 
   constructor(
@@ -31,7 +45,11 @@ export class TabIndex {
         const parts = parseTabKey(e.key);
         const tk = parts ? taskKey(parts.org, parts.task) : null;
         if (tk) this.forgetOpen(tk, e.key);
-        if (e.operation !== 'PUT') continue;
+        this.markers.delete(e.key);
+        if (e.operation !== 'PUT') {
+          this.markers.set(e.key, e.created.getTime());
+          continue;
+        }
         const parsed = TabRecordSchema.safeParse(safeJson(e.value));
         if (!parsed.success) {
           this.logger.warn({ key: e.key }, 'tab value does not match its schema; ignored');
@@ -47,8 +65,10 @@ export class TabIndex {
           this.closed.set(e.key, {
             closedAt: Date.parse(tab.closedAt ?? tab.updatedAt),
             clientRequestId: tab.clientRequestId,
+            sessionId: tab.sessionId,
             org: tab.org,
             task: tab.task,
+            tab: tab.id,
           });
         }
       }

@@ -10,7 +10,7 @@ import {
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { ListEventsRequest, ListPage, ListPageRequest, SessionEvent, SessionPersistDriver, SessionRecord } from 'sandbox-agent';
-import { SessionPersistNames } from '@tabmesh/contracts';
+import { SessionPersistNames, sessionPersistKey } from '@tabmesh/contracts';
 import { isStreamNameInUse } from '@tabmesh/runtime';
 import { ErrorCode, ProviderError } from '../errors.js';
 import { SessionEventSchema, SessionRecordSchema } from './session-schemas.js';
@@ -28,10 +28,8 @@ export type JetStreamPersistOptions = {
 
 const DefaultListLimit = 100;
 
-/** Session ids become KV keys and subject tokens; anything outside the safe set is base64url-encoded. */
-export function sessionKey(id: string): string {
-  return /^[A-Za-z0-9_-]+$/.test(id) ? id : `b64_${Buffer.from(id).toString('base64url').replace(/-/g, '_-')}`;
-}
+/** Session ids become KV keys and subject tokens (the one mapping, shared with whoever prunes them). */
+export const sessionKey = sessionPersistKey;
 
 /**
  * The SDK treats an insert error matching its SQL unique-index message as "event index taken" and

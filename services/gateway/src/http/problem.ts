@@ -1,5 +1,6 @@
 import {
   ErrorCode,
+  LimitReachedError,
   ProblemSchema,
   TabmeshError,
   parse,
@@ -20,6 +21,7 @@ const titles: Partial<Record<ErrorCode, string>> = {
   [ErrorCode.Unauthenticated]: 'Unauthenticated',
   [ErrorCode.Forbidden]: 'Forbidden',
   [ErrorCode.UnsupportedMediaType]: 'Unsupported media type',
+  [ErrorCode.LimitReached]: 'Limit reached',
 };
 
 export const ProblemContentType = 'application/problem+json';
@@ -61,6 +63,7 @@ export const onError: ErrorHandler<AppEnv> = (err, c) => {
       ...(requestId ? { 'X-Request-Id': requestId } : {}),
       // RFC 6750: a 401 names the scheme the caller should authenticate with.
       ...(problem.code === ErrorCode.Unauthenticated ? { 'WWW-Authenticate': 'Bearer realm="tabmesh"' } : {}),
+      ...(err instanceof LimitReachedError && err.retryAfterSeconds !== undefined ? { 'Retry-After': String(err.retryAfterSeconds) } : {}),
     },
   });
 };

@@ -19,6 +19,8 @@ export async function closeTab(
 ): Promise<Versioned<TabRecord> & { changed: boolean }> {
   const res = await ctx.tabs.mutate(tabKey(req.org, req.task, req.tab), (cur) => (cur ? toClosed(cur.value) : null));
   if (!res) throw new NotFoundError(`tab ${req.tab} not found in ${req.org}/${req.task}`);
+  // Also when it was already closed: a close that died before this line left the slot taken.
+  await ctx.slots.release(req.org, req.task, req.tab);
   // Also when it was already closed: a registry that died between the close and this publish left
   // the session live, and the caller's retry lands here. The job is deduped and destroy idempotent.
   if (res.value.sessionId) await enqueueDestroy(ctx, res.value, meta.correlationId);
