@@ -15,7 +15,7 @@ import {
 import { Kvm, type KV } from '@nats-io/kv';
 import { Buckets, SessionPersistNames, Streams } from '@tabmesh/contracts';
 import { ConfigSchema, type Config } from './config.js';
-import { isConsumerExists, isStreamNameInUse } from './error-table.js';
+import { isConsumerExists, isStreamNameInUse, isSubjectOverlap } from './error-table.js';
 
 const ms = (n: number): number => n * 1_000_000;
 
@@ -158,13 +158,23 @@ type BucketLimits = { history: number; maxBytes: number; maxAgeMs?: number };
  * it is, so a bucket made before the bounds existed (or with other values) is updated to them.
  */
 async function ensureBucket(kvm: Kvm, jsm: JetStreamManager, name: string, b: BucketLimits, replicas: number): Promise<KV> {
-  const kv = await kvm.create(name, {
+  const options = {
     history: b.history,
     storage: StorageType.File,
     replicas,
     max_bytes: b.maxBytes,
     ...(b.maxAgeMs ? { ttl: b.maxAgeMs } : {}),
-  });
+  };
+  let kv: KV;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      kv = await kvm.create(name, options);
+      break;
+    } catch (err) {
+      if (!isSubjectOverlap(err) || attempt >= 5) throw err;
+      await new Promise((r) => setTimeout(r, 50 * attempt));
+    }
+  }
   const stream = `KV_${name}`;
   const { config } = await jsm.streams.info(stream);
   const maxAge = b.maxAgeMs ? ms(b.maxAgeMs) : 0;

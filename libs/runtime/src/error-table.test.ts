@@ -147,6 +147,8 @@ describe('TabmeshError.fromInfo', () => {
           not_found: false,
           invalid_transition: false,
           unavailable: true,
+          // Without a known wait, a limit is not retryable: room has to be made first.
+          limit_reached: false,
         };
         expect(back.retryable).toBe(fixed[code] ?? retryable);
       }

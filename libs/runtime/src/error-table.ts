@@ -16,6 +16,7 @@ import { TabmeshError, ValidationError, type ErrorCode, type ErrorInfo } from '@
  */
 
 /** JetStream API codes the client library has no name for. */
+const StreamSubjectOverlap = 10065;
 const StreamNameInUse = 10058;
 const ConsumerNameExists = 10013;
 const ConsumerAlreadyExists = 10148;
@@ -53,6 +54,14 @@ export function isWrongLastSequence(err: unknown): boolean {
 /** Creating a stream that exists already (with another configuration): update it instead. */
 export function isStreamNameInUse(err: unknown): boolean {
   return apiCodeIs(err, StreamNameInUse);
+}
+
+/**
+ * A stream create that raced another process creating the same stream: nats-server 2.9 may report
+ * the twin's subjects as an overlap while it is being made. Binding again a moment later succeeds.
+ */
+export function isSubjectOverlap(err: unknown): boolean {
+  return apiCodeIs(err, StreamSubjectOverlap);
 }
 
 /** Creating a durable consumer that exists already (with another configuration): update it instead. */
