@@ -41,6 +41,8 @@ export const ConfigSchema = z.object({
   TABMESH_CLOSED_RETENTION_MS: int(24 * 3600_000, 1000),
   /** Bound on the in-flight work a stopping worker waits for before it naks what is left. */
   TABMESH_DRAIN_TIMEOUT_MS: int(10_000, 100),
+  /** Port of /healthz, /readyz and /metrics of a service without an HTTP API (the gateway serves them on its own); 0 picks a free one. */
+  TABMESH_OPS_PORT: z.coerce.number().int().min(0).max(65535).default(9090),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 

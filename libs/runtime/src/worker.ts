@@ -50,7 +50,8 @@ export type WorkerOptions<S extends z.ZodType> = {
   logIds?: (job: z.infer<S>) => Record<string, unknown>;
 };
 
-export type WorkerStats = { inFlight: number; started: number; succeeded: number; failed: number; poison: number };
+/** `retried`: failed, will run again; `failed`: failed for good. */
+export type WorkerStats = { inFlight: number; started: number; succeeded: number; retried: number; failed: number; poison: number };
 
 /**
  * A pull consumer loop with bounded concurrency, heartbeats for long jobs, retries with
@@ -62,7 +63,7 @@ export class JobWorker<S extends z.ZodType> {
   private loop: Promise<void> | null = null;
   private batch: ConsumerMessages | null = null;
   private readonly inFlight = new Map<JsMsg, AbortController>();
-  readonly stats: WorkerStats = { inFlight: 0, started: 0, succeeded: 0, failed: 0, poison: 0 };
+  readonly stats: WorkerStats = { inFlight: 0, started: 0, succeeded: 0, retried: 0, failed: 0, poison: 0 };
 
   constructor(private readonly opts: WorkerOptions<S>) {
     this.slots = new Semaphore(opts.concurrency);
@@ -141,7 +142,6 @@ export class JobWorker<S extends z.ZodType> {
       this.stats.succeeded++;
     } catch (error) {
       if (abort.signal.aborted) return; // the stop path already handed it back
-      this.stats.failed++;
       await this.fail(msg, ctx, error);
     } finally {
       clearInterval(heartbeat);
@@ -173,6 +173,7 @@ export class JobWorker<S extends z.ZodType> {
     const retryable = !(error instanceof ValidationError) && (!(error instanceof TabmeshError) || error.retryable);
     const final = !retryable || ctx.delivery >= ctx.maxDeliver;
     const retryInMs = final ? null : this.opts.retryBaseMs * 2 ** (ctx.delivery - 1);
+    this.stats[final ? 'failed' : 'retried']++;
     ctx.logger.warn({ err: error, final, retryInMs }, final ? 'job failed for good' : 'job failed; will retry');
     try {
       await this.opts.onFailure(ctx, { error, final, retryInMs });
