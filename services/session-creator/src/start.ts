@@ -1,40 +1,24 @@
 import { SessionJobSchema, Streams, type SessionJob } from '@tabmesh/contracts';
 import { createProvider, type SandboxProvider } from '@tabmesh/providers';
-import {
-  TabFlow,
-  TabStore,
-  TaskStore,
-  startWorkerService,
-  type Config,
-  type Logger,
-  type WorkerServiceHandle,
-} from '@tabmesh/runtime';
+import { TabFlow, TabStore, TaskStore, startWorkerService, type Config, type Logger, type WorkerServiceHandle } from '@tabmesh/runtime';
 import { handleSession, onSessionFailure, type SessionDeps } from './handle-session.js';
 
-export type SessionCreatorHandle = WorkerServiceHandle<typeof SessionJobSchema, SessionDeps> & { provider: SandboxProvider };
+export type SessionCreatorHandle = WorkerServiceHandle<typeof SessionJobSchema, SessionDeps, SandboxProvider>;
 
 /** Runs the `session-creator` durable consumer; any number of processes share it. */
-export async function startSessionCreator(
-  config: Config,
-  logger: Logger,
-  opts: { provider?: SandboxProvider } = {},
-): Promise<SessionCreatorHandle> {
-  const handle = await startWorkerService({
+export function startSessionCreator(config: Config, logger: Logger, opts: { provider?: SandboxProvider } = {}): Promise<SessionCreatorHandle> {
+  return startWorkerService(config, logger, {
     name: 'session-creator',
-    config,
-    logger,
     stream: Streams.sessions,
     schema: SessionJobSchema,
-    setup: async (bus) => {
-      const provider = opts.provider ?? (await createProvider(config, process.env, { nc: bus.nc }));
+    provider: opts.provider ?? ((bus) => createProvider(config, process.env, { nc: bus.nc })),
+    deps: (bus, provider) => {
       const tabs = new TabStore(bus.tabs);
       const tasks = new TaskStore(bus.tasks);
-      const deps: SessionDeps = { tabs, tasks, flow: new TabFlow(bus.js, tabs, tasks), provider };
-      return { deps, describe: { provider: provider.name }, ...(opts.provider ? {} : { close: () => provider.close() }) };
+      return { tabs, tasks, flow: new TabFlow(bus.js, tabs, tasks), provider };
     },
     handle: handleSession,
     onFailure: onSessionFailure,
     logIds: (job: SessionJob) => ({ org: job.org, task: job.task, tab: job.tab, op: job.op }),
   });
-  return { ...handle, provider: handle.deps.provider };
 }

@@ -7,18 +7,7 @@ import {
   TaskRefRequestSchema,
   TaskReplySchema,
 } from '@tabmesh/contracts';
-import {
-  TabFlow,
-  TabStore,
-  TaskStore,
-  TypedBucket,
-  connectNats,
-  drainConnection,
-  ensureBus,
-  type Config,
-  type Logger,
-  type ServiceHandle,
-} from '@tabmesh/runtime';
+import { TabFlow, TabStore, TaskStore, TypedBucket, startService, type Bus, type Config, type Logger, type RunningService } from '@tabmesh/runtime';
 import type { RegistryContext } from './context.js';
 import { closeTab } from './handlers/close.js';
 import { createTab } from './handlers/create.js';
@@ -29,33 +18,22 @@ import { ClosedReaper } from './closed-reaper.js';
 import { PendingSweep } from './pending-sweep.js';
 import { TabIndex } from './tab-index.js';
 import { QueueObserver } from './queue-observer.js';
-import { serve } from './responder.js';
+import { serveEndpoints, type AnyRoute } from './endpoints.js';
 
-export type TabRegistryHandle = ServiceHandle & { sweep: PendingSweep; reaper: ClosedReaper; index: TabIndex };
+export type TabRegistryHandle = RunningService<{ sweep: PendingSweep; reaper: ClosedReaper; index: TabIndex }>;
 
-/** Serves the `tab.*` and `task.teardown` requests in the registry's queue group. */
-export async function startTabRegistry(config: Config, logger: Logger): Promise<TabRegistryHandle> {
-  const nc = await connectNats(config.NATS_URL, 'tab-registry', logger);
-  const bus = await ensureBus(nc, config);
-  const tabs = new TabStore(bus.tabs);
-  const tasks = new TaskStore(bus.tasks);
-  const ctx: RegistryContext = {
-    config,
-    js: bus.js,
-    tabs,
-    tasks,
-    requests: new TypedBucket(bus.tabRequests, z.string(), 'tab request'),
-    flow: new TabFlow(bus.js, tabs, tasks),
-  };
-  const ok = (v: { value: Parameters<typeof TabStore.view>[0]['value']; revision: number }, created = false) => ({
-    v: 1 as const,
-    ok: true as const,
-    tab: TabStore.view(v),
-    created,
-  });
-  const inFlight = new Set<Promise<unknown>>();
-  const subs = [
-    serve(nc, {
+const ok = (v: { value: Parameters<typeof TabStore.view>[0]['value']; revision: number }, created = false) => ({
+  v: 1 as const,
+  ok: true as const,
+  tab: TabStore.view(v),
+  created,
+});
+
+/** The request endpoints, one per subject. */
+function routes(ctx: RegistryContext): AnyRoute[] {
+  return [
+    {
+      name: 'tab-create',
       subject: Subjects.tabCreate,
       request: TabCreateRequestSchema,
       reply: TabReplySchema,
@@ -63,11 +41,12 @@ export async function startTabRegistry(config: Config, logger: Logger): Promise<
         const res = await createTab(ctx, req, meta);
         return ok(res.tab, res.created);
       },
-    }, logger, inFlight),
-    serve(nc, { subject: Subjects.tabClose, request: TabRefRequestSchema, reply: TabReplySchema, handle: async (req, meta) => ok(await closeTab(ctx, req, meta)) }, logger, inFlight),
-    serve(nc, { subject: Subjects.tabRetry, request: TabRefRequestSchema, reply: TabReplySchema, handle: async (req, meta) => ok(await retryTab(ctx, req, meta)) }, logger, inFlight),
-    serve(nc, { subject: Subjects.tabRead, request: TabRefRequestSchema, reply: TabReplySchema, handle: async (req) => ok(await markRead(ctx, req)) }, logger, inFlight),
-    serve(nc, {
+    },
+    { name: 'tab-close', subject: Subjects.tabClose, request: TabRefRequestSchema, reply: TabReplySchema, handle: async (req, meta) => ok(await closeTab(ctx, req, meta)) },
+    { name: 'tab-retry', subject: Subjects.tabRetry, request: TabRefRequestSchema, reply: TabReplySchema, handle: async (req, meta) => ok(await retryTab(ctx, req, meta)) },
+    { name: 'tab-read', subject: Subjects.tabRead, request: TabRefRequestSchema, reply: TabReplySchema, handle: async (req) => ok(await markRead(ctx, req)) },
+    {
+      name: 'task-teardown',
       subject: Subjects.taskTeardown,
       request: TaskRefRequestSchema,
       reply: TaskReplySchema,
@@ -75,45 +54,57 @@ export async function startTabRegistry(config: Config, logger: Logger): Promise<
         const res = await teardownTask(ctx, req, meta);
         return { v: 1 as const, ok: true as const, task: TaskStore.view(res.task.value, res.task.revision), closedTabs: res.closedTabs };
       },
-    }, logger, inFlight),
+    },
   ];
-  const index = new TabIndex(bus.tabs, logger);
-  await index.start();
-  const sweep = new PendingSweep(index, ctx.flow, {
-    intervalMs: config.TABMESH_SWEEP_INTERVAL_MS,
-    staleAfterMs: config.TABMESH_SWEEP_AFTER_MS,
-    logger,
-  });
-  sweep.start();
-  const reaper = new ClosedReaper(index, bus.tabs, bus.tabRequests, {
-    retentionMs: config.TABMESH_CLOSED_RETENTION_MS,
-    intervalMs: Math.min(60_000, config.TABMESH_CLOSED_RETENTION_MS),
-    logger,
-  });
-  reaper.start();
-  const observer = new QueueObserver(bus.jsm, ctx.flow, () => index.pending.values(), {
-    intervalMs: config.TABMESH_QUEUE_OBSERVE_MS,
-    logger,
-  });
-  observer.start();
-  logger.info('tab-registry ready');
+}
 
-  let stopped: Promise<void> | null = null;
+function registryContext(config: Config, bus: Bus): RegistryContext {
+  const tabs = new TabStore(bus.tabs);
+  const tasks = new TaskStore(bus.tasks);
   return {
-    sweep,
-    reaper,
-    index,
-    stop: () =>
-      (stopped ??= (async () => {
-        sweep.stop();
-        observer.stop();
-        reaper.stop();
-        index.stop();
-        for (const s of subs) s.unsubscribe();
-        logger.info({ inFlight: inFlight.size }, 'drain start');
-        await Promise.allSettled([...inFlight]);
-        await drainConnection(nc);
-        logger.info('drain end');
-      })()),
+    config,
+    js: bus.js,
+    tabs,
+    tasks,
+    requests: new TypedBucket(bus.tabRequests, z.string(), 'tab request'),
+    flow: new TabFlow(bus.js, tabs, tasks),
   };
+}
+
+/** Serves the `tab.*` and `task.teardown` requests in the registry's queue group, and keeps pending tabs moving. */
+export function startTabRegistry(config: Config, logger: Logger): Promise<TabRegistryHandle> {
+  return startService({
+    name: 'tab-registry',
+    config,
+    logger,
+    start: async ({ bus, onStop }) => {
+      const ctx = registryContext(config, bus);
+      const endpoints = await serveEndpoints(bus.nc, routes(ctx), logger);
+      onStop(() => endpoints.stop());
+      const index = new TabIndex(bus.tabs, logger);
+      onStop(() => index.stop());
+      await index.start();
+      const sweep = new PendingSweep(index, ctx.flow, {
+        intervalMs: config.TABMESH_SWEEP_INTERVAL_MS,
+        staleAfterMs: config.TABMESH_SWEEP_AFTER_MS,
+        logger,
+      });
+      sweep.start();
+      onStop(() => sweep.stop());
+      const reaper = new ClosedReaper(index, bus.tabs, bus.tabRequests, {
+        retentionMs: config.TABMESH_CLOSED_RETENTION_MS,
+        intervalMs: Math.min(60_000, config.TABMESH_CLOSED_RETENTION_MS),
+        logger,
+      });
+      reaper.start();
+      onStop(() => reaper.stop());
+      const observer = new QueueObserver(bus.jsm, ctx.flow, () => index.pending.values(), {
+        intervalMs: config.TABMESH_QUEUE_OBSERVE_MS,
+        logger,
+      });
+      observer.start();
+      onStop(() => observer.stop());
+      return { handle: { sweep, reaper, index }, running: endpoints.running, inFlight: endpoints.inFlight };
+    },
+  });
 }

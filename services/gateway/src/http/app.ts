@@ -22,6 +22,8 @@ export type HttpAppDeps = {
   tasks: TaskStore;
   readiness: Readiness;
   metrics: GatewayMetrics;
+  /** The process metrics of the shared lifecycle's registry, appended to the gateway's own on `/metrics`. */
+  processMetrics?: { metrics: () => Promise<string> };
   logger: Logger;
   /** Serves the workbench page at `/` and its assets under `/workbench/` (libs/workbench-ui). */
   page?: (request: Request) => Promise<Response>;
