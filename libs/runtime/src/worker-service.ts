@@ -9,16 +9,13 @@ import { JobWorker, type FailureInfo, type JobContext } from './worker.js';
 /** What a worker's handlers act through (the sandbox provider): named on the ready line, closed on stop. */
 export type WorkerProvider = { name: string; close: () => Promise<void> };
 
-/** What differs between two worker kinds: the consumer, the job schema, the handlers and what they use. */
+/**
+ * What differs between two worker kinds: the consumer (whose name is the service's), the job
+ * schema, the handlers and what they use.
+ */
 export type WorkerKind<S extends z.ZodType, D, P extends WorkerProvider> = {
-  name: string;
   stream: { name: string; consumer: string };
   schema: S;
-  /**
-   * The provider, or how to open it once the bus is up. One that is passed in stays its caller's
-   * (a test shares one between processes); one opened here is closed after the worker drained.
-   */
-  provider: P | ((bus: Bus) => Promise<P>);
   deps: (bus: Bus, provider: P) => D;
   handle: (deps: D, ctx: JobContext<z.infer<S>>) => Promise<void>;
   onFailure: (deps: D, ctx: JobContext<z.infer<S>>, failure: FailureInfo) => Promise<void>;
@@ -39,16 +36,21 @@ export function startWorkerService<S extends z.ZodType, D, P extends WorkerProvi
   config: Config,
   logger: Logger,
   kind: WorkerKind<S, D, P>,
+  /**
+   * The provider, or how to open it once the bus is up. One that is passed in stays its caller's
+   * (a test shares one between services); one opened here is closed after the worker drained.
+   */
+  provider: P | ((bus: Bus) => Promise<P>),
 ): Promise<WorkerServiceHandle<S, D, P>> {
   return startService({
-    name: kind.name,
+    name: kind.stream.consumer,
     config,
     logger,
     start: async ({ bus, metrics, onStop }) => {
-      const given = typeof kind.provider !== 'function';
-      const provider = typeof kind.provider === 'function' ? await kind.provider(bus) : kind.provider;
-      if (!given) onStop(() => provider.close());
-      const deps = kind.deps(bus, provider);
+      const opened = typeof provider === 'function' ? await provider(bus) : null;
+      if (opened) onStop(() => opened.close());
+      const used = opened ?? (provider as P);
+      const deps = kind.deps(bus, used);
       const worker = new JobWorker({
         js: bus.js,
         stream: kind.stream.name,
@@ -68,9 +70,9 @@ export function startWorkerService<S extends z.ZodType, D, P extends WorkerProvi
       onStop(() => worker.stop());
       registerWorkerMetrics(metrics, kind.stream.consumer, worker.stats);
       return {
-        handle: { worker, deps, provider },
+        handle: { worker, deps, provider: used },
         inFlight: () => worker.stats.inFlight,
-        describe: { provider: provider.name, concurrency: config.TABMESH_CONCURRENCY },
+        describe: { provider: used.name, concurrency: config.TABMESH_CONCURRENCY },
       };
     },
   });

@@ -14,6 +14,14 @@ export type Route<Req extends z.ZodType<{ org: string; task: string }>, Rep exte
   handle: (req: z.infer<Req>, meta: RequestMeta) => Promise<z.input<Rep>>;
 };
 
+/** An endpoint named after its subject (`tab.create` is `tab-create`: micro names take no dots). */
+export const route = <Req extends z.ZodType<{ org: string; task: string }>, Rep extends z.ZodType>(
+  subject: string,
+  request: Req,
+  reply: Rep,
+  handle: Route<Req, Rep>['handle'],
+): Route<Req, Rep> => ({ name: subject.replaceAll('.', '-'), subject, request, reply, handle });
+
 // biome-ignore lint/suspicious/noExplicitAny: routes of different request and reply types in one list
 export type AnyRoute = Route<any, any>;
 

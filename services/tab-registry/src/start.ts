@@ -18,43 +18,35 @@ import { ClosedReaper } from './closed-reaper.js';
 import { PendingSweep } from './pending-sweep.js';
 import { TabIndex } from './tab-index.js';
 import { QueueObserver } from './queue-observer.js';
-import { serveEndpoints, type AnyRoute } from './endpoints.js';
+import { route, serveEndpoints, type AnyRoute } from './endpoints.js';
 
 export type TabRegistryHandle = RunningService<{ sweep: PendingSweep; reaper: ClosedReaper; index: TabIndex }>;
 
-const ok = (v: { value: Parameters<typeof TabStore.view>[0]['value']; revision: number }, created = false) => ({
+const tabReply = (v: { value: Parameters<typeof TabStore.view>[0]['value']; revision: number }, created = false) => ({
   v: 1 as const,
   ok: true as const,
   tab: TabStore.view(v),
   created,
 });
 
+const taskReply = (res: Awaited<ReturnType<typeof teardownTask>>) => ({
+  v: 1 as const,
+  ok: true as const,
+  task: TaskStore.view(res.task.value, res.task.revision),
+  closedTabs: res.closedTabs,
+});
+
 /** The request endpoints, one per subject. */
 function routes(ctx: RegistryContext): AnyRoute[] {
   return [
-    {
-      name: 'tab-create',
-      subject: Subjects.tabCreate,
-      request: TabCreateRequestSchema,
-      reply: TabReplySchema,
-      handle: async (req, meta) => {
-        const res = await createTab(ctx, req, meta);
-        return ok(res.tab, res.created);
-      },
-    },
-    { name: 'tab-close', subject: Subjects.tabClose, request: TabRefRequestSchema, reply: TabReplySchema, handle: async (req, meta) => ok(await closeTab(ctx, req, meta)) },
-    { name: 'tab-retry', subject: Subjects.tabRetry, request: TabRefRequestSchema, reply: TabReplySchema, handle: async (req, meta) => ok(await retryTab(ctx, req, meta)) },
-    { name: 'tab-read', subject: Subjects.tabRead, request: TabRefRequestSchema, reply: TabReplySchema, handle: async (req) => ok(await markRead(ctx, req)) },
-    {
-      name: 'task-teardown',
-      subject: Subjects.taskTeardown,
-      request: TaskRefRequestSchema,
-      reply: TaskReplySchema,
-      handle: async (req, meta) => {
-        const res = await teardownTask(ctx, req, meta);
-        return { v: 1 as const, ok: true as const, task: TaskStore.view(res.task.value, res.task.revision), closedTabs: res.closedTabs };
-      },
-    },
+    route(Subjects.tabCreate, TabCreateRequestSchema, TabReplySchema, async (req, meta) => {
+      const res = await createTab(ctx, req, meta);
+      return tabReply(res.tab, res.created);
+    }),
+    route(Subjects.tabClose, TabRefRequestSchema, TabReplySchema, async (req, meta) => tabReply(await closeTab(ctx, req, meta))),
+    route(Subjects.tabRetry, TabRefRequestSchema, TabReplySchema, async (req, meta) => tabReply(await retryTab(ctx, req, meta))),
+    route(Subjects.tabRead, TabRefRequestSchema, TabReplySchema, async (req) => tabReply(await markRead(ctx, req))),
+    route(Subjects.taskTeardown, TaskRefRequestSchema, TaskReplySchema, async (req, meta) => taskReply(await teardownTask(ctx, req, meta))),
   ];
 }
 
