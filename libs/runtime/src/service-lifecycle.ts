@@ -58,7 +58,8 @@ export type RunningService<H extends object> = H &
   ServiceHandle & {
     /** What `/readyz` answers. */
     readiness: () => LifecycleReport;
-    metrics: Registry;
+    /** The Prometheus registry `/metrics` renders (named apart from the gateway's own `metrics`). */
+    metricsRegistry: Registry;
     /** The ops listener's bound port; null when the service has none. */
     opsPort: number | null;
   };
@@ -129,7 +130,7 @@ export async function startService<H extends object>(opts: ServiceOptions<H>): P
   return {
     ...part.handle,
     readiness,
-    metrics,
+    metricsRegistry: metrics,
     opsPort,
     stop: () =>
       (stopped ??= (async () => {
