@@ -1,4 +1,4 @@
-import type { Msg, NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { Svcm, type Service, type ServiceMsg } from '@nats-io/services';
 import { QueueGroups, TabmeshError, ErrorCode, decode, encode, type ErrorInfo } from '@tabmesh/contracts';
 import { correlationOf, jobLogger, type Logger } from '@tabmesh/runtime';
@@ -32,6 +32,7 @@ export type Endpoints = {
   inFlight: () => number;
 };
 
+/** The micro protocol wants a semver; this is services/tab-registry/package.json's. */
 const ServiceVersion = '0.1.0';
 
 /**
@@ -68,22 +69,22 @@ export async function serveEndpoints(nc: NatsConnection, routes: AnyRoute[], log
     queue: QueueGroups.tabRegistry,
   });
   const inFlight = new Set<Promise<void>>();
-  for (const route of routes) {
+  for (const r of routes) {
     let countError: ((err: Error) => void) | null = null;
-    service.addEndpoint(route.name, {
-      subject: route.subject,
+    service.addEndpoint(r.name, {
+      subject: r.subject,
       queue: QueueGroups.tabRegistry,
       handler: (err, msg) => {
         if (err) {
-          logger.error({ err, subject: route.subject }, 'endpoint error');
+          logger.error({ err, subject: r.subject }, 'endpoint error');
           return;
         }
-        const p = answer(msg, route, logger, (e) => countError?.(e)).finally(() => inFlight.delete(p));
+        const p = answer(msg, r, logger, (e) => countError?.(e)).finally(() => inFlight.delete(p));
         inFlight.add(p);
       },
     });
-    countError = errorCounter(service, route.name);
-    if (!countError) logger.warn({ endpoint: route.name }, 'endpoint error counts unavailable in this @nats-io/services');
+    countError = errorCounter(service, r.name);
+    if (!countError) logger.warn({ endpoint: r.name }, 'endpoint error counts unavailable in this @nats-io/services');
   }
   let stopped: Promise<void> | null = null;
   return {
@@ -98,7 +99,7 @@ export async function serveEndpoints(nc: NatsConnection, routes: AnyRoute[], log
 }
 
 async function answer(msg: ServiceMsg, route: AnyRoute, logger: Logger, countError: (err: Error) => void): Promise<void> {
-  const correlationId = correlationOf((msg as Msg).headers);
+  const correlationId = correlationOf(msg.headers);
   const log = jobLogger(logger, { correlationId, subject: route.subject });
   const fail = (err: unknown) => {
     const { info, status } = errorInfo(err, log);
