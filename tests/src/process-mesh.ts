@@ -33,8 +33,6 @@ export const faultEnv = (natsUrl: string, env: Record<string, string> = {}): Rec
   GATEWAY_HOST: '127.0.0.1',
   GATEWAY_HTTP_PORT: '0',
   GATEWAY_WS_PORT: '0',
-  // Several services per machine: each one's ops listener on a free port.
-  TABMESH_OPS_PORT: '0',
   ...env,
 });
 

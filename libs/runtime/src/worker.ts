@@ -83,9 +83,12 @@ export class JobWorker<S extends z.ZodType> {
         if (this.stopping) break;
         // Looked up once and again only after an error (e.g. the consumer was recreated).
         c ??= await js.consumers.get(stream, consumer);
+        if (this.stopping) break;
         const batch = await c.fetch({ max_messages: this.slots.free, expires: 2000 });
         this.batch = batch;
-        if (this.stopping) await batch.close();
+        // stop() began during the fetch call: end the pull. Not awaited: close() settles only once
+        // the loop below has drained the batch (handing back what it still delivers).
+        if (this.stopping) void batch.close().catch(() => undefined);
         for await (const msg of batch) {
           if (this.stopping) {
             // Hand it back so another worker takes it without waiting for the ack wait. The delay
