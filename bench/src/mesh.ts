@@ -68,6 +68,7 @@ export class BenchMesh {
             GATEWAY_HTTP_PORT: '0',
             GATEWAY_WS_PORT: '0',
             GATEWAY_HOST: '127.0.0.1',
+            TABMESH_OPS_PORT: '0',
             ...this.settings.env,
           },
           readyText: readyText[service],

@@ -91,6 +91,9 @@ export const ConfigSchema = z.object({
   TABMESH_SESSION_EVENTS_MAX_BYTES: int(2048 * 1024 * 1024, 1024),
   /** Bytes of KV `sessions`. */
   TABMESH_SESSIONS_MAX_BYTES: int(256 * 1024 * 1024, 1024),
+
+  /** Port of /healthz, /readyz and /metrics of a service without an HTTP API (the gateway serves them on its own); 0 picks a free one. */
+  TABMESH_OPS_PORT: z.coerce.number().int().min(0).max(65535).default(9090),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 

@@ -19,7 +19,26 @@ export { Semaphore } from './semaphore.js';
 export { stopOnSignals, drainConnection, type ServiceHandle } from './lifecycle.js';
 export { TabStore, TaskStore, nowIso } from './stores.js';
 export { TabFlow } from './tab-flow.js';
-export { startWorkerService, type WorkerServiceOptions, type WorkerServiceHandle } from './worker-service.js';
+export {
+  startWorkerService,
+  type WorkerKind,
+  type WorkerProvider,
+  type WorkerServiceHandle,
+} from './worker-service.js';
+export {
+  startService,
+  type LifecycleReport,
+  type RunningService,
+  type ServiceContext,
+  type ServiceOptions,
+  type ServicePart,
+  type StopStep,
+} from './service-lifecycle.js';
+export { runMain } from './run-main.js';
+export { ConnectionState } from './connection-state.js';
+export { startOpsListener, type OpsListener, type OpsListenerOptions, type ReadyReport } from './ops-listener.js';
+export { createMetricsRegistry, registerWorkerMetrics } from './service-metrics.js';
+export { announceReady, isReadySignal, type ReadySignal } from './ready-signal.js';
 export {
   isBusOutage,
   isWrongLastSequence,

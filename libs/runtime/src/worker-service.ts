@@ -1,66 +1,85 @@
 import type { z } from 'zod';
-import { ensureBus, type Bus } from './bus-setup.js';
+import type { Bus } from './bus-setup.js';
 import type { Config } from './config.js';
-import type { ServiceHandle } from './lifecycle.js';
-import { drainConnection } from './lifecycle.js';
 import type { Logger } from './logger.js';
-import { connectNats } from './nats.js';
+import { startService, type RunningService, type StopStep } from './service-lifecycle.js';
+import { registerWorkerMetrics } from './service-metrics.js';
 import { JobWorker, type FailureInfo, type JobContext } from './worker.js';
 
-export type WorkerServiceOptions<S extends z.ZodType, D> = {
-  name: string;
-  config: Config;
-  logger: Logger;
+/** What a worker's handlers act through (the sandbox provider): named on the ready line, closed on stop. */
+export type WorkerProvider = { name: string; close: () => Promise<void> };
+
+/**
+ * What differs between two worker kinds: the consumer (whose name is the service's), the job
+ * schema, the handlers and what they use.
+ */
+export type WorkerKind<S extends z.ZodType, D, P extends WorkerProvider> = {
   stream: { name: string; consumer: string };
   schema: S;
-  /** Builds what the handlers need once the bus is up; `close` runs after the drain. */
-  setup: (bus: Bus) => Promise<{ deps: D; close?: () => Promise<void>; describe?: Record<string, unknown> }>;
+  deps: (bus: Bus, provider: P, config: Config) => D;
+  /**
+   * What runs beside the consumer for the life of the service (a watch, a reconciliation loop):
+   * started once the deps exist, each stopped through `onStop` (before the worker drains).
+   */
+  companions?: (deps: D, ctx: { bus: Bus; config: Config; logger: Logger; onStop: (step: StopStep) => void }) => Promise<void>;
   handle: (deps: D, ctx: JobContext<z.infer<S>>) => Promise<void>;
   onFailure: (deps: D, ctx: JobContext<z.infer<S>>, failure: FailureInfo) => Promise<void>;
   logIds?: (job: z.infer<S>) => Record<string, unknown>;
 };
 
-export type WorkerServiceHandle<S extends z.ZodType, D> = ServiceHandle & { worker: JobWorker<S>; deps: D };
+export type WorkerServiceHandle<S extends z.ZodType, D, P extends WorkerProvider> = RunningService<{
+  worker: JobWorker<S>;
+  deps: D;
+  provider: P;
+}>;
 
 /**
- * One shape for every worker service: connect, set up the bus, run a durable consumer with the
- * configured concurrency, and on stop drain the worker, then the connection.
+ * One shape for every worker service, on the shared lifecycle: a durable consumer with the
+ * configured concurrency; on stop the worker drains, then the provider closes, then the connection.
  */
-export async function startWorkerService<S extends z.ZodType, D>(
-  opts: WorkerServiceOptions<S, D>,
-): Promise<WorkerServiceHandle<S, D>> {
-  const { config, logger } = opts;
-  const nc = await connectNats(config.NATS_URL, opts.name, logger);
-  const bus = await ensureBus(nc, config);
-  const { deps, close, describe } = await opts.setup(bus);
-  const worker = new JobWorker({
-    js: bus.js,
-    stream: opts.stream.name,
-    consumer: opts.stream.consumer,
-    schema: opts.schema,
-    concurrency: config.TABMESH_CONCURRENCY,
-    ackWaitMs: config.TABMESH_ACK_WAIT_MS,
-    maxDeliver: config.TABMESH_MAX_DELIVER,
-    retryBaseMs: config.TABMESH_RETRY_BASE_MS,
-    drainTimeoutMs: config.TABMESH_DRAIN_TIMEOUT_MS,
+export function startWorkerService<S extends z.ZodType, D, P extends WorkerProvider>(
+  config: Config,
+  logger: Logger,
+  kind: WorkerKind<S, D, P>,
+  /**
+   * The provider, or how to open it once the bus is up. One that is passed in stays its caller's
+   * (a test shares one between services); one opened here is closed after the worker drained.
+   */
+  provider: P | ((bus: Bus) => Promise<P>),
+): Promise<WorkerServiceHandle<S, D, P>> {
+  return startService({
+    name: kind.stream.consumer,
+    config,
     logger,
-    ...(opts.logIds ? { logIds: opts.logIds } : {}),
-    handle: (ctx) => opts.handle(deps, ctx),
-    onFailure: (ctx, failure) => opts.onFailure(deps, ctx, failure),
+    start: async ({ bus, metrics, onStop }) => {
+      const opened = typeof provider === 'function' ? await provider(bus) : null;
+      if (opened) onStop(() => opened.close());
+      const used = opened ?? (provider as P);
+      const deps = kind.deps(bus, used, config);
+      const worker = new JobWorker({
+        js: bus.js,
+        stream: kind.stream.name,
+        consumer: kind.stream.consumer,
+        schema: kind.schema,
+        concurrency: config.TABMESH_CONCURRENCY,
+        ackWaitMs: config.TABMESH_ACK_WAIT_MS,
+        maxDeliver: config.TABMESH_MAX_DELIVER,
+        retryBaseMs: config.TABMESH_RETRY_BASE_MS,
+        drainTimeoutMs: config.TABMESH_DRAIN_TIMEOUT_MS,
+        logger,
+        ...(kind.logIds ? { logIds: kind.logIds } : {}),
+        handle: (ctx) => kind.handle(deps, ctx),
+        onFailure: (ctx, failure) => kind.onFailure(deps, ctx, failure),
+      });
+      worker.start();
+      onStop(() => worker.stop());
+      await kind.companions?.(deps, { bus, config, logger, onStop });
+      registerWorkerMetrics(metrics, kind.stream.consumer, worker.stats);
+      return {
+        handle: { worker, deps, provider: used },
+        inFlight: () => worker.stats.inFlight,
+        describe: { provider: used.name, concurrency: config.TABMESH_CONCURRENCY },
+      };
+    },
   });
-  worker.start();
-  logger.info({ ...describe, concurrency: config.TABMESH_CONCURRENCY }, `${opts.name} ready`);
-  let stopped: Promise<void> | null = null;
-  return {
-    worker,
-    deps,
-    stop: () =>
-      (stopped ??= (async () => {
-        logger.info({ inFlight: worker.stats.inFlight }, 'drain start');
-        const res = await worker.stop();
-        await drainConnection(nc);
-        await close?.();
-        logger.info(res, 'drain end');
-      })()),
-  };
 }

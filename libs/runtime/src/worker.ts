@@ -57,7 +57,8 @@ export type WorkerOptions<S extends z.ZodType> = {
   logIds?: (job: z.infer<S>) => Record<string, unknown>;
 };
 
-export type WorkerStats = { inFlight: number; started: number; succeeded: number; failed: number; poison: number };
+/** `retried`: failed, will run again; `failed`: failed for good. */
+export type WorkerStats = { inFlight: number; started: number; succeeded: number; retried: number; failed: number; poison: number };
 
 /**
  * A pull consumer loop with bounded concurrency, heartbeats for long jobs, retries with
@@ -70,7 +71,7 @@ export class JobWorker<S extends z.ZodType> {
   private batch: ConsumerMessages | null = null;
   private readonly inFlight = new Map<JsMsg, AbortController>();
   private readonly parked = new Set<JsMsg>();
-  readonly stats: WorkerStats = { inFlight: 0, started: 0, succeeded: 0, failed: 0, poison: 0 };
+  readonly stats: WorkerStats = { inFlight: 0, started: 0, succeeded: 0, retried: 0, failed: 0, poison: 0 };
 
   constructor(private readonly opts: WorkerOptions<S>) {
     this.slots = new Semaphore(opts.concurrency);
@@ -90,9 +91,12 @@ export class JobWorker<S extends z.ZodType> {
         if (this.stopping) break;
         // Looked up once and again only after an error (e.g. the consumer was recreated).
         c ??= await js.consumers.get(stream, consumer);
+        if (this.stopping) break;
         const batch = await c.fetch({ max_messages: this.slots.free, expires: 2000 });
         this.batch = batch;
-        if (this.stopping) await batch.close();
+        // stop() began during the fetch call: end the pull. Not awaited: close() settles only once
+        // the loop below has drained the batch (handing back what it still delivers).
+        if (this.stopping) void batch.close().catch(() => undefined);
         for await (const msg of batch) {
           if (this.stopping) {
             // Hand it back so another worker takes it without waiting for the ack wait. The delay
@@ -150,7 +154,6 @@ export class JobWorker<S extends z.ZodType> {
       this.stats.succeeded++;
     } catch (error) {
       if (abort.signal.aborted) return; // the stop path already handed it back
-      this.stats.failed++;
       await this.fail(msg, ctx, error);
     } finally {
       clearInterval(heartbeat);
@@ -194,6 +197,7 @@ export class JobWorker<S extends z.ZodType> {
     const retryable = isRetryable(error);
     const final = !retryable || ctx.delivery >= ctx.maxDeliver;
     const retryInMs = final ? null : this.opts.retryBaseMs * 2 ** (ctx.delivery - 1);
+    this.stats[final ? 'failed' : 'retried']++;
     ctx.logger.warn({ err: error, final, retryInMs }, final ? 'job failed for good' : 'job failed; will retry');
     try {
       await this.opts.onFailure(ctx, { error, final, retryInMs });

@@ -82,7 +82,8 @@ export class ServiceProcess {
     const main = join(repoRoot, 'services', opts.service, 'src', 'main.ts');
     const proc = spawn(process.execPath, ['--import', 'tsx', main], {
       cwd: repoRoot,
-      env: { ...process.env, LOG_LEVEL: 'info', ...opts.env },
+      // TABMESH_OPS_PORT 0: several services on one machine, each ops listener on a free port.
+      env: { ...process.env, LOG_LEVEL: 'info', TABMESH_OPS_PORT: '0', ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const sp = new ServiceProcess(opts.service, proc, opts);

@@ -16,6 +16,8 @@ export function testConfig(natsUrl: string, env: Record<string, string> = {}): C
     GATEWAY_HTTP_PORT: '0',
     GATEWAY_WS_PORT: '0',
     GATEWAY_HOST: '127.0.0.1',
+    // Several services per machine: each one's ops listener on a free port.
+    TABMESH_OPS_PORT: '0',
     ...env,
   });
 }

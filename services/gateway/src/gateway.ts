@@ -1,14 +1,4 @@
-import {
-  connectNats,
-  drainConnection,
-  ensureBus,
-  TabStore,
-  TaskStore,
-  type Config,
-  type Logger,
-  type ServiceHandle,
-} from '@tabmesh/runtime';
-import type { NatsConnection } from '@nats-io/transport-node';
+import { startService, TabStore, TaskStore, type Config, type Logger, type RunningService } from '@tabmesh/runtime';
 import { createWorkbenchHandler } from '@tabmesh/workbench-ui';
 import { createAuthenticator } from './access/authenticator.js';
 import { requireNativeWebSockets } from './access/native-websockets.js';
@@ -17,7 +7,7 @@ import { BusClient, DefaultRequestTimeoutMs } from './bus-client.js';
 import { TaskFeed } from './feed/task-feed.js';
 import { createGatewayMetrics, type GatewayMetrics } from './gateway-metrics.js';
 import { createHttpApp } from './http/app.js';
-import { startHttpServer, type HttpServer } from './http/server.js';
+import { startHttpServer } from './http/server.js';
 import { Readiness } from './readiness.js';
 import { WsServer } from './ws/ws-server.js';
 
@@ -33,7 +23,7 @@ export type GatewayOptions = {
   maxSubscriptionsPerSocket?: number;
 };
 
-export type GatewayHandle = ServiceHandle & {
+export type GatewayHandle = RunningService<{
   httpPort: number;
   wsPort: number;
   metrics: GatewayMetrics;
@@ -43,89 +33,77 @@ export type GatewayHandle = ServiceHandle & {
   reopenWsListener: () => Promise<void>;
   /** Tasks currently cached for fan-out. */
   cachedTasks: () => number;
-};
+}>;
 
 /**
- * Starts the gateway: access checks (it refuses to start open or on the JavaScript WebSocket
- * fallback), NATS, buckets, KV watches, then the WebSocket and HTTP listeners.
+ * Starts the gateway on the shared lifecycle: NATS and buckets, then KV watches, the WebSocket and
+ * the HTTP listener (which also serves the ops routes, so there is no separate ops listener).
  */
 export async function startGateway(config: Config, logger: Logger, options: GatewayOptions = {}): Promise<GatewayHandle> {
+  // Access checks come first: the gateway refuses to start open or on the JavaScript WebSocket fallback.
   const authenticator = createAuthenticator(config, logger);
   requireNativeWebSockets(config.GATEWAY_ALLOW_JS_WEBSOCKETS, logger);
   const origins = new OriginPolicy(config.GATEWAY_HOST, config.GATEWAY_ALLOWED_ORIGINS);
   if (config.GATEWAY_HTTP_PORT !== 0) origins.addOwnOrigins(config.GATEWAY_HTTP_PORT);
-  const nc = await connectNats(config.NATS_URL, 'gateway', logger);
-  let feed: TaskFeed | null = null;
-  let ws: WsServer | null = null;
-  let http: HttpServer | null = null;
-  try {
-    const metrics = createGatewayMetrics();
-    const readiness = new Readiness(nc, metrics, logger);
-    const bus = await ensureBus(nc, config);
-    readiness.markBucketsBound();
-    const tabs = new TabStore(bus.tabs);
-    const tasks = new TaskStore(bus.tasks);
+  return startService({
+    name: 'gateway',
+    config,
+    logger,
+    readyMessage: 'gateway started',
+    opsListener: false,
+    start: async ({ bus, connection, metrics: processMetrics, onStop }) => {
+      const metrics = createGatewayMetrics();
+      connection.onReconnect(() => metrics.natsReconnects.inc());
+      const readiness = new Readiness(connection);
+      readiness.markBucketsBound();
+      const tabs = new TabStore(bus.tabs);
+      const tasks = new TaskStore(bus.tasks);
 
-    const taskFeed = new TaskFeed({
-      tabs,
-      tasks,
-      metrics,
-      logger,
-      ringSize: options.ringSize ?? 256,
-      evictAfterMs: options.evictAfterMs ?? 60_000,
-    });
-    feed = taskFeed;
-    await taskFeed.start();
-    readiness.addWatch('tabs', () => taskFeed.watchesRunning().tabs);
-    readiness.addWatch('tasks', () => taskFeed.watchesRunning().tasks);
+      const taskFeed = new TaskFeed({
+        tabs,
+        tasks,
+        metrics,
+        logger,
+        ringSize: options.ringSize ?? 256,
+        evictAfterMs: options.evictAfterMs ?? 60_000,
+      });
+      onStop(() => taskFeed.stop());
+      await taskFeed.start();
+      readiness.addWatch('tabs', () => taskFeed.watchesRunning().tabs);
+      readiness.addWatch('tasks', () => taskFeed.watchesRunning().tasks);
 
-    const wsServer = new WsServer({
-      feed: taskFeed,
-      metrics,
-      logger,
-      authenticator,
-      origins,
-      maxBackpressure: config.GATEWAY_WS_MAX_BACKPRESSURE,
-      idleTimeoutSec: options.wsIdleTimeoutSec,
-      maxSubscriptionsPerSocket: options.maxSubscriptionsPerSocket,
-    });
-    ws = wsServer;
-    const wsPort = await wsServer.listen(config.GATEWAY_HOST, config.GATEWAY_WS_PORT);
+      const wsServer = new WsServer({
+        feed: taskFeed,
+        metrics,
+        logger,
+        authenticator,
+        origins,
+        maxBackpressure: config.GATEWAY_WS_MAX_BACKPRESSURE,
+        idleTimeoutSec: options.wsIdleTimeoutSec,
+        maxSubscriptionsPerSocket: options.maxSubscriptionsPerSocket,
+      });
+      onStop(() => wsServer.stop());
+      const wsPort = await wsServer.listen(config.GATEWAY_HOST, config.GATEWAY_WS_PORT);
 
-    const busClient = new BusClient(nc, options.requestTimeoutMs ?? DefaultRequestTimeoutMs);
-    const page = createWorkbenchHandler({ wsPort });
-    const app = createHttpApp({ bus: busClient, tabs, tasks, readiness, metrics, logger, page, authenticator, origins });
-    http = await startHttpServer(app, config.GATEWAY_HOST, config.GATEWAY_HTTP_PORT);
-    origins.addOwnOrigins(http.port);
-    logger.info({ httpPort: http.port, wsPort, origins: origins.origins, auth: authenticator.enabled }, 'gateway started');
-
-    const httpServer = http;
-    let stopping: Promise<void> | null = null;
-    return {
-      httpPort: http.port,
-      wsPort,
-      metrics,
-      closeWsListener: () => wsServer.closeListener(),
-      reopenWsListener: async () => wsServer.reopenListener(),
-      cachedTasks: () => taskFeed.cachedTasks,
-      stop: () => (stopping ??= shutdown(nc, taskFeed, wsServer, httpServer, logger)),
-    };
-  } catch (err) {
-    await shutdown(nc, feed, ws, http, logger);
-    throw err;
-  }
-}
-
-async function shutdown(
-  nc: NatsConnection,
-  feed: TaskFeed | null,
-  ws: WsServer | null,
-  http: HttpServer | null,
-  logger: Logger,
-): Promise<void> {
-  ws?.stop();
-  await http?.close();
-  await feed?.stop();
-  await drainConnection(nc);
-  logger.info('gateway stopped');
+      const busClient = new BusClient(bus.nc, options.requestTimeoutMs ?? DefaultRequestTimeoutMs);
+      const page = createWorkbenchHandler({ wsPort });
+      const app = createHttpApp({ bus: busClient, tabs, tasks, readiness, metrics, processMetrics, logger, page, authenticator, origins });
+      const http = await startHttpServer(app, config.GATEWAY_HOST, config.GATEWAY_HTTP_PORT);
+      onStop(() => http.close());
+      origins.addOwnOrigins(http.port);
+      return {
+        handle: {
+          httpPort: http.port,
+          wsPort,
+          metrics,
+          closeWsListener: () => wsServer.closeListener(),
+          reopenWsListener: async () => wsServer.reopenListener(),
+          cachedTasks: () => taskFeed.cachedTasks,
+        },
+        running: () => readiness.report().ready,
+        ports: { http: http.port, ws: wsPort },
+        describe: { httpPort: http.port, wsPort, origins: origins.origins, auth: authenticator.enabled },
+      };
+    },
+  });
 }

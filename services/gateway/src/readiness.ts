@@ -1,6 +1,4 @@
-import type { NatsConnection } from '@nats-io/transport-node';
-import type { Logger } from '@tabmesh/runtime';
-import type { GatewayMetrics } from './gateway-metrics.js';
+import type { ConnectionState } from '@tabmesh/runtime';
 
 export type ReadinessReport = { ready: boolean; nats: boolean; buckets: boolean; watches: Record<string, boolean> };
 
@@ -9,26 +7,10 @@ export type ReadinessReport = { ready: boolean; nats: boolean; buckets: boolean;
  * follows the client's status events, so a killed nats-server turns readiness off at once.
  */
 export class Readiness {
-  private connected: boolean;
   private bucketsBound = false;
   private readonly watches = new Map<string, () => boolean>();
 
-  constructor(
-    private readonly nc: NatsConnection,
-    metrics: GatewayMetrics,
-    logger: Logger,
-  ) {
-    this.connected = !nc.isClosed();
-    void (async () => {
-      for await (const s of nc.status()) {
-        if (s.type === 'disconnect' || s.type === 'staleConnection') this.connected = false;
-        else if (s.type === 'reconnect') {
-          this.connected = true;
-          metrics.natsReconnects.inc();
-        } else if (s.type === 'close') this.connected = false;
-      }
-    })().catch((err: unknown) => logger.warn({ err }, 'nats status loop ended'));
-  }
+  constructor(private readonly connection: ConnectionState) {}
 
   markBucketsBound(): void {
     this.bucketsBound = true;
@@ -40,7 +22,7 @@ export class Readiness {
 
   /** Whether NATS is reachable right now; requests fail fast with 503 while it is not. */
   natsConnected(): boolean {
-    return this.connected && !this.nc.isClosed();
+    return this.connection.connected();
   }
 
   report(): ReadinessReport {

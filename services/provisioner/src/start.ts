@@ -1,4 +1,4 @@
-import { ProvisionJobSchema, Streams, type ProvisionJob } from '@tabmesh/contracts';
+import { ProvisionJobSchema, Streams } from '@tabmesh/contracts';
 import { createProvider, ownSandboxesOnly, type SandboxProvider } from '@tabmesh/providers';
 import {
   ProvisionedTasks,
@@ -9,52 +9,44 @@ import {
   startWorkerService,
   type Config,
   type Logger,
+  type WorkerKind,
   type WorkerServiceHandle,
 } from '@tabmesh/runtime';
 import { handleProvision, onProvisionFailure, type ProvisionDeps } from './handle-provision.js';
 import { SandboxWatch } from './sandbox-watch.js';
 
-export type ProvisionerHandle = WorkerServiceHandle<typeof ProvisionJobSchema, ProvisionDeps> & { provider: SandboxProvider; watch: SandboxWatch };
+export type ProvisionerHandle = WorkerServiceHandle<typeof ProvisionJobSchema, ProvisionDeps, SandboxProvider>;
+
+/** Provision jobs start and tear down a task's sandbox; they change tabs and tasks only through the flow. */
+const provisioner: WorkerKind<typeof ProvisionJobSchema, ProvisionDeps, SandboxProvider> = {
+  stream: Streams.provision,
+  schema: ProvisionJobSchema,
+  // Every record it is handed must be this provider's: another's fails its job once, nothing touched.
+  deps: (bus, provider, config) => ({
+    flow: new TabFlow(bus.js, new TabStore(bus.tabs), new TaskStore(bus.tasks)),
+    provider: ownSandboxesOnly(provider),
+    slots: new SandboxSlots(bus.sandboxSlots, config.TABMESH_MAX_SANDBOXES),
+    renewMs: Math.max(250, Math.floor(config.TABMESH_ACK_WAIT_MS / 3)),
+  }),
+  // The liveness watch of recorded sandboxes runs beside the consumer, with the slot reconciliation.
+  companions: async (deps, { bus, config, logger, onStop }) => {
+    onStop(() => deps.slots.stop());
+    const provisioned = new ProvisionedTasks(bus.tasks, logger);
+    await provisioned.start();
+    onStop(() => provisioned.stop());
+    const watch = new SandboxWatch(provisioned, deps.flow, deps.provider, deps.slots, {
+      intervalMs: config.TABMESH_SANDBOX_WATCH_MS,
+      leaseMs: 3 * config.TABMESH_ACK_WAIT_MS,
+      logger,
+    });
+    watch.start();
+    onStop(() => watch.stop());
+  },
+  handle: handleProvision,
+  onFailure: onProvisionFailure,
+  logIds: (job) => ({ org: job.org, task: job.task, generation: job.generation, op: job.op }),
+};
 
 /** Runs the `provisioner` durable consumer; any number of processes share it. */
-export async function startProvisioner(
-  config: Config,
-  logger: Logger,
-  opts: { provider?: SandboxProvider } = {},
-): Promise<ProvisionerHandle> {
-  let watch: SandboxWatch | null = null;
-  const handle = await startWorkerService({
-    name: 'provisioner',
-    config,
-    logger,
-    stream: Streams.provision,
-    schema: ProvisionJobSchema,
-    setup: async (bus) => {
-      const made = opts.provider ?? (await createProvider(config, { nc: bus.nc }));
-      const provider = ownSandboxesOnly(made);
-      const flow = new TabFlow(bus.js, new TabStore(bus.tabs), new TaskStore(bus.tasks));
-      const slots = new SandboxSlots(bus.sandboxSlots, config.TABMESH_MAX_SANDBOXES);
-      const renewMs = Math.max(250, Math.floor(config.TABMESH_ACK_WAIT_MS / 3));
-      const deps: ProvisionDeps = { flow, provider, slots, renewMs };
-      const provisioned = new ProvisionedTasks(bus.tasks, logger);
-      await provisioned.start();
-      watch = new SandboxWatch(provisioned, flow, provider, slots, {
-        intervalMs: config.TABMESH_SANDBOX_WATCH_MS,
-        leaseMs: 3 * config.TABMESH_ACK_WAIT_MS,
-        logger,
-      });
-      watch.start();
-      const close = async () => {
-        await watch?.stop();
-        provisioned.stop();
-        slots.stop();
-        if (!opts.provider) await made.close();
-      };
-      return { deps, describe: { provider: provider.name, maxSandboxes: config.TABMESH_MAX_SANDBOXES }, close };
-    },
-    handle: handleProvision,
-    onFailure: onProvisionFailure,
-    logIds: (job: ProvisionJob) => ({ org: job.org, task: job.task, generation: job.generation, op: job.op }),
-  });
-  return { ...handle, provider: handle.deps.provider, watch: watch! };
-}
+export const startProvisioner = (config: Config, logger: Logger, opts: { provider?: SandboxProvider } = {}): Promise<ProvisionerHandle> =>
+  startWorkerService(config, logger, provisioner, opts.provider ?? ((bus) => createProvider(config, { nc: bus.nc })));

@@ -1,6 +1,4 @@
-import { createLogger, loadConfig, stopOnSignals } from '@tabmesh/runtime';
+import { runMain } from '@tabmesh/runtime';
 import { startSessionCreator } from './start.js';
 
-const config = loadConfig();
-const logger = createLogger('session-creator', config.LOG_LEVEL);
-stopOnSignals(await startSessionCreator(config, logger), logger);
+await runMain('session-creator', startSessionCreator);

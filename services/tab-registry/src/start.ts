@@ -14,12 +14,11 @@ import {
   TabStore,
   TaskStore,
   TypedBucket,
-  connectNats,
-  drainConnection,
-  ensureBus,
+  startService,
+  type Bus,
   type Config,
   type Logger,
-  type ServiceHandle,
+  type RunningService,
 } from '@tabmesh/runtime';
 import type { RegistryContext } from './context.js';
 import { closeTab } from './handlers/close.js';
@@ -33,7 +32,7 @@ import { PendingSweep } from './pending-sweep.js';
 import { TabIndex } from './tab-index.js';
 import { TabSlots } from './tab-slots.js';
 import { QueueObserver } from './queue-observer.js';
-import { serve } from './responder.js';
+import { route, serveEndpoints, type AnyRoute } from './endpoints.js';
 
 /**
  * A taken slot whose tab is not written yet is a create in flight for this long (a create takes a
@@ -41,21 +40,45 @@ import { serve } from './responder.js';
  */
 const SlotGraceMs = 30_000;
 
-export type TabRegistryHandle = ServiceHandle & { sweep: PendingSweep; reaper: ClosedReaper; index: TabIndex; idleReaper: IdleReaper };
+export type TabRegistryHandle = RunningService<{ sweep: PendingSweep; reaper: ClosedReaper; index: TabIndex; idleReaper: IdleReaper }>;
 
-/** Serves the `tab.*` and `task.teardown` requests in the registry's queue group. */
-export async function startTabRegistry(config: Config, logger: Logger): Promise<TabRegistryHandle> {
-  const nc = await connectNats(config.NATS_URL, 'tab-registry', logger);
-  const bus = await ensureBus(nc, config);
+const tabReply = (v: { value: Parameters<typeof TabStore.view>[0]['value']; revision: number }, created = false) => ({
+  v: 1 as const,
+  ok: true as const,
+  tab: TabStore.view(v),
+  created,
+});
+
+const taskReply = (res: Awaited<ReturnType<typeof teardownTask>>) => ({
+  v: 1 as const,
+  ok: true as const,
+  task: TaskStore.view(res.task.value, res.task.revision),
+  closedTabs: res.closedTabs,
+});
+
+/** The request endpoints, one per subject. */
+function routes(ctx: RegistryContext): AnyRoute[] {
+  return [
+    route(Subjects.tabCreate, TabCreateRequestSchema, TabReplySchema, async (req, meta) => {
+      const res = await createTab(ctx, req, meta);
+      return tabReply(res.tab, res.created);
+    }),
+    route(Subjects.tabClose, TabRefRequestSchema, TabReplySchema, async (req, meta) => tabReply(await closeTab(ctx, req, meta))),
+    route(Subjects.tabRetry, TabRefRequestSchema, TabReplySchema, async (req, meta) => tabReply(await retryTab(ctx, req, meta))),
+    route(Subjects.tabRead, TabRefRequestSchema, TabReplySchema, async (req) => tabReply(await markRead(ctx, req))),
+    route(Subjects.taskTeardown, TaskRefRequestSchema, TaskReplySchema, async (req, meta) => taskReply(await teardownTask(ctx, req, meta))),
+  ];
+}
+
+function registryContext(config: Config, bus: Bus, index: TabIndex): RegistryContext {
   const tabs = new TabStore(bus.tabs);
   const tasks = new TaskStore(bus.tasks);
-  const index = new TabIndex(bus.tabs, logger);
+  const requests = new TypedBucket(bus.tabRequests, z.string(), 'tab request');
   const slots = new TabSlots(new TypedBucket(bus.tabSlots, TabSlotsSchema, 'tab slots'), tabs, index, {
     max: config.TABMESH_MAX_TABS_PER_TASK,
     graceMs: SlotGraceMs,
   });
-  const requests = new TypedBucket(bus.tabRequests, z.string(), 'tab request');
-  const ctx: RegistryContext = {
+  return {
     config,
     js: bus.js,
     tabs,
@@ -64,83 +87,53 @@ export async function startTabRegistry(config: Config, logger: Logger): Promise<
     flow: new TabFlow(bus.js, tabs, tasks),
     slots,
   };
-  const ok = (v: { value: Parameters<typeof TabStore.view>[0]['value']; revision: number }, created = false) => ({
-    v: 1 as const,
-    ok: true as const,
-    tab: TabStore.view(v),
-    created,
-  });
-  const inFlight = new Set<Promise<unknown>>();
-  const subs = [
-    serve(nc, {
-      subject: Subjects.tabCreate,
-      request: TabCreateRequestSchema,
-      reply: TabReplySchema,
-      handle: async (req, meta) => {
-        const res = await createTab(ctx, req, meta);
-        return ok(res.tab, res.created);
-      },
-    }, logger, inFlight),
-    serve(nc, { subject: Subjects.tabClose, request: TabRefRequestSchema, reply: TabReplySchema, handle: async (req, meta) => ok(await closeTab(ctx, req, meta)) }, logger, inFlight),
-    serve(nc, { subject: Subjects.tabRetry, request: TabRefRequestSchema, reply: TabReplySchema, handle: async (req, meta) => ok(await retryTab(ctx, req, meta)) }, logger, inFlight),
-    serve(nc, { subject: Subjects.tabRead, request: TabRefRequestSchema, reply: TabReplySchema, handle: async (req) => ok(await markRead(ctx, req)) }, logger, inFlight),
-    serve(nc, {
-      subject: Subjects.taskTeardown,
-      request: TaskRefRequestSchema,
-      reply: TaskReplySchema,
-      handle: async (req, meta) => {
-        const res = await teardownTask(ctx, req, meta);
-        return { v: 1 as const, ok: true as const, task: TaskStore.view(res.task.value, res.task.revision), closedTabs: res.closedTabs };
-      },
-    }, logger, inFlight),
-  ];
-  await index.start();
-  const sweep = new PendingSweep(index, ctx.flow, {
-    intervalMs: config.TABMESH_SWEEP_INTERVAL_MS,
-    staleAfterMs: config.TABMESH_SWEEP_AFTER_MS,
-    logger,
-  });
-  sweep.start();
-  const reaper = new ClosedReaper(index, { tabs, requests, slots, jsm: bus.jsm }, {
-    retentionMs: config.TABMESH_CLOSED_RETENTION_MS,
-    intervalMs: Math.min(60_000, config.TABMESH_CLOSED_RETENTION_MS),
-    logger,
-  });
-  reaper.start();
-  const observer = new QueueObserver(bus.jsm, ctx.flow, () => index.pending.values(), {
-    intervalMs: config.TABMESH_QUEUE_OBSERVE_MS,
-    logger,
-  });
-  observer.start();
-  const provisioned = new ProvisionedTasks(bus.tasks, logger);
-  await provisioned.start();
-  const idleReaper = new IdleReaper(index, provisioned, ctx.flow, {
-    idleMs: config.TABMESH_SANDBOX_IDLE_MS,
-    intervalMs: Math.max(50, Math.min(30_000, Math.floor(config.TABMESH_SANDBOX_IDLE_MS / 4))),
-    logger,
-  });
-  idleReaper.start();
-  logger.info('tab-registry ready');
+}
 
-  let stopped: Promise<void> | null = null;
-  return {
-    sweep,
-    reaper,
-    index,
-    idleReaper,
-    stop: () =>
-      (stopped ??= (async () => {
-        idleReaper.stop();
-        provisioned.stop();
-        sweep.stop();
-        observer.stop();
-        reaper.stop();
-        index.stop();
-        for (const s of subs) s.unsubscribe();
-        logger.info({ inFlight: inFlight.size }, 'drain start');
-        await Promise.allSettled([...inFlight]);
-        await drainConnection(nc);
-        logger.info('drain end');
-      })()),
-  };
+/** Serves the `tab.*` and `task.teardown` requests in the registry's queue group, and keeps pending tabs moving. */
+export function startTabRegistry(config: Config, logger: Logger): Promise<TabRegistryHandle> {
+  return startService({
+    name: 'tab-registry',
+    config,
+    logger,
+    start: async ({ bus, onStop }) => {
+      // The index comes first: the tabs-per-task slots repair from it, and every loop below reads it.
+      const index = new TabIndex(bus.tabs, logger);
+      onStop(() => index.stop());
+      await index.start();
+      const ctx = registryContext(config, bus, index);
+      const endpoints = await serveEndpoints(bus.nc, routes(ctx), logger);
+      onStop(() => endpoints.stop());
+      const sweep = new PendingSweep(index, ctx.flow, {
+        intervalMs: config.TABMESH_SWEEP_INTERVAL_MS,
+        staleAfterMs: config.TABMESH_SWEEP_AFTER_MS,
+        logger,
+      });
+      sweep.start();
+      onStop(() => sweep.stop());
+      const reaper = new ClosedReaper(index, { tabs: ctx.tabs, requests: ctx.requests, slots: ctx.slots, jsm: bus.jsm }, {
+        retentionMs: config.TABMESH_CLOSED_RETENTION_MS,
+        intervalMs: Math.min(60_000, config.TABMESH_CLOSED_RETENTION_MS),
+        logger,
+      });
+      reaper.start();
+      onStop(() => reaper.stop());
+      const observer = new QueueObserver(bus.jsm, ctx.flow, () => index.pending.values(), {
+        intervalMs: config.TABMESH_QUEUE_OBSERVE_MS,
+        logger,
+      });
+      observer.start();
+      onStop(() => observer.stop());
+      const provisioned = new ProvisionedTasks(bus.tasks, logger);
+      await provisioned.start();
+      onStop(() => provisioned.stop());
+      const idleReaper = new IdleReaper(index, provisioned, ctx.flow, {
+        idleMs: config.TABMESH_SANDBOX_IDLE_MS,
+        intervalMs: Math.max(50, Math.min(30_000, Math.floor(config.TABMESH_SANDBOX_IDLE_MS / 4))),
+        logger,
+      });
+      idleReaper.start();
+      onStop(() => idleReaper.stop());
+      return { handle: { sweep, reaper, index, idleReaper }, running: endpoints.running, inFlight: endpoints.inFlight };
+    },
+  });
 }

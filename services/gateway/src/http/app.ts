@@ -27,6 +27,8 @@ export type HttpAppDeps = {
   tasks: TaskStore;
   readiness: Readiness;
   metrics: GatewayMetrics;
+  /** The process metrics of the shared lifecycle's registry, appended to the gateway's own on `/metrics`. */
+  processMetrics?: { metrics: () => Promise<string> };
   logger: Logger;
   authenticator: Authenticator;
   origins: OriginPolicy;
