@@ -12,3 +12,4 @@ export { TabStore, TaskStore, nowIso } from './stores.js';
 export { TabFlow } from './tab-flow.js';
 export { startWorkerService, type WorkerServiceOptions, type WorkerServiceHandle } from './worker-service.js';
 export { isTransientBusError } from './transient.js';
+export { announceReady, isReadySignal, type ReadySignal } from './ready-signal.js';

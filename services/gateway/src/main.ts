@@ -1,10 +1,12 @@
-import { createLogger, loadConfig, stopOnSignals } from '@tabmesh/runtime';
+import { announceReady, createLogger, loadConfig, stopOnSignals } from '@tabmesh/runtime';
 import { startGateway } from './gateway.js';
 
 const config = loadConfig();
 const logger = createLogger('gateway', config.LOG_LEVEL);
 try {
-  stopOnSignals(await startGateway(config, logger), logger);
+  const gateway = await startGateway(config, logger);
+  stopOnSignals(gateway, logger);
+  announceReady('gateway', { http: gateway.httpPort, ws: gateway.wsPort });
 } catch (err) {
   logger.fatal({ err }, 'gateway failed to start');
   process.exit(1);
