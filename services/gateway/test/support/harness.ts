@@ -1,7 +1,7 @@
-import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { ServerFrameSchema, TabState, TaskProvisioning, TaskRecordSchema, encode, tabKey, taskKey, type ServerFrame, type TabRecord, type TaskRecord } from '@tabmesh/contracts';
-import { TabStore, TaskStore, createLogger, ensureBus, nowIso } from '@tabmesh/runtime';
-import { NatsServer, testConfig } from '@tabmesh/testkit';
+import { nowIso, type TabStore, type TaskStore } from '@tabmesh/runtime';
+import { setup, type NatsServer } from '@tabmesh/testkit';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { expect } from 'vitest';
 import { startGateway, type GatewayHandle, type GatewayOptions } from '../../src/index.js';
 import { TestWsClient } from './ws-client.js';
@@ -18,30 +18,30 @@ export type Harness = {
   stop: () => Promise<void>;
 };
 
+/** testkit's `setup()` with only this gateway in-process (`options` are the test's knobs); the test plays the rest. */
 export async function startHarness(env: Record<string, string> = {}, options: GatewayOptions = {}): Promise<Harness> {
-  const server = await NatsServer.start();
-  const config = testConfig(server.url, env);
-  const gateway = await startGateway(config, createLogger('gateway', config.LOG_LEVEL), options);
-  const nc = await connect({ servers: server.url, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
-  const bus = await ensureBus(nc, config);
+  const mesh = await setup({
+    services: { tabRegistry: 0, provisioner: 0, sessionCreator: 0, gateway: 1 },
+    env,
+    inProcess: { gateway: ({ config, logger }) => startGateway(config, logger, options) },
+  });
+  const urls = mesh.gatewayUrls();
   const clients: TestWsClient[] = [];
   return {
-    server,
-    gateway,
-    nc,
-    tabs: new TabStore(bus.tabs),
-    tasks: new TaskStore(bus.tasks),
-    http: (path, init) => fetch(`http://127.0.0.1:${gateway.httpPort}${path}`, init),
+    server: mesh.server!,
+    gateway: mesh.gateway,
+    nc: mesh.nc,
+    tabs: mesh.tabs,
+    tasks: mesh.tasks,
+    http: (path, init) => fetch(`${urls.http}${path}`, init),
     ws: async () => {
-      const c = await TestWsClient.connect(`ws://127.0.0.1:${gateway.wsPort}/v1/ws`);
+      const c = await TestWsClient.connect(urls.ws);
       clients.push(c);
       return c;
     },
     stop: async () => {
       for (const c of clients) c.destroy();
-      await gateway.stop();
-      await nc.close();
-      await server.stop();
+      await mesh.stop();
     },
   };
 }
