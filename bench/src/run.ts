@@ -1,6 +1,7 @@
 import { measureKvWatchFloor, measureRequestFloors, measureUwsFloor, startFloorServer } from './floors.js';
 import { httpPool } from './http-client.js';
-import { BenchMesh, Service, gatewayPorts, type MeshSettings } from './mesh.js';
+import { ServiceName as Service } from '@tabmesh/testkit';
+import { BenchMesh, type MeshSettings } from './mesh.js';
 import type { BenchOptions } from './options.js';
 import type { OpenLoopResult } from './open-loop.js';
 import { createAt, createSweep, holds, searchMaxRate } from './phases/create.js';
@@ -67,7 +68,7 @@ export async function runCreate(ctx: Ctx): Promise<void> {
   };
   await withMesh(ctx, env, async (mesh) => {
     const [gateway] = await mesh.add(Service.Gateway, Service.TabRegistry, Service.Provisioner, Service.SessionCreator);
-    const pool = httpPool(`http://127.0.0.1:${gatewayPorts(gateway!).httpPort}`, 128);
+    const pool = httpPool(mesh.gatewayUrls(gateway!).http, 128);
     const create = {
       pool,
       org: 'bench',
@@ -99,7 +100,7 @@ export async function runOverhead(ctx: Ctx): Promise<void> {
   };
   await withMesh(ctx, env, async (mesh) => {
     const [gateway] = await mesh.add(Service.Gateway, Service.TabRegistry, Service.Provisioner, Service.SessionCreator);
-    const pool = httpPool(`http://127.0.0.1:${gatewayPorts(gateway!).httpPort}`, 16);
+    const pool = httpPool(mesh.gatewayUrls(gateway!).http, 16);
     log(`overhead: fresh tasks at ${Overhead.rate}/s, sim provision ${Overhead.provisionMs} ms + session ${Overhead.sessionMs} ms`);
     await measureOverhead(mesh.bus, pool, { ...Overhead, rate: 10, durationMs: 1000 }); // warm-up
     ctx.results.overhead = await measureOverhead(mesh.bus, pool, { ...Overhead, durationMs: ctx.opts.quick ? 4000 : 10_000 });
@@ -112,9 +113,8 @@ export async function runFanout(ctx: Ctx): Promise<void> {
   const env = { TABMESH_SIM_PROVISION_MS: '50', TABMESH_SIM_SESSION_MS: '20' };
   await withMesh(ctx, env, async (mesh) => {
     const [gateway] = await mesh.add(Service.Gateway, Service.TabRegistry, Service.Provisioner, Service.SessionCreator);
-    const ports = gatewayPorts(gateway!);
-    const pool = httpPool(`http://127.0.0.1:${ports.httpPort}`, 16);
-    const wsUrl = `ws://127.0.0.1:${ports.wsPort}/v1/ws`;
+    const { http, ws: wsUrl } = mesh.gatewayUrls(gateway!);
+    const pool = httpPool(http, 16);
     const oneTask: MeshFanoutResult[] = [];
     let manyTasks;
     for (const n of opts.fanoutSubscribers) {

@@ -19,8 +19,9 @@ export type ServiceName = (typeof ServiceName)[keyof typeof ServiceName];
 /** One pino JSON line; non-JSON output is kept as `{ msg: line, raw: true }`. */
 export type LogLine = { msg?: string; level?: number; [key: string]: unknown };
 
-export type ServiceProcessOptions = {
-  service: ServiceName;
+export type ServiceProcessOptions<N extends string = ServiceName> = {
+  /** A `ServiceName`, or the name of whatever `script` runs (any process that calls `announceReady`). */
+  service: N;
   /** Another entry point than `services/<service>/src/main.ts`, relative to the repository root. */
   script?: string;
   env: Record<string, string>;
@@ -50,7 +51,7 @@ export type Exit = { code: number | null; signal: NodeJS.Signals | null };
  * log lines for tests that read them, and takes signals (SIGKILL for a crash, SIGSTOP/SIGCONT for a
  * stall, SIGTERM for a graceful stop).
  */
-export class ServiceProcess {
+export class ServiceProcess<N extends string = ServiceName> {
   readonly logs: LogLine[] = [];
   readonly label: string;
   /** The ports the service announced it listens on (the gateway's `http` and `ws`). */
@@ -61,9 +62,9 @@ export class ServiceProcess {
   private readonly file: WriteStream | null;
 
   private constructor(
-    readonly service: ServiceName,
+    readonly service: N,
     private readonly proc: ChildProcess,
-    private readonly opts: ServiceProcessOptions,
+    private readonly opts: ServiceProcessOptions<N>,
   ) {
     this.label = opts.label ?? service;
     this.file = opts.logFile && (opts.captureLogs ?? true) ? createWriteStream(opts.logFile, { flags: 'a' }) : null;
@@ -81,7 +82,7 @@ export class ServiceProcess {
   }
 
   /** Spawns the service and resolves once it signalled ready. */
-  static async start(opts: ServiceProcessOptions): Promise<ServiceProcess> {
+  static async start<N extends string = ServiceName>(opts: ServiceProcessOptions<N>): Promise<ServiceProcess<N>> {
     const script = join(repoRoot, opts.script ?? join('services', opts.service, 'src', 'main.ts'));
     const captured = opts.captureLogs ?? true;
     if (!captured && !opts.logFile) throw new Error(`${opts.label ?? opts.service}: captureLogs off needs a logFile`);
