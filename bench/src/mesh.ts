@@ -61,6 +61,12 @@ export class BenchMesh {
     return Promise.all(services.map((service) => this.mesh.spawn(service)));
   }
 
+  /** The four services, in parallel; returns the gateway. */
+  async addAll(): Promise<ServiceProcess> {
+    const [gateway] = await this.add(ServiceName.Gateway, ServiceName.TabRegistry, ServiceName.Provisioner, ServiceName.SessionCreator);
+    return gateway!;
+  }
+
   /** HTTP and WebSocket addresses of a gateway process. */
   gatewayUrls(gateway: ServiceProcess): { http: string; ws: string } {
     return this.mesh.gatewayUrls(gateway);

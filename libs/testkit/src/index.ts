@@ -1,6 +1,7 @@
 export { NatsServer, type NatsServerOptions } from './nats-server.js';
 export { freePort, natsServerBinary } from '@tabmesh/nats-launcher';
 export { waitFor, sleep, uniqueId } from './wait.js';
+export { newTabId, tabRecord, taskRecord } from './fixtures.js';
 export { inProcessTestEnv, processTestEnv, loopbackEnv } from './test-config.js';
 export { ServiceProcess, ServiceName, repoRoot, type LogLine, type Exit, type ServiceProcessOptions } from './service-process.js';
 export { NatsCluster } from './nats-cluster.js';

@@ -1,6 +1,6 @@
-import { ServerFrameSchema, TabState, TaskProvisioning, TaskRecordSchema, encode, tabKey, taskKey, type ServerFrame, type TabRecord, type TaskRecord } from '@tabmesh/contracts';
+import { ServerFrameSchema, TaskRecordSchema, encode, tabKey, taskKey, type ServerFrame, type TabRecord, type TaskRecord } from '@tabmesh/contracts';
 import { nowIso, type TabStore, type TaskStore } from '@tabmesh/runtime';
-import { setup, type NatsServer } from '@tabmesh/testkit';
+import { setup, uniqueId, type NatsServer } from '@tabmesh/testkit';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { expect } from 'vitest';
 import { startGateway, type GatewayHandle, type GatewayOptions } from '../../src/index.js';
@@ -46,70 +46,17 @@ export async function startHarness(env: Record<string, string> = {}, options: Ga
   };
 }
 
-const crockford = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
-let tabCounter = 0;
-
-/** A valid, increasing ULID-shaped tab id. */
-/** Process-wide prefix, so ids from one run sort by creation order (the counter), never by the clock. */
-const idPrefix = encodeCrockford(Date.now(), 10);
-
-function encodeCrockford(n: number, width: number): string {
-  let out = '';
-  for (let i = 0; i < width; i++) {
-    out = crockford[n % 32] + out;
-    n = Math.floor(n / 32);
-  }
-  return out;
+/** A client subscribed to a task of its own, its (empty) snapshot already received. */
+export async function subscribedClient(h: Harness): Promise<{ org: string; task: string; c: TestWsClient }> {
+  const org = uniqueId('org');
+  const task = uniqueId('task');
+  const c = await h.ws();
+  c.send({ op: 'subscribe', org, task });
+  await c.waitForCount(1);
+  return { org, task, c };
 }
 
-/** ULID-shaped ids that sort in the order they were made. */
-export function newTabId(): string {
-  return `${idPrefix}${encodeCrockford(++tabCounter, 16)}`;
-}
-
-export function tabRecord(org: string, task: string, over: Partial<TabRecord> = {}): TabRecord {
-  const now = nowIso();
-  return {
-    v: 1,
-    id: newTabId(),
-    org,
-    task,
-    state: TabState.PendingProvision,
-    title: 'a tab',
-    agent: 'mock',
-    model: null,
-    sessionId: null,
-    sandboxId: null,
-    unread: false,
-    progress: 'Waiting for a sandbox',
-    step: null,
-    error: null,
-    attempt: 1,
-    clientRequestId: null,
-    createdAt: now,
-    updatedAt: now,
-    readyAt: null,
-    closedAt: null,
-    ...over,
-  };
-}
-
-export function taskRecord(org: string, task: string, over: Partial<TaskRecord> = {}): TaskRecord {
-  return {
-    v: 1,
-    org,
-    task,
-    state: TaskProvisioning.Provisioning,
-    generation: 1,
-    step: null,
-    progress: 'Preparing environment',
-    sandbox: null,
-    error: null,
-    updatedAt: nowIso(),
-    provisionedAt: null,
-    ...over,
-  };
-}
+export { newTabId, tabRecord, taskRecord } from '@tabmesh/testkit';
 
 /** Writes a new tab; returns the record and its revision. */
 export async function putTab(tabs: TabStore, record: TabRecord): Promise<{ record: TabRecord; revision: number }> {
