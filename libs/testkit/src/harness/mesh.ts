@@ -5,7 +5,7 @@ import type { NatsCluster } from '../nats-cluster.js';
 import type { NatsServer } from '../nats-server.js';
 import { ServiceProcess, type ServiceName } from '../service-process.js';
 import { BusOps } from './bus-ops.js';
-import type { AnyInProcess, GatewayLike, InProcessServices, ProcessOptions, ServiceKind, Stoppable } from './options.js';
+import type { AnyInProcess, GatewayLike, ProcessOptions, ServiceKind, Stoppable } from './options.js';
 import { waitForReadyz } from './readyz.js';
 
 /** The handle type an in-process starter of `K` returns. */
