@@ -1,7 +1,8 @@
 /**
  * `pnpm start`: the whole mesh in one command. Starts an embedded nats-server (data under .data/)
- * unless NATS_URL is set, then the four services as child processes, with readable logs; Ctrl-C
- * stops them all, the services first so they drain.
+ * unless NATS_URL is set, then the four services as child processes, with readable logs, and prints
+ * where to reach the mesh once every service has said it is ready; Ctrl-C stops them all, the
+ * services first so they drain.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -9,12 +10,16 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { prettyFactory } from 'pino-pretty';
+import { loadOrCreateDevSecret, mintToken } from '@tabmesh/auth';
 import { stopLocalSandboxes } from '@tabmesh/providers';
-import { loadConfig } from '@tabmesh/runtime';
-import { natsServerBinary, freePort } from '@tabmesh/testkit';
+import { freePort, launchNatsServer } from '@tabmesh/nats-launcher';
+import { isReadySignal, loadConfig, type ReadySignal } from '@tabmesh/runtime';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const services = ['tab-registry', 'provisioner', 'session-creator', 'gateway'] as const;
+type Service = (typeof services)[number];
+/** Fixed ops ports (health, metrics) so they are easy to find; the gateway serves its own on HTTP. */
+const opsPorts: Partial<Record<Service, string>> = { 'tab-registry': '9090', provisioner: '9091', 'session-creator': '9092' };
 const pretty = prettyFactory({
   colorize: process.stdout.isTTY,
   ignore: 'pid,hostname,service',
@@ -42,18 +47,18 @@ function pipeLogs(child: ChildProcess, name: string): void {
   }
 }
 
-async function waitForNats(port: number): Promise<void> {
-  const { connect } = await import('node:net');
-  for (let i = 0; i < 100; i++) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = connect(port, '127.0.0.1');
-      s.once('connect', () => (s.destroy(), resolve(true)));
-      s.once('error', () => resolve(false));
+/** Resolves with the child's ready signal; rejects if it exits first. */
+function readySignal(child: ChildProcess, name: string): Promise<ReadySignal> {
+  return new Promise((resolve, reject) => {
+    const onExit = (code: number | null, signal: NodeJS.Signals | null) => reject(new Error(`${name} exited (${signal ?? code}) before it was ready`));
+    child.once('exit', onExit);
+    child.on('message', function onMessage(msg: unknown) {
+      if (!isReadySignal(msg)) return;
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+      resolve(msg);
     });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`embedded nats-server did not start on port ${port}`);
+  });
 }
 
 async function main(): Promise<void> {
@@ -63,27 +68,32 @@ async function main(): Promise<void> {
     const port = Number(process.env.NATS_PORT ?? 4222) || (await freePort());
     const storeDir = join(root, '.data', 'nats');
     mkdirSync(storeDir, { recursive: true });
-    nats = spawn(natsServerBinary(), ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      // Own process group: Ctrl-C reaches only this launcher, which stops nats-server last.
-      detached: true,
-    });
+    // Own process group: Ctrl-C reaches only this launcher, which stops nats-server last.
+    nats = await launchNatsServer({ port, storeDir, output: 'pipe', detached: true });
     pipeLogs(nats, 'nats-server');
-    await waitForNats(port);
     natsUrl = `nats://127.0.0.1:${port}`;
   }
-  process.stdout.write(
-    `tabmesh: NATS ${natsUrl}, provider ${config.TABMESH_PROVIDER}, HTTP http://localhost:${config.GATEWAY_HTTP_PORT}, WebSocket ws://localhost:${config.GATEWAY_WS_PORT}/v1/ws\n`,
-  );
+  // The gateway verifies tokens: a secret of the operator's, or a development one kept under .data/.
+  const jwtSecret = config.TABMESH_JWT_SECRET ?? (config.TABMESH_JWKS_URL ? undefined : await loadOrCreateDevSecret(stateDir));
   let stopping = false;
+  const ready: Promise<ReadySignal>[] = [];
   for (const name of services) {
+    const opsPort = process.env.TABMESH_OPS_PORT ?? opsPorts[name];
     const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'services', name, 'src', 'main.ts')], {
-      env: { ...process.env, NATS_URL: natsUrl, TABMESH_STATE_DIR: stateDir },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...process.env,
+        NATS_URL: natsUrl,
+        TABMESH_STATE_DIR: stateDir,
+        ...(jwtSecret ? { TABMESH_JWT_SECRET: jwtSecret } : {}),
+        ...(opsPort ? { TABMESH_OPS_PORT: opsPort } : {}),
+      },
+      // The IPC channel carries the service's ready signal.
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       detached: true,
     });
     children.push(child);
     pipeLogs(child, name);
+    ready.push(readySignal(child, name));
     child.on('exit', (code, signal) => {
       if (!stopping) {
         process.stdout.write(`${name} exited (${signal ?? code}); stopping the mesh\n`);
@@ -126,6 +136,19 @@ async function main(): Promise<void> {
   });
   process.on('SIGINT', () => void stop(0));
   process.on('SIGTERM', () => void stop(0));
+
+  const signals = await Promise.all(ready).catch(() => null);
+  if (!signals) return; // a service died first; stop() is under way
+  const gateway = signals.find((r) => r.service === 'gateway')?.ports ?? {};
+  const http = gateway.http ?? config.GATEWAY_HTTP_PORT;
+  const ws = gateway.ws ?? config.GATEWAY_WS_PORT;
+  process.stdout.write(`tabmesh ready: NATS ${natsUrl}, provider ${config.TABMESH_PROVIDER}, HTTP http://localhost:${http}, WebSocket ws://localhost:${ws}/v1/ws\n`);
+  if (jwtSecret && config.TABMESH_AUTH !== 'off') {
+    // A development token for every org, in the fragment: it never reaches a server log.
+    const token = await mintToken({ secret: jwtSecret, sub: 'pnpm-start', orgs: ['*'], ttlSeconds: 12 * 3600 });
+    process.stdout.write(`workbench (signed in for 12 h, all orgs): http://localhost:${http}/#token=${token}\n`);
+    process.stdout.write('another token: npx -y pnpm@10 token --org <org> [--ttl 1h]\n');
+  }
 }
 
 await main();

@@ -8,6 +8,7 @@ import { connect } from '@nats-io/transport-node';
 import { Hono } from 'hono';
 import type { AddressInfo } from 'node:net';
 import uWS from 'uWebSockets.js';
+import { announceReady } from '@tabmesh/runtime';
 import { FloorSubjects, FloorTopic, FloorWsPath } from './floor-names.js';
 import { epochMs } from './stats.js';
 
@@ -53,3 +54,4 @@ process.on('SIGTERM', () => {
   void nc.close().finally(() => process.exit(0));
 });
 console.log(JSON.stringify({ msg: 'floor server ready', httpPort, wsPort }));
+announceReady('floor-server', { http: httpPort, ws: wsPort });

@@ -1,26 +1,28 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Kvm, KvWatchInclude } from '@nats-io/kv';
 import { jetstream } from '@nats-io/jetstream';
-import { Child } from './children.js';
+import { join } from 'node:path';
+import { ServiceProcess } from '@tabmesh/testkit';
 import { FloorSubjects, FloorWsPath } from './floor-names.js';
 import { httpPool, postJson } from './http-client.js';
 import { runOpenLoop, type OpenLoopResult } from './open-loop.js';
 import { epochMs, sleep, summarize, type Summary } from './stats.js';
 import { DelayRecorder, openClients } from './ws-clients.js';
 
-export type FloorServer = { child: Child; httpPort: number; wsPort: number };
+export type FloorServer = { child: ServiceProcess<'floor-server'>; httpPort: number; wsPort: number };
 
+/** The floor server as its own process, ready once it announced its ports. */
 export async function startFloorServer(natsUrl: string, logDir: string): Promise<FloorServer> {
-  const child = await Child.start({
-    label: 'floor-server',
+  const child = await ServiceProcess.start({
+    service: 'floor-server',
     script: 'bench/src/floor-server.ts',
     env: { NATS_URL: natsUrl },
-    readyText: 'floor server ready',
-    logDir,
+    logFile: join(logDir, 'floor-server.log'),
+    captureLogs: false,
   });
-  const line = child.logLine('floor server ready') as { httpPort: number; wsPort: number } | null;
-  if (!line) throw new Error('floor server: no ready line');
-  return { child, httpPort: line.httpPort, wsPort: line.wsPort };
+  const { http, ws } = child.ports;
+  if (http === undefined || ws === undefined) throw new Error('floor server: no ports in its ready signal');
+  return { child, httpPort: http, wsPort: ws };
 }
 
 /** About the size of a tab record, so KV floors move as many bytes as the mesh does. */

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
-import { natsServerBinary } from '@tabmesh/testkit';
+import { natsServerBinary } from '@tabmesh/nats-launcher';
 
 export type Machine = {
   date: string;

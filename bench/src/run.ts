@@ -1,6 +1,7 @@
 import { measureKvWatchFloor, measureRequestFloors, measureUwsFloor, startFloorServer } from './floors.js';
 import { httpPool } from './http-client.js';
-import { BenchMesh, Service, gatewayPorts, type MeshSettings } from './mesh.js';
+import { ServiceName } from '@tabmesh/testkit';
+import { BenchMesh, type MeshSettings } from './mesh.js';
 import type { BenchOptions } from './options.js';
 import type { OpenLoopResult } from './open-loop.js';
 import { createAt, createSweep, holds, searchMaxRate } from './phases/create.js';
@@ -16,13 +17,20 @@ export const Throughput = { provisionMs: 100, concurrency: 4, processes: [1, 2, 
 
 const log = (text: string) => process.stderr.write(`[bench] ${text}\n`);
 
+/** The sim latencies of the overhead phase, with `concurrency` jobs per worker process. */
+const overheadEnv = (concurrency: number): Record<string, string> => ({
+  TABMESH_SIM_PROVISION_MS: String(Overhead.provisionMs),
+  TABMESH_SIM_SESSION_MS: String(Overhead.sessionMs),
+  TABMESH_CONCURRENCY: String(concurrency),
+});
+
 type Ctx = { opts: BenchOptions; logDir: string; results: BenchResults };
 
 function meshSettings(ctx: Ctx, env: Record<string, string>): MeshSettings {
   return {
     logDir: ctx.logDir,
     env: { LOG_LEVEL: 'info', ...env },
-    ...(ctx.opts.profileDir ? { profile: { dir: ctx.opts.profileDir, services: [Service.Gateway, Service.TabRegistry] } } : {}),
+    ...(ctx.opts.profileDir ? { profile: { dir: ctx.opts.profileDir, services: [ServiceName.Gateway, ServiceName.TabRegistry] } } : {}),
   };
 }
 
@@ -60,14 +68,9 @@ export async function runCreate(ctx: Ctx): Promise<void> {
   const { opts } = ctx;
   // The whole mesh, with workers wide enough that tabs do not pile up as pending: tab-registry's
   // queue observer does work for every pending tab each second, which would otherwise grow run by run.
-  const env = {
-    TABMESH_SIM_PROVISION_MS: String(Overhead.provisionMs),
-    TABMESH_SIM_SESSION_MS: String(Overhead.sessionMs),
-    TABMESH_CONCURRENCY: '256',
-  };
-  await withMesh(ctx, env, async (mesh) => {
-    const [gateway] = await mesh.add(Service.Gateway, Service.TabRegistry, Service.Provisioner, Service.SessionCreator);
-    const pool = httpPool(`http://127.0.0.1:${gatewayPorts(gateway!).httpPort}`, 128);
+  await withMesh(ctx, overheadEnv(256), async (mesh) => {
+    const gateway = await mesh.addAll();
+    const pool = httpPool(mesh.gatewayUrls(gateway).http, 128);
     const create = {
       pool,
       org: 'bench',
@@ -92,14 +95,9 @@ export async function runCreate(ctx: Ctx): Promise<void> {
 export async function runOverhead(ctx: Ctx): Promise<void> {
   // Workers wide enough (64 jobs each) that no job waits for a slot: this is the mesh's own
   // overhead, not queueing behind the default 8 jobs per process.
-  const env = {
-    TABMESH_SIM_PROVISION_MS: String(Overhead.provisionMs),
-    TABMESH_SIM_SESSION_MS: String(Overhead.sessionMs),
-    TABMESH_CONCURRENCY: '64',
-  };
-  await withMesh(ctx, env, async (mesh) => {
-    const [gateway] = await mesh.add(Service.Gateway, Service.TabRegistry, Service.Provisioner, Service.SessionCreator);
-    const pool = httpPool(`http://127.0.0.1:${gatewayPorts(gateway!).httpPort}`, 16);
+  await withMesh(ctx, overheadEnv(64), async (mesh) => {
+    const gateway = await mesh.addAll();
+    const pool = httpPool(mesh.gatewayUrls(gateway).http, 16);
     log(`overhead: fresh tasks at ${Overhead.rate}/s, sim provision ${Overhead.provisionMs} ms + session ${Overhead.sessionMs} ms`);
     await measureOverhead(mesh.bus, pool, { ...Overhead, rate: 10, durationMs: 1000 }); // warm-up
     ctx.results.overhead = await measureOverhead(mesh.bus, pool, { ...Overhead, durationMs: ctx.opts.quick ? 4000 : 10_000 });
@@ -111,15 +109,14 @@ export async function runFanout(ctx: Ctx): Promise<void> {
   const { opts } = ctx;
   const env = { TABMESH_SIM_PROVISION_MS: '50', TABMESH_SIM_SESSION_MS: '20' };
   await withMesh(ctx, env, async (mesh) => {
-    const [gateway] = await mesh.add(Service.Gateway, Service.TabRegistry, Service.Provisioner, Service.SessionCreator);
-    const ports = gatewayPorts(gateway!);
-    const pool = httpPool(`http://127.0.0.1:${ports.httpPort}`, 16);
-    const wsUrl = `ws://127.0.0.1:${ports.wsPort}/v1/ws`;
+    const gateway = await mesh.addAll();
+    const { http, ws: wsUrl } = mesh.gatewayUrls(gateway);
+    const pool = httpPool(http, 16);
     const oneTask: MeshFanoutResult[] = [];
     let manyTasks;
     for (const n of opts.fanoutSubscribers) {
       log(`fan-out: KV change → ${n} WebSocket subscribers of one task`);
-      const run = await measureMeshFanout(mesh.bus, pool, gateway!, wsUrl, { subscribers: n, changes: opts.fanoutChanges, gapMs: 300 });
+      const run = await measureMeshFanout(mesh.bus, pool, gateway, wsUrl, { subscribers: n, changes: opts.fanoutChanges, gapMs: 300 });
       oneTask.push(run.result);
       if (n === Math.max(...opts.fanoutSubscribers)) {
         const tasks = Math.max(1, Math.round(n / 10));
@@ -145,7 +142,7 @@ export async function runThroughput(ctx: Ctx): Promise<void> {
     TABMESH_CONCURRENCY: String(Throughput.concurrency),
   };
   await withMesh(ctx, env, async (mesh) => {
-    await mesh.add(Service.TabRegistry);
+    await mesh.add(ServiceName.TabRegistry);
     const out: ThroughputResult[] = [];
     for (const processes of Throughput.processes) {
       const ideal = (processes * Throughput.concurrency * 1000) / Throughput.provisionMs;

@@ -219,7 +219,7 @@ describe.skipIf(!hasChromium)('workbench page in Chromium', () => {
     await expect.poll(() => tabItem(keep).getAttribute('data-state'), { timeout: Timeout }).toBe(TabState.Ready);
     await page.evaluate(() => ((window as unknown as { marker: string }).marker = 'same page'));
 
-    m.gateway.closeWsListener();
+    m.mesh.gateway.closeWsListener();
     let reopened = false;
     try {
       await page.locator('#conn[data-state="reconnecting"]').waitFor();
@@ -233,7 +233,7 @@ describe.skipIf(!hasChromium)('workbench page in Chromium', () => {
       expect(await tabItem(added.id).count()).toBe(0);
       await page.screenshot({ path: join(ResultsDir, 'reconnecting.png') });
 
-      await m.gateway.reopenWsListener();
+      await m.mesh.gateway.reopenWsListener();
       reopened = true;
       await page.locator('#conn[data-state="open"]').waitFor({ timeout: 20_000 });
       await expect.poll(() => tabItem(added.id).getAttribute('data-state')).toBe(TabState.Ready);
@@ -242,7 +242,7 @@ describe.skipIf(!hasChromium)('workbench page in Chromium', () => {
       expect(await page.locator('#activity li[data-reason="reconnect"]').count()).toBe(1);
       expect(await page.evaluate(() => (window as unknown as { marker?: string }).marker)).toBe('same page');
     } finally {
-      if (!reopened) await m.gateway.reopenWsListener();
+      if (!reopened) await m.mesh.gateway.reopenWsListener();
     }
   });
 

@@ -8,10 +8,10 @@
  * Exits 1 when any tab is stuck, lost or duplicated, or any session is duplicated or leaked.
  */
 import { Streams, Subjects, TabState } from '@tabmesh/contracts';
-import { NatsServer, ServiceName, sleep, waitFor, type ServiceProcess } from '@tabmesh/testkit';
+import { ServiceName, sleep, waitFor, type ServiceProcess } from '@tabmesh/testkit';
 import { mkdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { ProcessMesh } from '../src/index.js';
+import { startFaultMesh } from '../src/index.js';
 import { percentile, renderReport, type ChaosReport } from './report.js';
 
 const { values: args } = parseArgs({
@@ -47,21 +47,22 @@ const pick = <T>(xs: readonly T[]): T => xs[Math.floor(Math.random() * xs.length
 type CreateRecord = { crid: string; task: string; issuedAt: number; ackedAt: number | null; tabId: string | null; attempts: number };
 
 async function main(): Promise<number> {
-  const nats = await NatsServer.start();
-  const mesh = await ProcessMesh.connect(nats.url, {
-    TABMESH_SIM_PROVISION_MS: '800',
-    TABMESH_SIM_SESSION_MS: '200',
-    TABMESH_ACK_WAIT_MS: String(ackWaitMs),
-    TABMESH_RETRY_BASE_MS: '200',
-    TABMESH_SWEEP_INTERVAL_MS: '1000',
-    TABMESH_SWEEP_AFTER_MS: '5000',
-    TABMESH_DRAIN_TIMEOUT_MS: '2000',
-    TABMESH_CONCURRENCY: '16',
+  const mesh = await startFaultMesh({
+    env: {
+      TABMESH_SIM_PROVISION_MS: '800',
+      TABMESH_SIM_SESSION_MS: '200',
+      TABMESH_ACK_WAIT_MS: String(ackWaitMs),
+      TABMESH_RETRY_BASE_MS: '200',
+      TABMESH_SWEEP_INTERVAL_MS: '1000',
+      TABMESH_SWEEP_AFTER_MS: '5000',
+      TABMESH_DRAIN_TIMEOUT_MS: '2000',
+      TABMESH_CONCURRENCY: '16',
+    },
   });
   if (args.logs) mkdirSync(args.logs, { recursive: true });
   const spawn = (kind: Kind) => mesh.spawn(kind, {}, { maxLogLines: 500, ...(args.logs ? { logDir: args.logs } : {}) });
   const org = `chaos-${Date.now().toString(36)}`;
-  log(`nats ${nats.url}; ${perKind} of each service; ${rate} creates/s for ${durationMs / 1000} s; a fault every ~${faultEveryMs / 1000} s`);
+  log(`nats ${mesh.natsUrl}; ${perKind} of each service; ${rate} creates/s for ${durationMs / 1000} s; a fault every ~${faultEveryMs / 1000} s`);
   try {
     for (const k of kinds) for (let i = 0; i < perKind; i++) await spawn(k);
 
@@ -230,7 +231,6 @@ async function main(): Promise<number> {
     return bad > 0 ? 1 : 0;
   } finally {
     await mesh.stop();
-    await nats.stop();
   }
 }
 

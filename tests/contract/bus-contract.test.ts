@@ -2,15 +2,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Subjects, TabState, TaskRefRequestSchema, TaskReplySchema, decode, encode } from '@tabmesh/contracts';
 import { sleep, uniqueId } from '@tabmesh/testkit';
-import { BusRecorder, TestMesh } from '../src/index.js';
+import { setup, type TabmeshMesh } from '@tabmesh/harness';
+import { BusRecorder } from '../src/index.js';
 
 describe('bus contract: every message of a full lifecycle validates against libs/contracts', () => {
-  let mesh: TestMesh;
+  let mesh: TabmeshMesh;
   let spy: NatsConnection;
   let recorder: BusRecorder;
   beforeAll(async () => {
-    mesh = await TestMesh.start({ env: { TABMESH_MAX_DELIVER: '2' } });
-    spy = await connect({ servers: mesh.server.url });
+    mesh = await setup({ env: { TABMESH_MAX_DELIVER: '2' } });
+    spy = await connect({ servers: mesh.natsUrl });
     recorder = new BusRecorder(spy);
     recorder.start();
     await spy.flush();
@@ -27,10 +28,10 @@ describe('bus contract: every message of a full lifecycle validates against libs
     await mesh.create(org, task, { clientRequestId: 'req-1' });
     await mesh.waitForState(org, task, a.id, [TabState.Ready]);
     await mesh.tabOp(Subjects.tabRead, org, task, a.id);
-    mesh.sim.failRate = 1;
+    mesh.provider.failRate = 1;
     const b = await mesh.create(org, task);
     await mesh.waitForState(org, task, b.id, [TabState.Error]);
-    mesh.sim.failRate = 0;
+    mesh.provider.failRate = 0;
     await mesh.tabOp(Subjects.tabRetry, org, task, b.id);
     await mesh.waitForState(org, task, b.id, [TabState.Ready]);
     await mesh.tabOp(Subjects.tabRetry, org, task, b.id); // refused: not in error
@@ -56,14 +57,14 @@ describe('bus contract: every message of a full lifecycle validates against libs
     const tabsAfter = await mesh.tabs.listTask(org, task);
     expect(tabsAfter.every((t) => t.value.state === TabState.Closed)).toBe(true);
     expect((await mesh.tasks.status(org, task)).state).toBe('unprovisioned');
-    expect(mesh.sim.ledger.liveSandboxes(org, task)).toBe(0);
+    expect(mesh.provider.ledger.liveSandboxes(org, task)).toBe(0);
   });
 });
 
 describe('bus recorder', () => {
   it('flags a message that breaks the contract, so the check above can fail', async () => {
-    const mesh = await TestMesh.start({ provisioners: 0, sessionCreators: 0, registries: 0 });
-    const spy = await connect({ servers: mesh.server.url });
+    await using mesh = await setup({ services: { tabRegistry: 0, provisioner: 0, sessionCreator: 0 } });
+    const spy = await connect({ servers: mesh.natsUrl });
     const recorder = new BusRecorder(spy);
     recorder.start();
     await spy.flush();
@@ -73,6 +74,5 @@ describe('bus recorder', () => {
     await recorder.stop();
     expect(recorder.failures().map((f) => f.kind).sort()).toEqual(['job provision', 'kv tabs']);
     await spy.close();
-    await mesh.stop();
   });
 });

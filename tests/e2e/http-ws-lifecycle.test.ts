@@ -8,31 +8,22 @@ import {
   TaskResponseSchema,
   type ServerFrame,
 } from '@tabmesh/contracts';
-import { mintToken } from '@tabmesh/auth';
-import { startGateway, type GatewayHandle } from '@tabmesh/gateway';
-import { uniqueId, waitFor } from '@tabmesh/testkit';
-import { TestMesh } from '../src/index.js';
+import { testAuthHeader, uniqueId, waitFor } from '@tabmesh/testkit';
+import { setup, type TabmeshMesh } from '@tabmesh/harness';
 
 /** The whole mesh as a workbench sees it: HTTP to act, one WebSocket to watch. */
 describe('HTTP and WebSocket through the gateway, over the whole mesh', () => {
-  let mesh: TestMesh;
-  let gateway: GatewayHandle;
+  let mesh: TabmeshMesh;
   let base: string;
-  let token: string;
-  const secret = 'http-ws-lifecycle-test-secret-0123456789';
+  let wsUrl: string;
   /** fetch with the bearer token every `/v1` route needs. */
   const call = (url: string, init: RequestInit = {}) =>
-    fetch(url, { ...init, headers: { ...(init.headers as Record<string, string> | undefined), authorization: `Bearer ${token}` } });
+    fetch(url, { ...init, headers: { ...(init.headers as Record<string, string> | undefined), ...testAuthHeader() } });
   beforeAll(async () => {
-    mesh = await TestMesh.start({ env: { TABMESH_SIM_PROVISION_MS: '150', TABMESH_SIM_SESSION_MS: '50', TABMESH_JWT_SECRET: secret } });
-    gateway = await startGateway(mesh.config, mesh.logger('gateway'));
-    base = `http://127.0.0.1:${gateway.httpPort}`;
-    token = await mintToken({ secret, sub: 'e2e', orgs: ['*'], ttlSeconds: 600 });
+    mesh = await setup({ services: { gateway: 1 }, env: { TABMESH_SIM_PROVISION_MS: '150', TABMESH_SIM_SESSION_MS: '50' } });
+    ({ http: base, ws: wsUrl } = mesh.gatewayUrls());
   });
-  afterAll(async () => {
-    await gateway.stop();
-    await mesh.stop();
-  });
+  afterAll(() => mesh.stop());
 
   const json = async (res: Response) => ({ status: res.status, type: res.headers.get('content-type'), body: (await res.json()) as unknown });
 
@@ -41,7 +32,7 @@ describe('HTTP and WebSocket through the gateway, over the whole mesh', () => {
     const task = uniqueId('task');
     const frames: ServerFrame[] = [];
     const invalid: unknown[] = [];
-    const ws = new WebSocket(`ws://127.0.0.1:${gateway.wsPort}/v1/ws?access_token=${token}`);
+    const ws = new WebSocket(wsUrl);
     ws.on('message', (data) => {
       const parsed = ServerFrameSchema.safeParse(JSON.parse(String(data)));
       if (parsed.success) frames.push(parsed.data);

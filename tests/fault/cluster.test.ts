@@ -1,20 +1,15 @@
 import { Streams, TabState } from '@tabmesh/contracts';
-import { NatsCluster, ServiceName, sleep, uniqueId } from '@tabmesh/testkit';
+import { ServiceName, sleep, uniqueId, type CreateOutcome } from '@tabmesh/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ProcessMesh, type CreateOutcome } from '../src/index.js';
+import { startFaultMesh, type FaultMesh } from '../src/index.js';
 
 // A 3-node cluster on loopback, streams and buckets at R3; one node is SIGKILLed under load.
 describe('3-node NATS cluster losing a node under load', () => {
-  let cluster: NatsCluster;
-  let mesh: ProcessMesh;
+  let mesh: FaultMesh;
   beforeAll(async () => {
-    cluster = await NatsCluster.start({ size: 3 });
-    mesh = await ProcessMesh.connect(cluster.url, { TABMESH_REPLICAS: '3' });
+    mesh = await startFaultMesh({ nats: 'cluster', env: { TABMESH_REPLICAS: '3' } });
   });
-  afterAll(async () => {
-    await mesh?.stop();
-    await cluster?.stop();
-  });
+  afterAll(() => mesh?.stop());
 
   it('loses no acknowledged create and the flow goes on with two nodes', async () => {
     const info = await mesh.bus.jsm.streams.info(Streams.provision.name);
@@ -40,7 +35,7 @@ describe('3-node NATS cluster losing a node under load', () => {
       );
       if (n === 50) {
         killedAt = n;
-        await cluster.kill(0, 'SIGKILL');
+        await mesh.cluster!.kill(0, 'SIGKILL');
       }
       await sleep(50);
     }
@@ -64,7 +59,7 @@ describe('3-node NATS cluster losing a node under load', () => {
     const live = await mesh.live();
     for (let t = 0; t < 8; t++) expect(live.sandboxesByTask.get(`${org}.t${t}`)).toBe(1);
     for (const t of tabs) expect(live.sessionsByTab.get(t.id)).toBe(1);
-    for (const p of mesh.procs) expect(p.running, `${p.label} exited: ${JSON.stringify(p.logs.slice(-3))}`).toBe(true);
+    for (const p of mesh.processes) expect(p.running, `${p.label} exited: ${JSON.stringify(p.logs.slice(-3))}`).toBe(true);
 
     // With the node still down, a new task is provisioned and its tabs get sessions.
     const fresh: string[] = [];

@@ -1,22 +1,19 @@
 import { TabState, tabKey } from '@tabmesh/contracts';
-import { NatsServer, ServiceName, sleep, uniqueId, waitFor } from '@tabmesh/testkit';
+import { ServiceName, sleep, uniqueId, waitFor } from '@tabmesh/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ProcessMesh, TaskWatcher, gatewayUrls } from '../src/index.js';
+import { TaskWatcher, startFaultMesh, type FaultMesh } from '../src/index.js';
 
 // SIGKILL of the gateway that WebSocket clients are attached to; they resume on another gateway.
 describe('gateway killed with WebSocket clients attached', () => {
-  let nats: NatsServer;
-  let mesh: ProcessMesh;
+  let mesh: FaultMesh;
   const watchers: TaskWatcher[] = [];
   beforeAll(async () => {
-    nats = await NatsServer.start();
-    mesh = await ProcessMesh.connect(nats.url, { TABMESH_SIM_PROVISION_MS: '1500', TABMESH_SIM_SESSION_MS: '300' });
+    mesh = await startFaultMesh({ env: { TABMESH_SIM_PROVISION_MS: '1500', TABMESH_SIM_SESSION_MS: '300' } });
   });
   const sentinels: TaskWatcher[] = [];
   afterAll(async () => {
     for (const w of [...watchers, ...sentinels]) w.close();
     await mesh?.stop();
-    await nats?.stop();
   });
 
   it('clients reconnect to another gateway with sinceRevision and miss no change', async () => {
@@ -25,8 +22,8 @@ describe('gateway killed with WebSocket clients attached', () => {
     await mesh.spawn(ServiceName.SessionCreator);
     const doomed = await mesh.spawn(ServiceName.Gateway);
     const survivor = await mesh.spawn(ServiceName.Gateway);
-    const first = gatewayUrls(doomed);
-    const second = gatewayUrls(survivor);
+    const first = mesh.gatewayUrls(doomed);
+    const second = mesh.gatewayUrls(survivor);
     const org = uniqueId('org');
     const tasks = ['a', 'b', 'c'];
 

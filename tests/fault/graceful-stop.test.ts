@@ -1,14 +1,14 @@
 import { Streams, TabState, type TabRecord } from '@tabmesh/contracts';
 import { ServiceName, sleep, uniqueId, waitFor, type ServiceProcess } from '@tabmesh/testkit';
 import { describe, expect, it } from 'vitest';
-import { ProcessMesh, processMeshPerTest } from '../src/index.js';
+import { faultMeshPerTest, type FaultMesh } from '../src/index.js';
 
 const sessions = () => [Streams.sessions.name, Streams.sessions.consumer] as const;
 
-async function createTabs(mesh: ProcessMesh, org: string, task: string, n: number): Promise<TabRecord[]> {
+async function createTabs(mesh: FaultMesh, org: string, task: string, n: number): Promise<TabRecord[]> {
   const out: TabRecord[] = [];
   for (let i = 0; i < n; i++) {
-    const c = await mesh.create(org, task);
+    const c = await mesh.tryCreate(org, task);
     if (!c.ok) throw new Error(c.error);
     out.push(c.tab);
   }
@@ -16,7 +16,7 @@ async function createTabs(mesh: ProcessMesh, org: string, task: string, n: numbe
 }
 
 /** Starts a task's sandbox and waits for it, so later tabs go straight to session creation. */
-async function provisionTask(mesh: ProcessMesh, org: string, task: string): Promise<void> {
+async function provisionTask(mesh: FaultMesh, org: string, task: string): Promise<void> {
   const [first] = await createTabs(mesh, org, task, 1);
   await mesh.waitForState(org, task, first!.id, [TabState.Ready], 60_000);
 }
@@ -24,8 +24,8 @@ async function provisionTask(mesh: ProcessMesh, org: string, task: string): Prom
 // DESIGN invariant 8: on SIGTERM a worker stops pulling, finishes or hands back its in-flight jobs
 // within the drain timeout, then drains its connection.
 describe('graceful stop of a worker (SIGTERM)', () => {
-  const fixture = processMeshPerTest();
-  let mesh: ProcessMesh;
+  const fixture = faultMeshPerTest();
+  let mesh: FaultMesh;
 
   it('finishes in-flight jobs within the drain timeout, logs drain start/end with the counts, takes no new job, exits 0', async () => {
     mesh = await fixture.start({ TABMESH_SIM_SESSION_MS: '2500', TABMESH_DRAIN_TIMEOUT_MS: '20000' });
@@ -105,7 +105,7 @@ describe('graceful stop of a worker (SIGTERM)', () => {
     let n = 0;
     const load = (async () => {
       while (loading) {
-        const c = await mesh.create(org, `t${Math.floor(n / 3)}`);
+        const c = await mesh.tryCreate(org, `t${Math.floor(n / 3)}`);
         if (!c.ok) throw new Error(c.error);
         n++;
         await sleep(100);

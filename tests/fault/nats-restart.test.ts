@@ -1,20 +1,15 @@
 import { TabState, tabKey, type TabRecord } from '@tabmesh/contracts';
-import { NatsServer, ServiceName, sleep, uniqueId, waitFor, type ServiceProcess } from '@tabmesh/testkit';
+import { ServiceName, sleep, uniqueId, waitFor, type CreateOutcome, type ServiceProcess } from '@tabmesh/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ProcessMesh, gatewayUrls, type CreateOutcome } from '../src/index.js';
+import { startFaultMesh, type FaultMesh } from '../src/index.js';
 
 // SIGKILL of nats-server, then a restart on the same store, with the whole mesh running as processes.
 describe('nats-server killed and restarted with the same store', () => {
-  let nats: NatsServer;
-  let mesh: ProcessMesh;
+  let mesh: FaultMesh;
   beforeAll(async () => {
-    nats = await NatsServer.start();
-    mesh = await ProcessMesh.connect(nats.url);
+    mesh = await startFaultMesh();
   });
-  afterAll(async () => {
-    await mesh?.stop();
-    await nats?.stop();
-  });
+  afterAll(() => mesh?.stop());
 
   it('services reconnect by themselves, readiness goes false then true, no acknowledged tab is lost and the flow goes on', async () => {
     const services: ServiceProcess[] = [
@@ -24,7 +19,7 @@ describe('nats-server killed and restarted with the same store', () => {
     ];
     const gw = await mesh.spawn(ServiceName.Gateway);
     services.push(gw);
-    const { http } = gatewayUrls(gw);
+    const { http } = mesh.gatewayUrls(gw);
     const readyz = async () => (await fetch(`${http}/readyz`).catch(() => null))?.status ?? 0;
     expect(await readyz()).toBe(200);
 
@@ -43,10 +38,10 @@ describe('nats-server killed and restarted with the same store', () => {
     })();
 
     await sleep(1500);
-    await nats.kill('SIGKILL');
+    await mesh.server!.kill('SIGKILL');
     await waitFor('readyz 503 while nats-server is down', async () => (await readyz()) === 503, 15_000, 100);
     await sleep(2000);
-    await nats.restart();
+    await mesh.server!.restart();
     await waitFor('readyz 200 after the restart', async () => (await readyz()) === 200, 60_000, 100);
     await sleep(2000);
     loading = false;

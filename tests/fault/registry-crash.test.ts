@@ -1,20 +1,15 @@
 import { TabState } from '@tabmesh/contracts';
-import { NatsServer, ServiceName, uniqueId } from '@tabmesh/testkit';
+import { ServiceName, uniqueId, type CreateOutcome } from '@tabmesh/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ProcessMesh, type CreateOutcome } from '../src/index.js';
+import { startFaultMesh, type FaultMesh } from '../src/index.js';
 
 // SIGKILL of one tab-registry (of two) in the middle of a burst of creates.
 describe('tab-registry killed during a burst of creates', () => {
-  let nats: NatsServer;
-  let mesh: ProcessMesh;
+  let mesh: FaultMesh;
   beforeAll(async () => {
-    nats = await NatsServer.start();
-    mesh = await ProcessMesh.connect(nats.url);
+    mesh = await startFaultMesh();
   });
-  afterAll(async () => {
-    await mesh?.stop();
-    await nats?.stop();
-  });
+  afterAll(() => mesh?.stop());
 
   it('keeps every acknowledged create, and a retry with the same clientRequestId never duplicates', async () => {
     const doomed = await mesh.spawn(ServiceName.TabRegistry);

@@ -2,12 +2,12 @@ import { Streams, Subjects, TabState, tabKey } from '@tabmesh/contracts';
 import { simSessionId } from '@tabmesh/providers';
 import { ServiceName, uniqueId, waitFor } from '@tabmesh/testkit';
 import { describe, expect, it } from 'vitest';
-import { ProcessMesh, processMeshPerTest } from '../src/index.js';
+import { faultMeshPerTest, type FaultMesh } from '../src/index.js';
 
 // Invariant 5 across crashes: a crash between two writes must not leave a live session behind a closed tab.
 describe('no leaked session when a process dies between two steps', () => {
-  const fixture = processMeshPerTest();
-  let mesh: ProcessMesh;
+  const fixture = faultMeshPerTest();
+  let mesh: FaultMesh;
 
   it('session-creator died after the session was made, before it was recorded; the tab is closed; the redelivery destroys it', async () => {
     mesh = await fixture.start({ TABMESH_SIM_SESSION_MS: '4000' });
@@ -15,7 +15,7 @@ describe('no leaked session when a process dies between two steps', () => {
     await mesh.spawn(ServiceName.Provisioner);
     const doomed = await mesh.spawn(ServiceName.SessionCreator);
     const org = uniqueId('org');
-    const c = await mesh.create(org, 'main');
+    const c = await mesh.tryCreate(org, 'main');
     if (!c.ok) throw new Error(c.error);
     const id = c.tab.id;
     const pending = await mesh.waitForState(org, 'main', id, [TabState.PendingSessionCreate], 30_000);
@@ -38,7 +38,7 @@ describe('no leaked session when a process dies between two steps', () => {
     await mesh.spawn(ServiceName.Provisioner);
     await mesh.spawn(ServiceName.SessionCreator);
     const org = uniqueId('org');
-    const c = await mesh.create(org, 'main');
+    const c = await mesh.tryCreate(org, 'main');
     if (!c.ok) throw new Error(c.error);
     const ready = await mesh.waitForState(org, 'main', c.tab.id, [TabState.Ready], 30_000);
     expect(await mesh.ledger.liveSessionsOfTab(ready.id)).toBe(1);

@@ -1,10 +1,10 @@
 import { Streams, TabState, tabKey, taskKey, type TabRecord } from '@tabmesh/contracts';
 import { ServiceName, uniqueId, waitFor, type ServiceProcess } from '@tabmesh/testkit';
 import { describe, expect, it } from 'vitest';
-import { ProcessMesh, processMeshPerTest } from '../src/index.js';
+import { faultMeshPerTest, type FaultMesh } from '../src/index.js';
 
 /** States of a key over its KV history, oldest first. */
-async function history(mesh: ProcessMesh, bucket: 'tabs' | 'tasks', key: string): Promise<string[]> {
+async function history(mesh: FaultMesh, bucket: 'tabs' | 'tasks', key: string): Promise<string[]> {
   const out: string[] = [];
   const kv = bucket === 'tabs' ? mesh.bus.tabs : mesh.bus.tasks;
   for await (const e of await kv.history({ key })) {
@@ -16,8 +16,8 @@ async function history(mesh: ProcessMesh, bucket: 'tabs' | 'tasks', key: string)
 // A worker stalled (SIGSTOP) past its ack wait loses its job to another worker; when it runs again
 // (SIGCONT) its late result must lose the compare-and-set cleanly.
 describe('a worker paused past its ack wait', () => {
-  const fixture = processMeshPerTest();
-  let mesh: ProcessMesh;
+  const fixture = faultMeshPerTest();
+  let mesh: FaultMesh;
 
   it('session-creator: the job is redelivered to another worker; the late result leaves one live session and the ready tab untouched', async () => {
     mesh = await fixture.start({ TABMESH_ACK_WAIT_MS: '2000', TABMESH_SIM_SESSION_MS: '3000' });
@@ -27,7 +27,7 @@ describe('a worker paused past its ack wait', () => {
     const org = uniqueId('org');
     const task = uniqueId('task');
 
-    const created = await mesh.create(org, task);
+    const created = await mesh.tryCreate(org, task);
     if (!created.ok) throw new Error(created.error);
     const id = created.tab.id;
     // The only session-creator holds the job; pause it in the middle of creating the session.
@@ -66,7 +66,7 @@ describe('a worker paused past its ack wait', () => {
 
     const tabs: TabRecord[] = [];
     for (let i = 0; i < 3; i++) {
-      const c = await mesh.create(org, task);
+      const c = await mesh.tryCreate(org, task);
       if (!c.ok) throw new Error(c.error);
       tabs.push(c.tab);
     }

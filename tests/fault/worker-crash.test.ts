@@ -1,13 +1,13 @@
 import { Streams, TabState, type TabRecord } from '@tabmesh/contracts';
 import { ServiceName, uniqueId, waitFor } from '@tabmesh/testkit';
 import { describe, expect, it } from 'vitest';
-import { ProcessMesh, processMeshPerTest } from '../src/index.js';
+import { faultMeshPerTest, type FaultMesh } from '../src/index.js';
 
-async function createMany(mesh: ProcessMesh, org: string, tasks: string[], perTask: number): Promise<TabRecord[]> {
+async function createMany(mesh: FaultMesh, org: string, tasks: string[], perTask: number): Promise<TabRecord[]> {
   const out: TabRecord[] = [];
   for (const task of tasks) {
     for (let i = 0; i < perTask; i++) {
-      const c = await mesh.create(org, task);
+      const c = await mesh.tryCreate(org, task);
       if (!c.ok) throw new Error(c.error);
       out.push(c.tab);
     }
@@ -16,7 +16,7 @@ async function createMany(mesh: ProcessMesh, org: string, tasks: string[], perTa
 }
 
 /** Every tab terminal, exactly one live sandbox per task, and each ready tab's one live session is its own. */
-async function expectSettled(mesh: ProcessMesh, org: string, tasks: string[], created: TabRecord[]): Promise<void> {
+async function expectSettled(mesh: FaultMesh, org: string, tasks: string[], created: TabRecord[]): Promise<void> {
   const final = await mesh.waitAllTerminal(org, 90_000);
   expect(final.map((t) => t.id).sort()).toEqual(created.map((t) => t.id).sort());
   expect(final.every((t) => t.state === TabState.Ready)).toBe(true);
@@ -31,8 +31,8 @@ async function expectSettled(mesh: ProcessMesh, org: string, tasks: string[], cr
 
 // SIGKILL of a worker in the middle of its step, then a new process: nothing stuck, nothing doubled.
 describe('a worker killed mid-step', () => {
-  const fixture = processMeshPerTest();
-  let mesh: ProcessMesh;
+  const fixture = faultMeshPerTest();
+  let mesh: FaultMesh;
 
   it('provisioner SIGKILLed mid-provisioning: a new process finishes every tab with one sandbox per task', async () => {
     mesh = await fixture.start({ TABMESH_SIM_PROVISION_MS: '4000' });

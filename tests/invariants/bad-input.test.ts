@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Streams, Subjects, TabReplySchema, TabState, decode, provisionSubject, sessionSubject } from '@tabmesh/contracts';
 import { uniqueId, waitFor } from '@tabmesh/testkit';
-import { TestMesh } from '../src/index.js';
+import { setup, type TabmeshMesh } from '@tabmesh/harness';
 
 // Invariant 7: bad input gets a clear error and stores nothing; poison jobs are terminated.
 describe('invariant 7: bad input on the bus', () => {
-  let mesh: TestMesh;
+  let mesh: TabmeshMesh;
   beforeAll(async () => {
-    mesh = await TestMesh.start();
+    mesh = await setup();
   });
   afterAll(() => mesh.stop());
 
@@ -38,7 +38,7 @@ describe('invariant 7: bad input on the bus', () => {
   });
 
   it('terminates garbage jobs on both streams and keeps consuming', async () => {
-    const poisonBefore = mesh.provisioners[0]!.worker.stats.poison + mesh.sessionCreators[0]!.worker.stats.poison;
+    const poisonBefore = mesh.handles.provisioner[0]!.worker.stats.poison + mesh.handles.sessionCreator[0]!.worker.stats.poison;
     await mesh.bus.js.publish(provisionSubject('o', 't'), new TextEncoder().encode('garbage'));
     await mesh.bus.js.publish(provisionSubject('o', 't'), new TextEncoder().encode(JSON.stringify({ v: 1, op: 'provision', org: 'o' })));
     await mesh.bus.js.publish(sessionSubject('o', 't', 'x'), new TextEncoder().encode(JSON.stringify({ v: 2 })));
@@ -47,7 +47,7 @@ describe('invariant 7: bad input on the bus', () => {
     const tab = await mesh.create(org, task);
     await mesh.waitForState(org, task, tab.id, [TabState.Ready]);
     await waitFor('poison jobs counted', () =>
-      mesh.provisioners[0]!.worker.stats.poison + mesh.sessionCreators[0]!.worker.stats.poison - poisonBefore === 3,
+      mesh.handles.provisioner[0]!.worker.stats.poison + mesh.handles.sessionCreator[0]!.worker.stats.poison - poisonBefore === 3,
     );
     for (const s of [Streams.provision, Streams.sessions]) {
       // Terminated and acked jobs leave the work-queue stream: nothing left pending or unacked.

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Subjects, TabState } from '@tabmesh/contracts';
 import { sleep, uniqueId, waitFor } from '@tabmesh/testkit';
-import { TestMesh } from '../src/index.js';
+import { setup, type TabmeshMesh } from '@tabmesh/harness';
 
 describe('closed tab retention', () => {
-  let mesh: TestMesh;
+  let mesh: TabmeshMesh;
   beforeAll(async () => {
-    mesh = await TestMesh.start({ env: { TABMESH_CLOSED_RETENTION_MS: '1500' } });
+    mesh = await setup({ env: { TABMESH_CLOSED_RETENTION_MS: '1500' } });
   });
   afterAll(() => mesh.stop());
 

@@ -1,17 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Subjects, TabState } from '@tabmesh/contracts';
 import { uniqueId } from '@tabmesh/testkit';
-import { TestMesh } from '../src/index.js';
+import { setup, type TabmeshMesh } from '@tabmesh/harness';
 
 describe('failed provisioning and retry', () => {
-  let mesh: TestMesh;
+  let mesh: TabmeshMesh;
   beforeAll(async () => {
-    mesh = await TestMesh.start({ env: { TABMESH_SIM_PROVISION_MS: '10', TABMESH_SIM_FAIL_RATE: '1', TABMESH_MAX_DELIVER: '3' } });
+    mesh = await setup({ env: { TABMESH_SIM_PROVISION_MS: '10', TABMESH_SIM_FAIL_RATE: '1', TABMESH_MAX_DELIVER: '3' } });
   });
   afterAll(() => mesh.stop());
 
   it('puts the task and all its waiting tabs in error after the last delivery, then retry provisions a new generation', async () => {
-    mesh.sim.failRate = 1;
+    mesh.provider.failRate = 1;
     const org = uniqueId('org');
     const task = uniqueId('task');
     const tabs = await Promise.all([mesh.create(org, task), mesh.create(org, task)]);
@@ -22,10 +22,10 @@ describe('failed provisioning and retry', () => {
     }
     const status = await mesh.tasks.status(org, task);
     expect(status).toMatchObject({ state: 'error', generation: 1 });
-    const callsForThree = mesh.sim.ledger.provisionCalls;
+    const callsForThree = mesh.provider.ledger.provisionCalls;
     expect(callsForThree).toBeGreaterThanOrEqual(3);
 
-    mesh.sim.failRate = 0;
+    mesh.provider.failRate = 0;
     const retried = await mesh.tabOp(Subjects.tabRetry, org, task, tabs[0]!.id);
     expect(retried.ok && retried.tab.state).toBe(TabState.PendingProvision);
     const ready = await mesh.waitForState(org, task, tabs[0]!.id, [TabState.Ready]);
@@ -39,19 +39,19 @@ describe('failed provisioning and retry', () => {
   });
 
   it('puts a tab in error when session creation keeps failing, and retry creates the session', async () => {
-    mesh.sim.failRate = 0;
+    mesh.provider.failRate = 0;
     const org = uniqueId('org');
     const task = uniqueId('task');
     const warm = await mesh.create(org, task);
     await mesh.waitForState(org, task, warm.id, [TabState.Ready]);
-    mesh.sim.failRate = 1;
+    mesh.provider.failRate = 1;
     const tab = await mesh.create(org, task);
     const failed = await mesh.waitForState(org, task, tab.id, [TabState.Error]);
     expect(failed.error).toMatchObject({ code: 'session_failed', retryable: true });
-    mesh.sim.failRate = 0;
+    mesh.provider.failRate = 0;
     await mesh.tabOp(Subjects.tabRetry, org, task, tab.id);
     const ready = await mesh.waitForState(org, task, tab.id, [TabState.Ready]);
     expect(ready.attempt).toBe(2);
-    expect(mesh.sim.ledger.liveSessionsOfTab(tab.id)).toBe(1);
+    expect(mesh.provider.ledger.liveSessionsOfTab(tab.id)).toBe(1);
   });
 });

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Subjects, TabState } from '@tabmesh/contracts';
 import { uniqueId } from '@tabmesh/testkit';
-import { TestMesh } from '../src/index.js';
+import { setup, type TabmeshMesh } from '@tabmesh/harness';
 
 describe('tab lifecycle on a real nats-server', () => {
-  let mesh: TestMesh;
+  let mesh: TabmeshMesh;
   beforeAll(async () => {
-    mesh = await TestMesh.start();
+    mesh = await setup();
   });
   afterAll(() => mesh.stop());
 
@@ -38,7 +38,7 @@ describe('tab lifecycle on a real nats-server', () => {
     expect(second.state).toBe(TabState.PendingSessionCreate);
     const b = await mesh.waitForState(org, task, second.id, [TabState.Ready]);
     expect(b.sandboxId).toBe(a.sandboxId);
-    expect(mesh.sim.ledger.liveSandboxes(org, task)).toBe(1);
+    expect(mesh.provider.ledger.liveSandboxes(org, task)).toBe(1);
   });
 
   it('returns the same tab for a repeated clientRequestId, scoped to org and task', async () => {
@@ -69,7 +69,7 @@ describe('tab lifecycle on a real nats-server', () => {
     const close2 = await mesh.tabOp(Subjects.tabClose, org, task, tab.id);
     expect(close1.ok && close1.tab.state).toBe(TabState.Closed);
     expect(close2.ok && close1.ok && close2.tab.revision).toBe(close1.ok && close1.tab.revision);
-    await expect.poll(() => mesh.sim.ledger.sessions.get(ready.sessionId!)?.live).toBe(false);
+    await expect.poll(() => mesh.provider.ledger.sessions.get(ready.sessionId!)?.live).toBe(false);
   });
 
   it('refuses retry from a non-error state with invalid_transition, and an unknown tab with not_found', async () => {

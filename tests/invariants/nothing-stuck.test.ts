@@ -2,13 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TabState, tabKey } from '@tabmesh/contracts';
 import { nowIso } from '@tabmesh/runtime';
 import { sleep, uniqueId } from '@tabmesh/testkit';
-import { TestMesh } from '../src/index.js';
+import { setup, type TabmeshMesh } from '@tabmesh/harness';
 
 // Invariant 3: every tab reaches ready, error or closed.
 describe('invariant 3: nothing stuck', () => {
-  let mesh: TestMesh;
+  let mesh: TabmeshMesh;
   beforeAll(async () => {
-    mesh = await TestMesh.start({ registries: 2, env: { TABMESH_SIM_PROVISION_MS: '20', TABMESH_SIM_SESSION_MS: '5' } });
+    mesh = await setup({ services: { tabRegistry: 2 }, env: { TABMESH_SIM_PROVISION_MS: '20', TABMESH_SIM_SESSION_MS: '5' } });
   });
   afterAll(() => mesh.stop());
 
@@ -28,7 +28,7 @@ describe('invariant 3: nothing stuck', () => {
     const all = created.flat();
     const final = await Promise.all(all.map((t) => mesh.waitForState(org, t.task, t.id, [TabState.Ready], 20_000)));
     expect(final.every((t) => t.state === TabState.Ready)).toBe(true);
-    for (const i of rounds) expect(mesh.sim.ledger.liveSandboxes(org, `race-${i}`)).toBe(1);
+    for (const i of rounds) expect(mesh.provider.ledger.liveSandboxes(org, `race-${i}`)).toBe(1);
   });
 
   it('re-drives a pending tab whose job was lost (a writer died between the KV write and the publish)', async () => {

@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SessionJobSchema, Subjects, TabState, encode, sessionSubject } from '@tabmesh/contracts';
 import { sleep, uniqueId } from '@tabmesh/testkit';
-import { TestMesh } from '../src/index.js';
+import { setup, type TabmeshMesh } from '@tabmesh/harness';
 
 // Invariants 4 and 5: at most one session per tab; no session outlives a tab closed while pending.
 describe('invariants 4 and 5: sessions', () => {
-  let mesh: TestMesh;
+  let mesh: TabmeshMesh;
   beforeAll(async () => {
-    mesh = await TestMesh.start({ sessionCreators: 3, env: { TABMESH_SIM_PROVISION_MS: '10', TABMESH_SIM_SESSION_MS: '300' } });
+    mesh = await setup({ services: { sessionCreator: 3 }, env: { TABMESH_SIM_PROVISION_MS: '10', TABMESH_SIM_SESSION_MS: '300' } });
   });
   afterAll(() => mesh.stop());
 
@@ -25,10 +25,10 @@ describe('invariants 4 and 5: sessions', () => {
     const ready = await Promise.all(tabs.map((t) => mesh.waitForState(org, task, t.id, [TabState.Ready])));
     await sleep(800); // let any duplicate still running finish and lose its compare-and-set
     for (const t of ready) {
-      expect(mesh.sim.ledger.liveSessionsOfTab(t.id)).toBe(1);
-      expect(mesh.sim.ledger.sessions.get(t.sessionId!)?.live).toBe(true);
+      expect(mesh.provider.ledger.liveSessionsOfTab(t.id)).toBe(1);
+      expect(mesh.provider.ledger.sessions.get(t.sessionId!)?.live).toBe(true);
     }
-    expect(mesh.sim.ledger.sessionCalls).toBeGreaterThan(6); // duplicates really ran
+    expect(mesh.provider.ledger.sessionCalls).toBeGreaterThan(6); // duplicates really ran
   });
 
   it('leaves no live session for tabs closed while their session was being created', async () => {
@@ -45,7 +45,7 @@ describe('invariants 4 and 5: sessions', () => {
     await sleep(800);
     for (const t of tabs) {
       expect((await mesh.tab(org, task, t.id))?.state).toBe(TabState.Closed);
-      expect(mesh.sim.ledger.liveSessionsOfTab(t.id)).toBe(0);
+      expect(mesh.provider.ledger.liveSessionsOfTab(t.id)).toBe(0);
     }
   });
 });

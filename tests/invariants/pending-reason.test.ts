@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TabState, taskKey } from '@tabmesh/contracts';
 import { uniqueId, waitFor } from '@tabmesh/testkit';
-import { TestMesh } from '../src/index.js';
+import { setup, type TabmeshMesh } from '@tabmesh/harness';
 
-async function taskProgressHistory(mesh: TestMesh, org: string, task: string): Promise<string[]> {
+async function taskProgressHistory(mesh: TabmeshMesh, org: string, task: string): Promise<string[]> {
   const out: string[] = [];
   for await (const e of await mesh.bus.tasks.history({ key: taskKey(org, task) })) {
     const p = (e.json() as { progress: string | null }).progress;
@@ -13,16 +13,16 @@ async function taskProgressHistory(mesh: TestMesh, org: string, task: string): P
 }
 
 describe('why a tab is still pending, live from the consumer state', () => {
-  let mesh: TestMesh;
+  let mesh: TabmeshMesh;
   beforeAll(async () => {
-    mesh = await TestMesh.start({
-      provisioners: 0,
+    mesh = await setup({
+      services: { provisioner: 0 },
       env: {
         TABMESH_QUEUE_OBSERVE_MS: '150',
         TABMESH_SIM_PROVISION_MS: '1500',
         TABMESH_CONCURRENCY: '1',
         TABMESH_ACK_WAIT_MS: '10000',
-      },
+      }
     });
   });
   afterAll(() => mesh.stop());
@@ -35,7 +35,7 @@ describe('why a tab is still pending, live from the consumer state', () => {
 
     const more = [];
     for (let i = 1; i < 4; i++) more.push(await mesh.create(org, `q-${i}`));
-    await mesh.addProvisioner(); // concurrency 1, 1.5 s per sandbox: a real queue forms
+    await mesh.start('provisioner'); // concurrency 1, 1.5 s per sandbox: a real queue forms
     const last = more[2]!;
     const queued = await waitFor('queue position on the last task', async () => {
       const p = (await mesh.tab(org, 'q-3', last.id))?.progress;
@@ -51,12 +51,12 @@ describe('why a tab is still pending, live from the consumer state', () => {
   });
 
   it('says when and how often a failed step will be retried', async () => {
-    mesh.sim.failRate = 1;
+    mesh.provider.failRate = 1;
     const org = uniqueId('org');
     const tab = await mesh.create(org, 'r');
     await mesh.waitForState(org, 'r', tab.id, [TabState.Error], 30_000);
     const history = await taskProgressHistory(mesh, org, 'r');
     expect(history.some((p) => /^Queued \(retrying in \d+ s, 1 of \d\)$/.test(p))).toBe(true);
-    mesh.sim.failRate = 0;
+    mesh.provider.failRate = 0;
   });
 });

@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TabState } from '@tabmesh/contracts';
 import { uniqueId } from '@tabmesh/testkit';
-import { TestMesh } from '../src/index.js';
+import { setup, type TabmeshMesh } from '@tabmesh/harness';
 
 // Invariant 1: tab.create never waits on the provider.
 describe('invariant 1: prompt create', () => {
-  let mesh: TestMesh;
+  let mesh: TabmeshMesh;
   beforeAll(async () => {
-    mesh = await TestMesh.start({ env: { TABMESH_SIM_PROVISION_MS: '30000', TABMESH_ACK_WAIT_MS: '60000' } });
+    mesh = await setup({ env: { TABMESH_SIM_PROVISION_MS: '30000', TABMESH_ACK_WAIT_MS: '60000' } });
   });
   afterAll(() => mesh.stop());
 
@@ -24,7 +24,7 @@ describe('invariant 1: prompt create', () => {
     }
     // Bounded far below the provider's latency; no sandbox exists yet when every create has returned.
     expect(Math.max(...latencies)).toBeLessThan(1000);
-    for (let i = 0; i < 4; i++) expect(mesh.sim.ledger.liveSandboxes(org, `task-${i}`)).toBe(0);
+    for (let i = 0; i < 4; i++) expect(mesh.provider.ledger.liveSandboxes(org, `task-${i}`)).toBe(0);
     const task = await mesh.tasks.status(org, 'task-0');
     expect(task.state).toBe('provisioning');
     expect(new Set(ids).size).toBe(20);

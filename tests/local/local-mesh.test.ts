@@ -5,17 +5,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SessionPersistNames, Subjects, TabState, TaskRefRequestSchema, TaskReplySchema, decode, encode, provisionSubject } from '@tabmesh/contracts';
 import { JetStreamSessionPersistDriver, LocalProvider, localSandboxId, sessionIdFor } from '@tabmesh/providers';
 import { sleep, uniqueId, waitFor } from '@tabmesh/testkit';
-import { TestMesh } from '../src/index.js';
+import { setup, type TabmeshMesh } from '@tabmesh/harness';
 
 // Issue 3 at the service level: the real sandbox-agent binary with its mock agent, through the mesh.
 describe('tabs backed by real sandbox-agent sessions (local provider)', () => {
-  let mesh: TestMesh;
+  let mesh: TabmeshMesh<LocalProvider>;
   let local: LocalProvider;
   const stateDir = mkdtempSync(join(tmpdir(), 'tabmesh-local-mesh-'));
   const org = uniqueId('org');
 
   beforeAll(async () => {
-    mesh = await TestMesh.start({
+    mesh = await setup({
       env: { TABMESH_PROVIDER: 'local', TABMESH_ACK_WAIT_MS: '20000', TABMESH_MAX_DELIVER: '2' },
       provider: async (nc) => {
         local = new LocalProvider({
@@ -150,10 +150,10 @@ describe('tabs backed by real sandbox-agent sessions (local provider)', () => {
 describe('local provider failures reach the tab with their codes', () => {
   it('puts the task and its tabs in error with binary_missing when the binary is missing', async () => {
     const stateDir = mkdtempSync(join(tmpdir(), 'tabmesh-local-missing-'));
-    const mesh = await TestMesh.start({
-      provider: new LocalProvider({ stateDir, binaryPath: '/nonexistent/sandbox-agent', startTimeoutMs: 5000, sessionTimeoutMs: 5000 }),
-    });
     try {
+      await using mesh = await setup({
+        provider: new LocalProvider({ stateDir, binaryPath: '/nonexistent/sandbox-agent', startTimeoutMs: 5000, sessionTimeoutMs: 5000 }),
+      });
       const tab = await mesh.create('o', 'missing');
       const failed = await mesh.waitForState('o', 'missing', tab.id, [TabState.Error], 20_000);
       expect(failed.error?.code).toBe('binary_missing');
@@ -162,7 +162,6 @@ describe('local provider failures reach the tab with their codes', () => {
       expect(JSON.stringify(await mesh.tasks.status('o', 'missing'))).not.toContain('/nonexistent');
       expect((await mesh.tasks.status('o', 'missing')).error?.code).toBe('binary_missing');
     } finally {
-      await mesh.stop();
       rmSync(stateDir, { recursive: true, force: true });
     }
   });

@@ -1,7 +1,7 @@
 import { TabRecordSchema, TabState, decode, tabKey, type TabRecord } from '@tabmesh/contracts';
 import type { Bus } from '@tabmesh/runtime';
 import type { Pool } from 'undici';
-import type { Child } from '../children.js';
+import type { ServiceProcess } from '@tabmesh/testkit';
 import { rssMiB } from '../machine.js';
 import { openClients } from '../ws-clients.js';
 import { DelayRecorder } from '../ws-clients.js';
@@ -59,7 +59,7 @@ function stampedPut(bus: Bus, key: string, tab: TabRecord): Promise<number> {
 export async function measureMeshFanout(
   bus: Bus,
   pool: Pool,
-  gateway: Child,
+  gateway: ServiceProcess,
   wsUrl: string,
   opts: { subscribers: number; changes: number; gapMs: number },
 ): Promise<{ result: MeshFanoutResult; close: () => Promise<void>; recorder: DelayRecorder; sockets: import('ws').WebSocket[] }> {

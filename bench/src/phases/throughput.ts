@@ -1,7 +1,7 @@
 import { KvWatchInclude } from '@nats-io/kv';
 import { Subjects, TaskProvisioning, TaskRecordSchema, decode } from '@tabmesh/contracts';
 import type { BenchMesh } from '../mesh.js';
-import { Service } from '../mesh.js';
+import { ServiceName } from '@tabmesh/testkit';
 import { sleep } from '../stats.js';
 
 export type ThroughputResult = {
@@ -26,7 +26,7 @@ export async function measureThroughput(
   mesh: BenchMesh,
   opts: { processes: number; concurrency: number; provisionMs: number; tasks: number },
 ): Promise<ThroughputResult> {
-  const workers = await mesh.add(...Array.from({ length: opts.processes }, () => Service.Provisioner));
+  const workers = await mesh.add(...Array.from({ length: opts.processes }, () => ServiceName.Provisioner));
   const org = `tp${opts.processes}`;
   const done: number[] = [];
   const watch = await mesh.bus.tasks.watch({ key: `${org}.>`, include: KvWatchInclude.UpdatesOnly });

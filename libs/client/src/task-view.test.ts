@@ -1,44 +1,16 @@
 import type { SnapshotFrame, Tab, TaskStatus } from '@tabmesh/contracts';
+import { tabRecord, taskRecord } from '@tabmesh/testkit';
 import { describe, expect, it } from 'vitest';
 import { applySnapshot, applyTab, applyTask, diffViews, emptyView, orderedTabs } from './task-view.js';
 
 const now = '2025-01-01T00:00:00.000Z';
 const tab = (id: string, revision: number, over: Partial<Tab> = {}): Tab => ({
-  v: 1,
-  id: id.padEnd(26, '0'),
-  org: 'o',
-  task: 't',
-  state: 'pending_provision',
-  title: '',
-  agent: 'mock',
-  model: null,
-  sessionId: null,
-  sandboxId: null,
-  unread: false,
-  progress: null,
-  step: null,
-  error: null,
-  attempt: 1,
-  clientRequestId: null,
-  createdAt: now,
-  updatedAt: now,
-  readyAt: null,
-  closedAt: null,
+  ...tabRecord('o', 't', { id: id.padEnd(26, '0'), title: '', progress: null, createdAt: now, updatedAt: now }),
   revision,
   ...over,
 });
 const status = (revision: number, over: Partial<TaskStatus> = {}): TaskStatus => ({
-  v: 1,
-  org: 'o',
-  task: 't',
-  state: 'provisioning',
-  generation: 1,
-  step: null,
-  progress: null,
-  sandbox: null,
-  error: null,
-  updatedAt: now,
-  provisionedAt: null,
+  ...taskRecord('o', 't', { progress: null, updatedAt: now }),
   revision,
   ...over,
 });

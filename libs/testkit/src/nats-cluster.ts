@@ -1,5 +1,6 @@
 import { connect } from '@nats-io/transport-node';
-import { NatsServer, freePort } from './nats-server.js';
+import { freePort } from '@tabmesh/nats-launcher';
+import { NatsServer } from './nats-server.js';
 import { waitFor } from './wait.js';
 
 /**

@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { closeSync, createWriteStream, openSync, readFileSync, type WriteStream } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { isReadySignal, type ReadySignal } from '@tabmesh/runtime';
 
 /** The repository root, where `services/<name>/src/main.ts` lives. */
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -15,20 +16,17 @@ export const ServiceName = {
 } as const;
 export type ServiceName = (typeof ServiceName)[keyof typeof ServiceName];
 
-/** The info line each service logs once it serves. */
-const readyMessages: Record<ServiceName, string> = {
-  'tab-registry': 'tab-registry ready',
-  provisioner: 'provisioner ready',
-  'session-creator': 'session-creator ready',
-  gateway: 'gateway started',
-};
-
 /** One pino JSON line; non-JSON output is kept as `{ msg: line, raw: true }`. */
 export type LogLine = { msg?: string; level?: number; [key: string]: unknown };
 
-export type ServiceProcessOptions = {
-  service: ServiceName;
+export type ServiceProcessOptions<N extends string = ServiceName> = {
+  /** A `ServiceName`, or the name of whatever `script` runs (any process that calls `announceReady`). */
+  service: N;
+  /** Another entry point than `services/<service>/src/main.ts`, relative to the repository root. */
+  script?: string;
   env: Record<string, string>;
+  /** Node options before the script (`--cpu-prof`, say). */
+  nodeArgs?: string[];
   /** Label in error messages, e.g. `provisioner#2`. */
   label?: string;
   readyTimeoutMs?: number;
@@ -38,32 +36,38 @@ export type ServiceProcessOptions = {
   echo?: boolean;
   /** Also append every output line to this file (all of it, whatever `maxLogLines`). */
   logFile?: string;
+  /**
+   * Read the output into `logs` (default). Off, it goes straight into `logFile` and costs this
+   * process nothing, for load generators; `logs` then stays empty.
+   */
+  captureLogs?: boolean;
 };
 
 export type Exit = { code: number | null; signal: NodeJS.Signals | null };
 
 /**
- * A tabmesh service as a real child process (`node --import tsx services/<name>/src/main.ts`), for
- * fault tests: waits for its ready line, keeps its JSON log lines, and takes signals (SIGKILL for a
- * crash, SIGSTOP/SIGCONT for a stall, SIGTERM for a graceful stop).
+ * A tabmesh service as a real child process (`node --import tsx services/<name>/src/main.ts`):
+ * spawned with an IPC channel, ready when it sends its ready signal (`announceReady`), keeps its JSON
+ * log lines for tests that read them, and takes signals (SIGKILL for a crash, SIGSTOP/SIGCONT for a
+ * stall, SIGTERM for a graceful stop).
  */
-export class ServiceProcess {
+export class ServiceProcess<N extends string = ServiceName> {
   readonly logs: LogLine[] = [];
   readonly label: string;
-  /** The ready line, with whatever the service put on it (the gateway's ports, say). */
-  readyLine: LogLine | null = null;
+  /** The ports the service announced it listens on (the gateway's `http` and `ws`). */
+  ports: Record<string, number> = {};
   private readonly exited: Promise<Exit>;
   private exit: Exit | null = null;
   private readonly listeners = new Set<(line: LogLine) => void>();
   private readonly file: WriteStream | null;
 
   private constructor(
-    readonly service: ServiceName,
+    readonly service: N,
     private readonly proc: ChildProcess,
-    private readonly opts: ServiceProcessOptions,
+    private readonly opts: ServiceProcessOptions<N>,
   ) {
     this.label = opts.label ?? service;
-    this.file = opts.logFile ? createWriteStream(opts.logFile, { flags: 'a' }) : null;
+    this.file = opts.logFile && (opts.captureLogs ?? true) ? createWriteStream(opts.logFile, { flags: 'a' }) : null;
     this.exited = new Promise((resolve) =>
       proc.once('exit', (code, signal) => {
         this.exit = { code, signal };
@@ -77,24 +81,43 @@ export class ServiceProcess {
     }
   }
 
-  /** Spawns the service and resolves once it logged its ready line. */
-  static async start(opts: ServiceProcessOptions): Promise<ServiceProcess> {
-    const main = join(repoRoot, 'services', opts.service, 'src', 'main.ts');
-    const proc = spawn(process.execPath, ['--import', 'tsx', main], {
+  /** Spawns the service and resolves once it signalled ready. */
+  static async start<N extends string = ServiceName>(opts: ServiceProcessOptions<N>): Promise<ServiceProcess<N>> {
+    const script = join(repoRoot, opts.script ?? join('services', opts.service, 'src', 'main.ts'));
+    const captured = opts.captureLogs ?? true;
+    if (!captured && !opts.logFile) throw new Error(`${opts.label ?? opts.service}: captureLogs off needs a logFile`);
+    const out = captured ? 'pipe' : openSync(opts.logFile!, 'a');
+    const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', script], {
       cwd: repoRoot,
-      // TABMESH_OPS_PORT 0: several services on one machine, each ops listener on a free port.
+      // Ops listeners on ephemeral ports: many services of one kind share this machine.
       env: { ...process.env, LOG_LEVEL: 'info', TABMESH_OPS_PORT: '0', ...opts.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', out, out, 'ipc'],
     });
+    if (typeof out === 'number') closeSync(out);
     const sp = new ServiceProcess(opts.service, proc, opts);
     try {
-      await sp.waitForLog(`${sp.label} ready`, (l) => l.msg === readyMessages[opts.service], opts.readyTimeoutMs ?? 60_000);
+      sp.ports = (await sp.readySignal(opts.readyTimeoutMs ?? 60_000)).ports;
     } catch (err) {
       sp.proc.kill('SIGKILL');
       throw err;
     }
-    sp.readyLine = sp.logs.find((l) => l.msg === readyMessages[opts.service]) ?? null;
     return sp;
+  }
+
+  private readySignal(timeoutMs: number): Promise<ReadySignal> {
+    return new Promise((resolve, reject) => {
+      const done = (fn: () => void) => {
+        clearTimeout(timer);
+        this.proc.off('message', onMessage);
+        fn();
+      };
+      const onMessage = (msg: unknown) => {
+        if (isReadySignal(msg)) done(() => resolve(msg));
+      };
+      const timer = setTimeout(() => done(() => reject(new Error(`${this.label}: not ready within ${timeoutMs} ms${this.tail()}`))), timeoutMs);
+      this.proc.on('message', onMessage);
+      void this.exited.then((exit) => done(() => reject(new Error(`${this.label} exited (${exit.signal ?? exit.code}) before it was ready${this.tail()}`))));
+    });
   }
 
   get pid(): number {
@@ -147,8 +170,18 @@ export class ServiceProcess {
   }
 
   private tail(): string {
-    const last = this.logs.slice(-8).map((l) => JSON.stringify(l)).join('\n  ');
+    const lines = this.logs.length ? this.logs.map((l) => JSON.stringify(l)) : this.fileLines();
+    const last = lines.slice(-8).join('\n  ');
     return last ? `; last lines:\n  ${last}` : '';
+  }
+
+  private fileLines(): string[] {
+    if (!this.opts.logFile) return [];
+    try {
+      return readFileSync(this.opts.logFile, 'utf8').trimEnd().split('\n');
+    } catch {
+      return [];
+    }
   }
 
   /** Sends a signal; SIGKILL is a crash, SIGSTOP a stall (resume with SIGCONT). */

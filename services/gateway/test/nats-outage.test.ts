@@ -1,7 +1,7 @@
 import { TabState } from '@tabmesh/contracts';
-import { uniqueId, waitFor } from '@tabmesh/testkit';
+import { waitFor } from '@tabmesh/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nextFrames, putTab, startHarness, tabRecord, updateTab, validFrames, type Harness } from './support/harness.js';
+import { nextFrames, putTab, startHarness, subscribedClient, tabRecord, updateTab, validFrames, type Harness } from './support/harness.js';
 
 describe('gateway through a nats-server restart', () => {
   let h: Harness;
@@ -16,11 +16,7 @@ describe('gateway through a nats-server restart', () => {
   const readyz = async () => (await h.http('/readyz')).status;
 
   it('is unready while nats-server is down, ready again after it restarts, and keeps streaming', async () => {
-    const org = uniqueId('org');
-    const task = uniqueId('task');
-    const c = await h.ws();
-    c.send({ op: 'subscribe', org, task });
-    await c.waitForCount(1);
+    const { org, task, c } = await subscribedClient(h);
     const tab = await putTab(h.tabs, tabRecord(org, task));
     await c.waitForCount(2);
     expect(await readyz()).toBe(200);

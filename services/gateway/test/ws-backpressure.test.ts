@@ -1,7 +1,7 @@
 import { TabState, type SnapshotFrame } from '@tabmesh/contracts';
 import { uniqueId, waitFor } from '@tabmesh/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nextFrames, putTab, startHarness, tabRecord, updateTab, validFrames, type Harness } from './support/harness.js';
+import { nextFrames, putTab, startHarness, subscribedClient, tabRecord, updateTab, validFrames, type Harness } from './support/harness.js';
 
 describe('gateway WebSocket slow clients and cache eviction', () => {
   let h: Harness;
@@ -61,11 +61,7 @@ describe('gateway WebSocket slow clients and cache eviction', () => {
   });
 
   it('evicts a task cache after its last subscriber leaves, and reloads it on the next subscribe', async () => {
-    const org = uniqueId('org');
-    const task = uniqueId('task');
-    const c = await h.ws();
-    c.send({ op: 'subscribe', org, task });
-    await c.waitForCount(1);
+    const { org, task, c } = await subscribedClient(h);
     const tab = await putTab(h.tabs, tabRecord(org, task));
     await c.waitForCount(2);
     const before = h.gateway.cachedTasks();

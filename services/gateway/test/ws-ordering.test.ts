@@ -1,7 +1,7 @@
 import { TabState, tabKey, type Tab } from '@tabmesh/contracts';
 import { sleep, uniqueId } from '@tabmesh/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { putTab, startHarness, tabRecord, updateTab, validFrames, type Harness } from './support/harness.js';
+import { putTab, startHarness, subscribedClient, tabRecord, updateTab, validFrames, type Harness } from './support/harness.js';
 import type { TestWsClient } from './support/ws-client.js';
 
 describe('gateway WebSocket ordering under concurrent writes', () => {
@@ -111,11 +111,7 @@ describe('gateway WebSocket ordering under concurrent writes', () => {
   });
 
   it('skips an invalid KV entry and keeps streaming', async () => {
-    const org = uniqueId('org');
-    const task = uniqueId('task');
-    const c = await h.ws();
-    c.send({ op: 'subscribe', org, task });
-    await c.waitForCount(1);
+    const { org, task, c } = await subscribedClient(h);
     const before = h.gateway.metrics.kvInvalidEntries.get({ bucket: 'tabs' });
     await h.tabs.kv.put(tabKey(org, task, tabRecord(org, task).id), new TextEncoder().encode('{"v":1,"oops":true}'));
     const good = await putTab(h.tabs, tabRecord(org, task, { state: TabState.PendingProvision }));

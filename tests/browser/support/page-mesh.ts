@@ -1,10 +1,8 @@
-import { startGateway, type GatewayHandle } from '@tabmesh/gateway';
+import { setup, type TabmeshMesh } from '@tabmesh/harness';
 import { SimProvider } from '@tabmesh/providers';
-import { createLogger } from '@tabmesh/runtime';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
-import { TestMesh } from '../../src/index.js';
 import { GatedProvider } from './gated-provider.js';
 
 export const ChromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -32,29 +30,22 @@ export function launchChromium(): Promise<Browser> {
 
 /** nats-server, the three services on a gated sim provider, and a gateway serving the page. */
 export class PageMesh {
-  private constructor(
-    readonly mesh: TestMesh,
-    readonly gateway: GatewayHandle,
-    readonly provider: GatedProvider,
-  ) {}
+  private constructor(readonly mesh: TabmeshMesh<GatedProvider>) {}
 
   /** `env` reaches the mesh's config and the gateway (TABMESH_JWT_SECRET, say). */
   static async start(env: Record<string, string> = {}): Promise<PageMesh> {
+    mkdirSync(ResultsDir, { recursive: true });
     const provider = new GatedProvider(new SimProvider({ provisionMs: 150, sessionMs: 60, failRate: 0 }));
     // Jobs held at the gate must not be redelivered while a test looks at them.
-    const mesh = await TestMesh.start({ provider, env: { TABMESH_ACK_WAIT_MS: '30000', ...env } });
-    try {
-      const gateway = await startGateway(mesh.config, createLogger('gateway', mesh.config.LOG_LEVEL));
-      mkdirSync(ResultsDir, { recursive: true });
-      return new PageMesh(mesh, gateway, provider);
-    } catch (err) {
-      await mesh.stop();
-      throw err;
-    }
+    return new PageMesh(await setup({ provider, services: { gateway: 1 }, env: { TABMESH_ACK_WAIT_MS: '30000', ...env } }));
+  }
+
+  get provider(): GatedProvider {
+    return this.mesh.provider;
   }
 
   get url(): string {
-    return `http://127.0.0.1:${this.gateway.httpPort}`;
+    return this.mesh.gatewayUrls().http;
   }
 
   pageUrl(org: string, task: string): string {
@@ -63,7 +54,6 @@ export class PageMesh {
 
   async stop(): Promise<void> {
     this.provider.release();
-    await this.gateway.stop();
     await this.mesh.stop();
   }
 }

@@ -1,8 +1,6 @@
-import { startGateway, type GatewayHandle, type GatewayOptions } from '@tabmesh/gateway';
-import { TestMesh, type MeshOptions } from '@tabmesh/mesh-tests';
-import { createLogger } from '@tabmesh/runtime';
+import { setup, type TabmeshMesh } from '@tabmesh/harness';
+import { TestJwtSecret } from '@tabmesh/testkit';
 import { SignJWT } from 'jose';
-import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 import {
   TabmeshClient,
@@ -29,46 +27,39 @@ export async function mintToken(secret: string, claims: TokenClaims = {}): Promi
 export const NodeWebSocket = WebSocket as unknown as WebSocketConstructor;
 
 /**
- * nats-server, the three back-end services and a gateway on ephemeral ports, all in this process.
- * The gateway verifies HS256 tokens with a secret of this mesh; its clients carry one for all orgs.
+ * The whole mesh with a gateway, in this process, and clients of it that are disposed with it.
+ * The gateway verifies HS256 tokens with the test secret; its clients carry one for all orgs.
  */
 export class GatewayMesh {
   private readonly connections: TabmeshConnection[] = [];
   private allOrgs: Promise<string> | null = null;
 
-  private constructor(
-    readonly mesh: TestMesh,
-    readonly gateway: GatewayHandle,
-    private readonly secret: string,
-  ) {}
+  private constructor(readonly mesh: TabmeshMesh) {}
 
-  static async start(opts: MeshOptions = {}, gatewayOptions: GatewayOptions = {}): Promise<GatewayMesh> {
-    const secret = randomBytes(32).toString('base64url');
-    const mesh = await TestMesh.start({ ...opts, env: { TABMESH_JWT_SECRET: secret, ...opts.env } });
-    try {
-      const gateway = await startGateway(mesh.config, createLogger('gateway', mesh.config.LOG_LEVEL), gatewayOptions);
-      return new GatewayMesh(mesh, gateway, secret);
-    } catch (err) {
-      await mesh.stop();
-      throw err;
-    }
+  static async start(): Promise<GatewayMesh> {
+    return new GatewayMesh(await setup({ services: { gateway: 1 } }));
   }
 
-  get httpUrl(): string {
-    return `http://127.0.0.1:${this.gateway.httpPort}`;
-  }
-
-  get wsUrl(): string {
-    return `ws://127.0.0.1:${this.gateway.wsPort}/v1/ws`;
+  get gateway(): TabmeshMesh['gateway'] {
+    return this.mesh.gateway;
   }
 
   /** A token this gateway accepts: all orgs unless `orgs` says otherwise, valid `ttlSec` (1 h). */
   mintToken(claims: TokenClaims = {}): Promise<string> {
-    return mintToken(this.secret, claims);
+    return mintToken(TestJwtSecret, claims);
   }
 
   /** The mesh's all-orgs token, minted once. */
   private token = (): Promise<string> => (this.allOrgs ??= this.mintToken());
+
+  get httpUrl(): string {
+    return this.mesh.gatewayUrls().http;
+  }
+
+  /** The upgrade URL without a token: the connection adds its own. */
+  get wsUrl(): string {
+    return this.mesh.gatewayUrls().ws.split('?')[0]!;
+  }
 
   http(opts: Partial<HttpClientOptions> = {}): TabmeshClient {
     return new TabmeshClient({ baseUrl: this.httpUrl, token: this.token, ...opts });
@@ -83,7 +74,6 @@ export class GatewayMesh {
 
   async stop(): Promise<void> {
     for (const c of this.connections) c.dispose();
-    await this.gateway.stop();
     await this.mesh.stop();
   }
 }

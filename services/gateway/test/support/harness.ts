@@ -1,8 +1,8 @@
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { mintToken, type Claims } from '@tabmesh/auth';
-import { ServerFrameSchema, TabState, TaskProvisioning, TaskRecordSchema, encode, tabKey, taskKey, type ServerFrame, type TabRecord, type TaskRecord } from '@tabmesh/contracts';
-import { TabStore, TaskStore, createLogger, ensureBus, nowIso } from '@tabmesh/runtime';
-import { NatsServer, testConfig } from '@tabmesh/testkit';
+import { ServerFrameSchema, TaskRecordSchema, encode, tabKey, taskKey, type ServerFrame, type TabRecord, type TaskRecord } from '@tabmesh/contracts';
+import { nowIso, type TabStore, type TaskStore } from '@tabmesh/runtime';
+import type { Claims } from '@tabmesh/auth';
+import { setup, testToken, uniqueId, type NatsServer } from '@tabmesh/testkit';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { expect } from 'vitest';
 import { startGateway, type GatewayHandle, type GatewayOptions } from '../../src/index.js';
 import { TestWsClient } from './ws-client.js';
@@ -23,109 +23,50 @@ export type Harness = {
   stop: () => Promise<void>;
 };
 
-/** The HS256 secret every harness gateway verifies with (tests pass TABMESH_JWT_SECRET to override). */
-export const TestJwtSecret = 'tabmesh-gateway-tests-secret-0123456789abcdef';
-
+/** testkit's `setup()` with only this gateway in-process (`options` are the test's knobs); the test plays the rest. */
 export async function startHarness(env: Record<string, string> = {}, options: GatewayOptions = {}): Promise<Harness> {
-  const server = await NatsServer.start();
-  const config = testConfig(server.url, { TABMESH_JWT_SECRET: TestJwtSecret, ...env });
-  const mint = (orgs: Claims['orgs'], ttlSeconds = 3600, sub = 'gateway-test') =>
-    mintToken({ secret: config.TABMESH_JWT_SECRET ?? TestJwtSecret, sub, orgs, ttlSeconds });
-  const token = await mint(['*']);
-  const gateway = await startGateway(config, createLogger('gateway', config.LOG_LEVEL), options);
-  const nc = await connect({ servers: server.url, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
-  const bus = await ensureBus(nc, config);
+  const mesh = await setup({
+    services: { tabRegistry: 0, provisioner: 0, sessionCreator: 0, gateway: 1 },
+    env,
+    inProcess: { gateway: ({ config, logger }) => startGateway(config, logger, options) },
+  });
+  const urls = mesh.gatewayUrls();
   const clients: TestWsClient[] = [];
   return {
-    server,
-    gateway,
-    nc,
-    tabs: new TabStore(bus.tabs),
-    tasks: new TaskStore(bus.tasks),
-    mint,
+    server: mesh.server!,
+    gateway: mesh.gateway,
+    nc: mesh.nc,
+    tabs: mesh.tabs,
+    tasks: mesh.tasks,
+    mint: async (orgs: Claims['orgs'], ttlSeconds = 3600, sub = 'gateway-test') => testToken({ orgs, ttlSeconds, sub }),
     http: (path, init) => {
       const headers = new Headers(init?.headers);
-      if (!headers.has('authorization')) headers.set('authorization', `Bearer ${token}`);
-      return fetch(`http://127.0.0.1:${gateway.httpPort}${path}`, { ...init, headers });
+      if (!headers.has('authorization')) headers.set('authorization', `Bearer ${testToken()}`);
+      return fetch(`${urls.http}${path}`, { ...init, headers });
     },
     ws: async () => {
-      const c = await TestWsClient.connect(`ws://127.0.0.1:${gateway.wsPort}/v1/ws?access_token=${token}`);
+      const c = await TestWsClient.connect(urls.ws);
       clients.push(c);
       return c;
     },
     stop: async () => {
       for (const c of clients) c.destroy();
-      await gateway.stop();
-      await nc.close();
-      await server.stop();
+      await mesh.stop();
     },
   };
 }
 
-const crockford = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
-let tabCounter = 0;
-
-/** A valid, increasing ULID-shaped tab id. */
-/** Process-wide prefix, so ids from one run sort by creation order (the counter), never by the clock. */
-const idPrefix = encodeCrockford(Date.now(), 10);
-
-function encodeCrockford(n: number, width: number): string {
-  let out = '';
-  for (let i = 0; i < width; i++) {
-    out = crockford[n % 32] + out;
-    n = Math.floor(n / 32);
-  }
-  return out;
+/** A client subscribed to a task of its own, its (empty) snapshot already received. */
+export async function subscribedClient(h: Harness): Promise<{ org: string; task: string; c: TestWsClient }> {
+  const org = uniqueId('org');
+  const task = uniqueId('task');
+  const c = await h.ws();
+  c.send({ op: 'subscribe', org, task });
+  await c.waitForCount(1);
+  return { org, task, c };
 }
 
-/** ULID-shaped ids that sort in the order they were made. */
-export function newTabId(): string {
-  return `${idPrefix}${encodeCrockford(++tabCounter, 16)}`;
-}
-
-export function tabRecord(org: string, task: string, over: Partial<TabRecord> = {}): TabRecord {
-  const now = nowIso();
-  return {
-    v: 1,
-    id: newTabId(),
-    org,
-    task,
-    state: TabState.PendingProvision,
-    title: 'a tab',
-    agent: 'mock',
-    model: null,
-    sessionId: null,
-    sandboxId: null,
-    unread: false,
-    progress: 'Waiting for a sandbox',
-    step: null,
-    error: null,
-    attempt: 1,
-    clientRequestId: null,
-    createdAt: now,
-    updatedAt: now,
-    readyAt: null,
-    closedAt: null,
-    ...over,
-  };
-}
-
-export function taskRecord(org: string, task: string, over: Partial<TaskRecord> = {}): TaskRecord {
-  return {
-    v: 1,
-    org,
-    task,
-    state: TaskProvisioning.Provisioning,
-    generation: 1,
-    step: null,
-    progress: 'Preparing environment',
-    sandbox: null,
-    error: null,
-    updatedAt: nowIso(),
-    provisionedAt: null,
-    ...over,
-  };
-}
+export { newTabId, tabRecord, taskRecord } from '@tabmesh/testkit';
 
 /** Writes a new tab; returns the record and its revision. */
 export async function putTab(tabs: TabStore, record: TabRecord): Promise<{ record: TabRecord; revision: number }> {

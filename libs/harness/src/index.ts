@@ -1,0 +1,1 @@
+export { setup, inProcess, type HarnessOptions, type TabmeshMesh } from './setup.js';

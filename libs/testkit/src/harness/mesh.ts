@@ -1,0 +1,137 @@
+import { testToken } from '../test-token.js';
+import { join } from 'node:path';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { createLogger, type Bus, type Config, type Logger } from '@tabmesh/runtime';
+import type { NatsCluster } from '../nats-cluster.js';
+import type { NatsServer } from '../nats-server.js';
+import { ServiceProcess, type ServiceName } from '../service-process.js';
+import { BusOps } from './bus-ops.js';
+import type { AnyInProcess, GatewayLike, ProcessOptions, ServiceKind, Stoppable } from './options.js';
+import { waitForReadyz } from './readyz.js';
+
+/** The handle type an in-process starter of `K` returns. */
+export type HandleOf<S, K extends ServiceKind> = S extends { [k in K]?: (...args: never[]) => Promise<infer H> } ? H : never;
+export type Handles<S> = { [K in ServiceKind]: HandleOf<S, K>[] };
+
+export type Urls = { http: string; ws: string };
+/** The gateway's addresses; the WebSocket one carries a test token for every org (browsers' way). */
+const urls = (http: number, ws: number): Urls => ({
+  http: `http://127.0.0.1:${http}`,
+  ws: `ws://127.0.0.1:${ws}/v1/ws?access_token=${testToken()}`,
+});
+
+/**
+ * What `setup()` started: nats-server (or cluster), the services (in this process, as child
+ * processes, or both), a connection of the test's own with the streams and buckets bound, and the
+ * shared provider. `stop()` (or `await using`) ends all of it, the services first so they drain.
+ */
+export class Mesh<S extends AnyInProcess = AnyInProcess, P = unknown> extends BusOps {
+  readonly handles = { tabRegistry: [], provisioner: [], sessionCreator: [], gateway: [] } as unknown as Handles<S>;
+  readonly processes: ServiceProcess[] = [];
+  private counter = 0;
+  private stopped = false;
+
+  constructor(
+    /** The URL(s) services connect to, comma-separated for a cluster. */
+    readonly natsUrl: string,
+    /** The nats-server this mesh owns, unless it runs a cluster or a given URL. */
+    readonly server: NatsServer | null,
+    readonly cluster: NatsCluster | null,
+    /** The environment services start with (config in-process, process environment for children). */
+    readonly env: Record<string, string>,
+    readonly config: Config,
+    nc: NatsConnection,
+    bus: Bus,
+    private readonly sharedProvider: P | undefined,
+    private readonly inProcess: S | undefined,
+    private readonly processOptions: ProcessOptions,
+  ) {
+    super(nc, bus);
+  }
+
+  /** The provider shared by the in-process workers (the sim one unless the test gave its own). */
+  get provider(): P {
+    if (this.sharedProvider === undefined) throw new Error('this mesh has no shared provider (services build their own)');
+    return this.sharedProvider;
+  }
+
+  /** The first in-process gateway. */
+  get gateway(): HandleOf<S, 'gateway'> {
+    const gw = this.handles.gateway[0];
+    if (!gw) throw new Error('this mesh runs no in-process gateway');
+    return gw;
+  }
+
+  logger(name: string): Logger {
+    return createLogger(name, this.config.LOG_LEVEL);
+  }
+
+  /** Starts one more `kind` in this process; a gateway is returned once its `/readyz` says ready. */
+  async start<K extends ServiceKind>(kind: K): Promise<HandleOf<S, K>> {
+    const starter = this.inProcess?.[kind];
+    if (!starter) throw new Error(`no in-process starter for ${kind}: pass inProcess to setup()`);
+    const handle = (await starter({ config: this.config, logger: this.logger(kind), provider: this.sharedProvider as never })) as Stoppable;
+    (this.handles[kind] as Stoppable[]).push(handle);
+    if (kind === 'gateway') await waitForReadyz(`http://127.0.0.1:${(handle as GatewayLike).httpPort}`);
+    return handle as HandleOf<S, K>;
+  }
+
+  /** Starts one more `service` as a child process, ready once it sent its ready signal; `env` wins over the mesh's. */
+  async spawn(service: ServiceName, env: Record<string, string> = {}, opts: { maxLogLines?: number; logDir?: string } = {}): Promise<ServiceProcess> {
+    const label = `${service}#${++this.counter}`;
+    const o = { ...this.processOptions, ...opts };
+    const p = await ServiceProcess.start({
+      service,
+      env: { ...this.env, ...env },
+      label,
+      echo: o.echo ?? process.env.FAULT_ECHO === '1',
+      ...(o.maxLogLines ? { maxLogLines: o.maxLogLines } : {}),
+      ...(o.logDir ? { logFile: join(o.logDir, `${label.replace('#', '-')}.log`) } : {}),
+      ...(o.captureLogs === false ? { captureLogs: false } : {}),
+      ...(o.nodeArgs ? { nodeArgs: o.nodeArgs(service, label) } : {}),
+    });
+    this.processes.push(p);
+    if (service === 'gateway') await waitForReadyz(this.gatewayUrls(p).http);
+    return p;
+  }
+
+  /** Child processes still running, of one service or all. */
+  running(service?: ServiceName): ServiceProcess[] {
+    return this.processes.filter((p) => p.running && (!service || p.service === service));
+  }
+
+  /** HTTP and WebSocket addresses of a gateway: a child process, or the first (or `i`-th) in-process one. */
+  gatewayUrls(gateway: ServiceProcess | number = 0): Urls {
+    if (gateway instanceof ServiceProcess) {
+      const { http, ws } = gateway.ports;
+      if (http === undefined || ws === undefined) throw new Error(`${gateway.label} announced no http and ws ports`);
+      return urls(http, ws);
+    }
+    const gw = this.handles.gateway[gateway] as GatewayLike | undefined;
+    if (gw) return urls(gw.httpPort, gw.wsPort);
+    const proc = this.processes.filter((p) => p.service === 'gateway')[gateway];
+    if (!proc) throw new Error(`this mesh runs no gateway #${gateway}`);
+    return this.gatewayUrls(proc);
+  }
+
+  /** Stops everything this mesh started: gateways, the other services, processes, the provider, the connection, nats. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    const h = this.handles as Record<ServiceKind, Stoppable[]>;
+    await Promise.allSettled(h.gateway.map((g) => g.stop()));
+    await Promise.allSettled([
+      ...[...h.tabRegistry, ...h.provisioner, ...h.sessionCreator].map((s) => s.stop()),
+      ...this.processes.map((p) => p.stop(10_000)),
+    ]);
+    const provider = this.sharedProvider as { close?: () => Promise<void> } | undefined;
+    await provider?.close?.().catch(() => undefined);
+    await this.nc.close().catch(() => undefined);
+    await this.server?.stop();
+    await this.cluster?.stop();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+}
