@@ -91,6 +91,12 @@ export const ConfigSchema = z.object({
   TABMESH_SESSION_EVENTS_MAX_BYTES: int(2048 * 1024 * 1024, 1024),
   /** Bytes of KV `sessions`. */
   TABMESH_SESSIONS_MAX_BYTES: int(256 * 1024 * 1024, 1024),
+
+  // Gateway bounds (DESIGN.md Limits): what one token (`sub`) may spend at one gateway process.
+  /** Requests per second per token, bursts up to 5x; subscribe frames have buckets of the same rate; 0 turns these off. */
+  GATEWAY_RATE_LIMIT: int(50),
+  /** Open WebSocket connections per token; the next upgrade is refused with 429. */
+  GATEWAY_MAX_SOCKETS_PER_TOKEN: int(64, 1),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 

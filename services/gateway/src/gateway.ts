@@ -17,6 +17,7 @@ import { BusClient, DefaultRequestTimeoutMs } from './bus-client.js';
 import { TaskFeed } from './feed/task-feed.js';
 import { createGatewayMetrics, type GatewayMetrics } from './gateway-metrics.js';
 import { createHttpApp } from './http/app.js';
+import { GatewayLimits } from './limits/gateway-limits.js';
 import { startHttpServer, type HttpServer } from './http/server.js';
 import { Readiness } from './readiness.js';
 import { WsServer } from './ws/ws-server.js';
@@ -60,6 +61,7 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
   let http: HttpServer | null = null;
   try {
     const metrics = createGatewayMetrics();
+    const limits = new GatewayLimits(config, metrics);
     const readiness = new Readiness(nc, metrics, logger);
     const bus = await ensureBus(nc, config);
     readiness.markBucketsBound();
@@ -85,6 +87,7 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
       logger,
       authenticator,
       origins,
+      limits,
       maxBackpressure: config.GATEWAY_WS_MAX_BACKPRESSURE,
       idleTimeoutSec: options.wsIdleTimeoutSec,
       maxSubscriptionsPerSocket: options.maxSubscriptionsPerSocket,
@@ -94,7 +97,7 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
 
     const busClient = new BusClient(nc, options.requestTimeoutMs ?? DefaultRequestTimeoutMs);
     const page = createWorkbenchHandler({ wsPort });
-    const app = createHttpApp({ bus: busClient, tabs, tasks, readiness, metrics, logger, page, authenticator, origins });
+    const app = createHttpApp({ bus: busClient, tabs, tasks, readiness, metrics, logger, page, authenticator, origins, limits });
     http = await startHttpServer(app, config.GATEWAY_HOST, config.GATEWAY_HTTP_PORT);
     origins.addOwnOrigins(http.port);
     logger.info({ httpPort: http.port, wsPort, origins: origins.origins, auth: authenticator.enabled }, 'gateway started');
