@@ -29,7 +29,8 @@ type Ctx = { opts: BenchOptions; logDir: string; results: BenchResults };
 function meshSettings(ctx: Ctx, env: Record<string, string>): MeshSettings {
   return {
     logDir: ctx.logDir,
-    env: { LOG_LEVEL: 'info', ...env },
+    // The bench measures capacity (up to 10k sockets of one caller), not the per-token limits.
+    env: { LOG_LEVEL: 'info', GATEWAY_RATE_LIMIT: '0', GATEWAY_MAX_SOCKETS_PER_TOKEN: '1000000', ...env },
     ...(ctx.opts.profileDir ? { profile: { dir: ctx.opts.profileDir, services: [ServiceName.Gateway, ServiceName.TabRegistry] } } : {}),
   };
 }

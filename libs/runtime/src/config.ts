@@ -94,6 +94,12 @@ export const ConfigSchema = z.object({
 
   /** Port of /healthz, /readyz and /metrics of a service without an HTTP API (the gateway serves them on its own); 0 picks a free one. */
   TABMESH_OPS_PORT: z.coerce.number().int().min(0).max(65535).default(9090),
+
+  // Gateway bounds (DESIGN.md Limits): what one token (`sub`) may spend at one gateway process.
+  /** Requests per second per token, bursts up to 5x; subscribe frames have buckets of the same rate; 0 turns these off. */
+  GATEWAY_RATE_LIMIT: int(50),
+  /** Open WebSocket connections per token; the next upgrade is refused with 429. */
+  GATEWAY_MAX_SOCKETS_PER_TOKEN: int(64, 1),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 

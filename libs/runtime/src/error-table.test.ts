@@ -14,6 +14,7 @@ import {
 import {
   ErrorCode,
   InvalidTransitionError,
+  LimitReachedError,
   NotFoundError,
   TabmeshError,
   UnavailableError,
@@ -124,6 +125,9 @@ describe('TabmeshError.fromInfo', () => {
     [new UnavailableError('registry down'), UnavailableError],
     // Crosses the bus as `unavailable` and comes back as what it means to a caller.
     [new WriteConflictError('tabs o.t.x', 20), UnavailableError],
+    // The wait, when known, crosses too (it becomes Retry-After at the gateway).
+    [new LimitReachedError('rate limit', 3), LimitReachedError],
+    [new LimitReachedError('tabs per task'), LimitReachedError],
   ];
 
   it.each(classes)('rebuilds %s as its class with code, message and retryability', (err, cls) => {

@@ -31,6 +31,12 @@ export function createGatewayMetrics() {
         'Sockets closed because their send buffer passed GATEWAY_WS_MAX_BACKPRESSURE.',
       ),
     ),
+    limitRefusals: r.register(
+      new Counter(
+        'tabmesh_gateway_limit_refusals_total',
+        'Requests, upgrades and frames refused with limit_reached, by kind (requests, sockets, frames, subscriptions).',
+      ),
+    ),
     taskCaches: r.register(new Gauge('tabmesh_gateway_task_caches', 'Tasks whose tabs are cached for fan-out.')),
     taskLoadSeconds: r.register(
       new Histogram(

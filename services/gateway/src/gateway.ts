@@ -7,6 +7,7 @@ import { BusClient, DefaultRequestTimeoutMs } from './bus-client.js';
 import { TaskFeed } from './feed/task-feed.js';
 import { createGatewayMetrics, type GatewayMetrics } from './gateway-metrics.js';
 import { createHttpApp } from './http/app.js';
+import { GatewayLimits } from './limits/gateway-limits.js';
 import { startHttpServer } from './http/server.js';
 import { Readiness } from './readiness.js';
 import { WsServer } from './ws/ws-server.js';
@@ -53,6 +54,7 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
     opsListener: false,
     start: async ({ bus, connection, metrics: processMetrics, onStop }) => {
       const metrics = createGatewayMetrics();
+      const limits = new GatewayLimits(config, metrics);
       connection.onReconnect(() => metrics.natsReconnects.inc());
       const readiness = new Readiness(connection);
       readiness.markBucketsBound();
@@ -78,6 +80,7 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
         logger,
         authenticator,
         origins,
+        limits,
         maxBackpressure: config.GATEWAY_WS_MAX_BACKPRESSURE,
         idleTimeoutSec: options.wsIdleTimeoutSec,
         maxSubscriptionsPerSocket: options.maxSubscriptionsPerSocket,
@@ -87,7 +90,7 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
 
       const busClient = new BusClient(bus.nc, options.requestTimeoutMs ?? DefaultRequestTimeoutMs);
       const page = createWorkbenchHandler({ wsPort });
-      const app = createHttpApp({ bus: busClient, tabs, tasks, readiness, metrics, processMetrics, logger, page, authenticator, origins });
+      const app = createHttpApp({ bus: busClient, tabs, tasks, readiness, metrics, processMetrics, logger, page, authenticator, origins, limits });
       const http = await startHttpServer(app, config.GATEWAY_HOST, config.GATEWAY_HTTP_PORT);
       onStop(() => http.close());
       origins.addOwnOrigins(http.port);

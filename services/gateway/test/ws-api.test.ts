@@ -196,7 +196,7 @@ describe('gateway WebSocket API', () => {
     }
     const { org, task } = ids();
     const refused = await subscribed(c, org, task);
-    expect(refused).toMatchObject({ type: 'error', code: 'invalid_request', detail: expect.stringMatching(/too many subscriptions/) });
+    expect(refused).toMatchObject({ type: 'error', code: 'limit_reached', detail: expect.stringMatching(/too many subscriptions/) });
   });
 
   it('keeps a closed listener closed until reopened, and clients resume on the same port', async () => {

@@ -7,6 +7,7 @@ import type { OriginPolicy } from '../access/origins.js';
 import type { BusClient } from '../bus-client.js';
 import { PayloadTooLargeError, RouteNotFoundError } from '../errors.js';
 import type { GatewayMetrics } from '../gateway-metrics.js';
+import type { GatewayLimits } from '../limits/gateway-limits.js';
 import type { Readiness } from '../readiness.js';
 import type { AppEnv } from './app-env.js';
 import { authenticate, authorizeOrg } from './auth.js';
@@ -14,6 +15,7 @@ import { requireJsonBody } from './json-only.js';
 import { checkOrigin } from './origin.js';
 import { registerOpsRoutes } from './ops-routes.js';
 import { onError } from './problem.js';
+import { rateLimit } from './rate-limit.js';
 import { requestContext } from './request-context.js';
 import { requireNats } from './require-nats.js';
 import { registerTabRoutes } from './tab-routes.js';
@@ -32,6 +34,8 @@ export type HttpAppDeps = {
   logger: Logger;
   authenticator: Authenticator;
   origins: OriginPolicy;
+  /** Per-caller bounds (DESIGN.md Limits); the request rate is spent on every `/v1` route. */
+  limits: GatewayLimits;
   /** Serves the workbench page at `/` and its assets under `/workbench/` (libs/workbench-ui). */
   page?: (request: Request) => Promise<Response>;
 };
@@ -53,6 +57,8 @@ export function createHttpApp(deps: HttpAppDeps): Hono<AppEnv> {
   );
   // Access first: a refused request reads and writes nothing (DESIGN.md "Access").
   app.use('/v1/*', authenticate(deps));
+  // Keyed by the verified `sub`, so it runs after authentication and before anything else is read.
+  app.use('/v1/*', rateLimit(deps));
   app.use('/v1/orgs/:org/*', authorizeOrg());
   app.use('/v1/*', requireJsonBody());
   app.use('/v1/*', requireNats(deps));

@@ -63,7 +63,12 @@ export const onError: ErrorHandler<AppEnv> = (err, c) => {
       ...(requestId ? { 'X-Request-Id': requestId } : {}),
       // RFC 6750: a 401 names the scheme the caller should authenticate with.
       ...(problem.code === ErrorCode.Unauthenticated ? { 'WWW-Authenticate': 'Bearer realm="tabmesh"' } : {}),
-      ...(err instanceof LimitReachedError && err.retryAfterSeconds !== undefined ? { 'Retry-After': String(err.retryAfterSeconds) } : {}),
+      ...retryAfterHeader(err),
     },
   });
 };
+
+/** `Retry-After` (whole seconds) for a limit whose wait is known; nothing otherwise. */
+export function retryAfterHeader(err: unknown): { 'Retry-After'?: string } {
+  return err instanceof LimitReachedError && err.retryAfterSeconds !== undefined ? { 'Retry-After': String(err.retryAfterSeconds) } : {};
+}

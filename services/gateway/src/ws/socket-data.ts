@@ -1,6 +1,7 @@
 import type { WebSocket } from 'uWebSockets.js';
 import type { Principal } from '../access/authenticator.js';
 import type { TaskCache } from '../feed/task-cache.js';
+import type { Bucket } from '../limits/token-bucket.js';
 
 /** One task subscription of a socket; `token` tells a stale load callback from the current request. */
 export type SocketSubscription = { token: number; cache: TaskCache };
@@ -15,6 +16,10 @@ export type SocketData = {
   dropped: boolean;
   /** Who opened it (verified at the upgrade); every subscribe is checked against its orgs. */
   principal: Principal;
+  /** Whose budget it spends (GatewayLimits.callerKey); its socket slot is given back on close. */
+  limitKey: string;
+  /** The socket's own subscribe-frame budget; null when rate limits are off. */
+  frameBucket: Bucket | null;
   /** Closes the socket when its token expires; cleared on close. */
   expiryTimer: NodeJS.Timeout | null;
 };

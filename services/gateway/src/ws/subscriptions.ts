@@ -4,6 +4,7 @@ import type { Logger } from '@tabmesh/runtime';
 import type { TaskFeed } from '../feed/task-feed.js';
 import { taskTopic, type TaskCache } from '../feed/task-cache.js';
 import type { GatewayMetrics } from '../gateway-metrics.js';
+import { LimitKind } from '../limits/gateway-limits.js';
 import { sendError, sendFrame, sendText } from './frames.js';
 import type { PressureGuard } from './pressure-guard.js';
 import type { Socket } from './socket-data.js';
@@ -44,7 +45,8 @@ export class Subscriptions {
     let sub = data.subscriptions.get(topic);
     if (!sub && data.subscriptions.size >= this.maxPerSocket) {
       this.metrics.wsFramesRejected.inc();
-      sendError(ws, ErrorCode.InvalidRequest, `too many subscriptions: at most ${this.maxPerSocket} per socket`, this.metrics);
+      this.metrics.limitRefusals.inc({ kind: LimitKind.Subscriptions });
+      sendError(ws, ErrorCode.LimitReached, `too many subscriptions: at most ${this.maxPerSocket} per socket; unsubscribe one first`, this.metrics);
       return;
     }
     const token = ++nextToken;

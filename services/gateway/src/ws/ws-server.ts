@@ -4,7 +4,8 @@ import type { Logger } from '@tabmesh/runtime';
 import uWS from 'uWebSockets.js';
 import type { Authenticator, Principal } from '../access/authenticator.js';
 import type { OriginPolicy } from '../access/origins.js';
-import { ProblemContentType, toProblem } from '../http/problem.js';
+import { ProblemContentType, retryAfterHeader, toProblem } from '../http/problem.js';
+import { GatewayLimits } from '../limits/gateway-limits.js';
 import type { TaskFeed } from '../feed/task-feed.js';
 import type { GatewayMetrics } from '../gateway-metrics.js';
 import { parseClientFrame } from './client-frames.js';
@@ -24,6 +25,7 @@ const MaxTimerMs = 2 ** 31 - 1;
 const StatusLines: Record<number, string> = {
   401: '401 Unauthorized',
   403: '403 Forbidden',
+  429: '429 Too Many Requests',
   500: '500 Internal Server Error',
   503: '503 Service Unavailable',
 };
@@ -34,6 +36,8 @@ export type WsServerOptions = {
   logger: Logger;
   authenticator: Authenticator;
   origins: OriginPolicy;
+  /** Request rate (an upgrade is a request), sockets per token and subscribe frames. */
+  limits: GatewayLimits;
   maxBackpressure: number;
   /** Seconds without traffic before a socket is dropped; the server pings well before that. */
   idleTimeoutSec?: number;
@@ -166,6 +170,7 @@ export class WsServer {
     const extensions = req.getHeader('sec-websocket-extensions');
     const origin = req.getHeader('origin');
     const token = bearerToken(req.getHeader('authorization')) ?? (req.getQuery('access_token') || null);
+    const address = Buffer.from(res.getRemoteAddressAsText()).toString();
     if (!origins.allows(origin)) {
       logger.warn({ origin }, 'websocket upgrade refused: origin not allowed');
       this.refuseUpgrade(res, new ForbiddenError(`origin not allowed: ${origin}`));
@@ -183,12 +188,25 @@ export class WsServer {
           return;
         }
         if (!authenticator.enabled) logger.warn('TABMESH_AUTH=off: websocket not authenticated');
+        const limitKey = GatewayLimits.callerKey(principal, authenticator.enabled, address);
+        try {
+          this.opts.limits.checkRequest(limitKey);
+          // Taken here and given back in onClose: uWS opens the socket inside res.upgrade, in this
+          // same synchronous step, so concurrent upgrades of one token cannot both pass the check.
+          this.opts.limits.acquireSocket(limitKey);
+        } catch (err) {
+          logger.debug({ sub: principal.sub, sockets: this.opts.limits.socketsOf(limitKey), reason: (err as Error).message }, 'websocket upgrade refused: limit');
+          res.cork(() => this.refuseUpgrade(res, err));
+          return;
+        }
         const data: SocketData = {
           id: ++this.socketIds,
           open: true,
           subscriptions: new Map(),
           dropped: false,
           principal,
+          limitKey,
+          frameBucket: this.opts.limits.newSocketBucket(),
           expiryTimer: null,
         };
         res.cork(() => res.upgrade(data, key, protocol, extensions, context));
@@ -210,6 +228,8 @@ export class WsServer {
     const problem = toProblem(err, WsPath, undefined);
     res.writeStatus(StatusLines[problem.status] ?? `${problem.status} Refused`).writeHeader('Content-Type', ProblemContentType);
     if (problem.code === ErrorCode.Unauthenticated) res.writeHeader('WWW-Authenticate', 'Bearer realm="tabmesh"');
+    const retryAfter = retryAfterHeader(err)['Retry-After'];
+    if (retryAfter) res.writeHeader('Retry-After', retryAfter);
     res.end(JSON.stringify(problem));
   }
 
@@ -242,9 +262,17 @@ export class WsServer {
   private onMessage(ws: Socket, message: ArrayBuffer, isBinary: boolean): void {
     const { metrics, logger } = this.opts;
     // The timer may lag behind a busy loop; a frame after expiry is never served.
-    if (this.expired(ws.getUserData().principal)) return this.closeExpired(ws);
+    const data = ws.getUserData();
+    if (this.expired(data.principal)) return this.closeExpired(ws);
     try {
       const frame = parseClientFrame(message, isBinary);
+      // Before the frame is served: a refused subscribe retains and loads nothing; the socket stays.
+      const refused = this.opts.limits.checkFrame(data.frameBucket, data.limitKey);
+      if (refused) {
+        metrics.wsFramesRejected.inc();
+        sendError(ws, refused.code, `${frame.op} ${frame.org}/${frame.task} refused: ${refused.message}`, metrics);
+        return;
+      }
       if (frame.op === 'subscribe') this.subscriptions.subscribe(ws, frame);
       else this.subscriptions.unsubscribe(ws, frame);
     } catch (err) {
@@ -253,7 +281,7 @@ export class WsServer {
         sendError(ws, err.code, err.message, metrics);
         return;
       }
-      logger.error({ err, socket: ws.getUserData().id }, 'websocket message failed');
+      logger.error({ err, socket: data.id }, 'websocket message failed');
       sendError(ws, ErrorCode.Internal, 'internal error', metrics);
     }
   }
@@ -265,6 +293,7 @@ export class WsServer {
     if (data.expiryTimer) clearTimeout(data.expiryTimer);
     data.expiryTimer = null;
     this.sockets.delete(ws);
+    this.opts.limits.releaseSocket(data.limitKey);
     metrics.wsConnections.dec();
     logger.debug({ socket: data.id, sub: data.principal.sub, code, dropped: data.dropped }, 'websocket closed');
     this.subscriptions.closed(ws);

@@ -9,6 +9,7 @@ export class UpgradeRefused extends Error {
   constructor(
     readonly status: number,
     readonly body: string,
+    readonly headers: Record<string, string | string[] | undefined> = {},
   ) {
     super(`upgrade refused: ${status}`);
   }
@@ -62,8 +63,8 @@ export class TestWsClient {
         let body = '';
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => (body += chunk));
-        res.once('end', () => reject(new UpgradeRefused(res.statusCode ?? 0, body)));
-        res.once('error', () => reject(new UpgradeRefused(res.statusCode ?? 0, body)));
+        res.once('end', () => reject(new UpgradeRefused(res.statusCode ?? 0, body, res.headers)));
+        res.once('error', () => reject(new UpgradeRefused(res.statusCode ?? 0, body, res.headers)));
       });
       req.once('error', reject);
       req.end();
