@@ -1,13 +1,12 @@
 import { mintToken } from '@tabmesh/auth';
 import { TabResponseSchema, type SandboxRef } from '@tabmesh/contracts';
-import { startGateway, type GatewayHandle } from '@tabmesh/gateway';
+import { inProcess } from '@tabmesh/harness';
 import { SimProvider, type ProvisionRequest } from '@tabmesh/providers';
-import { uniqueId, waitFor } from '@tabmesh/testkit';
+import { setup, uniqueId, waitFor, type Mesh } from '@tabmesh/testkit';
 import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { TestMesh } from '../src/index.js';
 
 const Secret = 'secret-canary-test-secret-0123456789abcdef';
 const canaryEndpoint = `https://canary-endpoint-${randomBytes(6).toString('hex')}.invalid/agent`;
@@ -22,18 +21,23 @@ class CanaryProvider extends SimProvider {
 }
 
 describe('sandbox endpoint and token never reach a client', () => {
-  let mesh: TestMesh;
-  let gateway: GatewayHandle;
   const gatewayLogs: string[] = [];
+  // The harness's services, but the gateway logs everything, at trace, into `gatewayLogs`.
+  const services = {
+    ...inProcess,
+    gateway: (ctx: Parameters<typeof inProcess.gateway>[0]) =>
+      inProcess.gateway({ ...ctx, logger: pino({ level: 'trace' }, { write: (line: string) => void gatewayLogs.push(line) }) }),
+  };
+  let mesh: Mesh<typeof services, CanaryProvider>;
   beforeAll(async () => {
-    mesh = await TestMesh.start({
+    mesh = await setup({
+      services: { gateway: 1 },
+      inProcess: services,
       env: { TABMESH_SIM_PROVISION_MS: '100', TABMESH_SIM_SESSION_MS: '30', TABMESH_JWT_SECRET: Secret },
       provider: new CanaryProvider({ provisionMs: 100, sessionMs: 30, failRate: 0 }),
     });
-    gateway = await startGateway(mesh.config, pino({ level: 'trace' }, { write: (line: string) => void gatewayLogs.push(line) }));
   });
   afterAll(async () => {
-    await gateway?.stop();
     await mesh?.stop();
   });
 
@@ -41,7 +45,7 @@ describe('sandbox endpoint and token never reach a client', () => {
     const org = uniqueId('org');
     const task = uniqueId('task');
     const token = await mintToken({ secret: Secret, sub: 'canary', orgs: [org], ttlSeconds: 600 });
-    const base = `http://127.0.0.1:${gateway.httpPort}/v1/orgs/${org}/tasks/${task}`;
+    const base = `${mesh.gatewayUrls().http}/v1/orgs/${org}/tasks/${task}`;
     const replies: string[] = [];
     const http = async (path: string, init: RequestInit = {}) => {
       const res = await fetch(`${base}${path}`, {
@@ -56,7 +60,7 @@ describe('sandbox endpoint and token never reach a client', () => {
     };
 
     const frames: string[] = [];
-    const ws = new WebSocket(`ws://127.0.0.1:${gateway.wsPort}/v1/ws?access_token=${token}`);
+    const ws = new WebSocket(`${mesh.gatewayUrls().ws.split('?')[0]}?access_token=${token}`);
     ws.on('message', (data) => frames.push(String(data)));
     await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
     ws.send(JSON.stringify({ op: 'subscribe', org, task }));
