@@ -43,6 +43,8 @@ export type GatewayHandle = ServiceHandle & {
   reopenWsListener: () => Promise<void>;
   /** Tasks currently cached for fan-out. */
   cachedTasks: () => number;
+  /** Method and hono path of every route the HTTP app registered (middleware left out). */
+  httpRoutes: { method: string; path: string }[];
 };
 
 /**
@@ -108,6 +110,7 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
       closeWsListener: () => wsServer.closeListener(),
       reopenWsListener: async () => wsServer.reopenListener(),
       cachedTasks: () => taskFeed.cachedTasks,
+      httpRoutes: app.routes.filter((r) => r.method !== 'ALL').map(({ method, path }) => ({ method, path })),
       stop: () => (stopping ??= shutdown(nc, taskFeed, wsServer, httpServer, logger)),
     };
   } catch (err) {
