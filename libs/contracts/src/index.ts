@@ -15,3 +15,5 @@ export * from './ws.js';
 export * from './codec.js';
 export { allSchemas, type SchemaName } from './schemas.js';
 export { renderJsonSchemas } from './json-schema.js';
+export { asyncApiDocument, renderAsyncApi } from './asyncapi.js';
+export { WorkerMetricNames, ProcessMetricNames } from './metric-names.js';

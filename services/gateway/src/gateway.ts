@@ -34,6 +34,8 @@ export type GatewayHandle = RunningService<{
   reopenWsListener: () => Promise<void>;
   /** Tasks currently cached for fan-out. */
   cachedTasks: () => number;
+  /** Method and hono path of every route the HTTP app registered (middleware left out). */
+  httpRoutes: { method: string; path: string }[];
 }>;
 
 /**
@@ -102,6 +104,7 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
           closeWsListener: () => wsServer.closeListener(),
           reopenWsListener: async () => wsServer.reopenListener(),
           cachedTasks: () => taskFeed.cachedTasks,
+          httpRoutes: app.routes.filter((r) => r.method !== 'ALL').map(({ method, path }) => ({ method, path })),
         },
         running: () => readiness.report().ready,
         ports: { http: http.port, ws: wsPort },

@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import { newCorrelationId, type Logger, type TabStore, type TaskStore } from '@tabmesh/runtime';
@@ -14,6 +14,7 @@ import { authenticate, authorizeOrg } from './auth.js';
 import { requireJsonBody } from './json-only.js';
 import { checkOrigin } from './origin.js';
 import { registerOpsRoutes } from './ops-routes.js';
+import { registerDocRoutes, validationHook } from './openapi.js';
 import { onError } from './problem.js';
 import { rateLimit } from './rate-limit.js';
 import { requestContext } from './request-context.js';
@@ -41,8 +42,9 @@ export type HttpAppDeps = {
 };
 
 /** The HTTP API of DESIGN.md on hono. */
-export function createHttpApp(deps: HttpAppDeps): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
+export function createHttpApp(deps: HttpAppDeps): OpenAPIHono<AppEnv> {
+  // Routes are OpenAPI routes (api-routes.ts): the document at /openapi.json is what they register.
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   // Request ids double as bus correlation ids, so they follow the correlation id's length limit.
   app.use(requestId({ limitLength: 128, generator: () => newCorrelationId() }));
   app.use(requestContext({ logger: deps.logger, metrics: deps.metrics }));
@@ -65,6 +67,7 @@ export function createHttpApp(deps: HttpAppDeps): Hono<AppEnv> {
   registerOpsRoutes(app, deps);
   registerTabRoutes(app, deps);
   registerTaskRoutes(app, deps);
+  registerDocRoutes(app);
   const page = deps.page;
   if (page) for (const path of ['/', '/workbench/*']) app.get(path, (c) => page(c.req.raw));
   app.notFound((c) => onError(new RouteNotFoundError(c.req.method, c.req.path), c));

@@ -1,6 +1,7 @@
-import type { Hono } from 'hono';
+import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { GatewayMetrics } from '../gateway-metrics.js';
 import type { Readiness } from '../readiness.js';
+import { healthzRoute, metricsRoute, readyzRoute } from './api-routes.js';
 import type { AppEnv } from './app-env.js';
 
 export type OpsRoutesDeps = {
@@ -10,16 +11,16 @@ export type OpsRoutesDeps = {
 };
 
 /** Liveness, readiness and Prometheus metrics. */
-export function registerOpsRoutes(app: Hono<AppEnv>, { readiness, metrics, processMetrics }: OpsRoutesDeps): void {
-  app.get('/healthz', (c) => c.json({ ok: true }));
+export function registerOpsRoutes(app: OpenAPIHono<AppEnv>, { readiness, metrics, processMetrics }: OpsRoutesDeps): void {
+  app.openapi(healthzRoute, (c) => c.json({ ok: true as const }, 200));
 
-  app.get('/readyz', (c) => {
+  app.openapi(readyzRoute, (c) => {
     const report = readiness.report();
-    return c.json(report, report.ready ? 200 : 503);
+    return report.ready ? c.json(report, 200) : c.json(report, 503);
   });
 
-  app.get('/metrics', async (c) =>
-    c.body(metrics.registry.render() + ((await processMetrics?.metrics()) ?? ''), 200, {
+  app.openapi(metricsRoute, async (c) =>
+    c.text(metrics.registry.render() + ((await processMetrics?.metrics()) ?? ''), 200, {
       'Content-Type': 'text/plain; version=0.0.4; charset=utf-8',
     }),
   );

@@ -5,11 +5,6 @@ import type { z } from 'zod';
 import { UnsupportedMediaTypeError } from '../errors.js';
 import type { AppEnv } from './app-env.js';
 
-/** Path parameters, validated; routes never read `c.req.param()` directly. */
-export function params<S extends z.ZodType>(c: Context<AppEnv>, schema: S): z.infer<S> {
-  return parse(schema, c.req.param(), 'path');
-}
-
 /** `application/json`, or a `+json` type, with or without parameters. */
 export function isJsonType(type: string | undefined): boolean {
   return type !== undefined && /^application\/([\w.+-]+\+)?json\b/i.test(type);
@@ -28,12 +23,12 @@ export async function jsonBody<S extends z.ZodType>(c: Context<AppEnv>, schema: 
   return decode(schema, text.trim() === '' ? '{}' : text, 'request body');
 }
 
-/** Sends a body only after it passes its response schema. */
-export function reply<S extends z.ZodType>(
+/** Sends a body only after it passes its response schema; typed as the route's declared response. */
+export function reply<S extends z.ZodType, Code extends ContentfulStatusCode>(
   c: Context<AppEnv>,
   schema: S,
   body: z.input<S>,
-  status: ContentfulStatusCode = 200,
-): Response {
-  return c.json(parse(schema, body, 'response') as object, status);
+  status: Code,
+) {
+  return c.json(parse(schema, body, 'response'), status);
 }
