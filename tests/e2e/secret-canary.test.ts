@@ -45,7 +45,7 @@ describe('sandbox endpoint and token never reach a client', () => {
     const org = uniqueId('org');
     const task = uniqueId('task');
     const token = await mintToken({ secret: Secret, sub: 'canary', orgs: [org], ttlSeconds: 600 });
-    const base = `${mesh.gatewayUrls().http}/v1/orgs/${org}/tasks/${task}`;
+    const base = `http://127.0.0.1:${mesh.gateway.httpPort}/v1/orgs/${org}/tasks/${task}`;
     const replies: string[] = [];
     const http = async (path: string, init: RequestInit = {}) => {
       const res = await fetch(`${base}${path}`, {
@@ -60,7 +60,8 @@ describe('sandbox endpoint and token never reach a client', () => {
     };
 
     const frames: string[] = [];
-    const ws = new WebSocket(`${mesh.gatewayUrls().ws.split('?')[0]}?access_token=${token}`);
+    // This gateway's own token (signed with `Secret`), not the harness's test one.
+    const ws = new WebSocket(`ws://127.0.0.1:${mesh.gateway.wsPort}/v1/ws?access_token=${token}`);
     ws.on('message', (data) => frames.push(String(data)));
     await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
     ws.send(JSON.stringify({ op: 'subscribe', org, task }));

@@ -16,8 +16,8 @@ import {
 } from '@tabmesh/contracts';
 import { JetStreamSessionPersistDriver, SimProvider, type SessionRequest } from '@tabmesh/providers';
 import { TypedBucket } from '@tabmesh/runtime';
-import { uniqueId, waitFor } from '@tabmesh/testkit';
-import { TestMesh } from '../src/index.js';
+import { uniqueId, waitFor, type BusOps } from '@tabmesh/testkit';
+import { setup, type TabmeshMesh } from '@tabmesh/harness';
 
 /** The sim provider, keeping a record and events per session in JetStream as sandbox-agent's SDK does. */
 class PersistingSim extends SimProvider {
@@ -40,16 +40,16 @@ class PersistingSim extends SimProvider {
 }
 
 /** Messages on one subject (stream info's `state.messages` counts the whole stream). */
-const countOn = async (mesh: TestMesh, stream: string, subject: string) =>
+const countOn = async (mesh: BusOps, stream: string, subject: string) =>
   (await mesh.bus.jsm.streams.info(stream, { subjects_filter: subject })).state.subjects?.[subject] ?? 0;
 
-const subjectsOf = async (mesh: TestMesh, stream: string, filter: string) =>
+const subjectsOf = async (mesh: BusOps, stream: string, filter: string) =>
   Object.keys((await mesh.bus.jsm.streams.info(stream, { subjects_filter: filter })).state.subjects ?? {});
 
 describe('a closed tab leaves nothing behind once purged', () => {
-  let mesh: TestMesh;
+  let mesh: TabmeshMesh<PersistingSim>;
   beforeAll(async () => {
-    mesh = await TestMesh.start({
+    mesh = await setup({
       env: { TABMESH_CLOSED_RETENTION_MS: '1500' },
       provider: async (nc) =>
         new PersistingSim({ provisionMs: 50, sessionMs: 20, failRate: 0 }, await JetStreamSessionPersistDriver.open(nc)),
@@ -92,11 +92,11 @@ describe('a closed tab leaves nothing behind once purged', () => {
 });
 
 describe('a full work queue', () => {
-  let mesh: TestMesh;
+  let mesh: TabmeshMesh;
   beforeAll(async () => {
     // No provisioner: provision jobs stay queued, and the queue holds one.
     // Short retention: the refused tab's purge marker (left for watchers) is erased within seconds.
-    mesh = await TestMesh.start({ provisioners: 0, env: { TABMESH_PROVISION_QUEUE_MAX_MSGS: '1', TABMESH_CLOSED_RETENTION_MS: '1500' } });
+    mesh = await setup({ services: { provisioner: 0 }, env: { TABMESH_PROVISION_QUEUE_MAX_MSGS: '1', TABMESH_CLOSED_RETENTION_MS: '1500' } });
   });
   afterAll(() => mesh.stop());
 
@@ -120,7 +120,7 @@ describe('a full work queue', () => {
     expect((await slots.get(taskKey(org, task)))?.value.tabs ?? []).toEqual([]);
 
     // Once a worker drains the queue, the same create goes through and both tabs end ready.
-    await mesh.addProvisioner();
+    await mesh.start('provisioner');
     await mesh.waitForState(org, first.task, first.id, [TabState.Ready]);
     const again = await waitFor('create accepted', async () => {
       const r = decode(TabReplySchema, (await mesh.nc.request(Subjects.tabCreate, payload, { timeout: 10_000 })).data, 'reply');

@@ -1,17 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Subjects, TabState } from '@tabmesh/contracts';
 import { sleep, uniqueId, waitFor } from '@tabmesh/testkit';
-import { TestMesh } from '../src/index.js';
+import { setup, type TabmeshMesh } from '@tabmesh/harness';
 
 // Issue 11: a task with no open tab for TABMESH_SANDBOX_IDLE_MS loses its sandbox; a create racing
 // the reaper still ends ready on a live sandbox.
 describe('idle sandboxes are reaped (sim provider)', () => {
-  let mesh: TestMesh;
+  let mesh: TabmeshMesh;
   const org = uniqueId('idle');
   const idleMs = 40;
 
   beforeAll(async () => {
-    mesh = await TestMesh.start({ env: { TABMESH_SANDBOX_IDLE_MS: String(idleMs) }, registries: 2 });
+    mesh = await setup({ env: { TABMESH_SANDBOX_IDLE_MS: String(idleMs) }, services: { tabRegistry: 2 } });
   });
   afterAll(async () => {
     await mesh.stop();
@@ -30,13 +30,13 @@ describe('idle sandboxes are reaped (sim provider)', () => {
     expect(ready.sandboxId).toBe(sandbox.id);
     await mesh.tabOp(Subjects.tabClose, org, 'a', first.id);
     await waitFor('task unprovisioned', async () => (await mesh.tasks.status(org, 'a')).state === 'unprovisioned', 10_000);
-    await waitFor('sandbox destroyed', async () => !(await mesh.sim.sandboxAlive(sandbox)), 10_000);
+    await waitFor('sandbox destroyed', async () => !(await mesh.provider.sandboxAlive(sandbox)), 10_000);
     const next = await mesh.create(org, 'a');
     const again = await readyOnLiveSandbox('a', next.id);
     const task = (await mesh.tasks.getTask(org, 'a'))!.value;
     expect(task.generation).toBe(3); // 1 provisioned, 2 reaped, 3 provisioned again
     expect(again.sandboxId).toBe(task.sandbox!.id);
-    expect(await mesh.sim.sandboxAlive(task.sandbox!)).toBe(true);
+    expect(await mesh.provider.sandboxAlive(task.sandbox!)).toBe(true);
   });
 
   it('keeps the sandbox of a task with an open tab past the idle time', async () => {
@@ -45,7 +45,7 @@ describe('idle sandboxes are reaped (sim provider)', () => {
     await sleep(idleMs * 10);
     const task = await mesh.tasks.getTask(org, 'kept');
     expect(task?.value.state).toBe('provisioned');
-    expect(await mesh.sim.sandboxAlive(task!.value.sandbox!)).toBe(true);
+    expect(await mesh.provider.sandboxAlive(task!.value.sandbox!)).toBe(true);
   });
 
   it('ends every tab ready on a live sandbox when creates race the reaper (30 rounds)', async () => {
@@ -66,12 +66,12 @@ describe('idle sandboxes are reaped (sim provider)', () => {
       if (ready.attempt > 1) moved++;
       expect(now.state).toBe('provisioned');
       expect(ready.sandboxId).toBe(now.sandbox!.id);
-      expect(await mesh.sim.sandboxAlive(now.sandbox!)).toBe(true);
-      expect(await mesh.sim.sessionExists(now.sandbox!, ready.sessionId!)).toBe(true);
+      expect(await mesh.provider.sandboxAlive(now.sandbox!)).toBe(true);
+      expect(await mesh.provider.sessionExists(now.sandbox!, ready.sessionId!)).toBe(true);
       // Still so a moment later: no late reaper write or lost-sandbox move left it on a dead one.
       await sleep(20);
       const later = await mesh.tab(org, task, tab.id);
-      if (later?.state === TabState.Ready) expect(await mesh.sim.sandboxAlive({ ...now.sandbox!, id: later.sandboxId! })).toBe(true);
+      if (later?.state === TabState.Ready) expect(await mesh.provider.sandboxAlive({ ...now.sandbox!, id: later.sandboxId! })).toBe(true);
       else expect(later?.state).toBe(TabState.PendingProvision); // only if reaped after all: it was still open
     }
     // The race was real: in some rounds the reaper took the sandbox around the create.

@@ -13,24 +13,20 @@ import {
   taskKey,
   type TabReply,
 } from '@tabmesh/contracts';
-import { startGateway, type GatewayHandle } from '@tabmesh/gateway';
 import { TypedBucket } from '@tabmesh/runtime';
-import { uniqueId } from '@tabmesh/testkit';
-import { TestMesh } from '../src/index.js';
+import { testAuthHeader, uniqueId } from '@tabmesh/testkit';
+import { setup, type TabmeshMesh } from '@tabmesh/harness';
 
 const Limit = 5;
 
 /** TABMESH_MAX_TABS_PER_TASK: a create past it is refused with nothing stored; a close makes room. */
 describe('open tabs per task are bounded', () => {
-  let mesh: TestMesh;
-  let gateway: GatewayHandle;
+  let mesh: TabmeshMesh;
   beforeAll(async () => {
     // Two registries in the queue group: the bound must hold across processes, not per process.
-    mesh = await TestMesh.start({ registries: 2, env: { TABMESH_MAX_TABS_PER_TASK: String(Limit) } });
-    gateway = await startGateway(mesh.config, mesh.logger('gateway'));
+    mesh = await setup({ services: { tabRegistry: 2, gateway: 1 }, env: { TABMESH_MAX_TABS_PER_TASK: String(Limit) } });
   });
   afterAll(async () => {
-    await gateway.stop();
     await mesh.stop();
   });
 
@@ -112,9 +108,9 @@ describe('open tabs per task are bounded', () => {
     const org = uniqueId('org');
     const task = uniqueId('task');
     const post = () =>
-      fetch(`http://127.0.0.1:${gateway.httpPort}/v1/orgs/${org}/tasks/${task}/tabs`, {
+      fetch(`${mesh.gatewayUrls().http}/v1/orgs/${org}/tasks/${task}/tabs`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...testAuthHeader() },
         body: JSON.stringify({ title: 'x', clientRequestId: uniqueId('click') }),
       });
     for (let i = 0; i < Limit; i++) expect((await post()).status).toBe(201);

@@ -123,7 +123,7 @@ describe('tabs backed by real sandbox-agent sessions (local provider)', () => {
     const tab = await mesh.create(org, 'g');
     await mesh.waitForState(org, 'g', tab.id, [TabState.Ready], 30_000);
     const live = await sandboxOf('g');
-    const worker = mesh.provisioners[0]!.worker;
+    const worker = mesh.handles.provisioner[0]!.worker;
     const before = { ...worker.stats };
     // What `../planted` would name from the sandboxes directory, and a record claiming pid 1.
     writeFileSync(join(stateDir, 'planted.json'), 'planted');

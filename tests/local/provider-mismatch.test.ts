@@ -20,19 +20,19 @@ import {
 import { LocalProvider, localSandboxProcesses } from '@tabmesh/providers';
 import { publishJob } from '@tabmesh/runtime';
 import { sleep, uniqueId, waitFor } from '@tabmesh/testkit';
-import { TestMesh } from '../src/index.js';
+import { setup, type TabmeshMesh } from '@tabmesh/harness';
 
 // Issue 11: a record of another provider (a `sim` sandbox left in the store) reaches a local-provider
 // mesh: its job fails once, clearly, and nothing is destroyed.
 describe('a job for a sandbox of another provider', () => {
-  let mesh: TestMesh;
+  let mesh: TabmeshMesh<LocalProvider>;
   let local: LocalProvider;
   const stateDir = mkdtempSync(join(tmpdir(), 'tabmesh-mismatch-'));
   const org = uniqueId('mm');
 
   beforeAll(async () => {
     local = new LocalProvider({ stateDir, startTimeoutMs: 15_000, sessionTimeoutMs: 15_000 });
-    mesh = await TestMesh.start({ env: { TABMESH_PROVIDER: 'local', TABMESH_MAX_DELIVER: '3' }, provider: local });
+    mesh = await setup({ env: { TABMESH_PROVIDER: 'local', TABMESH_MAX_DELIVER: '3' }, provider: local });
   });
   afterAll(async () => {
     for await (const key of await mesh.bus.tasks.keys()) {
@@ -53,7 +53,7 @@ describe('a job for a sandbox of another provider', () => {
     const tab = await mesh.create(org, 'live');
     await mesh.waitForState(org, 'live', tab.id, [TabState.Ready], 30_000);
     const real = (await mesh.tasks.getTask(org, 'live'))!.value.sandbox!;
-    const worker = mesh.provisioners[0]!.worker;
+    const worker = mesh.handles.provisioner[0]!.worker;
     const before = { ...worker.stats };
     // Same id as the live local sandbox: a provider that did not check would kill it.
     await publishJob(mesh.bus.js, provisionSubject(org, 'live'), ProvisionJobSchema,
@@ -75,7 +75,7 @@ describe('a job for a sandbox of another provider', () => {
     await mesh.tasks.create(taskKey(org, task), toProvisioned(toProvisioning(newTask(org, task))!, simSandbox)!);
     const pending = toPendingSession(newTab({ id: '01ARZ3NDEKTSV4RRFFQ69G5FAV', org, task, title: '', agent: 'mock', model: null, clientRequestId: null }, null), simSandbox.id)!;
     await mesh.tabs.create(tabKey(org, task, pending.id), pending);
-    const worker = mesh.sessionCreators[0]!.worker;
+    const worker = mesh.handles.sessionCreator[0]!.worker;
     const before = { ...worker.stats };
     await publishJob(mesh.bus.js, sessionSubject(org, task, pending.id), SessionJobSchema,
       { v: 1, op: 'create', org, task, tab: pending.id, attempt: 1 }, `mismatch-create-${org}`, 'mismatch');

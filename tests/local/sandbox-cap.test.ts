@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Subjects, TabState } from '@tabmesh/contracts';
-import { localSandboxProcesses } from '@tabmesh/providers';
+import { localSandboxProcesses, type SandboxProvider } from '@tabmesh/providers';
 import { SandboxSlots } from '@tabmesh/runtime';
-import { NatsServer, uniqueId, waitFor } from '@tabmesh/testkit';
-import { ProcessMesh } from '../src/index.js';
+import { uniqueId, waitFor } from '@tabmesh/testkit';
+import { setup, type TabmeshMesh } from '@tabmesh/harness';
 
 const Cap = 3;
 
@@ -21,25 +21,27 @@ function sampleProcesses(stateDir: string): { peak: () => number; stop: () => vo
 
 // Issue 11: TABMESH_MAX_SANDBOXES with the real sandbox-agent binary and provisioners as processes.
 describe('the sandbox cap (local provider, services as processes)', () => {
-  let nats: NatsServer;
-  let mesh: ProcessMesh;
+  let mesh: TabmeshMesh<SandboxProvider>;
   let stateDir: string;
 
   beforeEach(async () => {
-    nats = await NatsServer.start();
     stateDir = mkdtempSync(join(tmpdir(), 'tabmesh-cap-'));
-    mesh = await ProcessMesh.connect(nats.url, {
-      TABMESH_PROVIDER: 'local',
-      TABMESH_STATE_DIR: stateDir,
-      TABMESH_MAX_SANDBOXES: String(Cap),
-      TABMESH_SANDBOX_IDLE_MS: '1500',
-      TABMESH_SANDBOX_WATCH_MS: '1000',
-      TABMESH_ACK_WAIT_MS: '4000',
+    // Services as child processes, none started here: each test spawns its own.
+    mesh = await setup({
+      mode: 'process',
+      services: { tabRegistry: 0, provisioner: 0, sessionCreator: 0 },
+      env: {
+        TABMESH_PROVIDER: 'local',
+        TABMESH_STATE_DIR: stateDir,
+        TABMESH_MAX_SANDBOXES: String(Cap),
+        TABMESH_SANDBOX_IDLE_MS: '1500',
+        TABMESH_SANDBOX_WATCH_MS: '1000',
+        TABMESH_ACK_WAIT_MS: '4000',
+      },
     });
   });
   afterEach(async () => {
     await mesh.stop();
-    await nats.stop();
     for (const p of localSandboxProcesses(stateDir)) process.kill(-p.pid, 'SIGKILL');
     rmSync(stateDir, { recursive: true, force: true });
   });
@@ -47,14 +49,14 @@ describe('the sandbox cap (local provider, services as processes)', () => {
   /** Creates one tab on each task and closes each tab once ready; resolves when all were served. */
   async function serve(org: string, tasks: string[], seen: Set<string>): Promise<void> {
     await Promise.all(tasks.map(async (task) => {
-      const made = await mesh.create(org, task, {}, 10_000);
+      const made = await mesh.tryCreate(org, task, {}, 10_000);
       if (!made.ok) throw new Error(made.error);
       await waitFor(`tab of ${task} ready`, async () => {
         const t = await mesh.tab(org, task, made.tab.id);
         if (t?.progress) seen.add(t.progress);
         return t?.state === TabState.Ready ? t : t?.state === TabState.Error ? Promise.reject(new Error(`${task}: ${t.error?.message}`)) : undefined;
       }, 120_000, 100);
-      await mesh.tabOp(Subjects.tabClose, org, task, made.tab.id);
+      await mesh.tabOp(Subjects.tabClose, org, task, made.tab.id, 5000);
     }));
   }
 
@@ -90,7 +92,7 @@ describe('the sandbox cap (local provider, services as processes)', () => {
     const progress = new Set<string>();
     try {
       const first = Array.from({ length: Cap }, (_, i) => `a${i}`);
-      const created = await Promise.all(first.map((task) => mesh.create(org, task)));
+      const created = await Promise.all(first.map((task) => mesh.tryCreate(org, task)));
       expect(created.every((c) => c.ok)).toBe(true);
       await waitFor('the victim holds every slot', async () => (await slots.holders()).length === Cap, 30_000, 50);
       await victim.kill('SIGKILL');
@@ -99,7 +101,7 @@ describe('the sandbox cap (local provider, services as processes)', () => {
       const closeFirst = Promise.all(created.map(async (c, i) => {
         if (!c.ok) return;
         await mesh.waitForState(org, first[i]!, c.tab.id, [TabState.Ready], 60_000);
-        await mesh.tabOp(Subjects.tabClose, org, first[i]!, c.tab.id);
+        await mesh.tabOp(Subjects.tabClose, org, first[i]!, c.tab.id, 5000);
       }));
       await Promise.all([closeFirst, serve(org, ['b0', 'b1', 'b2'], progress)]);
       await waitFor('every sandbox reaped', async () => localSandboxProcesses(stateDir).length === 0, 30_000, 200);

@@ -5,18 +5,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TabState, type TabRecord } from '@tabmesh/contracts';
 import { JetStreamSessionPersistDriver, LocalProvider, localSandboxProcesses } from '@tabmesh/providers';
 import { uniqueId, waitFor } from '@tabmesh/testkit';
-import { TestMesh } from '../src/index.js';
+import { setup, type TabmeshMesh } from '@tabmesh/harness';
 
 // Issue 11: a sandbox that dies is noticed within 30 s (default watch interval) and none of its tabs
 // stays ready on it.
 describe('a sandbox-agent process killed under a ready tab (local provider)', () => {
-  let mesh: TestMesh;
+  let mesh: TabmeshMesh<LocalProvider>;
   let local: LocalProvider;
   const stateDir = mkdtempSync(join(tmpdir(), 'tabmesh-liveness-'));
   const org = uniqueId('live');
 
   beforeAll(async () => {
-    mesh = await TestMesh.start({
+    mesh = await setup({
       env: { TABMESH_PROVIDER: 'local', TABMESH_ACK_WAIT_MS: '20000' },
       provider: async (nc) => {
         local = new LocalProvider({ stateDir, startTimeoutMs: 15_000, sessionTimeoutMs: 15_000, persist: await JetStreamSessionPersistDriver.open(nc) });
