@@ -12,10 +12,21 @@
  * the sandbox-agent SDK imports vendor SDKs lazily (a missing one must fail when that provider is
  * chosen, not at build time), and pino resolves its transports and worker files at run time.
  */
-import { build, type Plugin } from 'esbuild';
-import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { build, type Plugin } from 'esbuild';
 import { bundlePage } from '../libs/workbench-ui/src/index.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -38,7 +49,8 @@ type PackageJson = {
   optionalDependencies?: Record<string, string>;
   peerDependencies?: Record<string, string>;
 };
-const readPackage = (dir: string): PackageJson => JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as PackageJson;
+const readPackage = (dir: string): PackageJson =>
+  JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as PackageJson;
 
 /**
  * The workbench page is bundled by esbuild when the gateway first serves it, from TypeScript sources
@@ -52,7 +64,9 @@ function workbenchPlugin(page: string): Plugin {
     name: 'tabmesh-workbench-prebuilt',
     setup(b) {
       b.onResolve({ filter: /^\.\/(server\/)?bundle\.js$/ }, (args) =>
-        dirname(args.importer).startsWith(join(root, 'libs', 'workbench-ui', 'src')) ? { path: 'workbench-page', namespace: 'prebuilt' } : undefined,
+        dirname(args.importer).startsWith(join(root, 'libs', 'workbench-ui', 'src'))
+          ? { path: 'workbench-page', namespace: 'prebuilt' }
+          : undefined,
       );
       b.onLoad({ filter: /.*/, namespace: 'prebuilt' }, () => ({
         contents: `export const PageEntry = '';\nexport async function bundlePage() { return ${JSON.stringify(page)}; }\n`,
@@ -60,7 +74,10 @@ function workbenchPlugin(page: string): Plugin {
       }));
       b.onLoad({ filter: /workbench-ui[\\/]src[\\/]server[\\/]handler\.ts$/ }, (args) => {
         const source = readFileSync(args.path, 'utf8');
-        if (!source.includes('import.meta.url')) throw new Error(`${args.path}: expected import.meta.url (the static files lookup); update scripts/build-services.ts`);
+        if (!source.includes('import.meta.url'))
+          throw new Error(
+            `${args.path}: expected import.meta.url (the static files lookup); update scripts/build-services.ts`,
+          );
         const here = `new URL('./workbench-ui/src/server/${basename(args.path, '.ts')}.js', import.meta.url)`;
         return { contents: source.replaceAll('import.meta.url', here), loader: 'ts', resolveDir: serverDir };
       });
@@ -80,14 +97,18 @@ async function bundleServices(): Promise<void> {
       target: 'node20',
       external: Object.keys(Externals),
       // Bundled CommonJS packages call require(); ESM output has none unless it is made here.
-      banner: { js: "import { createRequire as __tabmeshRequire } from 'node:module';\nconst require = __tabmeshRequire(import.meta.url);" },
+      banner: {
+        js: "import { createRequire as __tabmeshRequire } from 'node:module';\nconst require = __tabmeshRequire(import.meta.url);",
+      },
       sourcemap: 'linked',
       legalComments: 'none',
       logLevel: 'warning',
       plugins: service === 'gateway' ? [workbenchPlugin(page)] : [],
     });
   }
-  cpSync(join(root, 'libs', 'workbench-ui', 'static'), join(out, 'services', 'workbench-ui', 'static'), { recursive: true });
+  cpSync(join(root, 'libs', 'workbench-ui', 'static'), join(out, 'services', 'workbench-ui', 'static'), {
+    recursive: true,
+  });
 }
 
 /** Node's lookup path for `name` from a package's real directory (pnpm keeps a package's deps as its siblings). */
@@ -108,7 +129,8 @@ function prune(name: string, dir: string): void {
     // (`dist/` holds a JS fallback and more copies of the addons.)
     const keep = `uws_linux_x64_${process.versions.modules}.node`;
     for (const sub of ['binaries', 'dist']) {
-      for (const file of readdirSync(join(dir, sub))) if (file.endsWith('.node') && !(sub === 'binaries' && file === keep)) rmSync(join(dir, sub, file));
+      for (const file of readdirSync(join(dir, sub)))
+        if (file.endsWith('.node') && !(sub === 'binaries' && file === keep)) rmSync(join(dir, sub, file));
     }
     rmSync(join(dir, 'docs'), { recursive: true, force: true });
   }
@@ -135,7 +157,11 @@ function copyExternals(): Record<string, string> {
       if (placed.get(dest) === pkg.version) return;
     }
     placed.set(dest, pkg.version);
-    cpSync(realDir, dest, { recursive: true, dereference: true, filter: (src) => !relative(realDir, src).split(/[\\/]/).includes('node_modules') });
+    cpSync(realDir, dest, {
+      recursive: true,
+      dereference: true,
+      filter: (src) => !relative(realDir, src).split(/[\\/]/).includes('node_modules'),
+    });
     prune(name, dest);
     // Peers count when installed (pnpm links the resolved peer beside the package, e.g. zod for the
     // ACP SDK); the vendor SDKs sandbox-agent lists as peers are not installed and stay out.
@@ -159,5 +185,8 @@ rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 await bundleServices();
 const dependencies = copyExternals();
-writeFileSync(join(out, 'package.json'), `${JSON.stringify({ name: 'tabmesh-services', private: true, type: 'module', dependencies }, null, 2)}\n`);
+writeFileSync(
+  join(out, 'package.json'),
+  `${JSON.stringify({ name: 'tabmesh-services', private: true, type: 'module', dependencies }, null, 2)}\n`,
+);
 process.stdout.write(`built ${Services.length} services into ${relative(root, out)}\n`);

@@ -4,22 +4,26 @@
  * where to reach the mesh once every service has said it is ready; Ctrl-C stops them all, the
  * services first so they drain.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
-import { prettyFactory } from 'pino-pretty';
+import { fileURLToPath } from 'node:url';
 import { loadOrCreateDevSecret, mintToken } from '@tabmesh/auth';
-import { stopLocalSandboxes } from '@tabmesh/providers';
 import { freePort, launchNatsServer } from '@tabmesh/nats-launcher';
+import { stopLocalSandboxes } from '@tabmesh/providers';
 import { isReadySignal, loadConfig, type ReadySignal } from '@tabmesh/runtime';
+import { prettyFactory } from 'pino-pretty';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const services = ['tab-registry', 'provisioner', 'session-creator', 'gateway'] as const;
 type Service = (typeof services)[number];
 /** Fixed ops ports (health, metrics) so they are easy to find; the gateway serves its own on HTTP. */
-const opsPorts: Partial<Record<Service, string>> = { 'tab-registry': '9090', provisioner: '9091', 'session-creator': '9092' };
+const opsPorts: Partial<Record<Service, string>> = {
+  'tab-registry': '9090',
+  provisioner: '9091',
+  'session-creator': '9092',
+};
 const pretty = prettyFactory({
   colorize: process.stdout.isTTY,
   ignore: 'pid,hostname,service',
@@ -50,7 +54,8 @@ function pipeLogs(child: ChildProcess, name: string): void {
 /** Resolves with the child's ready signal; rejects if it exits first. */
 function readySignal(child: ChildProcess, name: string): Promise<ReadySignal> {
   return new Promise((resolve, reject) => {
-    const onExit = (code: number | null, signal: NodeJS.Signals | null) => reject(new Error(`${name} exited (${signal ?? code}) before it was ready`));
+    const onExit = (code: number | null, signal: NodeJS.Signals | null) =>
+      reject(new Error(`${name} exited (${signal ?? code}) before it was ready`));
     child.once('exit', onExit);
     child.on('message', function onMessage(msg: unknown) {
       if (!isReadySignal(msg)) return;
@@ -74,7 +79,8 @@ async function main(): Promise<void> {
     natsUrl = `nats://127.0.0.1:${port}`;
   }
   // The gateway verifies tokens: a secret of the operator's, or a development one kept under .data/.
-  const jwtSecret = config.TABMESH_JWT_SECRET ?? (config.TABMESH_JWKS_URL ? undefined : await loadOrCreateDevSecret(stateDir));
+  const jwtSecret =
+    config.TABMESH_JWT_SECRET ?? (config.TABMESH_JWKS_URL ? undefined : await loadOrCreateDevSecret(stateDir));
   let stopping = false;
   const ready: Promise<ReadySignal>[] = [];
   for (const name of services) {
@@ -142,7 +148,9 @@ async function main(): Promise<void> {
   const gateway = signals.find((r) => r.service === 'gateway')?.ports ?? {};
   const http = gateway.http ?? config.GATEWAY_HTTP_PORT;
   const ws = gateway.ws ?? config.GATEWAY_WS_PORT;
-  process.stdout.write(`tabmesh ready: NATS ${natsUrl}, provider ${config.TABMESH_PROVIDER}, HTTP http://localhost:${http}, WebSocket ws://localhost:${ws}/v1/ws\n`);
+  process.stdout.write(
+    `tabmesh ready: NATS ${natsUrl}, provider ${config.TABMESH_PROVIDER}, HTTP http://localhost:${http}, WebSocket ws://localhost:${ws}/v1/ws\n`,
+  );
   if (jwtSecret && config.TABMESH_AUTH !== 'off') {
     // A development token for every org, in the fragment: it never reaches a server log.
     const token = await mintToken({ secret: jwtSecret, sub: 'pnpm-start', orgs: ['*'], ttlSeconds: 12 * 3600 });

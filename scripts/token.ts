@@ -7,7 +7,7 @@ import { userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { AllOrgs, loadOrCreateDevSecret, mintToken, parseTtl, type Claims } from '@tabmesh/auth';
+import { AllOrgs, type Claims, loadOrCreateDevSecret, mintToken, parseTtl } from '@tabmesh/auth';
 import { loadConfig } from '@tabmesh/runtime';
 
 const usage = 'usage: pnpm token --org <id> [--org <id>…] | --all [--ttl 1h] [--sub name]\n';

@@ -3,12 +3,13 @@
  * responder, a trivial hono route on @hono/node-server and a uWS topic publish. Their round trips
  * are the floors the mesh's figures are compared with.
  */
+
+import uWS from 'uWebSockets.js';
+import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { connect } from '@nats-io/transport-node';
-import { Hono } from 'hono';
-import type { AddressInfo } from 'node:net';
-import uWS from 'uWebSockets.js';
 import { announceReady } from '@tabmesh/runtime';
+import { Hono } from 'hono';
 import { FloorSubjects, FloorTopic, FloorWsPath } from './floor-names.js';
 import { epochMs } from './stats.js';
 
@@ -48,7 +49,9 @@ nc.subscribe(FloorSubjects.publish, {
     msg.respond();
   },
 });
-nc.subscribe(FloorSubjects.subscribers, { callback: (_err, msg) => void msg.respond(String(ws.numSubscribers(FloorTopic))) });
+nc.subscribe(FloorSubjects.subscribers, {
+  callback: (_err, msg) => void msg.respond(String(ws.numSubscribers(FloorTopic))),
+});
 
 process.on('SIGTERM', () => {
   void nc.close().finally(() => process.exit(0));

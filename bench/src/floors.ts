@@ -1,12 +1,12 @@
-import type { NatsConnection } from '@nats-io/transport-node';
-import { Kvm, KvWatchInclude } from '@nats-io/kv';
-import { jetstream } from '@nats-io/jetstream';
 import { join } from 'node:path';
+import { jetstream } from '@nats-io/jetstream';
+import { Kvm, KvWatchInclude } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { ServiceProcess } from '@tabmesh/testkit';
 import { FloorSubjects, FloorWsPath } from './floor-names.js';
 import { httpPool, postJson } from './http-client.js';
-import { runOpenLoop, type OpenLoopResult } from './open-loop.js';
-import { epochMs, sleep, summarize, type Summary } from './stats.js';
+import { type OpenLoopResult, runOpenLoop } from './open-loop.js';
+import { epochMs, type Summary, sleep, summarize } from './stats.js';
 import { DelayRecorder, openClients } from './ws-clients.js';
 
 export type FloorServer = { child: ServiceProcess<'floor-server'>; httpPort: number; wsPort: number };
@@ -27,7 +27,9 @@ export async function startFloorServer(natsUrl: string, logDir: string): Promise
 
 /** About the size of a tab record, so KV floors move as many bytes as the mesh does. */
 const recordSized = new TextEncoder().encode(JSON.stringify({ pad: 'x'.repeat(560) }));
-const requestSized = new TextEncoder().encode(JSON.stringify({ v: 1, org: 'bench', task: 'task-0001', pad: 'x'.repeat(40) }));
+const requestSized = new TextEncoder().encode(
+  JSON.stringify({ v: 1, org: 'bench', task: 'task-0001', pad: 'x'.repeat(40) }),
+);
 
 export type RequestFloors = { natsRequestReply: OpenLoopResult; kvCreate: OpenLoopResult; http: OpenLoopResult };
 

@@ -22,7 +22,9 @@ const results: BenchResults = {
 };
 const logDir = mkdtempSync(join(tmpdir(), 'tabmesh-bench-'));
 if (opts.profileDir) mkdirSync(opts.profileDir, { recursive: true });
-process.stderr.write(`[bench] ${results.machine.cpuModel}, ${results.machine.cores} cores; ${results.machine.note}\n[bench] service logs in ${logDir}\n`);
+process.stderr.write(
+  `[bench] ${results.machine.cpuModel}, ${results.machine.cores} cores; ${results.machine.note}\n[bench] service logs in ${logDir}\n`,
+);
 
 const started = Date.now();
 const ctx = { opts, logDir, results };

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { Streams } from '@tabmesh/contracts';
 import type { Bus } from '@tabmesh/runtime';
-import { ServiceName, setup, type Mesh, type ServiceProcess } from '@tabmesh/testkit';
+import { type Mesh, ServiceName, type ServiceProcess, setup } from '@tabmesh/testkit';
 import { cpuSeconds } from './machine.js';
 import type { OpenLoopResult } from './open-loop.js';
 import { sleep } from './stats.js';
@@ -38,7 +38,9 @@ export class BenchMesh {
         captureLogs: false,
         // One directory per process: the main thread and tsx's loader thread each write a profile there.
         nodeArgs: (service, label) =>
-          profile?.services.includes(service) ? ['--cpu-prof', `--cpu-prof-dir=${join(profile.dir, label.replace('#', '-'))}`] : [],
+          profile?.services.includes(service)
+            ? ['--cpu-prof', `--cpu-prof-dir=${join(profile.dir, label.replace('#', '-'))}`]
+            : [],
       },
     });
     return new BenchMesh(mesh);
@@ -63,7 +65,12 @@ export class BenchMesh {
 
   /** The four services, in parallel; returns the gateway. */
   async addAll(): Promise<ServiceProcess> {
-    const [gateway] = await this.add(ServiceName.Gateway, ServiceName.TabRegistry, ServiceName.Provisioner, ServiceName.SessionCreator);
+    const [gateway] = await this.add(
+      ServiceName.Gateway,
+      ServiceName.TabRegistry,
+      ServiceName.Provisioner,
+      ServiceName.SessionCreator,
+    );
     return gateway!;
   }
 
@@ -74,13 +81,19 @@ export class BenchMesh {
 
   /** CPU seconds used so far by nats-server, each service and this process. */
   cpu(extra: Measured[] = []): Record<string, number> {
-    const out: Record<string, number> = { 'nats-server': cpuSeconds(this.mesh.server!.pid!), bench: cpuSeconds(process.pid) };
+    const out: Record<string, number> = {
+      'nats-server': cpuSeconds(this.mesh.server!.pid!),
+      bench: cpuSeconds(process.pid),
+    };
     for (const child of [...this.mesh.running(), ...extra]) out[child.label] = cpuSeconds(child.pid);
     return out;
   }
 
   /** Runs `fn` and returns, with its result, the CPU seconds each process used meanwhile. */
-  async measureCpu<T>(fn: () => Promise<T>, extra: Measured[] = []): Promise<{ value: T; cpu: Record<string, number>; wallSeconds: number }> {
+  async measureCpu<T>(
+    fn: () => Promise<T>,
+    extra: Measured[] = [],
+  ): Promise<{ value: T; cpu: Record<string, number>; wallSeconds: number }> {
     const before = this.cpu(extra);
     const t = performance.now();
     const value = await fn();

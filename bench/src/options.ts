@@ -38,7 +38,8 @@ export function parseOptions(argv: string[]): BenchOptions {
     console.log(usage);
     process.exit(0);
   }
-  for (const k of flags.keys()) if (!['quick', 'only', 'profile', 'out'].includes(k)) throw new Error(`unknown flag --${k}\n${usage}`);
+  for (const k of flags.keys())
+    if (!['quick', 'only', 'profile', 'out'].includes(k)) throw new Error(`unknown flag --${k}\n${usage}`);
   const quick = flags.has('quick');
   const only = flags.get('only');
   const phases = new Set<Phase>(only ? (only.split(',') as Phase[]) : Phases);

@@ -1,7 +1,12 @@
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-type Node = { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount?: number; children?: number[] };
+type Node = {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  hitCount?: number;
+  children?: number[];
+};
 type Profile = { nodes: Node[]; samples?: number[]; timeDeltas?: number[] };
 
 export type ProfileTop = Array<{ fn: string; selfPct: number }>;
@@ -32,11 +37,15 @@ function place(url: string): string {
  * Self time by function (and, second, by package) of a V8 .cpuprofile: where the process spends
  * its CPU, idle time left out.
  */
-export function summarizeProfile(file: string, top = 25): { byFunction: ProfileTop; byPlace: ProfileTop; busyMs: number } {
+export function summarizeProfile(
+  file: string,
+  top = 25,
+): { byFunction: ProfileTop; byPlace: ProfileTop; busyMs: number } {
   const p = JSON.parse(readFileSync(file, 'utf8')) as Profile;
   const self = new Map<number, number>();
   if (p.samples && p.timeDeltas) {
-    for (let i = 0; i < p.samples.length; i++) self.set(p.samples[i]!, (self.get(p.samples[i]!) ?? 0) + (p.timeDeltas[i] ?? 0));
+    for (let i = 0; i < p.samples.length; i++)
+      self.set(p.samples[i]!, (self.get(p.samples[i]!) ?? 0) + (p.timeDeltas[i] ?? 0));
   } else {
     for (const n of p.nodes) self.set(n.id, n.hitCount ?? 0);
   }

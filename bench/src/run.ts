@@ -1,11 +1,11 @@
+import { ServiceName } from '@tabmesh/testkit';
 import { measureKvWatchFloor, measureRequestFloors, measureUwsFloor, startFloorServer } from './floors.js';
 import { httpPool } from './http-client.js';
-import { ServiceName } from '@tabmesh/testkit';
 import { BenchMesh, type MeshSettings } from './mesh.js';
-import type { BenchOptions } from './options.js';
 import type { OpenLoopResult } from './open-loop.js';
+import type { BenchOptions } from './options.js';
 import { createAt, createSweep, holds, searchMaxRate } from './phases/create.js';
-import { measureManyTasks, measureMeshFanout, type MeshFanoutResult } from './phases/fanout.js';
+import { type MeshFanoutResult, measureManyTasks, measureMeshFanout } from './phases/fanout.js';
 import { measureOverhead } from './phases/overhead.js';
 import { measureThroughput, type ThroughputResult } from './phases/throughput.js';
 import type { BenchResults } from './results.js';
@@ -31,7 +31,9 @@ function meshSettings(ctx: Ctx, env: Record<string, string>): MeshSettings {
     logDir: ctx.logDir,
     // The bench measures capacity (up to 10k sockets of one caller), not the per-token limits.
     env: { LOG_LEVEL: 'info', GATEWAY_RATE_LIMIT: '0', GATEWAY_MAX_SOCKETS_PER_TOKEN: '1000000', ...env },
-    ...(ctx.opts.profileDir ? { profile: { dir: ctx.opts.profileDir, services: [ServiceName.Gateway, ServiceName.TabRegistry] } } : {}),
+    ...(ctx.opts.profileDir
+      ? { profile: { dir: ctx.opts.profileDir, services: [ServiceName.Gateway, ServiceName.TabRegistry] } }
+      : {}),
   };
 }
 
@@ -50,7 +52,9 @@ export async function runFloors(ctx: Ctx): Promise<void> {
     const floor = await startFloorServer(mesh.url, ctx.logDir);
     try {
       log(`floors: request/reply, KV create, HTTP at ${FloorRate}/s`);
-      const request = await measureRequestFloors(mesh.nc, floor, FloorRate, opts.rateMs, (run) => mesh.withCpu(run, floor.child));
+      const request = await measureRequestFloors(mesh.nc, floor, FloorRate, opts.rateMs, (run) =>
+        mesh.withCpu(run, floor.child),
+      );
       log('floors: KV put → watch');
       const kvWatch = await measureKvWatchFloor(mesh.nc, opts.quick ? 100 : 300, 5);
       const uws = [];
@@ -99,9 +103,14 @@ export async function runOverhead(ctx: Ctx): Promise<void> {
   await withMesh(ctx, overheadEnv(64), async (mesh) => {
     const gateway = await mesh.addAll();
     const pool = httpPool(mesh.gatewayUrls(gateway).http, 16);
-    log(`overhead: fresh tasks at ${Overhead.rate}/s, sim provision ${Overhead.provisionMs} ms + session ${Overhead.sessionMs} ms`);
+    log(
+      `overhead: fresh tasks at ${Overhead.rate}/s, sim provision ${Overhead.provisionMs} ms + session ${Overhead.sessionMs} ms`,
+    );
     await measureOverhead(mesh.bus, pool, { ...Overhead, rate: 10, durationMs: 1000 }); // warm-up
-    ctx.results.overhead = await measureOverhead(mesh.bus, pool, { ...Overhead, durationMs: ctx.opts.quick ? 4000 : 10_000 });
+    ctx.results.overhead = await measureOverhead(mesh.bus, pool, {
+      ...Overhead,
+      durationMs: ctx.opts.quick ? 4000 : 10_000,
+    });
     await pool.close();
   });
 }
@@ -117,7 +126,11 @@ export async function runFanout(ctx: Ctx): Promise<void> {
     let manyTasks;
     for (const n of opts.fanoutSubscribers) {
       log(`fan-out: KV change → ${n} WebSocket subscribers of one task`);
-      const run = await measureMeshFanout(mesh.bus, pool, gateway, wsUrl, { subscribers: n, changes: opts.fanoutChanges, gapMs: 300 });
+      const run = await measureMeshFanout(mesh.bus, pool, gateway, wsUrl, {
+        subscribers: n,
+        changes: opts.fanoutChanges,
+        gapMs: 300,
+      });
       oneTask.push(run.result);
       if (n === Math.max(...opts.fanoutSubscribers)) {
         const tasks = Math.max(1, Math.round(n / 10));
@@ -150,7 +163,12 @@ export async function runThroughput(ctx: Ctx): Promise<void> {
       const tasks = Math.round(ideal * opts.throughputSeconds);
       log(`throughput: ${processes} provisioner process(es), ${tasks} tasks`);
       out.push(
-        await measureThroughput(mesh, { processes, concurrency: Throughput.concurrency, provisionMs: Throughput.provisionMs, tasks }),
+        await measureThroughput(mesh, {
+          processes,
+          concurrency: Throughput.concurrency,
+          provisionMs: Throughput.provisionMs,
+          tasks,
+        }),
       );
     }
     ctx.results.throughput = out;

@@ -11,7 +11,14 @@ export function summarize(samples: ArrayLike<number>): Summary {
   const at = (q: number) => sorted[Math.min(n - 1, Math.max(0, Math.ceil(q * n) - 1))]!;
   let sum = 0;
   for (const x of sorted) sum += x;
-  return { n, p50: round(at(0.5)), p90: round(at(0.9)), p99: round(at(0.99)), max: round(sorted[n - 1]!), mean: round(sum / n) };
+  return {
+    n,
+    p50: round(at(0.5)),
+    p90: round(at(0.9)),
+    p99: round(at(0.99)),
+    max: round(sorted[n - 1]!),
+    mean: round(sum / n),
+  };
 }
 
 /** Milliseconds since the epoch with sub-millisecond resolution, comparable across processes. */

@@ -5,12 +5,13 @@
  * Screenshots go to test-results/browser/. To refresh the README's screenshot:
  *   WORKBENCH_DOCS_SCREENSHOT=$PWD/docs/workbench.png npx vitest run -c vitest.browser.config.ts
  */
+
+import { join } from 'node:path';
 import { Subjects, TabState } from '@tabmesh/contracts';
 import { uniqueId } from '@tabmesh/testkit';
-import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { PageMesh, ResultsDir, chromiumMissing, hasChromium, launchChromium } from './support/page-mesh.js';
+import { chromiumMissing, hasChromium, launchChromium, PageMesh, ResultsDir } from './support/page-mesh.js';
 import { mintToken, newJwtSecret } from './support/tokens.js';
 
 if (!hasChromium) console.warn(chromiumMissing);
@@ -45,7 +46,11 @@ describe.skipIf(!hasChromium)('workbench page in Chromium', () => {
     m.provider.release();
     m.provider.sim.failRate = 0;
     pageErrors.length = 0;
-    context = await browser.newContext({ viewport: { width: 1280, height: 760 }, colorScheme: 'dark', deviceScaleFactor: 1 });
+    context = await browser.newContext({
+      viewport: { width: 1280, height: 760 },
+      colorScheme: 'dark',
+      deviceScaleFactor: 1,
+    });
     page = await context.newPage();
     page.setDefaultTimeout(Timeout);
     page.on('pageerror', (err) => pageErrors.push(String(err)));
@@ -158,7 +163,8 @@ describe.skipIf(!hasChromium)('workbench page in Chromium', () => {
     await expect.poll(() => tabItem(b).locator('.unread-dot').count()).toBe(0);
     expect((await m.mesh.tab(org, task, a))?.unread).toBe(true);
 
-    const focused = () => page.evaluate(() => document.activeElement?.getAttribute('data-tab-id') ?? document.activeElement?.className);
+    const focused = () =>
+      page.evaluate(() => document.activeElement?.getAttribute('data-tab-id') ?? document.activeElement?.className);
     await page.locator(`#tab-${b}`).focus();
     await page.keyboard.press('ArrowLeft');
     expect(await focused()).toBe(a);
@@ -352,7 +358,9 @@ describe.skipIf(!hasChromium)('workbench page in Chromium', () => {
     await expect.poll(() => tabItem(pending).getAttribute('data-state')).toBe(TabState.PendingSessionCreate);
 
     await tabItem(ready).getByRole('tab').click();
-    await panel().getByTestId('composer').fill('Split the session middleware out of routes/auth.ts, then add tests for token refresh.');
+    await panel()
+      .getByTestId('composer')
+      .fill('Split the session middleware out of routes/auth.ts, then add tests for token refresh.');
     await page.mouse.move(0, 0);
     const states = await tabItems().evaluateAll((els) => els.map((e) => e.getAttribute('data-state')));
     expect(states).toEqual([TabState.Ready, TabState.Ready, TabState.Error, TabState.PendingSessionCreate]);
@@ -362,4 +370,8 @@ describe.skipIf(!hasChromium)('workbench page in Chromium', () => {
   });
 });
 
-const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').slice(0, 80);
+const slug = (s: string) =>
+  s
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .slice(0, 80);

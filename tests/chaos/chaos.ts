@@ -7,12 +7,13 @@
  *
  * Exits 1 when any tab is stuck, lost or duplicated, or any session is duplicated or leaked.
  */
-import { Streams, Subjects, TabState } from '@tabmesh/contracts';
-import { ServiceName, sleep, waitFor, type ServiceProcess } from '@tabmesh/testkit';
+
 import { mkdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { Streams, Subjects, TabState } from '@tabmesh/contracts';
+import { ServiceName, type ServiceProcess, sleep, waitFor } from '@tabmesh/testkit';
 import { startFaultMesh } from '../src/index.js';
-import { percentile, renderReport, type ChaosReport } from './report.js';
+import { type ChaosReport, percentile, renderReport } from './report.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -44,7 +45,14 @@ type Action = (typeof Action)[keyof typeof Action];
 const log = (text: string) => process.stdout.write(`[chaos ${new Date().toISOString().slice(11, 19)}] ${text}\n`);
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(Math.random() * xs.length)]!;
 
-type CreateRecord = { crid: string; task: string; issuedAt: number; ackedAt: number | null; tabId: string | null; attempts: number };
+type CreateRecord = {
+  crid: string;
+  task: string;
+  issuedAt: number;
+  ackedAt: number | null;
+  tabId: string | null;
+  attempts: number;
+};
 
 async function main(): Promise<number> {
   const mesh = await startFaultMesh({
@@ -62,7 +70,9 @@ async function main(): Promise<number> {
   if (args.logs) mkdirSync(args.logs, { recursive: true });
   const spawn = (kind: Kind) => mesh.spawn(kind, {}, { maxLogLines: 500, ...(args.logs ? { logDir: args.logs } : {}) });
   const org = `chaos-${Date.now().toString(36)}`;
-  log(`nats ${mesh.natsUrl}; ${perKind} of each service; ${rate} creates/s for ${durationMs / 1000} s; a fault every ~${faultEveryMs / 1000} s`);
+  log(
+    `nats ${mesh.natsUrl}; ${perKind} of each service; ${rate} creates/s for ${durationMs / 1000} s; a fault every ~${faultEveryMs / 1000} s`,
+  );
   try {
     for (const k of kinds) for (let i = 0; i < perKind; i++) await spawn(k);
 
@@ -94,7 +104,14 @@ async function main(): Promise<number> {
       while (Date.now() < end) {
         const due = started + (n * 1000) / rate;
         if (due > Date.now()) await sleep(due - Date.now());
-        const rec: CreateRecord = { crid: `c${n}`, task: `t${Math.floor(n / tabsPerTask)}`, issuedAt: Date.now(), ackedAt: null, tabId: null, attempts: 0 };
+        const rec: CreateRecord = {
+          crid: `c${n}`,
+          task: `t${Math.floor(n / tabsPerTask)}`,
+          issuedAt: Date.now(),
+          ackedAt: null,
+          tabId: null,
+          attempts: 0,
+        };
         creates.push(rec);
         n++;
         work.push(
@@ -178,22 +195,29 @@ async function main(): Promise<number> {
     const tabs = await mesh.allTabs(org);
     const snapshot = await mesh.ledger.snapshot();
     const byCrid = new Map<string, number>();
-    for (const t of tabs) if (t.clientRequestId) byCrid.set(t.clientRequestId, (byCrid.get(t.clientRequestId) ?? 0) + 1);
+    for (const t of tabs)
+      if (t.clientRequestId) byCrid.set(t.clientRequestId, (byCrid.get(t.clientRequestId) ?? 0) + 1);
     const tabIds = new Set(tabs.map((t) => t.id));
     const liveSessions = new Map<string, number>();
     for (const s of snapshot.sessions) if (s.live) liveSessions.set(s.tab, (liveSessions.get(s.tab) ?? 0) + 1);
     const liveSandboxes = new Map<string, number>();
-    for (const s of snapshot.sandboxes) if (s.live && s.org === org) liveSandboxes.set(s.task, (liveSandboxes.get(s.task) ?? 0) + 1);
+    for (const s of snapshot.sandboxes)
+      if (s.live && s.org === org) liveSandboxes.set(s.task, (liveSandboxes.get(s.task) ?? 0) + 1);
     const closedIds = new Set(tabs.filter((t) => t.state === TabState.Closed).map((t) => t.id));
     const inFault = (at: number) => faults.some((f) => at >= f.at && at <= f.until);
-    const ttr = tabs.filter((t) => t.readyAt).map((t) => ({ at: Date.parse(t.createdAt), ms: Date.parse(t.readyAt!) - Date.parse(t.createdAt) }));
+    const ttr = tabs
+      .filter((t) => t.readyAt)
+      .map((t) => ({ at: Date.parse(t.createdAt), ms: Date.parse(t.readyAt!) - Date.parse(t.createdAt) }));
     const acked = creates.filter((c) => c.ackedAt !== null);
 
     const report: ChaosReport = {
       command: `pnpm chaos --duration ${durationMs / 1000} --rate ${rate}`,
       durationS: durationMs / 1000,
       rate,
-      faults: faults.reduce<Record<string, number>>((acc, f) => ((acc[`${f.action} ${f.kind}`] = (acc[`${f.action} ${f.kind}`] ?? 0) + 1), acc), {}),
+      faults: faults.reduce<Record<string, number>>(
+        (acc, f) => ((acc[`${f.action} ${f.kind}`] = (acc[`${f.action} ${f.kind}`] ?? 0) + 1), acc),
+        {},
+      ),
       createsIssued: creates.length,
       createsAcknowledged: acked.length,
       createsRetried: creates.filter((c) => c.attempts > 1).length,
@@ -211,23 +235,43 @@ async function main(): Promise<number> {
       duplicateSandboxes: [...liveSandboxes.values()].filter((n) => n > 1).length,
       quiescent: quiet === true,
       timeToReadyMs: {
-        p50: percentile(ttr.map((x) => x.ms), 0.5),
-        p99: percentile(ttr.map((x) => x.ms), 0.99),
-        p99DuringFaults: percentile(ttr.filter((x) => inFault(x.at)).map((x) => x.ms), 0.99),
-        max: percentile(ttr.map((x) => x.ms), 1),
+        p50: percentile(
+          ttr.map((x) => x.ms),
+          0.5,
+        ),
+        p99: percentile(
+          ttr.map((x) => x.ms),
+          0.99,
+        ),
+        p99DuringFaults: percentile(
+          ttr.filter((x) => inFault(x.at)).map((x) => x.ms),
+          0.99,
+        ),
+        max: percentile(
+          ttr.map((x) => x.ms),
+          1,
+        ),
       },
     };
     process.stdout.write(renderReport(report));
     // What went wrong, tab by tab, to start an investigation from.
     const suspects = tabs.filter(
-      (t) => !terminal.includes(t.state) || (closedIds.has(t.id) && liveSessions.get(t.id)) || (liveSessions.get(t.id) ?? 0) > 1,
+      (t) =>
+        !terminal.includes(t.state) ||
+        (closedIds.has(t.id) && liveSessions.get(t.id)) ||
+        (liveSessions.get(t.id) ?? 0) > 1,
     );
     for (const t of suspects.slice(0, 20)) {
       const sessions = snapshot.sessions.filter((s) => s.tab === t.id);
       process.stdout.write(`suspect ${JSON.stringify({ tab: t, sessions })}\n`);
     }
     const bad =
-      report.stuck + report.duplicateSessions + report.leakedSessions + report.lostAcknowledged + report.duplicateTabs + report.duplicateSandboxes;
+      report.stuck +
+      report.duplicateSessions +
+      report.leakedSessions +
+      report.lostAcknowledged +
+      report.duplicateTabs +
+      report.duplicateSandboxes;
     return bad > 0 ? 1 : 0;
   } finally {
     await mesh.stop();

@@ -35,7 +35,12 @@ export function percentile(xs: number[], q: number): number {
 export function renderReport(r: ChaosReport): string {
   const rows: [string, string | number][] = [
     ['command', r.command],
-    ['faults injected', Object.entries(r.faults).map(([k, n]) => `${k} ×${n}`).join(', ') || 'none'],
+    [
+      'faults injected',
+      Object.entries(r.faults)
+        .map(([k, n]) => `${k} ×${n}`)
+        .join(', ') || 'none',
+    ],
     ['creates issued', r.createsIssued],
     ['creates acknowledged', r.createsAcknowledged],
     ['creates retried (same clientRequestId)', r.createsRetried],

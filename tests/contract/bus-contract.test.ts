@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { Subjects, TabState, TaskRefRequestSchema, TaskReplySchema, decode, encode } from '@tabmesh/contracts';
-import { sleep, uniqueId } from '@tabmesh/testkit';
+import { decode, encode, Subjects, TabState, TaskRefRequestSchema, TaskReplySchema } from '@tabmesh/contracts';
 import { setup, type TabmeshMesh } from '@tabmesh/harness';
+import { sleep, uniqueId } from '@tabmesh/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BusRecorder } from '../src/index.js';
 
 describe('bus contract: every message of a full lifecycle validates against libs/contracts', () => {
@@ -36,7 +36,9 @@ describe('bus contract: every message of a full lifecycle validates against libs
     await mesh.waitForState(org, task, b.id, [TabState.Ready]);
     await mesh.tabOp(Subjects.tabRetry, org, task, b.id); // refused: not in error
     await mesh.tabOp(Subjects.tabClose, org, task, a.id);
-    const teardown = await spy.request(Subjects.taskTeardown, encode(TaskRefRequestSchema, { v: 1, org, task }, 't'), { timeout: 5000 });
+    const teardown = await spy.request(Subjects.taskTeardown, encode(TaskRefRequestSchema, { v: 1, org, task }, 't'), {
+      timeout: 5000,
+    });
     const reply = decode(TaskReplySchema, teardown.data, 'teardown reply');
     expect(reply.ok && reply.closedTabs).toBe(1);
     await sleep(300);
@@ -45,9 +47,21 @@ describe('bus contract: every message of a full lifecycle validates against libs
     expect(recorder.failures()).toEqual([]);
     const kinds = recorder.kinds();
     for (const k of [
-      'tab.create', 'tab.create reply', 'tab.read', 'tab.read reply', 'tab.retry', 'tab.retry reply',
-      'tab.close', 'tab.close reply', 'task.teardown', 'task.teardown reply',
-      'job provision', 'job session', 'kv tabs', 'kv tasks', 'kv tab-requests',
+      'tab.create',
+      'tab.create reply',
+      'tab.read',
+      'tab.read reply',
+      'tab.retry',
+      'tab.retry reply',
+      'tab.close',
+      'tab.close reply',
+      'task.teardown',
+      'task.teardown reply',
+      'job provision',
+      'job session',
+      'kv tabs',
+      'kv tasks',
+      'kv tab-requests',
     ]) {
       expect(kinds[k], k).toBeGreaterThan(0);
     }
@@ -68,11 +82,19 @@ describe('bus recorder', () => {
     const recorder = new BusRecorder(spy);
     recorder.start();
     await spy.flush();
-    await mesh.bus.js.publish('provision.o.t', new TextEncoder().encode(JSON.stringify({ v: 1, op: 'provision', org: 'o' })));
+    await mesh.bus.js.publish(
+      'provision.o.t',
+      new TextEncoder().encode(JSON.stringify({ v: 1, op: 'provision', org: 'o' })),
+    );
     await mesh.bus.tabs.put('o.t.01ARZ3NDEKTSV4RRFFQ69G5FAV', new TextEncoder().encode('{"v":1}'));
     await sleep(100);
     await recorder.stop();
-    expect(recorder.failures().map((f) => f.kind).sort()).toEqual(['job provision', 'kv tabs']);
+    expect(
+      recorder
+        .failures()
+        .map((f) => f.kind)
+        .sort(),
+    ).toEqual(['job provision', 'kv tabs']);
     await spy.close();
   });
 });

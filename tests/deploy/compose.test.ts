@@ -4,23 +4,24 @@
  * gateway published on 127.0.0.1:8080 and through `docker`, then deploy/down.sh removes it all.
  * The tests run in order and share the one deployment (its container names are fixed).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import { Streams } from '@tabmesh/contracts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  Gateway,
-  Project,
   compose,
   containerOf,
   containers,
   createTab,
+  Gateway,
   inspect,
   ledgerSnapshot,
   nodeIn,
+  Project,
   sh,
   statusIn,
+  type Tab,
   waitFor,
   waitForState,
-  type Tab,
 } from './docker.js';
 
 /** The caller's settings up.sh must pass through; short sim steps and ack wait keep the suite fast. */
@@ -38,12 +39,21 @@ const Services = ['gateway', 'tab-registry', 'provisioner', 'session-creator'] a
 const GraceMs = 20_000; // stop_grace_period of deploy/compose.yaml
 const startedAt = Date.now();
 
-const up = (...args: string[]) => sh('bash', ['deploy/up.sh', ...args], { ...upEnv, TABMESH_SKIP_BUILD: args.length ? '1' : '' });
+const up = (...args: string[]) =>
+  sh('bash', ['deploy/up.sh', ...args], { ...upEnv, TABMESH_SKIP_BUILD: args.length ? '1' : '' });
 const down = () => sh('bash', ['deploy/down.sh']);
 
 /** JetStream state from a node's monitoring port (no curl in the image: bash's /dev/tcp). */
-async function jsz(node: string): Promise<{ account_details: { stream_detail: { name: string; config: { num_replicas: number } }[] }[] }> {
-  const raw = await sh('docker', ['exec', node, 'bash', '-c', 'exec 3<>/dev/tcp/127.0.0.1/8222; printf "GET /jsz?accounts=true&streams=true&config=true HTTP/1.0\\r\\n\\r\\n" >&3; cat <&3']);
+async function jsz(
+  node: string,
+): Promise<{ account_details: { stream_detail: { name: string; config: { num_replicas: number } }[] }[] }> {
+  const raw = await sh('docker', [
+    'exec',
+    node,
+    'bash',
+    '-c',
+    'exec 3<>/dev/tcp/127.0.0.1/8222; printf "GET /jsz?accounts=true&streams=true&config=true HTTP/1.0\\r\\n\\r\\n" >&3; cat <&3',
+  ]);
   return JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4));
 }
 
@@ -80,21 +90,35 @@ describe('compose deployment', () => {
     for (const node of ['nats-1', 'nats-2', 'nats-3']) expect(await inspect(node, '{{.State.Running}}')).toBe('true');
     expect(await inspect('gateway', '{{.State.Running}}')).toBe('true');
     for (const service of Services) expect(await containers(service), service).toHaveLength(1);
-    const streams = new Map((await jsz('nats-1')).account_details.flatMap((a) => a.stream_detail).map((s) => [s.name, s.config.num_replicas]));
-    for (const name of [Streams.provision.name, Streams.sessions.name, 'KV_tabs', 'KV_tasks']) expect(streams.get(name), name).toBe(3);
+    const streams = new Map(
+      (await jsz('nats-1')).account_details.flatMap((a) => a.stream_detail).map((s) => [s.name, s.config.num_replicas]),
+    );
+    for (const name of [Streams.provision.name, Streams.sessions.name, 'KV_tabs', 'KV_tasks'])
+      expect(streams.get(name), name).toBe(3);
   });
 
   it('passes TABMESH_* and GATEWAY_* settings through, with GATEWAY_HOST 0.0.0.0 inside', async () => {
-    const env = JSON.parse(await nodeIn('gateway', 'console.log(JSON.stringify(process.env))')) as Record<string, string>;
-    expect(env).toMatchObject({ TABMESH_JWT_SECRET: upEnv.TABMESH_JWT_SECRET, GATEWAY_WS_MAX_BACKPRESSURE: '2097152', GATEWAY_HOST: '0.0.0.0', TABMESH_REPLICAS: '3' });
-    const worker = JSON.parse(await nodeIn(await containerOf('provisioner'), 'console.log(JSON.stringify(process.env))')) as Record<string, string>;
+    const env = JSON.parse(await nodeIn('gateway', 'console.log(JSON.stringify(process.env))')) as Record<
+      string,
+      string
+    >;
+    expect(env).toMatchObject({
+      TABMESH_JWT_SECRET: upEnv.TABMESH_JWT_SECRET,
+      GATEWAY_WS_MAX_BACKPRESSURE: '2097152',
+      GATEWAY_HOST: '0.0.0.0',
+      TABMESH_REPLICAS: '3',
+    });
+    const worker = JSON.parse(
+      await nodeIn(await containerOf('provisioner'), 'console.log(JSON.stringify(process.env))'),
+    ) as Record<string, string>;
     expect(worker).toMatchObject({ TABMESH_CONCURRENCY: '2', TABMESH_PROVIDER: 'sim', TABMESH_SIM_LEDGER: 'nats' });
   });
 
   it('runs every container as a non-root user', async () => {
     const all = await containers();
     expect(all.length).toBe(7);
-    for (const id of all) expect(await sh('docker', ['exec', id, 'id', '-u']), await inspect(id, '{{.Name}}')).not.toBe('0');
+    for (const id of all)
+      expect(await sh('docker', ['exec', id, 'id', '-u']), await inspect(id, '{{.Name}}')).not.toBe('0');
   });
 
   it('takes a tab from create to ready to closed through the published gateway', async () => {
@@ -120,14 +144,22 @@ describe('compose deployment', () => {
   it('every worker answers /healthz, /readyz and /metrics on TABMESH_OPS_PORT, and Docker reports all healthy', async () => {
     for (const service of ['tab-registry', 'provisioner', 'session-creator']) {
       const id = await containerOf(service);
-      for (const path of ['/healthz', '/readyz', '/metrics']) expect(await statusIn(id, `http://127.0.0.1:9090${path}`), `${service} ${path}`).toBe(200);
-      expect(await nodeIn(id, "fetch('http://127.0.0.1:9090/metrics').then(r => r.text()).then(t => console.log(t))")).toMatch(/^process_cpu_user_seconds_total /m);
+      for (const path of ['/healthz', '/readyz', '/metrics'])
+        expect(await statusIn(id, `http://127.0.0.1:9090${path}`), `${service} ${path}`).toBe(200);
+      expect(
+        await nodeIn(id, "fetch('http://127.0.0.1:9090/metrics').then(r => r.text()).then(t => console.log(t))"),
+      ).toMatch(/^process_cpu_user_seconds_total /m);
     }
     expect(await (await fetch(`${Gateway}/metrics`)).text()).toMatch(/^process_cpu_user_seconds_total /m);
-    await waitFor('every container healthy', async () => {
-      const states = await Promise.all((await containers()).map((id) => inspect(id, '{{.State.Health.Status}}')));
-      return states.every((s) => s === 'healthy');
-    }, 60_000, 1000);
+    await waitFor(
+      'every container healthy',
+      async () => {
+        const states = await Promise.all((await containers()).map((id) => inspect(id, '{{.State.Health.Status}}')));
+        return states.every((s) => s === 'healthy');
+      },
+      60_000,
+      1000,
+    );
   });
 
   it('docker stop of a worker drains and exits within its grace period', async () => {
@@ -149,11 +181,15 @@ describe('compose deployment', () => {
     await up('--scale', 'provisioner=3');
     const ids = await containers('provisioner');
     expect(ids).toHaveLength(3);
-    const before = await Promise.all(ids.map(async (id) => (await sh('docker', ['logs', id])).split('"msg":"task provisioned"').length - 1));
+    const before = await Promise.all(
+      ids.map(async (id) => (await sh('docker', ['logs', id])).split('"msg":"task provisioned"').length - 1),
+    );
     const { acked } = await createMany('scale', 18, 20);
     expect(acked).toHaveLength(18);
     for (const tab of acked) await waitForState(tab, 'ready');
-    const after = await Promise.all(ids.map(async (id) => (await sh('docker', ['logs', id])).split('"msg":"task provisioned"').length - 1));
+    const after = await Promise.all(
+      ids.map(async (id) => (await sh('docker', ['logs', id])).split('"msg":"task provisioned"').length - 1),
+    );
     const did = after.map((n, i) => n - (before[i] ?? 0));
     expect(did.reduce((a, b) => a + b, 0)).toBe(18);
     expect(did.filter((n) => n > 0).length, `jobs per provisioner: ${did.join(', ')}`).toBeGreaterThanOrEqual(2);
@@ -168,11 +204,19 @@ describe('compose deployment', () => {
     // A create the mesh could not take is refused as unavailable (retryable), never as a client or internal error.
     for (const r of refused) expect.soft(r.status, `refused: ${seen}`).toBe(503);
     // Two nodes keep the quorum: 7 s after the kill every create is taken again.
-    expect(refused.filter((r) => r.i >= 80), `refused: ${seen}`).toEqual([]);
+    expect(
+      refused.filter((r) => r.i >= 80),
+      `refused: ${seen}`,
+    ).toEqual([]);
     for (const tab of acked) await waitForState(tab, 'ready', 120_000);
     // Counted once the node is back (the count is a check of the run above, not part of the fault).
     await sh('docker', ['start', 'nats-2']);
-    await waitFor('nats-2 healthy', async () => (await inspect('nats-2', '{{.State.Health.Status}}')) === 'healthy', 60_000, 500);
+    await waitFor(
+      'nats-2 healthy',
+      async () => (await inspect('nats-2', '{{.State.Health.Status}}')) === 'healthy',
+      60_000,
+      500,
+    );
     const { sandboxesByTask } = await ledgerSnapshot();
     for (const tab of acked) expect(sandboxesByTask[`deploy.${tab.task}`], tab.task).toBe(1);
   });
@@ -198,7 +242,8 @@ describe('compose deployment', () => {
     expect(await sh('docker', ['ps', '-a', '-q', '--filter', label])).toBe('');
     expect(await sh('docker', ['network', 'ls', '-q', '--filter', label])).toBe('');
     expect(await sh('docker', ['volume', 'ls', '-q', '--filter', label])).toBe('');
-    for (const name of ['nats-1', 'nats-2', 'nats-3', 'gateway']) await expect(inspect(name, '{{.Name}}')).rejects.toThrow();
+    for (const name of ['nats-1', 'nats-2', 'nats-3', 'gateway'])
+      await expect(inspect(name, '{{.Name}}')).rejects.toThrow();
     // A second run is a no-op, not an error.
     await down();
     expect(await compose(['ps', '-q'])).toBe('');

@@ -16,7 +16,11 @@ export const Gateway = 'http://127.0.0.1:8080';
 
 export async function sh(cmd: string, args: string[], env: Record<string, string> = {}): Promise<string> {
   try {
-    const { stdout } = await run(cmd, args, { cwd: repo, env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 });
+    const { stdout } = await run(cmd, args, {
+      cwd: repo,
+      env: { ...process.env, ...env },
+      maxBuffer: 64 * 1024 * 1024,
+    });
     return stdout.trim();
   } catch (err) {
     const e = err as Error & { stdout?: string; stderr?: string };
@@ -53,7 +57,12 @@ export async function statusIn(id: string, url: string): Promise<number> {
   return Number(out);
 }
 
-export async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 60_000, everyMs = 250): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | null | undefined | false>,
+  timeoutMs = 60_000,
+  everyMs = 250,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
@@ -68,10 +77,21 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | null | u
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
 }
 
-export type Tab = { id: string; org: string; task: string; state: string; sandboxId: string | null; sessionId: string | null };
+export type Tab = {
+  id: string;
+  org: string;
+  task: string;
+  state: string;
+  sandboxId: string | null;
+  sessionId: string | null;
+};
 
 export async function createTab(org: string, task: string): Promise<{ status: number; tab?: Tab }> {
-  const res = await fetch(`${Gateway}/v1/orgs/${org}/tasks/${task}/tabs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+  const res = await fetch(`${Gateway}/v1/orgs/${org}/tasks/${task}/tabs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{}',
+  });
   const body = (await res.json().catch(() => null)) as { tab?: Tab } | null;
   return { status: res.status, ...(body?.tab ? { tab: body.tab } : {}) };
 }
@@ -82,15 +102,22 @@ export async function getTab(tab: { org: string; task: string; id: string }): Pr
 }
 
 export const waitForState = (tab: Tab, state: string, timeoutMs = 60_000): Promise<Tab> =>
-  waitFor(`tab ${tab.id} ${state}`, async () => {
-    const t = await getTab(tab);
-    return t?.state === state ? t : null;
-  }, timeoutMs);
+  waitFor(
+    `tab ${tab.id} ${state}`,
+    async () => {
+      const t = await getTab(tab);
+      return t?.state === state ? t : null;
+    },
+    timeoutMs,
+  );
 
 let snapshotScript: string | null = null;
 
 /** The sim ledger's live sandboxes per task and sessions per tab, read from inside the network. */
-export async function ledgerSnapshot(): Promise<{ sandboxesByTask: Record<string, number>; sessionsByTab: Record<string, number> }> {
+export async function ledgerSnapshot(): Promise<{
+  sandboxesByTask: Record<string, number>;
+  sessionsByTab: Record<string, number>;
+}> {
   if (!snapshotScript) {
     const dir = mkdtempSync(join(tmpdir(), 'tabmesh-deploy-test-'));
     snapshotScript = join(dir, 'ledger-snapshot.mjs');
@@ -110,6 +137,17 @@ export async function ledgerSnapshot(): Promise<{ sandboxesByTask: Record<string
   const image = await inspect(await containerOf('tab-registry'), '{{.Config.Image}}');
   // Mounted under /app so the image's node_modules (pino, sandbox-agent) resolve.
   const natsUrl = 'nats://nats-1:4222,nats://nats-2:4222,nats://nats-3:4222';
-  const out = await sh('docker', ['run', '--rm', '--network', `${Project}_default`, '-e', `NATS_URL=${natsUrl}`, '-v', `${snapshotScript}:/app/ledger-snapshot.mjs:ro`, image, '/app/ledger-snapshot.mjs']);
+  const out = await sh('docker', [
+    'run',
+    '--rm',
+    '--network',
+    `${Project}_default`,
+    '-e',
+    `NATS_URL=${natsUrl}`,
+    '-v',
+    `${snapshotScript}:/app/ledger-snapshot.mjs:ro`,
+    image,
+    '/app/ledger-snapshot.mjs',
+  ]);
   return JSON.parse(out.split('\n').at(-1) ?? '{}');
 }

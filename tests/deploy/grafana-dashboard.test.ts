@@ -11,8 +11,19 @@ import { describe, expect, it } from 'vitest';
 
 const dashboardPath = join(import.meta.dirname, '..', '..', 'deploy', 'grafana', 'tabmesh-dashboard.json');
 
-type Panel = { id: number; type: string; title: string; datasource?: { uid: string }; targets?: { refId: string; expr: string }[] };
-type Dashboard = { uid: string; title: string; panels: Panel[]; templating: { list: { name: string; type: string }[] } };
+type Panel = {
+  id: number;
+  type: string;
+  title: string;
+  datasource?: { uid: string };
+  targets?: { refId: string; expr: string }[];
+};
+type Dashboard = {
+  uid: string;
+  title: string;
+  panels: Panel[];
+  templating: { list: { name: string; type: string }[] };
+};
 
 /** The gateway's metric names, read from what its registry exposes (`# TYPE <name> <kind>`). */
 function gatewayMetrics(): Map<string, string> {
@@ -40,7 +51,8 @@ function knownSeries(): Map<string, string> {
   return series;
 }
 
-const metricTokens = (expr: string): string[] => [...expr.matchAll(/\b(?:tabmesh|process|nodejs)_[a-z0-9_]+\b/g)].map((m) => m[0]);
+const metricTokens = (expr: string): string[] =>
+  [...expr.matchAll(/\b(?:tabmesh|process|nodejs)_[a-z0-9_]+\b/g)].map((m) => m[0]);
 
 describe('the Grafana dashboard', () => {
   const dashboard = JSON.parse(readFileSync(dashboardPath, 'utf8')) as Dashboard;
@@ -54,7 +66,9 @@ describe('the Grafana dashboard', () => {
 
   it('has unique panel ids and a Prometheus datasource variable every panel uses', () => {
     expect(new Set(dashboard.panels.map((p) => p.id)).size).toBe(dashboard.panels.length);
-    expect(dashboard.templating.list).toContainEqual(expect.objectContaining({ name: 'datasource', type: 'datasource' }));
+    expect(dashboard.templating.list).toContainEqual(
+      expect.objectContaining({ name: 'datasource', type: 'datasource' }),
+    );
     for (const p of graphs) expect(p.datasource?.uid, p.title).toBe('${datasource}');
   });
 
@@ -65,13 +79,16 @@ describe('the Grafana dashboard', () => {
       for (const target of panel.targets ?? []) {
         const tokens = metricTokens(target.expr);
         expect(tokens.length, `${panel.title} ${target.refId}`).toBeGreaterThan(0);
-        for (const token of tokens) expect(known.has(token), `${panel.title}: ${token} is not an exported metric`).toBe(true);
+        for (const token of tokens)
+          expect(known.has(token), `${panel.title}: ${token} is not an exported metric`).toBe(true);
       }
     }
   });
 
   it('shows every exported metric on some panel', () => {
-    const shown = new Set(graphs.flatMap((p) => (p.targets ?? []).flatMap((t) => metricTokens(t.expr))).map((t) => known.get(t)));
+    const shown = new Set(
+      graphs.flatMap((p) => (p.targets ?? []).flatMap((t) => metricTokens(t.expr))).map((t) => known.get(t)),
+    );
     const exported = new Set(known.values());
     expect([...exported].filter((name) => !shown.has(name))).toEqual([]);
   });

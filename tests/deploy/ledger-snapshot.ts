@@ -4,10 +4,12 @@
  * not published to the host, so this is how a test counts what the containers created.
  */
 import { connect } from '@nats-io/transport-node';
-import { SimKvLedger, countLive } from '@tabmesh/providers';
+import { countLive, SimKvLedger } from '@tabmesh/providers';
 
 const nc = await connect({ servers: (process.env.NATS_URL ?? 'nats://nats-1:4222').split(',') });
 const ledger = await SimKvLedger.open(nc, { replicas: 3 });
 const { sandboxesByTask, sessionsByTab } = countLive(await ledger.snapshot());
-process.stdout.write(`${JSON.stringify({ sandboxesByTask: Object.fromEntries(sandboxesByTask), sessionsByTab: Object.fromEntries(sessionsByTab) })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ sandboxesByTask: Object.fromEntries(sandboxesByTask), sessionsByTab: Object.fromEntries(sessionsByTab) })}\n`,
+);
 await nc.close();

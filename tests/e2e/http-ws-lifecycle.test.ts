@@ -1,15 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import {
   ProblemSchema,
+  type ServerFrame,
   ServerFrameSchema,
   TabListResponseSchema,
   TabResponseSchema,
   TaskResponseSchema,
-  type ServerFrame,
 } from '@tabmesh/contracts';
-import { testAuthHeader, uniqueId, waitFor } from '@tabmesh/testkit';
 import { setup, type TabmeshMesh } from '@tabmesh/harness';
+import { testAuthHeader, uniqueId, waitFor } from '@tabmesh/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 
 /** The whole mesh as a workbench sees it: HTTP to act, one WebSocket to watch. */
 describe('HTTP and WebSocket through the gateway, over the whole mesh', () => {
@@ -20,12 +20,19 @@ describe('HTTP and WebSocket through the gateway, over the whole mesh', () => {
   const call = (url: string, init: RequestInit = {}) =>
     fetch(url, { ...init, headers: { ...(init.headers as Record<string, string> | undefined), ...testAuthHeader() } });
   beforeAll(async () => {
-    mesh = await setup({ services: { gateway: 1 }, env: { TABMESH_SIM_PROVISION_MS: '150', TABMESH_SIM_SESSION_MS: '50' } });
+    mesh = await setup({
+      services: { gateway: 1 },
+      env: { TABMESH_SIM_PROVISION_MS: '150', TABMESH_SIM_SESSION_MS: '50' },
+    });
     ({ http: base, ws: wsUrl } = mesh.gatewayUrls());
   });
   afterAll(() => mesh.stop());
 
-  const json = async (res: Response) => ({ status: res.status, type: res.headers.get('content-type'), body: (await res.json()) as unknown });
+  const json = async (res: Response) => ({
+    status: res.status,
+    type: res.headers.get('content-type'),
+    body: (await res.json()) as unknown,
+  });
 
   it('shows a tab created over HTTP going pending_provision → pending_session_create → ready on the WebSocket', async () => {
     const org = uniqueId('org');
@@ -54,7 +61,11 @@ describe('HTTP and WebSocket through the gateway, over the whole mesh', () => {
     const tab = TabResponseSchema.parse(created.body).tab;
     expect(tab.state).toBe('pending_provision');
 
-    await waitFor('ready frame', () => frames.some((f) => f.type === 'tab' && f.tab.id === tab.id && f.tab.state === 'ready'), 15_000);
+    await waitFor(
+      'ready frame',
+      () => frames.some((f) => f.type === 'tab' && f.tab.id === tab.id && f.tab.state === 'ready'),
+      15_000,
+    );
     const tabFrames = frames.flatMap((f) => (f.type === 'tab' && f.tab.id === tab.id ? [f.tab] : []));
     const states = tabFrames.map((t) => t.state).filter((s, i, all) => s !== all[i - 1]);
     expect(states).toEqual(['pending_provision', 'pending_session_create', 'ready']);
@@ -77,7 +88,9 @@ describe('HTTP and WebSocket through the gateway, over the whole mesh', () => {
     expect(again.status).toBe(200);
     expect(TabResponseSchema.parse(again.body).tab.id).toBe(tab.id);
 
-    const list = TabListResponseSchema.parse((await json(await call(`${base}/v1/orgs/${org}/tasks/${task}/tabs`))).body);
+    const list = TabListResponseSchema.parse(
+      (await json(await call(`${base}/v1/orgs/${org}/tasks/${task}/tabs`))).body,
+    );
     expect(list.tabs.map((t) => t.id)).toEqual([tab.id]);
     expect(list.revision).toBeGreaterThanOrEqual(tabFrames.at(-1)!.revision);
     const status = TaskResponseSchema.parse((await json(await call(`${base}/v1/orgs/${org}/tasks/${task}`))).body);
@@ -86,17 +99,25 @@ describe('HTTP and WebSocket through the gateway, over the whole mesh', () => {
     const read = await json(await call(`${base}/v1/orgs/${org}/tasks/${task}/tabs/${tab.id}/read`, { method: 'POST' }));
     expect(TabResponseSchema.parse(read.body).tab.unread).toBe(false);
 
-    const retry = await json(await call(`${base}/v1/orgs/${org}/tasks/${task}/tabs/${tab.id}/retry`, { method: 'POST' }));
+    const retry = await json(
+      await call(`${base}/v1/orgs/${org}/tasks/${task}/tabs/${tab.id}/retry`, { method: 'POST' }),
+    );
     expect(retry.status).toBe(409);
     expect(retry.type).toContain('application/problem+json');
     expect(ProblemSchema.parse(retry.body).code).toBe('invalid_transition');
 
     const closed = await json(await call(`${base}/v1/orgs/${org}/tasks/${task}/tabs/${tab.id}`, { method: 'DELETE' }));
     expect(closed.status).toBe(202);
-    await waitFor('closed frame', () => frames.some((f) => f.type === 'tab' && f.tab.id === tab.id && f.tab.state === 'closed'));
-    const after = TabListResponseSchema.parse((await json(await call(`${base}/v1/orgs/${org}/tasks/${task}/tabs`))).body);
+    await waitFor('closed frame', () =>
+      frames.some((f) => f.type === 'tab' && f.tab.id === tab.id && f.tab.state === 'closed'),
+    );
+    const after = TabListResponseSchema.parse(
+      (await json(await call(`${base}/v1/orgs/${org}/tasks/${task}/tabs`))).body,
+    );
     expect(after.tabs).toEqual([]);
-    const byId = TabResponseSchema.parse((await json(await call(`${base}/v1/orgs/${org}/tasks/${task}/tabs/${tab.id}`))).body);
+    const byId = TabResponseSchema.parse(
+      (await json(await call(`${base}/v1/orgs/${org}/tasks/${task}/tabs/${tab.id}`))).body,
+    );
     expect(byId.tab.state).toBe('closed');
     expect(invalid).toEqual([]);
     ws.close();

@@ -1,9 +1,9 @@
-import { mintToken } from '@tabmesh/auth';
-import { TabResponseSchema, type SandboxRef } from '@tabmesh/contracts';
-import { inProcess } from '@tabmesh/harness';
-import { SimProvider, type ProvisionRequest } from '@tabmesh/providers';
-import { setup, uniqueId, waitFor, type Mesh } from '@tabmesh/testkit';
 import { randomBytes } from 'node:crypto';
+import { mintToken } from '@tabmesh/auth';
+import { type SandboxRef, TabResponseSchema } from '@tabmesh/contracts';
+import { inProcess } from '@tabmesh/harness';
+import { type ProvisionRequest, SimProvider } from '@tabmesh/providers';
+import { type Mesh, setup, uniqueId, waitFor } from '@tabmesh/testkit';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -26,7 +26,10 @@ describe('sandbox endpoint and token never reach a client', () => {
   const services = {
     ...inProcess,
     gateway: (ctx: Parameters<typeof inProcess.gateway>[0]) =>
-      inProcess.gateway({ ...ctx, logger: pino({ level: 'trace' }, { write: (line: string) => void gatewayLogs.push(line) }) }),
+      inProcess.gateway({
+        ...ctx,
+        logger: pino({ level: 'trace' }, { write: (line: string) => void gatewayLogs.push(line) }),
+      }),
   };
   let mesh: Mesh<typeof services, CanaryProvider>;
   beforeAll(async () => {
@@ -88,7 +91,11 @@ describe('sandbox endpoint and token never reach a client', () => {
     expect(frames.some((f) => f.includes('"type":"snapshot"') && f.includes('"state":"provisioned"'))).toBe(true);
     expect((await http(`/tabs/${tab.id}`, { method: 'DELETE' })).status).toBe(202);
     expect((await http('', { method: 'DELETE' })).status).toBe(202);
-    await waitFor('teardown frame', () => frames.some((f) => f.includes('"type":"task"') && f.includes('"state":"unprovisioned"')), 15_000);
+    await waitFor(
+      'teardown frame',
+      () => frames.some((f) => f.includes('"type":"task"') && f.includes('"state":"unprovisioned"')),
+      15_000,
+    );
     ws.close();
 
     expect(frames.length).toBeGreaterThan(5);

@@ -1,7 +1,7 @@
 import { Streams, TabState } from '@tabmesh/contracts';
-import { ServiceName, sleep, uniqueId, type CreateOutcome } from '@tabmesh/testkit';
+import { type CreateOutcome, ServiceName, sleep, uniqueId } from '@tabmesh/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFaultMesh, type FaultMesh } from '../src/index.js';
+import { type FaultMesh, startFaultMesh } from '../src/index.js';
 
 // A 3-node cluster on loopback, streams and buckets at R3; one node is SIGKILLed under load.
 describe('3-node NATS cluster losing a node under load', () => {
@@ -59,7 +59,8 @@ describe('3-node NATS cluster losing a node under load', () => {
     const live = await mesh.live();
     for (let t = 0; t < 8; t++) expect(live.sandboxesByTask.get(`${org}.t${t}`)).toBe(1);
     for (const t of tabs) expect(live.sessionsByTab.get(t.id)).toBe(1);
-    for (const p of mesh.processes) expect(p.running, `${p.label} exited: ${JSON.stringify(p.logs.slice(-3))}`).toBe(true);
+    for (const p of mesh.processes)
+      expect(p.running, `${p.label} exited: ${JSON.stringify(p.logs.slice(-3))}`).toBe(true);
 
     // With the node still down, a new task is provisioned and its tabs get sessions.
     const fresh: string[] = [];

@@ -1,7 +1,7 @@
 import { TabState, tabKey } from '@tabmesh/contracts';
 import { ServiceName, sleep, uniqueId, waitFor } from '@tabmesh/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TaskWatcher, startFaultMesh, type FaultMesh } from '../src/index.js';
+import { type FaultMesh, startFaultMesh, TaskWatcher } from '../src/index.js';
 
 // SIGKILL of the gateway that WebSocket clients are attached to; they resume on another gateway.
 describe('gateway killed with WebSocket clients attached', () => {
@@ -65,13 +65,17 @@ describe('gateway killed with WebSocket clients attached', () => {
     for (const w of watchers) {
       const kvTabs = final.filter((t) => t.task === w.task);
       // The client's view converges on the store: every tab, at its latest revision.
-      await waitFor(`watcher ${w.task} up to date`, async () => {
-        for (const t of kvTabs) {
-          const kv = (await mesh.tabs.getTab(org, w.task, t.id))!;
-          if (w.view.get(t.id)?.revision !== kv.revision) return false;
-        }
-        return true;
-      }, 20_000);
+      await waitFor(
+        `watcher ${w.task} up to date`,
+        async () => {
+          for (const t of kvTabs) {
+            const kv = (await mesh.tabs.getTab(org, w.task, t.id))!;
+            if (w.view.get(t.id)?.revision !== kv.revision) return false;
+          }
+          return true;
+        },
+        20_000,
+      );
       expect([...w.view.keys()].sort()).toEqual(kvTabs.map((t) => t.id).sort());
       expect(w.outOfOrder).toBe(0);
       expect(w.errors).toEqual([]);

@@ -1,7 +1,7 @@
-import { Streams, TabState, type TabRecord } from '@tabmesh/contracts';
-import { ServiceName, sleep, uniqueId, waitFor, type ServiceProcess } from '@tabmesh/testkit';
+import { Streams, type TabRecord, TabState } from '@tabmesh/contracts';
+import { ServiceName, type ServiceProcess, sleep, uniqueId, waitFor } from '@tabmesh/testkit';
 import { describe, expect, it } from 'vitest';
-import { faultMeshPerTest, type FaultMesh } from '../src/index.js';
+import { type FaultMesh, faultMeshPerTest } from '../src/index.js';
 
 const sessions = () => [Streams.sessions.name, Streams.sessions.consumer] as const;
 
@@ -36,7 +36,11 @@ describe('graceful stop of a worker (SIGTERM)', () => {
     await provisionTask(mesh, org, 'main');
     // Two jobs in flight leave six of eight slots free: the open pull request could take six more.
     const inFlight = await createTabs(mesh, org, 'main', 2);
-    await waitFor('two session jobs in flight', async () => (await mesh.consumer(...sessions())).ackPending === 2, 30_000);
+    await waitFor(
+      'two session jobs in flight',
+      async () => (await mesh.consumer(...sessions())).ackPending === 2,
+      30_000,
+    );
 
     worker.signal('SIGTERM');
     const start = await worker.waitForLog('drain start', (l) => l.msg === 'drain start', 10_000);
@@ -72,7 +76,11 @@ describe('graceful stop of a worker (SIGTERM)', () => {
     const org = uniqueId('org');
     await provisionTask(mesh, org, 'main');
     const tabs = await createTabs(mesh, org, 'main', 4);
-    await waitFor('four session jobs in flight', async () => (await mesh.consumer(...sessions())).ackPending === 4, 30_000);
+    await waitFor(
+      'four session jobs in flight',
+      async () => (await mesh.consumer(...sessions())).ackPending === 4,
+      30_000,
+    );
     const second = await mesh.spawn(ServiceName.SessionCreator);
 
     const stoppedAt = Date.now();
@@ -83,7 +91,12 @@ describe('graceful stop of a worker (SIGTERM)', () => {
     for (const t of tabs) await mesh.waitForState(org, 'main', t.id, [TabState.Ready], 50_000);
     // 6 s of session work after the hand-back, well inside the 60 s ack wait.
     expect(Date.now() - stoppedAt).toBeLessThan(30_000);
-    expect(second.lines('tab ready').filter((l) => tabs.some((t) => t.id === l.tab)).map((l) => l.delivery)).toEqual([2, 2, 2, 2]);
+    expect(
+      second
+        .lines('tab ready')
+        .filter((l) => tabs.some((t) => t.id === l.tab))
+        .map((l) => l.delivery),
+    ).toEqual([2, 2, 2, 2]);
     const live = await mesh.live();
     for (const t of tabs) expect(live.sessionsByTab.get(t.id)).toBe(1);
   });
@@ -97,7 +110,12 @@ describe('graceful stop of a worker (SIGTERM)', () => {
     });
     await mesh.spawn(ServiceName.TabRegistry);
     const workers: ServiceProcess[] = [];
-    for (const s of [ServiceName.Provisioner, ServiceName.Provisioner, ServiceName.SessionCreator, ServiceName.SessionCreator]) {
+    for (const s of [
+      ServiceName.Provisioner,
+      ServiceName.Provisioner,
+      ServiceName.SessionCreator,
+      ServiceName.SessionCreator,
+    ]) {
       workers.push(await mesh.spawn(s));
     }
     const org = uniqueId('org');

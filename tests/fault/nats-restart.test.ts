@@ -1,7 +1,7 @@
-import { TabState, tabKey, type TabRecord } from '@tabmesh/contracts';
-import { ServiceName, sleep, uniqueId, waitFor, type CreateOutcome, type ServiceProcess } from '@tabmesh/testkit';
+import { type TabRecord, TabState, tabKey } from '@tabmesh/contracts';
+import { type CreateOutcome, ServiceName, type ServiceProcess, sleep, uniqueId, waitFor } from '@tabmesh/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFaultMesh, type FaultMesh } from '../src/index.js';
+import { type FaultMesh, startFaultMesh } from '../src/index.js';
 
 // SIGKILL of nats-server, then a restart on the same store, with the whole mesh running as processes.
 describe('nats-server killed and restarted with the same store', () => {
@@ -54,10 +54,15 @@ describe('nats-server killed and restarted with the same store', () => {
     expect(refused.length).toBeGreaterThan(0); // creates during the outage were refused, not hung
     // Callers retry what was refused with the same clientRequestId.
     for (const [crid, o] of refused) {
-      const again = await waitFor(`retry of ${crid}`, async () => {
-        const r = await mesh.httpCreate(http, org, o.task, crid);
-        return r.ok ? r : undefined;
-      }, 30_000, 250);
+      const again = await waitFor(
+        `retry of ${crid}`,
+        async () => {
+          const r = await mesh.httpCreate(http, org, o.task, crid);
+          return r.ok ? r : undefined;
+        },
+        30_000,
+        250,
+      );
       outcomes.set(crid, { task: o.task, first: again });
     }
 

@@ -1,7 +1,7 @@
 import { TabState } from '@tabmesh/contracts';
-import { ServiceName, uniqueId, type CreateOutcome } from '@tabmesh/testkit';
+import { type CreateOutcome, ServiceName, uniqueId } from '@tabmesh/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFaultMesh, type FaultMesh } from '../src/index.js';
+import { type FaultMesh, startFaultMesh } from '../src/index.js';
 
 // SIGKILL of one tab-registry (of two) in the middle of a burst of creates.
 describe('tab-registry killed during a burst of creates', () => {

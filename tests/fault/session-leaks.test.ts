@@ -2,7 +2,7 @@ import { Streams, Subjects, TabState, tabKey } from '@tabmesh/contracts';
 import { simSessionId } from '@tabmesh/providers';
 import { ServiceName, uniqueId, waitFor } from '@tabmesh/testkit';
 import { describe, expect, it } from 'vitest';
-import { faultMeshPerTest, type FaultMesh } from '../src/index.js';
+import { type FaultMesh, faultMeshPerTest } from '../src/index.js';
 
 // Invariant 5 across crashes: a crash between two writes must not leave a live session behind a closed tab.
 describe('no leaked session when a process dies between two steps', () => {
@@ -19,7 +19,11 @@ describe('no leaked session when a process dies between two steps', () => {
     if (!c.ok) throw new Error(c.error);
     const id = c.tab.id;
     const pending = await mesh.waitForState(org, 'main', id, [TabState.PendingSessionCreate], 30_000);
-    await waitFor('the session job in flight', async () => (await mesh.consumer(Streams.sessions.name, Streams.sessions.consumer)).ackPending === 1, 30_000);
+    await waitFor(
+      'the session job in flight',
+      async () => (await mesh.consumer(Streams.sessions.name, Streams.sessions.consumer)).ackPending === 1,
+      30_000,
+    );
     // What a crash right after the provider call leaves: a live session the tab does not know of.
     await mesh.ledger.putSession(pending.sandboxId!, simSessionId(id, 1), { tab: id, attempt: 1 });
     await doomed.kill('SIGKILL');
@@ -27,7 +31,11 @@ describe('no leaked session when a process dies between two steps', () => {
     const closed = await mesh.tabOp(Subjects.tabClose, org, 'main', id);
     expect(closed.ok && closed.tab.state).toBe(TabState.Closed);
     const next = await mesh.spawn(ServiceName.SessionCreator);
-    await next.waitForLog('cleanup of the orphan', (l) => l.tab === id && l.msg === 'tab closed before its session was recorded; session destroyed', 30_000);
+    await next.waitForLog(
+      'cleanup of the orphan',
+      (l) => l.tab === id && l.msg === 'tab closed before its session was recorded; session destroyed',
+      30_000,
+    );
     expect(await mesh.ledger.liveSessionsOfTab(id)).toBe(0);
     expect((await mesh.tab(org, 'main', id))!.state).toBe(TabState.Closed);
   });
@@ -45,7 +53,11 @@ describe('no leaked session when a process dies between two steps', () => {
     // What the crash leaves: the tab written closed, no destroy job published.
     const cur = (await mesh.tabs.getTab(org, 'main', ready.id))!;
     const now = new Date().toISOString();
-    await mesh.tabs.update(tabKey(org, 'main', ready.id), { ...cur.value, state: TabState.Closed, closedAt: now, updatedAt: now }, cur.revision);
+    await mesh.tabs.update(
+      tabKey(org, 'main', ready.id),
+      { ...cur.value, state: TabState.Closed, closedAt: now, updatedAt: now },
+      cur.revision,
+    );
 
     const again = await mesh.tabOp(Subjects.tabClose, org, 'main', ready.id);
     expect(again.ok && again.tab.state).toBe(TabState.Closed);

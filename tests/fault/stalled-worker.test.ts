@@ -1,7 +1,7 @@
-import { Streams, TabState, tabKey, taskKey, type TabRecord } from '@tabmesh/contracts';
-import { ServiceName, uniqueId, waitFor, type ServiceProcess } from '@tabmesh/testkit';
+import { Streams, type TabRecord, TabState, tabKey, taskKey } from '@tabmesh/contracts';
+import { ServiceName, type ServiceProcess, uniqueId, waitFor } from '@tabmesh/testkit';
 import { describe, expect, it } from 'vitest';
-import { faultMeshPerTest, type FaultMesh } from '../src/index.js';
+import { type FaultMesh, faultMeshPerTest } from '../src/index.js';
 
 /** States of a key over its KV history, oldest first. */
 async function history(mesh: FaultMesh, bucket: 'tabs' | 'tasks', key: string): Promise<string[]> {
@@ -31,7 +31,11 @@ describe('a worker paused past its ack wait', () => {
     if (!created.ok) throw new Error(created.error);
     const id = created.tab.id;
     // The only session-creator holds the job; pause it in the middle of creating the session.
-    await waitFor('the session job handed out', async () => (await mesh.consumer(Streams.sessions.name, Streams.sessions.consumer)).ackPending === 1, 30_000);
+    await waitFor(
+      'the session job handed out',
+      async () => (await mesh.consumer(Streams.sessions.name, Streams.sessions.consumer)).ackPending === 1,
+      30_000,
+    );
     await new Promise((r) => setTimeout(r, 500));
     stalled.pause();
     const other = await mesh.spawn(ServiceName.SessionCreator);
@@ -43,7 +47,11 @@ describe('a worker paused past its ack wait', () => {
 
     stalled.resume();
     // The paused worker finishes its copy of the job: it sees the tab already has its session.
-    const late = await stalled.waitForLog('late session outcome', (l) => l.tab === id && l.msg === 'session already recorded by another delivery', 30_000);
+    const late = await stalled.waitForLog(
+      'late session outcome',
+      (l) => l.tab === id && l.msg === 'session already recorded by another delivery',
+      30_000,
+    );
     expect(stalled.lines('tab ready').filter((l) => l.tab === id)).toHaveLength(0);
     expect(other.lines('tab ready').filter((l) => l.tab === id)).toHaveLength(1);
     expect(late.delivery).toBe(1);
@@ -70,7 +78,11 @@ describe('a worker paused past its ack wait', () => {
       if (!c.ok) throw new Error(c.error);
       tabs.push(c.tab);
     }
-    await waitFor('the provision job handed out', async () => (await mesh.consumer(Streams.provision.name, Streams.provision.consumer)).ackPending === 1, 30_000);
+    await waitFor(
+      'the provision job handed out',
+      async () => (await mesh.consumer(Streams.provision.name, Streams.provision.consumer)).ackPending === 1,
+      30_000,
+    );
     await new Promise((r) => setTimeout(r, 500));
     stalled.pause();
     const other = await mesh.spawn(ServiceName.Provisioner);
@@ -80,7 +92,11 @@ describe('a worker paused past its ack wait', () => {
     expect(other.lines('task provisioned').filter((l) => l.task === task)).toHaveLength(1);
 
     stalled.resume();
-    const late = await stalled.waitForLog('late provision outcome', (l) => l.task === task && l.msg === 'task already provisioned by another delivery', 30_000);
+    const late = await stalled.waitForLog(
+      'late provision outcome',
+      (l) => l.task === task && l.msg === 'task already provisioned by another delivery',
+      30_000,
+    );
     expect(late.delivery).toBe(1);
     // Give the late worker time to finish whatever follows (the tab scan) before checking.
     await new Promise((r) => setTimeout(r, 1000));

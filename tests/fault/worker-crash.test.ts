@@ -1,7 +1,7 @@
-import { Streams, TabState, type TabRecord } from '@tabmesh/contracts';
+import { Streams, type TabRecord, TabState } from '@tabmesh/contracts';
 import { ServiceName, uniqueId, waitFor } from '@tabmesh/testkit';
 import { describe, expect, it } from 'vitest';
-import { faultMeshPerTest, type FaultMesh } from '../src/index.js';
+import { type FaultMesh, faultMeshPerTest } from '../src/index.js';
 
 async function createMany(mesh: FaultMesh, org: string, tasks: string[], perTask: number): Promise<TabRecord[]> {
   const out: TabRecord[] = [];
@@ -44,11 +44,19 @@ describe('a worker killed mid-step', () => {
     const created = await createMany(mesh, org, tasks, 3);
 
     // All four provision jobs are in the provisioner's hands and the sandboxes are half made.
-    await waitFor('four provision jobs in flight', async () => (await mesh.consumer(Streams.provision.name, Streams.provision.consumer)).ackPending === 4, 30_000);
-    await waitFor('provisioning under way', async () => {
-      const all = await Promise.all(tasks.map((t) => mesh.tasks.getTask(org, t)));
-      return all.every((t) => t?.value.step === 'creating_sandbox');
-    }, 30_000);
+    await waitFor(
+      'four provision jobs in flight',
+      async () => (await mesh.consumer(Streams.provision.name, Streams.provision.consumer)).ackPending === 4,
+      30_000,
+    );
+    await waitFor(
+      'provisioning under way',
+      async () => {
+        const all = await Promise.all(tasks.map((t) => mesh.tasks.getTask(org, t)));
+        return all.every((t) => t?.value.step === 'creating_sandbox');
+      },
+      30_000,
+    );
     const exit = await doomed.kill('SIGKILL');
     expect(exit.signal).toBe('SIGKILL');
     expect((await mesh.live()).sandboxesByTask.size).toBe(0);
@@ -69,7 +77,11 @@ describe('a worker killed mid-step', () => {
     const tasks = ['a', 'b'];
     const created = await createMany(mesh, org, tasks, 4);
 
-    await waitFor('eight session jobs in flight', async () => (await mesh.consumer(Streams.sessions.name, Streams.sessions.consumer)).ackPending === 8, 30_000);
+    await waitFor(
+      'eight session jobs in flight',
+      async () => (await mesh.consumer(Streams.sessions.name, Streams.sessions.consumer)).ackPending === 8,
+      30_000,
+    );
     await doomed.kill('SIGKILL');
     for (const t of await mesh.allTabs(org)) expect(t.state).toBe(TabState.PendingSessionCreate);
 

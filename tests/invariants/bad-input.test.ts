@@ -1,7 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Streams, Subjects, TabReplySchema, TabState, decode, provisionSubject, sessionSubject } from '@tabmesh/contracts';
-import { uniqueId, waitFor } from '@tabmesh/testkit';
+import {
+  decode,
+  provisionSubject,
+  Streams,
+  Subjects,
+  sessionSubject,
+  TabReplySchema,
+  TabState,
+} from '@tabmesh/contracts';
 import { setup, type TabmeshMesh } from '@tabmesh/harness';
+import { uniqueId, waitFor } from '@tabmesh/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // Invariant 7: bad input gets a clear error and stores nothing; poison jobs are terminated.
 describe('invariant 7: bad input on the bus', () => {
@@ -12,7 +20,11 @@ describe('invariant 7: bad input on the bus', () => {
   afterAll(() => mesh.stop());
 
   const raw = async (subject: string, body: string) =>
-    decode(TabReplySchema, (await mesh.nc.request(subject, new TextEncoder().encode(body), { timeout: 5000 })).data, 'reply');
+    decode(
+      TabReplySchema,
+      (await mesh.nc.request(subject, new TextEncoder().encode(body), { timeout: 5000 })).data,
+      'reply',
+    );
 
   it.each([
     ['not JSON', '{nope', /not valid JSON/],
@@ -38,16 +50,25 @@ describe('invariant 7: bad input on the bus', () => {
   });
 
   it('terminates garbage jobs on both streams and keeps consuming', async () => {
-    const poisonBefore = mesh.handles.provisioner[0]!.worker.stats.poison + mesh.handles.sessionCreator[0]!.worker.stats.poison;
+    const poisonBefore =
+      mesh.handles.provisioner[0]!.worker.stats.poison + mesh.handles.sessionCreator[0]!.worker.stats.poison;
     await mesh.bus.js.publish(provisionSubject('o', 't'), new TextEncoder().encode('garbage'));
-    await mesh.bus.js.publish(provisionSubject('o', 't'), new TextEncoder().encode(JSON.stringify({ v: 1, op: 'provision', org: 'o' })));
+    await mesh.bus.js.publish(
+      provisionSubject('o', 't'),
+      new TextEncoder().encode(JSON.stringify({ v: 1, op: 'provision', org: 'o' })),
+    );
     await mesh.bus.js.publish(sessionSubject('o', 't', 'x'), new TextEncoder().encode(JSON.stringify({ v: 2 })));
     const org = uniqueId('org');
     const task = uniqueId('task');
     const tab = await mesh.create(org, task);
     await mesh.waitForState(org, task, tab.id, [TabState.Ready]);
-    await waitFor('poison jobs counted', () =>
-      mesh.handles.provisioner[0]!.worker.stats.poison + mesh.handles.sessionCreator[0]!.worker.stats.poison - poisonBefore === 3,
+    await waitFor(
+      'poison jobs counted',
+      () =>
+        mesh.handles.provisioner[0]!.worker.stats.poison +
+          mesh.handles.sessionCreator[0]!.worker.stats.poison -
+          poisonBefore ===
+        3,
     );
     for (const s of [Streams.provision, Streams.sessions]) {
       // Terminated and acked jobs leave the work-queue stream: nothing left pending or unacked.

@@ -1,23 +1,23 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  decode,
   ErrorCode,
+  encode,
+  type SandboxRef,
   SessionPersistNames,
   Streams,
   Subjects,
+  sessionPersistKey,
   TabCreateRequestSchema,
   TabReplySchema,
   TabSlotsSchema,
   TabState,
-  decode,
-  encode,
-  sessionPersistKey,
   taskKey,
-  type SandboxRef,
 } from '@tabmesh/contracts';
-import { JetStreamSessionPersistDriver, SimProvider, type SessionRequest } from '@tabmesh/providers';
-import { TypedBucket } from '@tabmesh/runtime';
-import { uniqueId, waitFor, type BusOps } from '@tabmesh/testkit';
 import { setup, type TabmeshMesh } from '@tabmesh/harness';
+import { JetStreamSessionPersistDriver, type SessionRequest, SimProvider } from '@tabmesh/providers';
+import { TypedBucket } from '@tabmesh/runtime';
+import { type BusOps, uniqueId, waitFor } from '@tabmesh/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /** The sim provider, keeping a record and events per session in JetStream as sandbox-agent's SDK does. */
 class PersistingSim extends SimProvider {
@@ -31,9 +31,23 @@ class PersistingSim extends SimProvider {
   override async createSession(sandbox: SandboxRef, req: SessionRequest): Promise<{ sessionId: string }> {
     const made = await super.createSession(sandbox, req);
     const id = made.sessionId;
-    await this.persist.updateSession({ id, agent: 'mock', lastConnectionId: 'c1', createdAt: Date.now(), sandboxId: sandbox.id } as never);
+    await this.persist.updateSession({
+      id,
+      agent: 'mock',
+      lastConnectionId: 'c1',
+      createdAt: Date.now(),
+      sandboxId: sandbox.id,
+    } as never);
     for (let i = 1; i <= 3; i++) {
-      await this.persist.insertEvent(id, { id: `${id}-${i}`, eventIndex: i, sessionId: id, createdAt: Date.now(), connectionId: 'c1', sender: 'agent', payload: { i } } as never);
+      await this.persist.insertEvent(id, {
+        id: `${id}-${i}`,
+        eventIndex: i,
+        sessionId: id,
+        createdAt: Date.now(),
+        connectionId: 'c1',
+        sender: 'agent',
+        payload: { i },
+      } as never);
     }
     return made;
   }
@@ -52,7 +66,10 @@ describe('a closed tab leaves nothing behind once purged', () => {
     mesh = await setup({
       env: { TABMESH_CLOSED_RETENTION_MS: '1500' },
       provider: async (nc) =>
-        new PersistingSim({ provisionMs: 50, sessionMs: 20, failRate: 0 }, await JetStreamSessionPersistDriver.open(nc)),
+        new PersistingSim(
+          { provisionMs: 50, sessionMs: 20, failRate: 0 },
+          await JetStreamSessionPersistDriver.open(nc),
+        ),
     });
   });
   afterAll(() => mesh.stop());
@@ -77,7 +94,11 @@ describe('a closed tab leaves nothing behind once purged', () => {
 
     await mesh.tabOp(Subjects.tabClose, org, task, gone.id);
     // Purged, then the purge marker erased: not a single entry of the tab's key is left.
-    await waitFor('closed tab and its marker gone', async () => (await subjectsOf(mesh, 'KV_tabs', `$KV.tabs.${org}.${task}.${gone.id}`)).length === 0, 20_000);
+    await waitFor(
+      'closed tab and its marker gone',
+      async () => (await subjectsOf(mesh, 'KV_tabs', `$KV.tabs.${org}.${task}.${gone.id}`)).length === 0,
+      20_000,
+    );
 
     expect(await subjectsOf(mesh, sessions, sessionSubject(goneReady.sessionId!))).toEqual([]);
     expect(await subjectsOf(mesh, SessionPersistNames.stream, eventsSubject(goneReady.sessionId!))).toEqual([]);
@@ -96,7 +117,10 @@ describe('a full work queue', () => {
   beforeAll(async () => {
     // No provisioner: provision jobs stay queued, and the queue holds one.
     // Short retention: the refused tab's purge marker (left for watchers) is erased within seconds.
-    mesh = await setup({ services: { provisioner: 0 }, env: { TABMESH_PROVISION_QUEUE_MAX_MSGS: '1', TABMESH_CLOSED_RETENTION_MS: '1500' } });
+    mesh = await setup({
+      services: { provisioner: 0 },
+      env: { TABMESH_PROVISION_QUEUE_MAX_MSGS: '1', TABMESH_CLOSED_RETENTION_MS: '1500' },
+    });
   });
   afterAll(() => mesh.stop());
 
@@ -106,7 +130,11 @@ describe('a full work queue', () => {
     expect(first.state).toBe(TabState.PendingProvision);
     const task = uniqueId('task');
     const payload = encode(TabCreateRequestSchema, { v: 1, org, task, clientRequestId: 'click' }, 'create');
-    const reply = decode(TabReplySchema, (await mesh.nc.request(Subjects.tabCreate, payload, { timeout: 10_000 })).data, 'reply');
+    const reply = decode(
+      TabReplySchema,
+      (await mesh.nc.request(Subjects.tabCreate, payload, { timeout: 10_000 })).data,
+      'reply',
+    );
     expect(reply).toMatchObject({ ok: false, error: { code: ErrorCode.Unavailable, retryable: true } });
     if (reply.ok) throw new Error('unreachable');
     expect(reply.error.message).toMatch(/work queue for provision is full/);
@@ -114,7 +142,11 @@ describe('a full work queue', () => {
     // The queued job is still there (discard new), and the refused create left no tab, claim or slot.
     expect((await mesh.bus.jsm.streams.info(Streams.provision.name)).state.messages).toBe(1);
     expect(await mesh.tabs.listTask(org, task)).toEqual([]);
-    await waitFor('purge marker erased', async () => (await subjectsOf(mesh, 'KV_tabs', `$KV.tabs.${org}.${task}.*`)).length === 0, 10_000);
+    await waitFor(
+      'purge marker erased',
+      async () => (await subjectsOf(mesh, 'KV_tabs', `$KV.tabs.${org}.${task}.*`)).length === 0,
+      10_000,
+    );
     expect(await subjectsOf(mesh, 'KV_tab-requests', `$KV.tab-requests.${org}.${task}.*`)).toHaveLength(0);
     const slots = new TypedBucket(mesh.bus.tabSlots, TabSlotsSchema, 'tab slots');
     expect((await slots.get(taskKey(org, task)))?.value.tabs ?? []).toEqual([]);
@@ -123,7 +155,11 @@ describe('a full work queue', () => {
     await mesh.start('provisioner');
     await mesh.waitForState(org, first.task, first.id, [TabState.Ready]);
     const again = await waitFor('create accepted', async () => {
-      const r = decode(TabReplySchema, (await mesh.nc.request(Subjects.tabCreate, payload, { timeout: 10_000 })).data, 'reply');
+      const r = decode(
+        TabReplySchema,
+        (await mesh.nc.request(Subjects.tabCreate, payload, { timeout: 10_000 })).data,
+        'reply',
+      );
       return r.ok ? r.tab : undefined;
     });
     await mesh.waitForState(org, task, again.id, [TabState.Ready]);

@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Subjects, TabState } from '@tabmesh/contracts';
-import { sleep, uniqueId, waitFor } from '@tabmesh/testkit';
 import { setup, type TabmeshMesh } from '@tabmesh/harness';
+import { sleep, uniqueId, waitFor } from '@tabmesh/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 describe('closed tab retention', () => {
   let mesh: TabmeshMesh;

@@ -1,12 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Subjects, TabState } from '@tabmesh/contracts';
-import { uniqueId } from '@tabmesh/testkit';
 import { setup, type TabmeshMesh } from '@tabmesh/harness';
+import { uniqueId } from '@tabmesh/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 describe('failed provisioning and retry', () => {
   let mesh: TabmeshMesh;
   beforeAll(async () => {
-    mesh = await setup({ env: { TABMESH_SIM_PROVISION_MS: '10', TABMESH_SIM_FAIL_RATE: '1', TABMESH_MAX_DELIVER: '3' } });
+    mesh = await setup({
+      env: { TABMESH_SIM_PROVISION_MS: '10', TABMESH_SIM_FAIL_RATE: '1', TABMESH_MAX_DELIVER: '3' },
+    });
   });
   afterAll(() => mesh.stop());
 

@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Subjects, TabState } from '@tabmesh/contracts';
-import { sleep, uniqueId, waitFor } from '@tabmesh/testkit';
 import { setup, type TabmeshMesh } from '@tabmesh/harness';
+import { sleep, uniqueId, waitFor } from '@tabmesh/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // Issue 11: a task with no open tab for TABMESH_SANDBOX_IDLE_MS loses its sandbox; a create racing
 // the reaper still ends ready on a live sandbox.
@@ -29,7 +29,11 @@ describe('idle sandboxes are reaped (sim provider)', () => {
     const sandbox = (await mesh.tasks.getTask(org, 'a'))!.value.sandbox!;
     expect(ready.sandboxId).toBe(sandbox.id);
     await mesh.tabOp(Subjects.tabClose, org, 'a', first.id);
-    await waitFor('task unprovisioned', async () => (await mesh.tasks.status(org, 'a')).state === 'unprovisioned', 10_000);
+    await waitFor(
+      'task unprovisioned',
+      async () => (await mesh.tasks.status(org, 'a')).state === 'unprovisioned',
+      10_000,
+    );
     await waitFor('sandbox destroyed', async () => !(await mesh.provider.sandboxAlive(sandbox)), 10_000);
     const next = await mesh.create(org, 'a');
     const again = await readyOnLiveSandbox('a', next.id);
@@ -71,11 +75,14 @@ describe('idle sandboxes are reaped (sim provider)', () => {
       // Still so a moment later: no late reaper write or lost-sandbox move left it on a dead one.
       await sleep(20);
       const later = await mesh.tab(org, task, tab.id);
-      if (later?.state === TabState.Ready) expect(await mesh.provider.sandboxAlive({ ...now.sandbox!, id: later.sandboxId! })).toBe(true);
+      if (later?.state === TabState.Ready)
+        expect(await mesh.provider.sandboxAlive({ ...now.sandbox!, id: later.sandboxId! })).toBe(true);
       else expect(later?.state).toBe(TabState.PendingProvision); // only if reaped after all: it was still open
     }
     // The race was real: in some rounds the reaper took the sandbox around the create.
     expect(raced).toBeGreaterThan(0);
-    process.stderr.write(`reaper race: ${raced} of 30 rounds reaped around the create, ${moved} tabs moved off the reaped sandbox\n`);
+    process.stderr.write(
+      `reaper race: ${raced} of 30 rounds reaped around the create, ${moved} tabs moved off the reaped sandbox\n`,
+    );
   });
 });

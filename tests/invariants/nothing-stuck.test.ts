@@ -1,14 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TabState, tabKey } from '@tabmesh/contracts';
+import { setup, type TabmeshMesh } from '@tabmesh/harness';
 import { nowIso } from '@tabmesh/runtime';
 import { sleep, uniqueId } from '@tabmesh/testkit';
-import { setup, type TabmeshMesh } from '@tabmesh/harness';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // Invariant 3: every tab reaches ready, error or closed.
 describe('invariant 3: nothing stuck', () => {
   let mesh: TabmeshMesh;
   beforeAll(async () => {
-    mesh = await setup({ services: { tabRegistry: 2 }, env: { TABMESH_SIM_PROVISION_MS: '20', TABMESH_SIM_SESSION_MS: '5' } });
+    mesh = await setup({
+      services: { tabRegistry: 2 },
+      env: { TABMESH_SIM_PROVISION_MS: '20', TABMESH_SIM_SESSION_MS: '5' },
+    });
   });
   afterAll(() => mesh.stop());
 
@@ -37,7 +40,16 @@ describe('invariant 3: nothing stuck', () => {
     const tab = await mesh.create(org, task);
     await mesh.waitForState(org, task, tab.id, [TabState.Ready]);
     // A tab written as pending_session_create with no job behind it, as a crash would leave it.
-    const orphan = { ...(await mesh.tab(org, task, tab.id))!, id: '01JZZZZZZZZZZZZZZZZZZZZZZZ', state: TabState.PendingSessionCreate, sessionId: null, readyAt: null, attempt: 3, updatedAt: new Date(Date.now() - 60_000).toISOString(), createdAt: nowIso() };
+    const orphan = {
+      ...(await mesh.tab(org, task, tab.id))!,
+      id: '01JZZZZZZZZZZZZZZZZZZZZZZZ',
+      state: TabState.PendingSessionCreate,
+      sessionId: null,
+      readyAt: null,
+      attempt: 3,
+      updatedAt: new Date(Date.now() - 60_000).toISOString(),
+      createdAt: nowIso(),
+    };
     await mesh.tabs.create(tabKey(org, task, orphan.id), orphan);
     const done = await mesh.waitForState(org, task, orphan.id, [TabState.Ready], 15_000);
     expect(done.sessionId).not.toBeNull();

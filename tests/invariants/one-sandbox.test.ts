@@ -1,13 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TabState } from '@tabmesh/contracts';
-import { uniqueId } from '@tabmesh/testkit';
 import { setup, type TabmeshMesh } from '@tabmesh/harness';
+import { uniqueId } from '@tabmesh/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // Invariant 2: any number of concurrent creates on an unprovisioned task provision it once.
 describe('invariant 2: one sandbox per task', () => {
   let mesh: TabmeshMesh;
   beforeAll(async () => {
-    mesh = await setup({ services: { tabRegistry: 2, provisioner: 2, sessionCreator: 2 }, env: { TABMESH_SIM_PROVISION_MS: '300' } });
+    mesh = await setup({
+      services: { tabRegistry: 2, provisioner: 2, sessionCreator: 2 },
+      env: { TABMESH_SIM_PROVISION_MS: '300' },
+    });
   });
   afterAll(() => mesh.stop());
 

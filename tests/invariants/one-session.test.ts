@@ -1,13 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SessionJobSchema, Subjects, TabState, encode, sessionSubject } from '@tabmesh/contracts';
-import { sleep, uniqueId } from '@tabmesh/testkit';
+import { encode, SessionJobSchema, Subjects, sessionSubject, TabState } from '@tabmesh/contracts';
 import { setup, type TabmeshMesh } from '@tabmesh/harness';
+import { sleep, uniqueId } from '@tabmesh/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // Invariants 4 and 5: at most one session per tab; no session outlives a tab closed while pending.
 describe('invariants 4 and 5: sessions', () => {
   let mesh: TabmeshMesh;
   beforeAll(async () => {
-    mesh = await setup({ services: { sessionCreator: 3 }, env: { TABMESH_SIM_PROVISION_MS: '10', TABMESH_SIM_SESSION_MS: '300' } });
+    mesh = await setup({
+      services: { sessionCreator: 3 },
+      env: { TABMESH_SIM_PROVISION_MS: '10', TABMESH_SIM_SESSION_MS: '300' },
+    });
   });
   afterAll(() => mesh.stop());
 
@@ -20,7 +23,8 @@ describe('invariants 4 and 5: sessions', () => {
     for (const t of tabs) {
       const job = encode(SessionJobSchema, { v: 1, op: 'create', org, task, tab: t.id, attempt: 1 }, 'job');
       // Bypass dedupe: the same job under fresh message ids, as redelivery or a buggy publisher would.
-      for (let i = 0; i < 4; i++) await mesh.bus.js.publish(sessionSubject(org, task, t.id), job, { msgID: `dup-${t.id}-${i}` });
+      for (let i = 0; i < 4; i++)
+        await mesh.bus.js.publish(sessionSubject(org, task, t.id), job, { msgID: `dup-${t.id}-${i}` });
     }
     const ready = await Promise.all(tabs.map((t) => mesh.waitForState(org, task, t.id, [TabState.Ready])));
     await sleep(800); // let any duplicate still running finish and lose its compare-and-set

@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TabState, taskKey } from '@tabmesh/contracts';
-import { uniqueId, waitFor } from '@tabmesh/testkit';
 import { setup, type TabmeshMesh } from '@tabmesh/harness';
+import { uniqueId, waitFor } from '@tabmesh/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 async function taskProgressHistory(mesh: TabmeshMesh, org: string, task: string): Promise<string[]> {
   const out: string[] = [];
@@ -22,7 +22,7 @@ describe('why a tab is still pending, live from the consumer state', () => {
         TABMESH_SIM_PROVISION_MS: '1500',
         TABMESH_CONCURRENCY: '1',
         TABMESH_ACK_WAIT_MS: '10000',
-      }
+      },
     });
   });
   afterAll(() => mesh.stop());
@@ -30,17 +30,24 @@ describe('why a tab is still pending, live from the consumer state', () => {
   it('says no provisioner is running, then the queue position, then the steps', async () => {
     const org = uniqueId('org');
     const first = await mesh.create(org, 'q-0');
-    await waitFor('no-provisioner text', async () => (await mesh.tab(org, 'q-0', first.id))?.progress === 'Queued (no provisioner running)');
+    await waitFor(
+      'no-provisioner text',
+      async () => (await mesh.tab(org, 'q-0', first.id))?.progress === 'Queued (no provisioner running)',
+    );
     expect((await mesh.tasks.status(org, 'q-0')).progress).toBe('Queued (no provisioner running)');
 
     const more = [];
     for (let i = 1; i < 4; i++) more.push(await mesh.create(org, `q-${i}`));
     await mesh.start('provisioner'); // concurrency 1, 1.5 s per sandbox: a real queue forms
     const last = more[2]!;
-    const queued = await waitFor('queue position on the last task', async () => {
-      const p = (await mesh.tab(org, 'q-3', last.id))?.progress;
-      return p && /^Queued \([1-3] ahead\)$/.test(p) ? p : undefined;
-    }, 10_000);
+    const queued = await waitFor(
+      'queue position on the last task',
+      async () => {
+        const p = (await mesh.tab(org, 'q-3', last.id))?.progress;
+        return p && /^Queued \([1-3] ahead\)$/.test(p) ? p : undefined;
+      },
+      10_000,
+    );
     expect(queued).toMatch(/ahead/);
     const ready = await mesh.waitForState(org, 'q-3', last.id, [TabState.Ready], 20_000);
     expect(ready.progress).toBeNull();

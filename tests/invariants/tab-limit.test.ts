@@ -1,21 +1,21 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   Buckets,
+  decode,
   ErrorCode,
+  encode,
   ProblemSchema,
   Subjects,
   TabCreateRequestSchema,
+  type TabReply,
   TabReplySchema,
   TabSlotsSchema,
   TabState,
-  decode,
-  encode,
   taskKey,
-  type TabReply,
 } from '@tabmesh/contracts';
+import { setup, type TabmeshMesh } from '@tabmesh/harness';
 import { TypedBucket } from '@tabmesh/runtime';
 import { testAuthHeader, uniqueId } from '@tabmesh/testkit';
-import { setup, type TabmeshMesh } from '@tabmesh/harness';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const Limit = 5;
 
@@ -32,7 +32,11 @@ describe('open tabs per task are bounded', () => {
 
   const createReply = async (org: string, task: string, extra: Record<string, unknown> = {}): Promise<TabReply> => {
     const payload = encode(TabCreateRequestSchema, { v: 1, org, task, ...extra }, 'create');
-    return decode(TabReplySchema, (await mesh.nc.request(Subjects.tabCreate, payload, { timeout: 10_000 })).data, 'reply');
+    return decode(
+      TabReplySchema,
+      (await mesh.nc.request(Subjects.tabCreate, payload, { timeout: 10_000 })).data,
+      'reply',
+    );
   };
   const slots = () => new TypedBucket(mesh.bus.tabSlots, TabSlotsSchema, 'tab slots');
   const subjectsOf = async (stream: string, filter: string) =>

@@ -1,11 +1,20 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SessionPersistNames, Subjects, TabState, TaskRefRequestSchema, TaskReplySchema, decode, encode, provisionSubject } from '@tabmesh/contracts';
+import {
+  decode,
+  encode,
+  provisionSubject,
+  SessionPersistNames,
+  Subjects,
+  TabState,
+  TaskRefRequestSchema,
+  TaskReplySchema,
+} from '@tabmesh/contracts';
+import { setup, type TabmeshMesh } from '@tabmesh/harness';
 import { JetStreamSessionPersistDriver, LocalProvider, localSandboxId, sessionIdFor } from '@tabmesh/providers';
 import { sleep, uniqueId, waitFor } from '@tabmesh/testkit';
-import { setup, type TabmeshMesh } from '@tabmesh/harness';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // Issue 3 at the service level: the real sandbox-agent binary with its mock agent, through the mesh.
 describe('tabs backed by real sandbox-agent sessions (local provider)', () => {
@@ -60,11 +69,17 @@ describe('tabs backed by real sandbox-agent sessions (local provider)', () => {
 
   it('puts two tabs of one task in one sandbox, and closing a tab destroys its session', async () => {
     const [one, two] = await Promise.all([mesh.create(org, 'b'), mesh.create(org, 'b')]);
-    const [r1, r2] = await Promise.all([one, two].map((t) => mesh.waitForState(org, 'b', t!.id, [TabState.Ready], 30_000)));
+    const [r1, r2] = await Promise.all(
+      [one, two].map((t) => mesh.waitForState(org, 'b', t!.id, [TabState.Ready], 30_000)),
+    );
     expect(r1!.sandboxId).toBe(r2!.sandboxId);
     const sandbox = await sandboxOf('b');
     await mesh.tabOp(Subjects.tabClose, org, 'b', one!.id);
-    await waitFor('session destroyed in sandbox-agent', async () => !(await local.sessionExists(sandbox, r1!.sessionId!)), 20_000);
+    await waitFor(
+      'session destroyed in sandbox-agent',
+      async () => !(await local.sessionExists(sandbox, r1!.sessionId!)),
+      20_000,
+    );
     expect(await local.sessionExists(sandbox, r2!.sessionId!)).toBe(true);
   });
 
@@ -80,7 +95,11 @@ describe('tabs backed by real sandbox-agent sessions (local provider)', () => {
     await sleep(3000); // any creation still running finishes and loses its compare-and-set
     for (const t of tabs) {
       expect((await mesh.tab(org, 'c', t.id))?.state).toBe(TabState.Closed);
-      await waitFor(`no session for ${t.id}`, async () => !(await local.sessionExists(sandbox, sessionIdFor(t.id, 1))), 20_000);
+      await waitFor(
+        `no session for ${t.id}`,
+        async () => !(await local.sessionExists(sandbox, sessionIdFor(t.id, 1))),
+        20_000,
+      );
     }
   });
 
@@ -110,7 +129,11 @@ describe('tabs backed by real sandbox-agent sessions (local provider)', () => {
     const sandbox = await sandboxOf('f');
     const reply = decode(
       TaskReplySchema,
-      (await mesh.nc.request(Subjects.taskTeardown, encode(TaskRefRequestSchema, { v: 1, org, task: 'f' }, 't'), { timeout: 10_000 })).data,
+      (
+        await mesh.nc.request(Subjects.taskTeardown, encode(TaskRefRequestSchema, { v: 1, org, task: 'f' }, 't'), {
+          timeout: 10_000,
+        })
+      ).data,
       'reply',
     );
     expect(reply.ok && reply.closedTabs).toBe(2);
@@ -130,14 +153,28 @@ describe('tabs backed by real sandbox-agent sessions (local provider)', () => {
     const forged = localSandboxId(org, 'forged', 1);
     local.records.write({ ...local.records.read(live.id)!, id: forged, task: 'forged', pid: 1, pidStart: null });
     const teardown = (id: string) =>
-      mesh.bus.js.publish(provisionSubject(org, 'g'), new TextEncoder().encode(JSON.stringify({
-        v: 1, op: 'teardown', org, task: 'g', generation: 1, sandbox: { provider: 'local', id, endpoint: null },
-      })));
+      mesh.bus.js.publish(
+        provisionSubject(org, 'g'),
+        new TextEncoder().encode(
+          JSON.stringify({
+            v: 1,
+            op: 'teardown',
+            org,
+            task: 'g',
+            generation: 1,
+            sandbox: { provider: 'local', id, endpoint: null },
+          }),
+        ),
+      );
     await teardown('../../tmp/x');
     await teardown('../planted');
     await teardown(forged);
     // The two path ids never decode (poison, terminated); the forged record is refused for good, not retried.
-    await waitFor('jobs refused', () => worker.stats.poison - before.poison === 2 && worker.stats.failed - before.failed === 1, 20_000);
+    await waitFor(
+      'jobs refused',
+      () => worker.stats.poison - before.poison === 2 && worker.stats.failed - before.failed === 1,
+      20_000,
+    );
     await sleep(200);
     expect(worker.stats.failed - before.failed).toBe(1); // not redelivered
     expect(readFileSync(join(stateDir, 'planted.json'), 'utf8')).toBe('planted');
@@ -152,7 +189,12 @@ describe('local provider failures reach the tab with their codes', () => {
     const stateDir = mkdtempSync(join(tmpdir(), 'tabmesh-local-missing-'));
     try {
       await using mesh = await setup({
-        provider: new LocalProvider({ stateDir, binaryPath: '/nonexistent/sandbox-agent', startTimeoutMs: 5000, sessionTimeoutMs: 5000 }),
+        provider: new LocalProvider({
+          stateDir,
+          binaryPath: '/nonexistent/sandbox-agent',
+          startTimeoutMs: 5000,
+          sessionTimeoutMs: 5000,
+        }),
       });
       const tab = await mesh.create('o', 'missing');
       const failed = await mesh.waitForState('o', 'missing', tab.id, [TabState.Error], 20_000);

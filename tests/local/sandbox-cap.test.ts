@@ -1,12 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Subjects, TabState } from '@tabmesh/contracts';
+import { setup, type TabmeshMesh } from '@tabmesh/harness';
 import { localSandboxProcesses, type SandboxProvider } from '@tabmesh/providers';
 import { SandboxSlots } from '@tabmesh/runtime';
 import { uniqueId, waitFor } from '@tabmesh/testkit';
-import { setup, type TabmeshMesh } from '@tabmesh/harness';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 const Cap = 3;
 
@@ -48,16 +48,27 @@ describe('the sandbox cap (local provider, services as processes)', () => {
 
   /** Creates one tab on each task and closes each tab once ready; resolves when all were served. */
   async function serve(org: string, tasks: string[], seen: Set<string>): Promise<void> {
-    await Promise.all(tasks.map(async (task) => {
-      const made = await mesh.tryCreate(org, task, {}, 10_000);
-      if (!made.ok) throw new Error(made.error);
-      await waitFor(`tab of ${task} ready`, async () => {
-        const t = await mesh.tab(org, task, made.tab.id);
-        if (t?.progress) seen.add(t.progress);
-        return t?.state === TabState.Ready ? t : t?.state === TabState.Error ? Promise.reject(new Error(`${task}: ${t.error?.message}`)) : undefined;
-      }, 120_000, 100);
-      await mesh.tabOp(Subjects.tabClose, org, task, made.tab.id, 5000);
-    }));
+    await Promise.all(
+      tasks.map(async (task) => {
+        const made = await mesh.tryCreate(org, task, {}, 10_000);
+        if (!made.ok) throw new Error(made.error);
+        await waitFor(
+          `tab of ${task} ready`,
+          async () => {
+            const t = await mesh.tab(org, task, made.tab.id);
+            if (t?.progress) seen.add(t.progress);
+            return t?.state === TabState.Ready
+              ? t
+              : t?.state === TabState.Error
+                ? Promise.reject(new Error(`${task}: ${t.error?.message}`))
+                : undefined;
+          },
+          120_000,
+          100,
+        );
+        await mesh.tabOp(Subjects.tabClose, org, task, made.tab.id, 5000);
+      }),
+    );
   }
 
   it('serves 8 tasks with never more than 3 live sandboxes across two provisioners, then reaps them all', async () => {
@@ -69,7 +80,11 @@ describe('the sandbox cap (local provider, services as processes)', () => {
     const sampler = sampleProcesses(stateDir);
     const progress = new Set<string>();
     try {
-      await serve(org, Array.from({ length: 8 }, (_, i) => `t${i}`), progress);
+      await serve(
+        org,
+        Array.from({ length: 8 }, (_, i) => `t${i}`),
+        progress,
+      );
       await waitFor('every sandbox reaped', async () => localSandboxProcesses(stateDir).length === 0, 30_000, 200);
     } finally {
       sampler.stop();
@@ -98,11 +113,13 @@ describe('the sandbox cap (local provider, services as processes)', () => {
       await victim.kill('SIGKILL');
       await mesh.spawn('provisioner');
       // Close the first tabs once ready (whoever finished them), and serve three more tasks.
-      const closeFirst = Promise.all(created.map(async (c, i) => {
-        if (!c.ok) return;
-        await mesh.waitForState(org, first[i]!, c.tab.id, [TabState.Ready], 60_000);
-        await mesh.tabOp(Subjects.tabClose, org, first[i]!, c.tab.id, 5000);
-      }));
+      const closeFirst = Promise.all(
+        created.map(async (c, i) => {
+          if (!c.ok) return;
+          await mesh.waitForState(org, first[i]!, c.tab.id, [TabState.Ready], 60_000);
+          await mesh.tabOp(Subjects.tabClose, org, first[i]!, c.tab.id, 5000);
+        }),
+      );
       await Promise.all([closeFirst, serve(org, ['b0', 'b1', 'b2'], progress)]);
       await waitFor('every sandbox reaped', async () => localSandboxProcesses(stateDir).length === 0, 30_000, 200);
       await waitFor('slots released', async () => (await slots.holders()).length === 0, 15_000);

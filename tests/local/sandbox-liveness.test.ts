@@ -1,11 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TabState, type TabRecord } from '@tabmesh/contracts';
+import { type TabRecord, TabState } from '@tabmesh/contracts';
+import { setup, type TabmeshMesh } from '@tabmesh/harness';
 import { JetStreamSessionPersistDriver, LocalProvider, localSandboxProcesses } from '@tabmesh/providers';
 import { uniqueId, waitFor } from '@tabmesh/testkit';
-import { setup, type TabmeshMesh } from '@tabmesh/harness';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // Issue 11: a sandbox that dies is noticed within 30 s (default watch interval) and none of its tabs
 // stays ready on it.
@@ -19,7 +19,12 @@ describe('a sandbox-agent process killed under a ready tab (local provider)', ()
     mesh = await setup({
       env: { TABMESH_PROVIDER: 'local', TABMESH_ACK_WAIT_MS: '20000' },
       provider: async (nc) => {
-        local = new LocalProvider({ stateDir, startTimeoutMs: 15_000, sessionTimeoutMs: 15_000, persist: await JetStreamSessionPersistDriver.open(nc) });
+        local = new LocalProvider({
+          stateDir,
+          startTimeoutMs: 15_000,
+          sessionTimeoutMs: 15_000,
+          persist: await JetStreamSessionPersistDriver.open(nc),
+        });
         return local;
       },
     });
@@ -50,7 +55,9 @@ describe('a sandbox-agent process killed under a ready tab (local provider)', ()
       if (t?.state === TabState.Ready && t.sandboxId !== dead.id) return t;
       return undefined;
     };
-    const after = await Promise.all(ready.map((t) => waitFor(`tab ${t.id} off the dead sandbox`, () => settled(t.id), 30_000, 200)));
+    const after = await Promise.all(
+      ready.map((t) => waitFor(`tab ${t.id} off the dead sandbox`, () => settled(t.id), 30_000, 200)),
+    );
     expect(Date.now() - killedAt).toBeLessThan(30_000);
     const task = (await mesh.tasks.getTask(org, 't'))!.value;
     for (const t of after) {

@@ -2,12 +2,12 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { Subjects, TabCreateRequestSchema, TabReplySchema, TabState, decode, encode } from '@tabmesh/contracts';
+import { decode, encode, Subjects, TabCreateRequestSchema, TabReplySchema, TabState } from '@tabmesh/contracts';
 import { localSandboxProcesses } from '@tabmesh/providers';
-import { TabStore, ensureBus, loadConfig, type Bus } from '@tabmesh/runtime';
-import { NatsServer, freePort, repoRoot, uniqueId, waitFor } from '@tabmesh/testkit';
+import { type Bus, ensureBus, loadConfig, TabStore } from '@tabmesh/runtime';
+import { freePort, NatsServer, repoRoot, uniqueId, waitFor } from '@tabmesh/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // Issue 11: stopping `pnpm start` with SIGTERM stops the local sandboxes it ran.
 describe('pnpm start stopped with SIGTERM (local provider)', () => {
@@ -49,12 +49,28 @@ describe('pnpm start stopped with SIGTERM (local provider)', () => {
     try {
       const org = uniqueId('start');
       const tabs = new TabStore(bus.tabs);
-      const id = await waitFor('a tab created', async () => {
-        const msg = await nc.request(Subjects.tabCreate, encode(TabCreateRequestSchema, { v: 1, org, task: 't', clientRequestId: 'one' }, 'create'), { timeout: 2000 }).catch(() => null);
-        const reply = msg ? decode(TabReplySchema, msg.data, 'reply') : null;
-        return reply?.ok ? reply.tab.id : undefined;
-      }, 60_000, 500);
-      await waitFor('tab ready', async () => (await tabs.getTab(org, 't', id))?.value.state === TabState.Ready, 60_000, 200);
+      const id = await waitFor(
+        'a tab created',
+        async () => {
+          const msg = await nc
+            .request(
+              Subjects.tabCreate,
+              encode(TabCreateRequestSchema, { v: 1, org, task: 't', clientRequestId: 'one' }, 'create'),
+              { timeout: 2000 },
+            )
+            .catch(() => null);
+          const reply = msg ? decode(TabReplySchema, msg.data, 'reply') : null;
+          return reply?.ok ? reply.tab.id : undefined;
+        },
+        60_000,
+        500,
+      );
+      await waitFor(
+        'tab ready',
+        async () => (await tabs.getTab(org, 't', id))?.value.state === TabState.Ready,
+        60_000,
+        200,
+      );
       expect(localSandboxProcesses(stateDir)).toHaveLength(1);
       launcher.kill('SIGTERM');
       expect(await exited).toBe(0);

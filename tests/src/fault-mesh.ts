@@ -1,5 +1,5 @@
-import { SimKvLedger, countLive, type SandboxProvider } from '@tabmesh/providers';
-import { setup, type HarnessOptions, type TabmeshMesh } from '@tabmesh/harness';
+import { type HarnessOptions, setup, type TabmeshMesh } from '@tabmesh/harness';
+import { countLive, type SandboxProvider, SimKvLedger } from '@tabmesh/providers';
 import { waitFor } from '@tabmesh/testkit';
 import { afterEach } from 'vitest';
 
@@ -15,7 +15,11 @@ export type FaultMesh = TabmeshMesh<SandboxProvider> & {
 };
 
 export async function startFaultMesh(opts: HarnessOptions<SandboxProvider> = {}): Promise<FaultMesh> {
-  const mesh = await setup<SandboxProvider>({ mode: 'process', ...opts, services: { tabRegistry: 0, provisioner: 0, sessionCreator: 0, ...opts.services } });
+  const mesh = await setup<SandboxProvider>({
+    mode: 'process',
+    ...opts,
+    services: { tabRegistry: 0, provisioner: 0, sessionCreator: 0, ...opts.services },
+  });
   try {
     const ledger = await SimKvLedger.open(mesh.nc, { replicas: mesh.config.TABMESH_REPLICAS });
     // Retried: right after a cluster node dies, a read may time out while leaders are re-elected.

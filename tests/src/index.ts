@@ -1,3 +1,3 @@
 export { BusRecorder } from './bus-recorder.js';
+export { type FaultMesh, faultMeshPerTest, startFaultMesh } from './fault-mesh.js';
 export { TaskWatcher } from './task-watcher.js';
-export { faultMeshPerTest, startFaultMesh, type FaultMesh } from './fault-mesh.js';

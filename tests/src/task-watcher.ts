@@ -36,7 +36,12 @@ export class TaskWatcher {
       this.open = false;
       for (const w of this.closedWaiters.splice(0)) w();
     });
-    const frame = { op: 'subscribe', org: this.org, task: this.task, ...(resume ? { sinceRevision: this.lastRevision } : {}) };
+    const frame = {
+      op: 'subscribe',
+      org: this.org,
+      task: this.task,
+      ...(resume ? { sinceRevision: this.lastRevision } : {}),
+    };
     ws.send(JSON.stringify(frame));
   }
 

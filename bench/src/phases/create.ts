@@ -1,6 +1,6 @@
 import type { Pool } from 'undici';
 import { postJson } from '../http-client.js';
-import { runOpenLoop, type OpenLoopResult } from '../open-loop.js';
+import { type OpenLoopResult, runOpenLoop } from '../open-loop.js';
 
 export type CreateOptions = {
   /** Resolves once the work a previous run left behind is done, so runs do not bleed into each other. */
@@ -16,7 +16,12 @@ export type CreateOptions = {
 const MaxP99Ms = 50;
 
 /** A create succeeds when the gateway answers 201 with the placeholder tab. */
-export function createAt(opts: CreateOptions, label: string, rate: number, durationMs = opts.durationMs): Promise<OpenLoopResult> {
+export function createAt(
+  opts: CreateOptions,
+  label: string,
+  rate: number,
+  durationMs = opts.durationMs,
+): Promise<OpenLoopResult> {
   const run = () =>
     runOpenLoop({
       rate,
@@ -45,7 +50,13 @@ export type MaxRateSearch = { maxRate: number; probes: OpenLoopResult[] };
  * The highest rate that holds p99 < 50 ms with no errors: grows by 1.25× from `from` until a rate
  * fails, then halves the gap between the last pass and the first failure `refine` times.
  */
-export async function searchMaxRate(opts: CreateOptions, from: number, probeMs: number, refine: number, ceiling = 20_000): Promise<MaxRateSearch> {
+export async function searchMaxRate(
+  opts: CreateOptions,
+  from: number,
+  probeMs: number,
+  refine: number,
+  ceiling = 20_000,
+): Promise<MaxRateSearch> {
   const probes: OpenLoopResult[] = [];
   const probe = async (rate: number) => {
     await opts.settle();

@@ -1,11 +1,10 @@
-import { TabRecordSchema, TabState, decode, tabKey, type TabRecord } from '@tabmesh/contracts';
+import { decode, type TabRecord, TabRecordSchema, TabState, tabKey } from '@tabmesh/contracts';
 import type { Bus } from '@tabmesh/runtime';
-import type { Pool } from 'undici';
 import type { ServiceProcess } from '@tabmesh/testkit';
+import type { Pool } from 'undici';
 import { rssMiB } from '../machine.js';
-import { openClients } from '../ws-clients.js';
-import { DelayRecorder } from '../ws-clients.js';
-import { epochMs, sleep, summarize, type Summary } from '../stats.js';
+import { epochMs, type Summary, sleep, summarize } from '../stats.js';
+import { DelayRecorder, openClients } from '../ws-clients.js';
 
 export type MeshFanoutResult = {
   subscribers: number;
@@ -27,7 +26,12 @@ export type ManyTasksResult = {
 const encoder = new TextEncoder();
 
 async function createTab(pool: Pool, org: string, task: string): Promise<string> {
-  const res = await pool.request({ method: 'POST', path: `/v1/orgs/${org}/tasks/${task}/tabs`, body: '{}', headers: { 'content-type': 'application/json' } });
+  const res = await pool.request({
+    method: 'POST',
+    path: `/v1/orgs/${org}/tasks/${task}/tabs`,
+    body: '{}',
+    headers: { 'content-type': 'application/json' },
+  });
   const body = (await res.body.json()) as { tab?: { id: string } };
   if (res.statusCode !== 201 || !body.tab) throw new Error(`create: HTTP ${res.statusCode}`);
   return body.tab.id;
@@ -48,7 +52,10 @@ async function waitReady(bus: Bus, key: string): Promise<TabRecord> {
 /** Writes the tab with a stamped title straight to KV: the change the gateway must fan out. */
 function stampedPut(bus: Bus, key: string, tab: TabRecord): Promise<number> {
   const t = epochMs();
-  return bus.tabs.put(key, encoder.encode(JSON.stringify({ ...tab, title: `fanout:${t}:`, updatedAt: new Date().toISOString() })));
+  return bus.tabs.put(
+    key,
+    encoder.encode(JSON.stringify({ ...tab, title: `fanout:${t}:`, updatedAt: new Date().toISOString() })),
+  );
 }
 
 /**
@@ -62,7 +69,12 @@ export async function measureMeshFanout(
   gateway: ServiceProcess,
   wsUrl: string,
   opts: { subscribers: number; changes: number; gapMs: number },
-): Promise<{ result: MeshFanoutResult; close: () => Promise<void>; recorder: DelayRecorder; sockets: import('ws').WebSocket[] }> {
+): Promise<{
+  result: MeshFanoutResult;
+  close: () => Promise<void>;
+  recorder: DelayRecorder;
+  sockets: import('ws').WebSocket[];
+}> {
   const org = 'fan';
   const task = `one-${opts.subscribers}`;
   const id = await createTab(pool, org, task);
@@ -80,7 +92,8 @@ export async function measureMeshFanout(
     },
   });
   for (let i = 0; i < 600 && snapshots < opts.subscribers; i++) await sleep(50);
-  if (snapshots < opts.subscribers) throw new Error(`only ${snapshots} of ${opts.subscribers} subscribers got their snapshot`);
+  if (snapshots < opts.subscribers)
+    throw new Error(`only ${snapshots} of ${opts.subscribers} subscribers got their snapshot`);
   await sleep(500);
   const withSockets = rssMiB(gateway.pid);
   recorder.take();

@@ -1,9 +1,9 @@
 import { KvWatchInclude } from '@nats-io/kv';
-import { TabRecordSchema, TabState, decode } from '@tabmesh/contracts';
+import { decode, TabRecordSchema, TabState } from '@tabmesh/contracts';
 import type { Bus } from '@tabmesh/runtime';
 import type { Pool } from 'undici';
 import { runOpenLoop } from '../open-loop.js';
-import { sleep, summarize, type Summary } from '../stats.js';
+import { type Summary, sleep, summarize } from '../stats.js';
 
 export type OverheadResult = {
   providerMs: number;

@@ -1,7 +1,7 @@
 import { KvWatchInclude } from '@nats-io/kv';
-import { Subjects, TaskProvisioning, TaskRecordSchema, decode } from '@tabmesh/contracts';
-import type { BenchMesh } from '../mesh.js';
+import { decode, Subjects, TaskProvisioning, TaskRecordSchema } from '@tabmesh/contracts';
 import { ServiceName } from '@tabmesh/testkit';
+import type { BenchMesh } from '../mesh.js';
 import { sleep } from '../stats.js';
 
 export type ThroughputResult = {

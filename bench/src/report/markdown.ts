@@ -3,11 +3,20 @@ import type { BenchResults } from '../results.js';
 import type { Summary } from '../stats.js';
 import { floorSumP50, targets } from './targets.js';
 
-const f = (x: number): string => (Number.isNaN(x) ? 'n/a' : x < 10 ? x.toFixed(2) : x < 100 ? x.toFixed(1) : x.toFixed(0));
+const f = (x: number): string =>
+  Number.isNaN(x) ? 'n/a' : x < 10 ? x.toFixed(2) : x < 100 ? x.toFixed(1) : x.toFixed(0);
 const lat = (s: Summary): string => `${f(s.p50)} | ${f(s.p90)} | ${f(s.p99)} | ${f(s.max)}`;
 const row = (cells: Array<string | number>): string => `| ${cells.join(' | ')} |`;
 
-const short: Record<string, string> = { gateway: 'gw', 'tab-registry': 'reg', 'nats-server': 'nats', provisioner: 'prov', 'session-creator': 'sess', 'floor-server': 'floor', bench: 'client' };
+const short: Record<string, string> = {
+  gateway: 'gw',
+  'tab-registry': 'reg',
+  'nats-server': 'nats',
+  provisioner: 'prov',
+  'session-creator': 'sess',
+  'floor-server': 'floor',
+  bench: 'client',
+};
 
 /** CPU milliseconds per request by process, e.g. `gw 0.9 · reg 1.0 · nats 0.7 · client 0.4`. */
 function cpu(r: OpenLoopResult): string {
@@ -28,10 +37,14 @@ export function markdown(r: BenchResults): string {
   const lines: string[] = [];
   lines.push(`Measured ${m.date.slice(0, 16).replace('T', ' ')} UTC with \`${r.command}\` (${r.mode} run).`);
   lines.push('');
-  lines.push(`Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB; Node ${m.node}; ${m.natsServer}; open-files limit ${m.openFilesLimit}; 1-minute load average ${m.loadAverageAtStart} at the start and ${r.loadAverageAtEnd ?? 'n/a'} at the end (above ${m.cores}, other work was competing for the cores).`);
+  lines.push(
+    `Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB; Node ${m.node}; ${m.natsServer}; open-files limit ${m.openFilesLimit}; 1-minute load average ${m.loadAverageAtStart} at the start and ${r.loadAverageAtEnd ?? 'n/a'} at the end (above ${m.cores}, other work was competing for the cores).`,
+  );
   lines.push(`**Note:** ${m.note}. Every service is its own process; nats-server is one process with a file store.`);
   lines.push('');
-  lines.push('Latencies in ms: p50 | p90 | p99 | max. Open-loop rates: each request is timed from its scheduled send time.');
+  lines.push(
+    'Latencies in ms: p50 | p90 | p99 | max. Open-loop rates: each request is timed from its scheduled send time.',
+  );
   lines.push('');
   lines.push('| measurement | rate /s | achieved /s | p50 | p90 | p99 | max | errors | n | CPU ms per request |');
   lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---|');
@@ -41,7 +54,18 @@ export function markdown(r: BenchResults): string {
     lines.push(rateRow('floor: KV create', q.kvCreate));
     lines.push(rateRow('floor: hono + node-server POST', q.http));
     lines.push(row(['floor: KV put → watch', '–', '–', lat(r.floors.kvWatch), 0, r.floors.kvWatch.n, '–']));
-    for (const u of r.floors.uws) lines.push(row([`floor: uWS publish → ${u.subscribers.toLocaleString('en')} ws clients`, '–', '–', lat(u.latency), u.changes * u.subscribers - u.received, u.received, '–']));
+    for (const u of r.floors.uws)
+      lines.push(
+        row([
+          `floor: uWS publish → ${u.subscribers.toLocaleString('en')} ws clients`,
+          '–',
+          '–',
+          lat(u.latency),
+          u.changes * u.subscribers - u.received,
+          u.received,
+          '–',
+        ]),
+      );
   }
   if (r.create) {
     for (const x of r.create.rates) lines.push(rateRow('create: POST → 201', x));
@@ -49,45 +73,112 @@ export function markdown(r: BenchResults): string {
   }
   if (r.overhead) {
     const o = r.overhead;
-    lines.push(row([`time to ready, fresh task (sim ${o.providerMs} ms)`, 20, '–', lat(o.timeToReady), o.tabs - o.ready, o.ready, '–']));
-    lines.push(row(['mesh overhead: time to ready − sim latency', 20, '–', lat(o.overhead), o.tabs - o.ready, o.ready, '–']));
-    lines.push(row(['mesh overhead, server clocks (readyAt − createdAt − sim)', 20, '–', lat(o.serverOverhead), '–', o.serverOverhead.n, '–']));
+    lines.push(
+      row([
+        `time to ready, fresh task (sim ${o.providerMs} ms)`,
+        20,
+        '–',
+        lat(o.timeToReady),
+        o.tabs - o.ready,
+        o.ready,
+        '–',
+      ]),
+    );
+    lines.push(
+      row(['mesh overhead: time to ready − sim latency', 20, '–', lat(o.overhead), o.tabs - o.ready, o.ready, '–']),
+    );
+    lines.push(
+      row([
+        'mesh overhead, server clocks (readyAt − createdAt − sim)',
+        20,
+        '–',
+        lat(o.serverOverhead),
+        '–',
+        o.serverOverhead.n,
+        '–',
+      ]),
+    );
   }
   if (r.fanout) {
     for (const x of r.fanout.oneTask) {
-      lines.push(row([`fan-out: KV change → ${x.subscribers.toLocaleString('en')} subscribers of one task`, '–', '–', lat(x.latency), x.changes * x.subscribers - x.received, x.received, '–']));
+      lines.push(
+        row([
+          `fan-out: KV change → ${x.subscribers.toLocaleString('en')} subscribers of one task`,
+          '–',
+          '–',
+          lat(x.latency),
+          x.changes * x.subscribers - x.received,
+          x.received,
+          '–',
+        ]),
+      );
     }
     const mt = r.fanout.manyTasks;
-    if (mt) lines.push(row([`fan-out: ${mt.tasks.toLocaleString('en')} tasks × ${mt.subscribersPerTask} subscribers, changes`, mt.changesPerSecond, '–', lat(mt.latency), mt.expected - mt.received, mt.received, '–']));
+    if (mt)
+      lines.push(
+        row([
+          `fan-out: ${mt.tasks.toLocaleString('en')} tasks × ${mt.subscribersPerTask} subscribers, changes`,
+          mt.changesPerSecond,
+          '–',
+          lat(mt.latency),
+          mt.expected - mt.received,
+          mt.received,
+          '–',
+        ]),
+      );
   }
   lines.push('');
   if (r.create) {
     const sum = floorSumP50(r);
     lines.push(`Highest create rate holding p99 < 50 ms with no errors: **${r.create.maxRate.maxRate}/s**.`);
     if (sum !== null) {
-      for (const x of r.create.rates) lines.push(`- create p50 ÷ floors (HTTP + request/reply + KV create = ${f(sum)} ms at ${r.floors!.rate}/s) at ${x.rate}/s: **${(x.latency.p50 / sum).toFixed(2)}×**`);
+      for (const x of r.create.rates)
+        lines.push(
+          `- create p50 ÷ floors (HTTP + request/reply + KV create = ${f(sum)} ms at ${r.floors!.rate}/s) at ${x.rate}/s: **${(x.latency.p50 / sum).toFixed(2)}×**`,
+        );
     }
     lines.push('');
   }
   if (r.fanout) {
     lines.push(
       'Gateway resident memory (VmRSS): ' +
-        r.fanout.oneTask.map((x) => `${x.gatewayRssMiB.withSockets} MiB with ${x.subscribers.toLocaleString('en')} sockets (${x.gatewayRssMiB.before} MiB before)`).join('; ') +
+        r.fanout.oneTask
+          .map(
+            (x) =>
+              `${x.gatewayRssMiB.withSockets} MiB with ${x.subscribers.toLocaleString('en')} sockets (${x.gatewayRssMiB.before} MiB before)`,
+          )
+          .join('; ') +
         '.',
     );
     lines.push('');
   }
   if (r.throughput) {
-    lines.push('| provisioner processes | concurrency each | sim provision ms | tasks | provisioned /s | ideal /s | × one process |');
+    lines.push(
+      '| provisioner processes | concurrency each | sim provision ms | tasks | provisioned /s | ideal /s | × one process |',
+    );
     lines.push('|---:|---:|---:|---:|---:|---:|---:|');
     const one = r.throughput.find((t) => t.processes === 1)?.perSecond ?? NaN;
-    for (const t of r.throughput) lines.push(row([t.processes, t.concurrencyPerProcess, t.provisionMs, `${t.provisioned}/${t.tasks}`, f(t.perSecond), t.idealPerSecond, `${(t.perSecond / one).toFixed(2)}×`]));
+    for (const t of r.throughput)
+      lines.push(
+        row([
+          t.processes,
+          t.concurrencyPerProcess,
+          t.provisionMs,
+          `${t.provisioned}/${t.tasks}`,
+          f(t.perSecond),
+          t.idealPerSecond,
+          `${(t.perSecond / one).toFixed(2)}×`,
+        ]),
+      );
     lines.push('');
   }
   lines.push('| target | goal | this run | met |');
   lines.push('|---|---|---|---|');
-  for (const t of targets(r)) lines.push(row([t.name, t.target, t.figure, t.met === null ? 'not measured' : t.met ? 'yes' : '**no**']));
+  for (const t of targets(r))
+    lines.push(row([t.name, t.target, t.figure, t.met === null ? 'not measured' : t.met ? 'yes' : '**no**']));
   lines.push('');
-  lines.push('Charts: [create latency against rate](create-latency.svg), [provisioning throughput against processes](throughput.svg), [fan-out latency](fanout.svg).');
+  lines.push(
+    'Charts: [create latency against rate](create-latency.svg), [provisioning throughput against processes](throughput.svg), [fan-out latency](fanout.svg).',
+  );
   return lines.join('\n') + '\n';
 }

@@ -1,13 +1,25 @@
 /** Small hand-written SVG charts: no chart library for three plots. */
 
 export type Series = { name: string; color: string; points: Array<[number, number]>; dashed?: boolean };
-export type LineChart = { title: string; xLabel: string; yLabel: string; series: Series[]; logY?: boolean; yMin?: number };
+export type LineChart = {
+  title: string;
+  xLabel: string;
+  yLabel: string;
+  series: Series[];
+  logY?: boolean;
+  yMin?: number;
+};
 
 const W = 640;
 const H = 400;
 const M = { left: 64, right: 170, top: 40, bottom: 52 };
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
-const num = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1).replace(/\.0$/, '') : x.toFixed(2).replace(/0$/, '').replace(/\.0$/, ''));
+const num = (x: number) =>
+  x >= 100
+    ? x.toFixed(0)
+    : x >= 10
+      ? x.toFixed(1).replace(/\.0$/, '')
+      : x.toFixed(2).replace(/0$/, '').replace(/\.0$/, '');
 
 function niceTicks(lo: number, hi: number, count = 5): number[] {
   const step0 = (hi - lo) / count;
@@ -18,7 +30,11 @@ function niceTicks(lo: number, hi: number, count = 5): number[] {
   return out;
 }
 
-function frame(title: string, body: string[], legend: Array<{ name: string; color: string; dashed?: boolean }>): string {
+function frame(
+  title: string,
+  body: string[],
+  legend: Array<{ name: string; color: string; dashed?: boolean }>,
+): string {
   const items = legend
     .map(
       (s, i) =>
@@ -69,18 +85,31 @@ export function lineChart(c: LineChart): string {
   }
   body.push(`<rect x="${M.left}" y="${M.top}" width="${pw}" height="${ph}" fill="none" stroke="#333"/>`);
   body.push(`<text x="${M.left + pw / 2}" y="${H - 12}" font-size="12" text-anchor="middle">${esc(c.xLabel)}</text>`);
-  body.push(`<text x="16" y="${M.top + ph / 2}" font-size="12" text-anchor="middle" transform="rotate(-90 16 ${M.top + ph / 2})">${esc(c.yLabel)}</text>`);
+  body.push(
+    `<text x="16" y="${M.top + ph / 2}" font-size="12" text-anchor="middle" transform="rotate(-90 16 ${M.top + ph / 2})">${esc(c.yLabel)}</text>`,
+  );
   for (const s of c.series) {
     const pts = s.points.filter((p) => Number.isFinite(p[1]) && (!c.logY || p[1] > 0));
     if (pts.length === 0) continue;
     const d = pts.map((p, i) => `${i ? 'L' : 'M'}${sx(p[0]).toFixed(1)},${sy(p[1]).toFixed(1)}`).join(' ');
-    body.push(`<path d="${d}" fill="none" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`);
-    if (!s.dashed) for (const p of pts) body.push(`<circle cx="${sx(p[0]).toFixed(1)}" cy="${sy(p[1]).toFixed(1)}" r="3" fill="${s.color}"/>`);
+    body.push(
+      `<path d="${d}" fill="none" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`,
+    );
+    if (!s.dashed)
+      for (const p of pts)
+        body.push(`<circle cx="${sx(p[0]).toFixed(1)}" cy="${sy(p[1]).toFixed(1)}" r="3" fill="${s.color}"/>`);
   }
   return frame(c.title, body, c.series);
 }
 
-export type Bars = { title: string; yLabel: string; groups: Array<{ label: string; values: number[] }>; names: string[]; colors: string[]; logY?: boolean };
+export type Bars = {
+  title: string;
+  yLabel: string;
+  groups: Array<{ label: string; values: number[] }>;
+  names: string[];
+  colors: string[];
+  logY?: boolean;
+};
 
 export function barChart(c: Bars): string {
   const pw = W - M.left - M.right;
@@ -89,7 +118,8 @@ export function barChart(c: Bars): string {
   const lo = c.logY ? 10 ** Math.floor(Math.log10(Math.min(...all))) : 0;
   const hi = c.logY ? 10 ** Math.ceil(Math.log10(Math.max(...all))) : Math.max(...all) * 1.1;
   const sy = c.logY
-    ? (y: number) => M.top + ph - ((Math.log10(Math.max(y, lo)) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * ph
+    ? (y: number) =>
+        M.top + ph - ((Math.log10(Math.max(y, lo)) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * ph
     : (y: number) => M.top + ph - (y / hi) * ph;
   const ticks: number[] = [];
   if (c.logY) for (let v = lo; v <= hi * 1.0001; v *= 10) ticks.push(v);
@@ -106,12 +136,24 @@ export function barChart(c: Bars): string {
     g.values.forEach((v, vi) => {
       if (!Number.isFinite(v)) return;
       const y = sy(v);
-      body.push(`<rect x="${(gx + vi * bw).toFixed(1)}" y="${y.toFixed(1)}" width="${(bw - 2).toFixed(1)}" height="${(M.top + ph - y).toFixed(1)}" fill="${c.colors[vi]}"/>`);
-      body.push(`<text x="${(gx + vi * bw + bw / 2).toFixed(1)}" y="${(y - 4).toFixed(1)}" font-size="10" text-anchor="middle">${num(v)}</text>`);
+      body.push(
+        `<rect x="${(gx + vi * bw).toFixed(1)}" y="${y.toFixed(1)}" width="${(bw - 2).toFixed(1)}" height="${(M.top + ph - y).toFixed(1)}" fill="${c.colors[vi]}"/>`,
+      );
+      body.push(
+        `<text x="${(gx + vi * bw + bw / 2).toFixed(1)}" y="${(y - 4).toFixed(1)}" font-size="10" text-anchor="middle">${num(v)}</text>`,
+      );
     });
-    body.push(`<text x="${(gx + (bw * c.names.length) / 2).toFixed(1)}" y="${M.top + ph + 18}" font-size="11" text-anchor="middle">${esc(g.label)}</text>`);
+    body.push(
+      `<text x="${(gx + (bw * c.names.length) / 2).toFixed(1)}" y="${M.top + ph + 18}" font-size="11" text-anchor="middle">${esc(g.label)}</text>`,
+    );
   });
   body.push(`<rect x="${M.left}" y="${M.top}" width="${pw}" height="${ph}" fill="none" stroke="#333"/>`);
-  body.push(`<text x="16" y="${M.top + ph / 2}" font-size="12" text-anchor="middle" transform="rotate(-90 16 ${M.top + ph / 2})">${esc(c.yLabel)}</text>`);
-  return frame(c.title, body, c.names.map((name, i) => ({ name, color: c.colors[i]! })));
+  body.push(
+    `<text x="16" y="${M.top + ph / 2}" font-size="12" text-anchor="middle" transform="rotate(-90 16 ${M.top + ph / 2})">${esc(c.yLabel)}</text>`,
+  );
+  return frame(
+    c.title,
+    body,
+    c.names.map((name, i) => ({ name, color: c.colors[i]! })),
+  );
 }

@@ -18,18 +18,48 @@ export function createAt1000(r: BenchResults) {
 export function targets(r: BenchResults): Target[] {
   const out: Target[] = [];
   const c1000 = createAt1000(r);
-  out.push({ name: 'create p99 at 1,000/s', target: '≤ 5 ms', figure: ms(c1000?.latency.p99), met: c1000 ? c1000.latency.p99 <= 5 && c1000.errors === 0 : null });
+  out.push({
+    name: 'create p99 at 1,000/s',
+    target: '≤ 5 ms',
+    figure: ms(c1000?.latency.p99),
+    met: c1000 ? c1000.latency.p99 <= 5 && c1000.errors === 0 : null,
+  });
   const sum = floorSumP50(r);
   const ratio = c1000 && sum ? c1000.latency.p50 / sum : null;
-  out.push({ name: 'create p50 ÷ its floors (at 1,000/s)', target: '≤ 2×', figure: ratio === null ? 'n/a' : `${ratio.toFixed(2)}× (${ms(c1000!.latency.p50)} ÷ ${ms(sum!)})`, met: ratio === null ? null : ratio <= 2 });
+  out.push({
+    name: 'create p50 ÷ its floors (at 1,000/s)',
+    target: '≤ 2×',
+    figure: ratio === null ? 'n/a' : `${ratio.toFixed(2)}× (${ms(c1000!.latency.p50)} ÷ ${ms(sum!)})`,
+    met: ratio === null ? null : ratio <= 2,
+  });
   const f10k = r.fanout?.oneTask.find((x) => x.subscribers === 10_000);
-  out.push({ name: 'fan-out p99 at 10,000 subscribers', target: '≤ 5 ms', figure: ms(f10k?.latency.p99), met: f10k ? f10k.latency.p99 <= 5 : null });
+  out.push({
+    name: 'fan-out p99 at 10,000 subscribers',
+    target: '≤ 5 ms',
+    figure: ms(f10k?.latency.p99),
+    met: f10k ? f10k.latency.p99 <= 5 : null,
+  });
   const o = r.overhead;
-  out.push({ name: 'mesh overhead on time-to-ready, p99', target: '≤ 20 ms', figure: ms(o?.overhead.p99), met: o ? o.overhead.p99 <= 20 : null });
+  out.push({
+    name: 'mesh overhead on time-to-ready, p99',
+    target: '≤ 20 ms',
+    figure: ms(o?.overhead.p99),
+    met: o ? o.overhead.p99 <= 20 : null,
+  });
   const t1 = r.throughput?.find((x) => x.processes === 1);
   const t4 = r.throughput?.find((x) => x.processes === 4);
   const scale = t1 && t4 ? t4.perSecond / t1.perSecond : null;
-  out.push({ name: 'provisioning throughput, 4 processes ÷ 1', target: '≥ 3.5×', figure: scale === null ? 'n/a' : `${scale.toFixed(2)}×`, met: scale === null ? null : scale >= 3.5 });
-  out.push({ name: 'gateway RSS with 10,000 sockets', target: '≤ 150 MB', figure: f10k ? `${f10k.gatewayRssMiB.withSockets} MiB` : 'n/a', met: f10k ? f10k.gatewayRssMiB.withSockets * 1.048576 <= 150 : null });
+  out.push({
+    name: 'provisioning throughput, 4 processes ÷ 1',
+    target: '≥ 3.5×',
+    figure: scale === null ? 'n/a' : `${scale.toFixed(2)}×`,
+    met: scale === null ? null : scale >= 3.5,
+  });
+  out.push({
+    name: 'gateway RSS with 10,000 sockets',
+    target: '≤ 150 MB',
+    figure: f10k ? `${f10k.gatewayRssMiB.withSockets} MiB` : 'n/a',
+    met: f10k ? f10k.gatewayRssMiB.withSockets * 1.048576 <= 150 : null,
+  });
   return out;
 }

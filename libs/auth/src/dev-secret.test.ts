@@ -17,7 +17,11 @@ describe('loadOrCreateDevSecret', () => {
 
   it('makes a secret readable by its owner only, then returns the same one, also to concurrent callers', async () => {
     const dir = await tempDir();
-    const [a, b, c] = await Promise.all([loadOrCreateDevSecret(dir), loadOrCreateDevSecret(dir), loadOrCreateDevSecret(dir)]);
+    const [a, b, c] = await Promise.all([
+      loadOrCreateDevSecret(dir),
+      loadOrCreateDevSecret(dir),
+      loadOrCreateDevSecret(dir),
+    ]);
     expect(a.length).toBeGreaterThanOrEqual(32);
     expect(b).toBe(a);
     expect(c).toBe(a);

@@ -26,6 +26,7 @@ export async function loadOrCreateDevSecret(dir: string): Promise<string> {
     await rm(draft, { force: true });
   }
   const secret = (await readFile(path, 'utf8')).trim();
-  if (secret.length < MinSecretLength) throw new Error(`${path}: the development secret must be at least ${MinSecretLength} characters`);
+  if (secret.length < MinSecretLength)
+    throw new Error(`${path}: the development secret must be at least ${MinSecretLength} characters`);
   return secret;
 }

@@ -1,13 +1,13 @@
-export { AllOrgs, ClaimsSchema, mayUseOrg, type Claims } from './claims.js';
+export { AllOrgs, type Claims, ClaimsSchema, mayUseOrg } from './claims.js';
+export { DevSecretFile, loadOrCreateDevSecret } from './dev-secret.js';
 export { ForbiddenError, RefusalReason, UnauthenticatedError } from './errors.js';
+export { type MintOptions, mintToken, parseTtl } from './mint.js';
 export {
-  JwksAlgorithms,
-  SecretAlgorithms,
   bearerToken,
   createVerifier,
-  verifyToken,
+  JwksAlgorithms,
+  SecretAlgorithms,
   type TokenVerifier,
   type VerifierSettings,
+  verifyToken,
 } from './verifier.js';
-export { mintToken, parseTtl, type MintOptions } from './mint.js';
-export { DevSecretFile, loadOrCreateDevSecret } from './dev-secret.js';

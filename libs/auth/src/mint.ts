@@ -1,6 +1,6 @@
 import { parse } from '@tabmesh/contracts';
 import { SignJWT } from 'jose';
-import { ClaimsSchema, type Claims } from './claims.js';
+import { type Claims, ClaimsSchema } from './claims.js';
 
 export type MintOptions = {
   /** The HS256 secret the gateway verifies with. */
@@ -17,7 +17,11 @@ export async function mintToken({ secret, sub, orgs, ttlSeconds, issuer, audienc
   const now = Math.floor(Date.now() / 1000);
   // Validate what we sign, so a minted token always passes the gateway's own claims check.
   const claims = parse(ClaimsSchema, { sub, orgs, exp: now + Math.max(1, Math.round(ttlSeconds)) }, 'token claims');
-  let jwt = new SignJWT({ orgs: claims.orgs }).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setSubject(claims.sub).setIssuedAt(now).setExpirationTime(claims.exp);
+  let jwt = new SignJWT({ orgs: claims.orgs })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject(claims.sub)
+    .setIssuedAt(now)
+    .setExpirationTime(claims.exp);
   if (issuer) jwt = jwt.setIssuer(issuer);
   if (audience) jwt = jwt.setAudience(audience);
   return jwt.sign(new TextEncoder().encode(secret));

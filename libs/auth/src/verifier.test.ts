@@ -1,7 +1,7 @@
-import { ErrorCode } from '@tabmesh/contracts';
-import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ErrorCode } from '@tabmesh/contracts';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mayUseOrg } from './claims.js';
 import { UnauthenticatedError } from './errors.js';
@@ -52,10 +52,24 @@ describe('HS256 verifier', () => {
   it('refuses a token signed with another key, alg none, garbage, no exp and bad claims as "invalid token", never echoing it', async () => {
     const other = await mintToken({ secret: `${secret}-other`, sub: 'ana', orgs: ['acme'], ttlSeconds: 60 });
     const none = `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ sub: 'ana', orgs: ['*'], exp: inAnHour() })}.`;
-    const hs512 = await new SignJWT({ orgs: ['acme'] }).setProtectedHeader({ alg: 'HS512' }).setSubject('ana').setExpirationTime(inAnHour()).sign(new TextEncoder().encode(secret));
-    const noExp = await new SignJWT({ orgs: ['acme'] }).setProtectedHeader({ alg: 'HS256' }).setSubject('ana').sign(new TextEncoder().encode(secret));
-    const badOrgs = await new SignJWT({ orgs: ['a b'] }).setProtectedHeader({ alg: 'HS256' }).setSubject('ana').setExpirationTime(inAnHour()).sign(new TextEncoder().encode(secret));
-    const noSub = await new SignJWT({ orgs: ['acme'] }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime(inAnHour()).sign(new TextEncoder().encode(secret));
+    const hs512 = await new SignJWT({ orgs: ['acme'] })
+      .setProtectedHeader({ alg: 'HS512' })
+      .setSubject('ana')
+      .setExpirationTime(inAnHour())
+      .sign(new TextEncoder().encode(secret));
+    const noExp = await new SignJWT({ orgs: ['acme'] })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('ana')
+      .sign(new TextEncoder().encode(secret));
+    const badOrgs = await new SignJWT({ orgs: ['a b'] })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('ana')
+      .setExpirationTime(inAnHour())
+      .sign(new TextEncoder().encode(secret));
+    const noSub = await new SignJWT({ orgs: ['acme'] })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setExpirationTime(inAnHour())
+      .sign(new TextEncoder().encode(secret));
     const checks: string[] = [];
     for (const token of [other, none, hs512, noExp, badOrgs, noSub, 'garbage', 'a.b.c']) {
       const err = await refusal(verifyToken(token, verifier));
@@ -63,17 +77,42 @@ describe('HS256 verifier', () => {
       expect(JSON.stringify(err.toInfo())).not.toContain(token);
       checks.push(err.check ?? 'none');
     }
-    expect(checks.slice(0, 3)).toEqual(['ERR_JWS_SIGNATURE_VERIFICATION_FAILED', 'ERR_JOSE_ALG_NOT_ALLOWED', 'ERR_JOSE_ALG_NOT_ALLOWED']);
+    expect(checks.slice(0, 3)).toEqual([
+      'ERR_JWS_SIGNATURE_VERIFICATION_FAILED',
+      'ERR_JOSE_ALG_NOT_ALLOWED',
+      'ERR_JOSE_ALG_NOT_ALLOWED',
+    ]);
   });
 
   it('checks issuer and audience when they are configured', async () => {
     const strict = createVerifier({ secret, issuer: 'https://id.example', audience: 'tabmesh' });
-    const right = await mintToken({ secret, sub: 'ana', orgs: ['acme'], ttlSeconds: 60, issuer: 'https://id.example', audience: 'tabmesh' });
+    const right = await mintToken({
+      secret,
+      sub: 'ana',
+      orgs: ['acme'],
+      ttlSeconds: 60,
+      issuer: 'https://id.example',
+      audience: 'tabmesh',
+    });
     expect((await verifyToken(right, strict)).sub).toBe('ana');
     for (const wrong of [
       await mintToken({ secret, sub: 'ana', orgs: ['acme'], ttlSeconds: 60 }),
-      await mintToken({ secret, sub: 'ana', orgs: ['acme'], ttlSeconds: 60, issuer: 'https://evil.example', audience: 'tabmesh' }),
-      await mintToken({ secret, sub: 'ana', orgs: ['acme'], ttlSeconds: 60, issuer: 'https://id.example', audience: 'other' }),
+      await mintToken({
+        secret,
+        sub: 'ana',
+        orgs: ['acme'],
+        ttlSeconds: 60,
+        issuer: 'https://evil.example',
+        audience: 'tabmesh',
+      }),
+      await mintToken({
+        secret,
+        sub: 'ana',
+        orgs: ['acme'],
+        ttlSeconds: 60,
+        issuer: 'https://id.example',
+        audience: 'other',
+      }),
     ]) {
       expect((await refusal(verifyToken(wrong, strict))).check).toBe('ERR_JWT_CLAIM_VALIDATION_FAILED');
     }
@@ -107,7 +146,13 @@ describe('JWKS verifier', () => {
     expect(served).toBeGreaterThan(0);
     const hs = await mintToken({ secret, sub: 'ana', orgs: ['*'], ttlSeconds: 60, issuer: 'https://id.example' });
     expect((await refusal(verifyToken(hs, verifier))).check).toBe('ERR_JOSE_ALG_NOT_ALLOWED');
-    expect((await refusal(verifyToken(await sign({ sub: 'ana', orgs: ['*'], iss: 'https://id.example' }, 'unknown'), verifier))).check).toBe('ERR_JWKS_NO_MATCHING_KEY');
+    expect(
+      (
+        await refusal(
+          verifyToken(await sign({ sub: 'ana', orgs: ['*'], iss: 'https://id.example' }, 'unknown'), verifier),
+        )
+      ).check,
+    ).toBe('ERR_JWKS_NO_MATCHING_KEY');
   });
 
   it('answers unavailable, not unauthenticated, when the key set cannot be fetched', async () => {

@@ -1,13 +1,25 @@
 import { UnavailableError } from '@tabmesh/contracts';
-import { createRemoteJWKSet, errors, jwtVerify, type JWSHeaderParameters, type JWTVerifyGetKey } from 'jose';
-import { ClaimsSchema, type Claims } from './claims.js';
+import { createRemoteJWKSet, errors, type JWSHeaderParameters, type JWTVerifyGetKey, jwtVerify } from 'jose';
+import { type Claims, ClaimsSchema } from './claims.js';
 import { RefusalReason, UnauthenticatedError } from './errors.js';
 
 /** The one symmetric algorithm accepted; anything else signed with the secret (or `none`) is refused. */
 export const SecretAlgorithms = ['HS256'] as const;
 
 /** What identity providers sign with. Asymmetric only, so a public key can never act as an HMAC secret. */
-export const JwksAlgorithms = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'] as const;
+export const JwksAlgorithms = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
+] as const;
 
 export type VerifierSettings = {
   /** HS256 shared secret (`TABMESH_JWT_SECRET`), at least 32 characters. */
@@ -67,12 +79,17 @@ export function createVerifier(settings: VerifierSettings): TokenVerifier {
           ...(settings.audience ? { audience: settings.audience } : {}),
         }));
       } catch (err) {
-        if (err instanceof KeySourceDown) throw new UnavailableError('the identity provider keys are unavailable; retry shortly', err.cause);
+        if (err instanceof KeySourceDown)
+          throw new UnavailableError('the identity provider keys are unavailable; retry shortly', err.cause);
         if (err instanceof errors.JWTExpired) throw new UnauthenticatedError(RefusalReason.Expired, err);
         throw new UnauthenticatedError(RefusalReason.Invalid, err);
       }
       const claims = ClaimsSchema.safeParse(payload);
-      if (!claims.success) throw new UnauthenticatedError(RefusalReason.Invalid, { code: 'ERR_TABMESH_CLAIMS', issues: claims.error.issues });
+      if (!claims.success)
+        throw new UnauthenticatedError(RefusalReason.Invalid, {
+          code: 'ERR_TABMESH_CLAIMS',
+          issues: claims.error.issues,
+        });
       return claims.data;
     },
   };

@@ -1,6 +1,6 @@
 import type { Tab, TaskStatus } from '@tabmesh/contracts';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { TabmeshConnection, type ConnectionOptions, type ConnectionStateEvent } from './connection.js';
+import { type ConnectionOptions, type ConnectionStateEvent, TabmeshConnection } from './connection.js';
 import type { WebSocketLike } from './socket.js';
 import type { Refresh } from './task-entry.js';
 
@@ -56,15 +56,51 @@ class FakeSocket implements WebSocketLike {
 
 const now = '2025-01-01T00:00:00.000Z';
 const tab = (n: number, revision: number, state: Tab['state'] = 'pending_provision'): Tab => ({
-  v: 1, id: `01J${String(n).padStart(23, '0')}`, org: 'o', task: 't', state, title: '', agent: 'mock', model: null,
-  sessionId: null, sandboxId: null, unread: false, progress: null, step: null, error: null, attempt: 1,
-  clientRequestId: null, createdAt: now, updatedAt: now, readyAt: null, closedAt: null, revision,
+  v: 1,
+  id: `01J${String(n).padStart(23, '0')}`,
+  org: 'o',
+  task: 't',
+  state,
+  title: '',
+  agent: 'mock',
+  model: null,
+  sessionId: null,
+  sandboxId: null,
+  unread: false,
+  progress: null,
+  step: null,
+  error: null,
+  attempt: 1,
+  clientRequestId: null,
+  createdAt: now,
+  updatedAt: now,
+  readyAt: null,
+  closedAt: null,
+  revision,
 });
 const status = (revision: number): TaskStatus => ({
-  v: 1, org: 'o', task: 't', state: 'provisioning', generation: 1, step: null, progress: null, sandbox: null,
-  error: null, updatedAt: now, provisionedAt: null, revision,
+  v: 1,
+  org: 'o',
+  task: 't',
+  state: 'provisioning',
+  generation: 1,
+  step: null,
+  progress: null,
+  sandbox: null,
+  error: null,
+  updatedAt: now,
+  provisionedAt: null,
+  revision,
 });
-const snapshot = (tabs: Tab[], revision: number) => ({ v: 1, type: 'snapshot', org: 'o', task: 't', tabs, taskStatus: status(1), revision });
+const snapshot = (tabs: Tab[], revision: number) => ({
+  v: 1,
+  type: 'snapshot',
+  org: 'o',
+  task: 't',
+  tabs,
+  taskStatus: status(1),
+  revision,
+});
 
 describe('TabmeshConnection (scripted socket)', () => {
   let conn: TabmeshConnection;
@@ -75,7 +111,12 @@ describe('TabmeshConnection (scripted socket)', () => {
     vi.useFakeTimers();
     FakeSocket.all = [];
     states.length = 0;
-    conn = new TabmeshConnection({ url: 'ws://x/v1/ws', WebSocket: FakeSocket, backoff: { baseMs: 100, maxMs: 800 }, random: () => 1 });
+    conn = new TabmeshConnection({
+      url: 'ws://x/v1/ws',
+      WebSocket: FakeSocket,
+      backoff: { baseMs: 100, maxMs: 800 },
+      random: () => 1,
+    });
     conn.on('state', (s) => states.push(s));
   });
   afterEach(() => {
@@ -165,7 +206,14 @@ describe('TabmeshConnection (scripted socket)', () => {
       removed: [tab(1, 0).id],
     });
     expect([...conn.view('o', 't')!.tabs.keys()]).toEqual([tab(2, 0).id]);
-    expect(states.map((s) => s.state)).toEqual(['connecting', 'open', 'reconnecting', 'reconnecting', 'reconnecting', 'open']);
+    expect(states.map((s) => s.state)).toEqual([
+      'connecting',
+      'open',
+      'reconnecting',
+      'reconnecting',
+      'reconnecting',
+      'open',
+    ]);
   });
 
   it('reports a resume answered by a snapshot as a reconnect with what changed', () => {
@@ -177,7 +225,13 @@ describe('TabmeshConnection (scripted socket)', () => {
     vi.advanceTimersByTime(100);
     last().open();
     last().receive(snapshot([tab(2, 8, 'ready')], 20));
-    expect(refreshes.at(-1)).toEqual({ reason: 'reconnect', mode: 'snapshot', sinceRevision: 6, tabs: [tab(2, 8, 'ready')], removed: [tab(1, 0).id] });
+    expect(refreshes.at(-1)).toEqual({
+      reason: 'reconnect',
+      mode: 'snapshot',
+      sinceRevision: 6,
+      tabs: [tab(2, 8, 'ready')],
+      removed: [tab(1, 0).id],
+    });
     expect(conn.view('o', 't')!.revision).toBe(20);
   });
 
@@ -212,7 +266,12 @@ describe('TabmeshConnection (scripted socket)', () => {
     conn.subscribe('o', 'live', () => {});
     last().open();
     last().receive({ ...snapshot([], 1), task: 'live', taskStatus: { ...status(1), task: 'live' } });
-    last().receive({ v: 1, type: 'error', code: 'unavailable', detail: 'task o/t could not be loaded; subscribe again' });
+    last().receive({
+      v: 1,
+      type: 'error',
+      code: 'unavailable',
+      detail: 'task o/t could not be loaded; subscribe again',
+    });
     expect(errors).toEqual(['unavailable']);
     expect(last().sent).toHaveLength(2);
     vi.advanceTimersByTime(100);
@@ -240,7 +299,13 @@ describe('TabmeshConnection tokens', () => {
   const conns: TabmeshConnection[] = [];
   const last = () => FakeSocket.all.at(-1)!;
   const make = (opts: Partial<ConnectionOptions> = {}) => {
-    const c = new TabmeshConnection({ url: 'ws://x/v1/ws', WebSocket: FakeSocket, backoff: { baseMs: 100, maxMs: 800 }, random: () => 1, ...opts });
+    const c = new TabmeshConnection({
+      url: 'ws://x/v1/ws',
+      WebSocket: FakeSocket,
+      backoff: { baseMs: 100, maxMs: 800 },
+      random: () => 1,
+      ...opts,
+    });
     conns.push(c);
     return c;
   };
@@ -291,7 +356,13 @@ describe('TabmeshConnection tokens', () => {
     last().open();
     last().receive(snapshot([tab(1, 5)], 5));
     last().closeByServer(4401, 'token expired');
-    expect(c.state).toEqual({ state: 'unauthenticated', attempt: 0, delayMs: null, retryAt: null, auth: { reason: 'expired', hadToken: true } });
+    expect(c.state).toEqual({
+      state: 'unauthenticated',
+      attempt: 0,
+      delayMs: null,
+      retryAt: null,
+      auth: { reason: 'expired', hadToken: true },
+    });
     expect(vi.getTimerCount()).toBe(0);
     vi.advanceTimersByTime(60_000);
     expect(FakeSocket.all).toHaveLength(1);

@@ -1,21 +1,27 @@
 import {
+  type ClientFrame,
   ClientFrameSchema,
+  describeZodError,
   ErrorCode,
+  type ErrorFrame,
+  encodeText,
   OrgIdSchema,
+  parse,
   ServerFrameSchema,
   TaskIdSchema,
-  describeZodError,
-  encodeText,
-  parse,
-  type ClientFrame,
-  type ErrorFrame,
 } from '@tabmesh/contracts';
-import { DefaultBackoff, backoffDelay, type BackoffOptions } from './backoff.js';
+import { type BackoffOptions, backoffDelay, DefaultBackoff } from './backoff.js';
 import { Emitter } from './emitter.js';
-import { defaultWebSocket, refusedStatus, SocketOpen, type WebSocketConstructor, type WebSocketLike } from './socket.js';
+import {
+  defaultWebSocket,
+  refusedStatus,
+  SocketOpen,
+  type WebSocketConstructor,
+  type WebSocketLike,
+} from './socket.js';
 import { TaskEntry, type TaskListener } from './task-entry.js';
-import { readToken, withAccessToken, type TokenSource } from './token.js';
 import type { TaskView } from './task-view.js';
+import { readToken, type TokenSource, withAccessToken } from './token.js';
 
 export const ConnectionState = {
   /** The first socket is being opened. */
@@ -137,7 +143,13 @@ export class TabmeshConnection {
   /** An awaited token or token check; bumped to make a late answer a no-op. */
   private pending: number | null = null;
   private pendingSeq = 0;
-  private current: ConnectionStateEvent = { state: ConnectionState.Closed, attempt: 0, delayMs: null, retryAt: null, auth: null };
+  private current: ConnectionStateEvent = {
+    state: ConnectionState.Closed,
+    attempt: 0,
+    delayMs: null,
+    retryAt: null,
+    auth: null,
+  };
 
   /** Every reconnect delay computed, in order: what the backoff actually chose. */
   readonly reconnectDelays: number[] = [];
@@ -405,7 +417,13 @@ export class TabmeshConnection {
     this.attempt++;
     this.reconnectDelays.push(delayMs);
     this.timer = setTimeout(() => this.open(), delayMs);
-    this.setState({ state: ConnectionState.Reconnecting, attempt: this.attempt, delayMs, retryAt: Date.now() + delayMs, auth: null });
+    this.setState({
+      state: ConnectionState.Reconnecting,
+      attempt: this.attempt,
+      delayMs,
+      retryAt: Date.now() + delayMs,
+      auth: null,
+    });
   }
 
   private scheduleResubscribe(): void {

@@ -1,4 +1,4 @@
-import { ErrorCode, ProblemSchema, TabmeshError, type Problem } from '@tabmesh/contracts';
+import { ErrorCode, type Problem, ProblemSchema, TabmeshError } from '@tabmesh/contracts';
 
 /**
  * The gateway answered with an error. Built from its problem+json body when there is one, so

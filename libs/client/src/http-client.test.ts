@@ -6,7 +6,20 @@ import { TabmeshClient } from './http-client.js';
 const now = '2025-01-01T00:00:00.000Z';
 const taskBody = {
   v: 1,
-  task: { v: 1, org: 'o', task: 't', state: 'unprovisioned', generation: 0, step: null, progress: null, sandbox: null, error: null, updatedAt: now, provisionedAt: null, revision: 0 },
+  task: {
+    v: 1,
+    org: 'o',
+    task: 't',
+    state: 'unprovisioned',
+    generation: 0,
+    step: null,
+    progress: null,
+    sandbox: null,
+    error: null,
+    updatedAt: now,
+    provisionedAt: null,
+    revision: 0,
+  },
 };
 
 /** A recording fetch that answers every request with `answer()`. */
@@ -20,16 +33,24 @@ function recorder(answer: () => Response = () => Response.json(taskBody)) {
 }
 
 const problem = (status: number, code: string) =>
-  new Response(JSON.stringify({ type: `https://tabmesh.dev/problems/${code}`, title: code, status, code, detail: `${code} here` }), {
-    status,
-    headers: { 'content-type': 'application/problem+json' },
-  });
+  new Response(
+    JSON.stringify({ type: `https://tabmesh.dev/problems/${code}`, title: code, status, code, detail: `${code} here` }),
+    {
+      status,
+      headers: { 'content-type': 'application/problem+json' },
+    },
+  );
 
 describe('TabmeshClient tokens', () => {
   it('sends Authorization: Bearer on every request, asking the provider before each one', async () => {
     const r = recorder();
     let n = 0;
-    const http = new TabmeshClient({ baseUrl: 'http://gw', fetch: r.fetch, token: async () => `tok-${++n}`, headers: { Authorization: 'Basic x', 'x-extra': '1' } });
+    const http = new TabmeshClient({
+      baseUrl: 'http://gw',
+      fetch: r.fetch,
+      token: async () => `tok-${++n}`,
+      headers: { Authorization: 'Basic x', 'x-extra': '1' },
+    });
     await http.getTask('o', 't');
     await http.getTask('o', 't');
     expect(r.seen.map((h) => h.get('authorization'))).toEqual(['Bearer tok-1', 'Bearer tok-2']);
@@ -60,7 +81,11 @@ describe('TabmeshClient tokens', () => {
 
   it('fails a call with the error of the token provider, sending nothing', async () => {
     const r = recorder();
-    const http = new TabmeshClient({ baseUrl: 'http://gw', fetch: r.fetch, token: () => Promise.reject(new Error('sign-in needed')) });
+    const http = new TabmeshClient({
+      baseUrl: 'http://gw',
+      fetch: r.fetch,
+      token: () => Promise.reject(new Error('sign-in needed')),
+    });
     await expect(http.getTask('o', 't')).rejects.toThrow('sign-in needed');
     expect(r.seen).toHaveLength(0);
   });

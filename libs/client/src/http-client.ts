@@ -1,16 +1,16 @@
 import {
+  type CreateTabBody,
   CreateTabBodySchema,
+  describeZodError,
+  parse,
+  type Tab,
+  type TabListResponse,
   TabListResponseSchema,
   TabResponseSchema,
   TaskResponseSchema,
-  TeardownResponseSchema,
-  describeZodError,
-  parse,
-  type CreateTabBody,
-  type Tab,
-  type TabListResponse,
   type TaskStatus,
   type TeardownResponse,
+  TeardownResponseSchema,
 } from '@tabmesh/contracts';
 import type { z } from 'zod';
 import { NetworkError, ProtocolError, TabmeshHttpError } from './errors.js';

@@ -1,19 +1,19 @@
-export { TabmeshClient, type HttpClientOptions, type CreateTabOptions } from './http-client.js';
+export { ErrorCode, type ErrorInfo, type Tab, TabmeshError, type TaskStatus } from '@tabmesh/contracts';
+export { type BackoffOptions, backoffCeiling, backoffDelay, DefaultBackoff } from './backoff.js';
 export {
-  TabmeshConnection,
-  ConnectionState,
-  AuthFailureReason,
-  TokenExpiredCloseCode,
   type AuthFailure,
-  type ConnectionOptions,
+  AuthFailureReason,
   type ConnectionEvents,
+  type ConnectionOptions,
+  ConnectionState,
   type ConnectionStateEvent,
+  TabmeshConnection,
   type TaskSubscription,
+  TokenExpiredCloseCode,
 } from './connection.js';
-export { RefreshReason, type Refresh, type TaskListener } from './task-entry.js';
-export { orderedTabs, emptyView, applySnapshot, applyTab, applyTask, type TaskView } from './task-view.js';
-export { backoffDelay, backoffCeiling, DefaultBackoff, type BackoffOptions } from './backoff.js';
-export { TabmeshHttpError, NetworkError, ProtocolError } from './errors.js';
-export { withAccessToken, type TokenSource, type TokenProvider } from './token.js';
-export type { WebSocketLike, WebSocketConstructor } from './socket.js';
-export { TabmeshError, ErrorCode, type Tab, type TaskStatus, type ErrorInfo } from '@tabmesh/contracts';
+export { NetworkError, ProtocolError, TabmeshHttpError } from './errors.js';
+export { type CreateTabOptions, type HttpClientOptions, TabmeshClient } from './http-client.js';
+export type { WebSocketConstructor, WebSocketLike } from './socket.js';
+export { type Refresh, RefreshReason, type TaskListener } from './task-entry.js';
+export { applySnapshot, applyTab, applyTask, emptyView, orderedTabs, type TaskView } from './task-view.js';
+export { type TokenProvider, type TokenSource, withAccessToken } from './token.js';

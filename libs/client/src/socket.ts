@@ -31,7 +31,8 @@ export function defaultWebSocket(): WebSocketConstructor {
  */
 export function refusedStatus(event: unknown): number | null {
   const e = event as { message?: unknown; error?: { message?: unknown } } | null;
-  const text = typeof e?.message === 'string' ? e.message : typeof e?.error?.message === 'string' ? e.error.message : '';
+  const text =
+    typeof e?.message === 'string' ? e.message : typeof e?.error?.message === 'string' ? e.error.message : '';
   const match = /Unexpected server response: (\d{3})/.exec(text);
   return match ? Number(match[1]) : null;
 }

@@ -72,7 +72,10 @@ describe('task view', () => {
     let view = applySnapshot(emptyView('o', 't'), snapshot([tab('A', 1), tab('B', 2)], 2));
     view = applyTab(view, tab('C', 3, { state: 'closed' })).view;
     const after = applySnapshot(view, snapshot([tab('B', 7, { state: 'ready' }), tab('D', 8)], 9));
-    expect(diffViews(view, after)).toEqual({ changed: [after.tabs.get(tab('B', 0).id), after.tabs.get(tab('D', 0).id)], removed: [tab('A', 0).id] });
+    expect(diffViews(view, after)).toEqual({
+      changed: [after.tabs.get(tab('B', 0).id), after.tabs.get(tab('D', 0).id)],
+      removed: [tab('A', 0).id],
+    });
     expect(after.closed.size).toBe(0);
   });
 });

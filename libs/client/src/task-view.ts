@@ -1,4 +1,4 @@
-import { TabState, type SnapshotFrame, type Tab, type TaskStatus } from '@tabmesh/contracts';
+import { type SnapshotFrame, type Tab, TabState, type TaskStatus } from '@tabmesh/contracts';
 
 /**
  * What a client knows about one task: its open tabs and provisioning status. Immutable: every

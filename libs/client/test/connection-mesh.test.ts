@@ -1,4 +1,4 @@
-import { ErrorCode, TabState, type Tab } from '@tabmesh/contracts';
+import { ErrorCode, type Tab, TabState } from '@tabmesh/contracts';
 import { uniqueId, waitFor } from '@tabmesh/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backoffCeiling, type ConnectionStateEvent, type Refresh, type TaskView } from '../src/index.js';
@@ -11,7 +11,13 @@ function transitions(log: Seen[]): Array<{ id: string; state: string; revision: 
   const out: Array<{ id: string; state: string; revision: number }> = [];
   for (const { view, refresh } of log) {
     const tabs: Tab[] =
-      refresh.reason === 'bootstrap' ? [...view.tabs.values()] : refresh.reason === 'event' ? (refresh.frame === 'tab' ? [refresh.tab] : []) : refresh.tabs;
+      refresh.reason === 'bootstrap'
+        ? [...view.tabs.values()]
+        : refresh.reason === 'event'
+          ? refresh.frame === 'tab'
+            ? [refresh.tab]
+            : []
+          : refresh.tabs;
     for (const t of tabs) out.push({ id: t.id, state: t.state, revision: t.revision });
   }
   return out;
@@ -56,7 +62,10 @@ describe('TabmeshConnection against a real gateway and mesh', () => {
     expect(serverSubscriptions()).toBe(baseSubs + 2);
     expect(conn.stats.unsubscribeFrames).toBe(0);
     subB.unsubscribe();
-    await waitFor('the last subscriber leaving unsubscribes on the server', () => serverSubscriptions() === baseSubs + 1);
+    await waitFor(
+      'the last subscriber leaving unsubscribes on the server',
+      () => serverSubscriptions() === baseSubs + 1,
+    );
     expect(conn.stats.unsubscribeFrames).toBe(1);
     subC.unsubscribe();
     await waitFor('no subscriptions left', () => serverSubscriptions() === baseSubs);
@@ -210,10 +219,16 @@ describe('TabmeshConnection against a real gateway and mesh', () => {
 
     it('refuses HTTP calls as unauthenticated and another org as forbidden, over HTTP and subscribe', async () => {
       const { org, task } = ids();
-      const noToken = await m.http({ token: () => null }).getTask(org, task).catch((e: unknown) => e);
+      const noToken = await m
+        .http({ token: () => null })
+        .getTask(org, task)
+        .catch((e: unknown) => e);
       expect(noToken).toMatchObject({ name: 'TabmeshHttpError', code: ErrorCode.Unauthenticated, status: 401 });
       const onlyA = await m.mintToken({ orgs: ['org-a'] });
-      const other = await m.http({ token: onlyA }).getTask(org, task).catch((e: unknown) => e);
+      const other = await m
+        .http({ token: onlyA })
+        .getTask(org, task)
+        .catch((e: unknown) => e);
       expect(other).toMatchObject({ code: ErrorCode.Forbidden, status: 403 });
 
       const conn = m.connection({ token: onlyA });

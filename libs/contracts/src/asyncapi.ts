@@ -2,7 +2,13 @@ import { stringify } from 'yaml';
 import * as z from 'zod';
 import { Buckets, Headers, QueueGroups, Streams, Subjects } from './bus.js';
 import { ProvisionJobSchema, SessionJobSchema } from './jobs.js';
-import { TabCreateRequestSchema, TabRefRequestSchema, TabReplySchema, TaskRefRequestSchema, TaskReplySchema } from './messages.js';
+import {
+  TabCreateRequestSchema,
+  TabRefRequestSchema,
+  TabReplySchema,
+  TaskRefRequestSchema,
+  TaskReplySchema,
+} from './messages.js';
 import { SandboxSlotsKey, SandboxSlotsSchema } from './slots.js';
 import { TabRecordSchema } from './tab.js';
 import { TaskRecordSchema } from './task.js';
@@ -16,7 +22,11 @@ type Json = Record<string, unknown>;
 
 /** AsyncAPI's default schema format is a superset of JSON Schema draft-07. */
 function payload(schema: z.ZodType): Json {
-  const { $schema: _drop, ...json } = z.toJSONSchema(schema, { io: 'input', target: 'draft-7', unrepresentable: 'any' });
+  const { $schema: _drop, ...json } = z.toJSONSchema(schema, {
+    io: 'input',
+    target: 'draft-7',
+    unrepresentable: 'any',
+  });
   return json;
 }
 
@@ -34,7 +44,10 @@ const jobHeaders = {
   required: [Headers.msgId],
   properties: {
     ...correlationHeaders.properties,
-    [Headers.msgId]: { type: 'string', description: 'JetStream dedupe id: one job per task generation or tab attempt.' },
+    [Headers.msgId]: {
+      type: 'string',
+      description: 'JetStream dedupe id: one job per task generation or tab attempt.',
+    },
   },
 };
 
@@ -93,7 +106,12 @@ function streamChannel(stream: (typeof Streams)[keyof typeof Streams], address: 
     description: `Jobs on JetStream stream ${stream.name} (work queue), consumed by the durable pull consumer \`${stream.consumer}\`, which every replica shares.`,
     messages: { [message]: ref('messages', message) },
     parameters: params,
-    'x-nats-stream': { name: stream.name, subjects: [...stream.subjects], consumer: stream.consumer, retention: 'workqueue' },
+    'x-nats-stream': {
+      name: stream.name,
+      subjects: [...stream.subjects],
+      consumer: stream.consumer,
+      retention: 'workqueue',
+    },
   };
 }
 
@@ -101,19 +119,46 @@ const param = (description: string) => ({ description });
 
 export function asyncApiDocument(): Json {
   const channels = {
-    ...requestChannels('tabCreate', Subjects.tabCreate, 'tabCreateRequest', 'tabReply', 'Create a tab (idempotent per clientRequestId).'),
+    ...requestChannels(
+      'tabCreate',
+      Subjects.tabCreate,
+      'tabCreateRequest',
+      'tabReply',
+      'Create a tab (idempotent per clientRequestId).',
+    ),
     ...requestChannels('tabClose', Subjects.tabClose, 'tabRefRequest', 'tabReply', 'Close a tab, also while pending.'),
     ...requestChannels('tabRetry', Subjects.tabRetry, 'tabRefRequest', 'tabReply', 'Retry a tab in error.'),
-    ...requestChannels('tabRead', Subjects.tabRead, 'tabRefRequest', 'tabReply', 'Clear a tab\'s unread flag.'),
-    ...requestChannels('taskTeardown', Subjects.taskTeardown, 'taskRefRequest', 'taskReply', 'Close every tab of a task and remove its sandbox.'),
-    provisionJobs: streamChannel(Streams.provision, 'provision.{org}.{task}', 'provisionJob', { org: param(org), task: param(task) }),
+    ...requestChannels('tabRead', Subjects.tabRead, 'tabRefRequest', 'tabReply', "Clear a tab's unread flag."),
+    ...requestChannels(
+      'taskTeardown',
+      Subjects.taskTeardown,
+      'taskRefRequest',
+      'taskReply',
+      'Close every tab of a task and remove its sandbox.',
+    ),
+    provisionJobs: streamChannel(Streams.provision, 'provision.{org}.{task}', 'provisionJob', {
+      org: param(org),
+      task: param(task),
+    }),
     sessionJobs: streamChannel(Streams.sessions, 'session.{org}.{task}.{tab}', 'sessionJob', {
       org: param(org),
       task: param(task),
       tab: param(idParams.tab),
     }),
-    tabsBucket: kvChannel(Buckets.tabs, '{org}.{task}.{tab}', 'tabRecord', 'Every tab; written by tab-registry and the workers with compare-and-set, watched by the gateway.', idParams),
-    tasksBucket: kvChannel(Buckets.tasks, '{org}.{task}', 'taskRecord', 'Every task\'s provisioning state; watched by the gateway.', { org, task }),
+    tabsBucket: kvChannel(
+      Buckets.tabs,
+      '{org}.{task}.{tab}',
+      'tabRecord',
+      'Every tab; written by tab-registry and the workers with compare-and-set, watched by the gateway.',
+      idParams,
+    ),
+    tasksBucket: kvChannel(
+      Buckets.tasks,
+      '{org}.{task}',
+      'taskRecord',
+      "Every task's provisioning state; watched by the gateway.",
+      { org, task },
+    ),
     tabRequestsBucket: kvChannel(
       Buckets.tabRequests,
       '{org}.{task}.{requestHash}',
@@ -121,7 +166,13 @@ export function asyncApiDocument(): Json {
       'clientRequestId → tab id, so a repeated create returns the first tab.',
       { org, task, requestHash: 'base64url SHA-256 of the clientRequestId (43 characters).' },
     ),
-    sandboxSlotsBucket: kvChannel(Buckets.sandboxSlots, SandboxSlotsKey, 'sandboxSlots', 'The live-sandbox holders of the deployment (TABMESH_MAX_SANDBOXES), one key rewritten with compare-and-set.', {}),
+    sandboxSlotsBucket: kvChannel(
+      Buckets.sandboxSlots,
+      SandboxSlotsKey,
+      'sandboxSlots',
+      'The live-sandbox holders of the deployment (TABMESH_MAX_SANDBOXES), one key rewritten with compare-and-set.',
+      {},
+    ),
   };
 
   const operations = {
@@ -129,7 +180,12 @@ export function asyncApiDocument(): Json {
     serveTabClose: requestOperation('tabClose', 'tabRefRequest', 'tabReply', 'tab-registry closes a tab.'),
     serveTabRetry: requestOperation('tabRetry', 'tabRefRequest', 'tabReply', 'tab-registry retries a tab.'),
     serveTabRead: requestOperation('tabRead', 'tabRefRequest', 'tabReply', 'tab-registry marks a tab read.'),
-    serveTaskTeardown: requestOperation('taskTeardown', 'taskRefRequest', 'taskReply', 'tab-registry tears a task down.'),
+    serveTaskTeardown: requestOperation(
+      'taskTeardown',
+      'taskRefRequest',
+      'taskReply',
+      'tab-registry tears a task down.',
+    ),
     consumeProvisionJobs: {
       action: 'receive',
       summary: `The provisioner takes provision and teardown jobs (consumer ${Streams.provision.consumer}).`,
@@ -140,10 +196,26 @@ export function asyncApiDocument(): Json {
       summary: `The session-creator takes session create and destroy jobs (consumer ${Streams.sessions.consumer}).`,
       channel: { $ref: '#/channels/sessionJobs' },
     },
-    watchTabs: { action: 'receive', summary: 'The gateway watches every tab for the WebSocket fan-out.', channel: { $ref: '#/channels/tabsBucket' } },
-    watchTasks: { action: 'receive', summary: 'The gateway watches every task for the WebSocket fan-out.', channel: { $ref: '#/channels/tasksBucket' } },
-    claimTabRequest: { action: 'send', summary: 'tab-registry claims a clientRequestId (KV create).', channel: { $ref: '#/channels/tabRequestsBucket' } },
-    holdSandboxSlot: { action: 'send', summary: 'The provisioner takes and frees sandbox slots.', channel: { $ref: '#/channels/sandboxSlotsBucket' } },
+    watchTabs: {
+      action: 'receive',
+      summary: 'The gateway watches every tab for the WebSocket fan-out.',
+      channel: { $ref: '#/channels/tabsBucket' },
+    },
+    watchTasks: {
+      action: 'receive',
+      summary: 'The gateway watches every task for the WebSocket fan-out.',
+      channel: { $ref: '#/channels/tasksBucket' },
+    },
+    claimTabRequest: {
+      action: 'send',
+      summary: 'tab-registry claims a clientRequestId (KV create).',
+      channel: { $ref: '#/channels/tabRequestsBucket' },
+    },
+    holdSandboxSlot: {
+      action: 'send',
+      summary: 'The provisioner takes and frees sandbox slots.',
+      channel: { $ref: '#/channels/sandboxSlotsBucket' },
+    },
   };
 
   const message = (name: string, schema: string, summary: string, headers?: Json) => ({
@@ -170,14 +242,16 @@ export function asyncApiDocument(): Json {
       nats: {
         host: 'localhost:4222',
         protocol: 'nats',
-        description: 'A member of the NATS cluster; every client authenticates as its service\'s user.',
+        description: "A member of the NATS cluster; every client authenticates as its service's user.",
         security: [ref('securitySchemes', 'natsUser')],
       },
     },
     channels,
     operations,
     components: {
-      securitySchemes: { natsUser: { type: 'userPassword', description: 'One NATS user per service, with subject permissions.' } },
+      securitySchemes: {
+        natsUser: { type: 'userPassword', description: 'One NATS user per service, with subject permissions.' },
+      },
       schemas: {
         TabCreateRequest: payload(TabCreateRequestSchema),
         TabRefRequest: payload(TabRefRequestSchema),
@@ -192,16 +266,41 @@ export function asyncApiDocument(): Json {
         SandboxSlots: payload(SandboxSlotsSchema),
       },
       messages: {
-        tabCreateRequest: message('TabCreateRequest', 'TabCreateRequest', `${Subjects.tabCreate} request.`, correlationHeaders),
-        tabRefRequest: message('TabRefRequest', 'TabRefRequest', `${Subjects.tabClose}, ${Subjects.tabRetry}, ${Subjects.tabRead} request.`, correlationHeaders),
+        tabCreateRequest: message(
+          'TabCreateRequest',
+          'TabCreateRequest',
+          `${Subjects.tabCreate} request.`,
+          correlationHeaders,
+        ),
+        tabRefRequest: message(
+          'TabRefRequest',
+          'TabRefRequest',
+          `${Subjects.tabClose}, ${Subjects.tabRetry}, ${Subjects.tabRead} request.`,
+          correlationHeaders,
+        ),
         tabReply: message('TabReply', 'TabReply', 'Reply to every tab.* request: the tab, or an error.'),
-        taskRefRequest: message('TaskRefRequest', 'TaskRefRequest', `${Subjects.taskTeardown} request.`, correlationHeaders),
+        taskRefRequest: message(
+          'TaskRefRequest',
+          'TaskRefRequest',
+          `${Subjects.taskTeardown} request.`,
+          correlationHeaders,
+        ),
         taskReply: message('TaskReply', 'TaskReply', `Reply to ${Subjects.taskTeardown}.`),
-        provisionJob: message('ProvisionJob', 'ProvisionJob', 'Provision one task generation, or destroy a torn-down task\'s sandbox.', jobHeaders),
-        sessionJob: message('SessionJob', 'SessionJob', 'Create a tab\'s session, or destroy one.', jobHeaders),
+        provisionJob: message(
+          'ProvisionJob',
+          'ProvisionJob',
+          "Provision one task generation, or destroy a torn-down task's sandbox.",
+          jobHeaders,
+        ),
+        sessionJob: message('SessionJob', 'SessionJob', "Create a tab's session, or destroy one.", jobHeaders),
         tabRecord: message('TabRecord', 'TabRecord', 'A tab as stored.'),
         taskRecord: message('TaskRecord', 'TaskRecord', 'A task as stored.'),
-        tabRequestValue: { name: 'TabRequestValue', summary: 'A tab id, as plain JSON string.', contentType: 'application/json', payload: ref('schemas', 'TabRequestValue') },
+        tabRequestValue: {
+          name: 'TabRequestValue',
+          summary: 'A tab id, as plain JSON string.',
+          contentType: 'application/json',
+          payload: ref('schemas', 'TabRequestValue'),
+        },
         sandboxSlots: message('SandboxSlots', 'SandboxSlots', 'Every sandbox slot holder.'),
       },
     },

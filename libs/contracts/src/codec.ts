@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { ValidationError, describeZodError } from './errors.js';
+import { describeZodError, ValidationError } from './errors.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();

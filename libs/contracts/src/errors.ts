@@ -39,7 +39,10 @@ export function clipText(text: string, max: number): string {
 }
 
 /** The error as a record stores it: the message clipped, so one failure cannot swell a snapshot. */
-export const storedError = (error: ErrorInfo): ErrorInfo => ({ ...error, message: clipText(error.message, MaxErrorMessageLength) });
+export const storedError = (error: ErrorInfo): ErrorInfo => ({
+  ...error,
+  message: clipText(error.message, MaxErrorMessageLength),
+});
 
 /** An error as data: what crosses the bus, is stored on a tab or task, and reaches clients. */
 export const ErrorInfoSchema = z.object({
@@ -69,7 +72,11 @@ export class TabmeshError extends Error {
   readonly retryable: boolean;
   readonly details: unknown;
 
-  constructor(code: ErrorCode, message: string, opts: { retryable?: boolean; cause?: unknown; details?: unknown } = {}) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    opts: { retryable?: boolean; cause?: unknown; details?: unknown } = {},
+  ) {
     super(message, { cause: opts.cause });
     this.code = code;
     this.retryable = opts.retryable ?? false;
@@ -164,7 +171,9 @@ export class LimitReachedError extends TabmeshError {
   }
 
   override toInfo(): ErrorInfo {
-    return this.retryAfterSeconds === undefined ? super.toInfo() : { ...super.toInfo(), retryAfterSeconds: this.retryAfterSeconds };
+    return this.retryAfterSeconds === undefined
+      ? super.toInfo()
+      : { ...super.toInfo(), retryAfterSeconds: this.retryAfterSeconds };
   }
 }
 

@@ -13,9 +13,7 @@ export const TaskIdSchema = ResourceIdSchema.describe('task id');
 export const SandboxIdSchema = ResourceIdSchema.describe('sandbox id');
 
 /** Tab ids are ULIDs minted by tab-registry: sortable by creation time, URL-safe, key-token safe. */
-export const TabIdSchema = z
-  .string()
-  .regex(/^[0-9A-HJKMNP-TV-Z]{26}$/, 'must be a 26-character ULID');
+export const TabIdSchema = z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/, 'must be a 26-character ULID');
 
 /**
  * Caller text shown back to every subscriber (titles, model names): bounded in length and free of
@@ -23,7 +21,10 @@ export const TabIdSchema = z
  * at most three bytes in a frame, and a full task's snapshot stays under the socket send cap.
  */
 export const plainText = (max: number) =>
-  z.string().max(max).regex(/^[^\p{Cc}\p{Cs}]*$/u, 'must not contain control characters');
+  z
+    .string()
+    .max(max)
+    .regex(/^[^\p{Cc}\p{Cs}]*$/u, 'must not contain control characters');
 
 /** Client-chosen idempotency token, scoped to its org and task. */
 export const ClientRequestIdSchema = plainText(128).min(1);

@@ -1,12 +1,17 @@
 import * as z from 'zod';
 import { ErrorInfoSchema } from './errors.js';
-import { ClientRequestIdSchema, OrgIdSchema, TabIdSchema, TaskIdSchema, plainText } from './ids.js';
+import { ClientRequestIdSchema, OrgIdSchema, plainText, TabIdSchema, TaskIdSchema } from './ids.js';
 import { TabSchema } from './tab.js';
 import { TaskStatusSchema } from './task.js';
 
 /** Fields a client may set on a new tab. */
 export const TabOptionsSchema = z.object({
-  agent: z.string().min(1).max(64).regex(/^[A-Za-z0-9_.-]+$/, 'must be an agent name').optional(),
+  agent: z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[A-Za-z0-9_.-]+$/, 'must be an agent name')
+    .optional(),
   model: plainText(128).min(1).optional(),
   title: plainText(200).optional(),
   clientRequestId: ClientRequestIdSchema.optional(),

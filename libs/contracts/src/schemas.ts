@@ -1,9 +1,4 @@
 import type { z } from 'zod';
-import { TabCreateRequestSchema, TabRefRequestSchema, TabReplySchema, TaskRefRequestSchema, TaskReplySchema } from './messages.js';
-import { ProvisionJobSchema, SessionJobSchema } from './jobs.js';
-import { TabRecordSchema, TabSchema } from './tab.js';
-import { TaskRecordSchema, TaskStatusSchema } from './task.js';
-import { TabSlotsSchema } from './tab-slots.js';
 import {
   CreateTabBodySchema,
   ProblemSchema,
@@ -12,6 +7,17 @@ import {
   TaskResponseSchema,
   TeardownResponseSchema,
 } from './http.js';
+import { ProvisionJobSchema, SessionJobSchema } from './jobs.js';
+import {
+  TabCreateRequestSchema,
+  TabRefRequestSchema,
+  TabReplySchema,
+  TaskRefRequestSchema,
+  TaskReplySchema,
+} from './messages.js';
+import { TabRecordSchema, TabSchema } from './tab.js';
+import { TabSlotsSchema } from './tab-slots.js';
+import { TaskRecordSchema, TaskStatusSchema } from './task.js';
 import { ClientFrameSchema, ServerFrameSchema } from './ws.js';
 
 /** Every schema at a boundary, by the name its JSON Schema file takes. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ErrorInfo } from './errors.js';
-import { TabRecordSchema, TabState, type TabRecord } from './tab.js';
+import { type TabRecord, TabRecordSchema, TabState } from './tab.js';
 import {
   canTransition,
   newTab,
@@ -48,8 +48,18 @@ function tabIn(state: TabState): TabRecord {
     sessionId: state === TabState.Ready || state === TabState.Closed ? 'ses-1' : null,
     sandboxId: state === TabState.PendingProvision ? null : 'sbx-0',
     unread: state === TabState.Ready,
-    progress: state === TabState.PendingProvision ? 'Queued' : state === TabState.PendingSessionCreate ? 'Creating session' : null,
-    step: state === TabState.PendingProvision ? 'queued' : state === TabState.PendingSessionCreate ? 'creating_session' : null,
+    progress:
+      state === TabState.PendingProvision
+        ? 'Queued'
+        : state === TabState.PendingSessionCreate
+          ? 'Creating session'
+          : null,
+    step:
+      state === TabState.PendingProvision
+        ? 'queued'
+        : state === TabState.PendingSessionCreate
+          ? 'creating_session'
+          : null,
     error: state === TabState.Error ? failure : null,
     attempt: 2,
     clientRequestId: 'req-1',
@@ -64,18 +74,48 @@ const provisionedTask: TaskRecord = { ...newTask('o', 't', earlier), state: 'pro
 
 /** Every named transition, the only state it leads to, and the states it accepts. */
 const transitions: { name: string; run: (tab: TabRecord) => TabRecord | null; to: TabState; from: TabState[] }[] = [
-  { name: 'toPendingSession', run: (t) => toPendingSession(t, 'sbx-1', now), to: 'pending_session_create', from: ['pending_provision'] },
-  { name: 'toPendingProvision', run: (t) => toPendingProvision(t, now), to: 'pending_provision', from: ['pending_session_create'] },
-  { name: 'toSandboxLost', run: (t) => toSandboxLost(t, 'sbx-0', now), to: 'pending_provision', from: ['pending_session_create', 'ready'] },
-  { name: 'toReady', run: (t) => toReady(t, { sessionId: 'ses-2', sandboxId: 'sbx-1' }, now), to: 'ready', from: ['pending_session_create'] },
-  { name: 'toError', run: (t) => toError(t, failure, now), to: 'error', from: ['pending_provision', 'pending_session_create'] },
+  {
+    name: 'toPendingSession',
+    run: (t) => toPendingSession(t, 'sbx-1', now),
+    to: 'pending_session_create',
+    from: ['pending_provision'],
+  },
+  {
+    name: 'toPendingProvision',
+    run: (t) => toPendingProvision(t, now),
+    to: 'pending_provision',
+    from: ['pending_session_create'],
+  },
+  {
+    name: 'toSandboxLost',
+    run: (t) => toSandboxLost(t, 'sbx-0', now),
+    to: 'pending_provision',
+    from: ['pending_session_create', 'ready'],
+  },
+  {
+    name: 'toReady',
+    run: (t) => toReady(t, { sessionId: 'ses-2', sandboxId: 'sbx-1' }, now),
+    to: 'ready',
+    from: ['pending_session_create'],
+  },
+  {
+    name: 'toError',
+    run: (t) => toError(t, failure, now),
+    to: 'error',
+    from: ['pending_provision', 'pending_session_create'],
+  },
   {
     name: 'toClosed',
     run: (t) => toClosed(t, now),
     to: 'closed',
     from: ['pending_provision', 'pending_session_create', 'ready', 'error'],
   },
-  { name: 'toRetry (task provisioned)', run: (t) => toRetry(t, provisionedTask, now), to: 'pending_session_create', from: ['error'] },
+  {
+    name: 'toRetry (task provisioned)',
+    run: (t) => toRetry(t, provisionedTask, now),
+    to: 'pending_session_create',
+    from: ['error'],
+  },
   { name: 'toRetry (task never seen)', run: (t) => toRetry(t, null, now), to: 'pending_provision', from: ['error'] },
 ];
 
@@ -180,7 +220,14 @@ describe('named tab transitions', () => {
 
   it('toError records the error and the error step', () => {
     const tab = tabIn('pending_provision');
-    expect(toError(tab, failure, now)).toEqual({ ...tab, state: 'error', step: 'error', progress: null, error: failure, updatedAt: now });
+    expect(toError(tab, failure, now)).toEqual({
+      ...tab,
+      state: 'error',
+      step: 'error',
+      progress: null,
+      error: failure,
+      updatedAt: now,
+    });
   });
 
   it('toClosed clears unread and progress but keeps the session for its destroy job', () => {
@@ -226,10 +273,25 @@ describe('which pending state', () => {
   const tasks: { name: string; task: TaskRecord | null; state: TabState; sandboxId: string | null }[] = [
     { name: 'no task', task: null, state: 'pending_provision', sandboxId: null },
     { name: 'unprovisioned', task: newTask('o', 't', earlier), state: 'pending_provision', sandboxId: null },
-    { name: 'provisioning', task: { ...provisionedTask, state: 'provisioning', sandbox: null }, state: 'pending_provision', sandboxId: null },
-    { name: 'error', task: { ...provisionedTask, state: 'error', sandbox: null }, state: 'pending_provision', sandboxId: null },
+    {
+      name: 'provisioning',
+      task: { ...provisionedTask, state: 'provisioning', sandbox: null },
+      state: 'pending_provision',
+      sandboxId: null,
+    },
+    {
+      name: 'error',
+      task: { ...provisionedTask, state: 'error', sandbox: null },
+      state: 'pending_provision',
+      sandboxId: null,
+    },
     // A provisioned record without a sandbox cannot host a session; it waits for provisioning.
-    { name: 'provisioned, no sandbox', task: { ...provisionedTask, sandbox: null }, state: 'pending_provision', sandboxId: null },
+    {
+      name: 'provisioned, no sandbox',
+      task: { ...provisionedTask, sandbox: null },
+      state: 'pending_provision',
+      sandboxId: null,
+    },
     { name: 'provisioned', task: provisionedTask, state: 'pending_session_create', sandboxId: 'sbx-1' },
   ];
 
@@ -239,7 +301,15 @@ describe('which pending state', () => {
   });
 
   it.each(tasks)('newTab for task $name is a first attempt in $state', ({ task, state, sandboxId }) => {
-    const fields = { id: '01ARZ3NDEKTSV4RRFFQ69G5FAV', org: 'o', task: 't', title: '', agent: 'mock', model: 'm1', clientRequestId: null };
+    const fields = {
+      id: '01ARZ3NDEKTSV4RRFFQ69G5FAV',
+      org: 'o',
+      task: 't',
+      title: '',
+      agent: 'mock',
+      model: 'm1',
+      clientRequestId: null,
+    };
     const step = state === 'pending_provision' ? 'queued' : 'creating_session';
     const tab = newTab(fields, task, now);
     expect(tab).toEqual({
@@ -277,7 +347,12 @@ describe('progress updates', () => {
     const tab = tabIn(state);
     const next = withSessionProgress(tab, '2 ahead', now);
     if (state === 'pending_session_create') {
-      expect(next).toEqual({ ...tab, step: 'creating_session', progress: 'Creating session (2 ahead)', updatedAt: now });
+      expect(next).toEqual({
+        ...tab,
+        step: 'creating_session',
+        progress: 'Creating session (2 ahead)',
+        updatedAt: now,
+      });
     } else {
       expect(next).toBeNull();
     }

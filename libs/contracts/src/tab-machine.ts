@@ -1,6 +1,6 @@
-import { storedError, type ErrorInfo } from './errors.js';
-import { SandboxLostDetail, Step, progressText } from './progress.js';
-import { TabState, type TabRecord } from './tab.js';
+import { type ErrorInfo, storedError } from './errors.js';
+import { progressText, SandboxLostDetail, Step } from './progress.js';
+import { type TabRecord, TabState } from './tab.js';
 import { TaskProvisioning, type TaskRecord } from './task.js';
 
 /**

@@ -1,6 +1,13 @@
 import * as z from 'zod';
 import { ErrorInfoSchema } from './errors.js';
-import { ClientRequestIdSchema, IsoTimeSchema, OrgIdSchema, SandboxIdSchema, TabIdSchema, TaskIdSchema } from './ids.js';
+import {
+  ClientRequestIdSchema,
+  IsoTimeSchema,
+  OrgIdSchema,
+  SandboxIdSchema,
+  TabIdSchema,
+  TaskIdSchema,
+} from './ids.js';
 import { StepSchema } from './progress.js';
 
 export const TabState = {

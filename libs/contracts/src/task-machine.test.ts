@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ErrorInfo } from './errors.js';
-import { TaskProvisioning, TaskRecordSchema, type TaskRecord } from './task.js';
+import { TaskProvisioning, type TaskRecord, TaskRecordSchema } from './task.js';
 import {
   canTaskTransition,
   newTask,
@@ -37,7 +37,14 @@ function taskIn(state: TaskProvisioning): TaskRecord {
     task: 't',
     state,
     generation: 3,
-    step: state === 'provisioning' ? 'creating_sandbox' : state === 'provisioned' ? 'ready' : state === 'error' ? 'error' : null,
+    step:
+      state === 'provisioning'
+        ? 'creating_sandbox'
+        : state === 'provisioned'
+          ? 'ready'
+          : state === 'error'
+            ? 'error'
+            : null,
     progress: state === 'provisioning' ? 'Creating sandbox' : null,
     sandbox: state === 'provisioned' ? oldSandbox : null,
     error: state === 'error' ? failure : null,
@@ -47,13 +54,28 @@ function taskIn(state: TaskProvisioning): TaskRecord {
 }
 
 /** Every named transition, the only state it leads to, and the states it accepts. */
-const transitions: { name: string; run: (task: TaskRecord) => TaskRecord | null; to: TaskProvisioning; from: TaskProvisioning[] }[] = [
+const transitions: {
+  name: string;
+  run: (task: TaskRecord) => TaskRecord | null;
+  to: TaskProvisioning;
+  from: TaskProvisioning[];
+}[] = [
   { name: 'toProvisioning', run: (t) => toProvisioning(t, now), to: 'provisioning', from: ['unprovisioned', 'error'] },
-  { name: 'toReprovisioning', run: (t) => toReprovisioning(t, 'sbx-0', now), to: 'provisioning', from: ['provisioned'] },
+  {
+    name: 'toReprovisioning',
+    run: (t) => toReprovisioning(t, 'sbx-0', now),
+    to: 'provisioning',
+    from: ['provisioned'],
+  },
   { name: 'toProvisioned', run: (t) => toProvisioned(t, newSandbox, now), to: 'provisioned', from: ['provisioning'] },
   { name: 'toTaskError', run: (t) => toTaskError(t, failure, now), to: 'error', from: ['provisioning'] },
   { name: 'toIdleReaped', run: (t) => toIdleReaped(t, 'sbx-0', now), to: 'unprovisioned', from: ['provisioned'] },
-  { name: 'toUnprovisioned', run: (t) => toUnprovisioned(t, now), to: 'unprovisioned', from: ['provisioning', 'provisioned', 'error'] },
+  {
+    name: 'toUnprovisioned',
+    run: (t) => toUnprovisioned(t, now),
+    to: 'unprovisioned',
+    from: ['provisioning', 'provisioned', 'error'],
+  },
 ];
 
 describe('task transition table', () => {
@@ -109,20 +131,23 @@ describe('named task transitions', () => {
     });
   });
 
-  it.each(['unprovisioned', 'error'] as const)('toProvisioning from %s starts the next generation at queued', (from) => {
-    const task = taskIn(from);
-    expect(toProvisioning(task, now)).toEqual({
-      ...task,
-      state: 'provisioning',
-      generation: 4,
-      step: 'queued',
-      progress: 'Queued',
-      sandbox: null,
-      error: null,
-      updatedAt: now,
-      provisionedAt: null,
-    });
-  });
+  it.each(['unprovisioned', 'error'] as const)(
+    'toProvisioning from %s starts the next generation at queued',
+    (from) => {
+      const task = taskIn(from);
+      expect(toProvisioning(task, now)).toEqual({
+        ...task,
+        state: 'provisioning',
+        generation: 4,
+        step: 'queued',
+        progress: 'Queued',
+        sandbox: null,
+        error: null,
+        updatedAt: now,
+        provisionedAt: null,
+      });
+    },
+  );
 
   it('toProvisioning of a task never seen starts generation 1', () => {
     expect(toProvisioning(newTask('o', 't', earlier), now)?.generation).toBe(1);
@@ -167,23 +192,33 @@ describe('named task transitions', () => {
 
   it('toTaskError records the error and keeps the generation', () => {
     const task = taskIn('provisioning');
-    expect(toTaskError(task, failure, now)).toEqual({ ...task, state: 'error', step: 'error', progress: null, error: failure, updatedAt: now });
-  });
-
-  it.each(['provisioning', 'provisioned', 'error'] as const)('toUnprovisioned from %s forgets everything and bumps the generation', (from) => {
-    const task = taskIn(from);
-    expect(toUnprovisioned(task, now)).toEqual({
+    expect(toTaskError(task, failure, now)).toEqual({
       ...task,
-      state: 'unprovisioned',
-      generation: 4,
-      step: null,
+      state: 'error',
+      step: 'error',
       progress: null,
-      sandbox: null,
-      error: null,
+      error: failure,
       updatedAt: now,
-      provisionedAt: null,
     });
   });
+
+  it.each(['provisioning', 'provisioned', 'error'] as const)(
+    'toUnprovisioned from %s forgets everything and bumps the generation',
+    (from) => {
+      const task = taskIn(from);
+      expect(toUnprovisioned(task, now)).toEqual({
+        ...task,
+        state: 'unprovisioned',
+        generation: 4,
+        step: null,
+        progress: null,
+        sandbox: null,
+        error: null,
+        updatedAt: now,
+        provisionedAt: null,
+      });
+    },
+  );
 });
 
 describe('task progress updates', () => {
@@ -191,7 +226,12 @@ describe('task progress updates', () => {
     const task = taskIn(state);
     const next = withTaskProvisionStep(task, 'starting_agent', 'pulling image', now);
     if (state === 'provisioning') {
-      expect(next).toEqual({ ...task, step: 'starting_agent', progress: 'Starting agent (pulling image)', updatedAt: now });
+      expect(next).toEqual({
+        ...task,
+        step: 'starting_agent',
+        progress: 'Starting agent (pulling image)',
+        updatedAt: now,
+      });
     } else {
       expect(next).toBeNull();
     }

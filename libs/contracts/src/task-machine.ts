@@ -1,6 +1,6 @@
-import { storedError, type ErrorInfo } from './errors.js';
-import { SandboxLostDetail, Step, progressText } from './progress.js';
-import { TaskProvisioning, type SandboxRef, type TaskRecord } from './task.js';
+import { type ErrorInfo, storedError } from './errors.js';
+import { progressText, SandboxLostDetail, Step } from './progress.js';
+import { type SandboxRef, TaskProvisioning, type TaskRecord } from './task.js';
 
 /**
  * The task provisioning state machine: the only module that writes a task's `state`. Each named
@@ -88,7 +88,14 @@ export function toProvisioned(task: TaskRecord, sandbox: SandboxRef, now = nowIs
 /** Provisioning failed for good; a retry or a new create starts a new generation. */
 export function toTaskError(task: TaskRecord, error: ErrorInfo, now = nowIso()): TaskRecord | null {
   if (!canTaskTransition(task.state, TaskProvisioning.Error)) return null;
-  return { ...task, state: TaskProvisioning.Error, step: Step.Error, progress: null, error: storedError(error), updatedAt: now };
+  return {
+    ...task,
+    state: TaskProvisioning.Error,
+    step: Step.Error,
+    progress: null,
+    error: storedError(error),
+    updatedAt: now,
+  };
 }
 
 /**
@@ -122,7 +129,12 @@ export function toIdleReaped(task: TaskRecord, sandboxId: string, now = nowIso()
 }
 
 /** The step a provisioning task is at; null when it is not provisioning or nothing would change. */
-export function withTaskProvisionStep(task: TaskRecord, step: Step, detail?: string, now = nowIso()): TaskRecord | null {
+export function withTaskProvisionStep(
+  task: TaskRecord,
+  step: Step,
+  detail?: string,
+  now = nowIso(),
+): TaskRecord | null {
   if (task.state !== TaskProvisioning.Provisioning) return null;
   const progress = progressText(step, detail);
   if (task.step === step && task.progress === progress) return null;

@@ -1,7 +1,7 @@
-import { Parser } from '@asyncapi/parser';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Parser } from '@asyncapi/parser';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { renderAsyncApi } from '../src/asyncapi.js';
@@ -26,20 +26,28 @@ describe('the AsyncAPI document', () => {
   });
 
   it('refuses a broken document, so the validation above can fail', async () => {
-    const broken = committed.replace('$ref: "#/components/messages/tabReply"', '$ref: "#/components/messages/noSuchMessage"');
+    const broken = committed.replace(
+      '$ref: "#/components/messages/tabReply"',
+      '$ref: "#/components/messages/noSuchMessage"',
+    );
     expect(broken).not.toBe(committed);
     const { diagnostics } = await new Parser().parse(broken);
     expect(diagnostics.some((d) => d.severity === ErrorSeverity)).toBe(true);
   });
 
   it('has a channel for every request subject, stream and bucket of bus.ts', async () => {
-    const doc = parseYaml(committed) as { channels: Record<string, { address: string | null; 'x-nats-kv'?: { bucket: string } }> };
+    const doc = parseYaml(committed) as {
+      channels: Record<string, { address: string | null; 'x-nats-kv'?: { bucket: string } }>;
+    };
     const addresses = Object.values(doc.channels).map((c) => c.address);
     for (const subject of Object.values(Subjects)) expect(addresses).toContain(subject);
     expect(addresses).toContain('provision.{org}.{task}');
     expect(addresses).toContain('session.{org}.{task}.{tab}');
     for (const stream of Object.values(Streams)) {
-      expect(Object.values(doc.channels).some((c) => JSON.stringify(c).includes(`"name":"${stream.name}"`)), stream.name).toBe(true);
+      expect(
+        Object.values(doc.channels).some((c) => JSON.stringify(c).includes(`"name":"${stream.name}"`)),
+        stream.name,
+      ).toBe(true);
     }
     const buckets = Object.values(doc.channels).flatMap((c) => (c['x-nats-kv'] ? [c['x-nats-kv'].bucket] : []));
     expect(buckets.sort()).toEqual(Object.values(Buckets).sort());

@@ -1,1 +1,1 @@
-export { setup, inProcess, type HarnessOptions, type TabmeshMesh } from './setup.js';
+export { type HarnessOptions, inProcess, setup, type TabmeshMesh } from './setup.js';

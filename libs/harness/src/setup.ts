@@ -1,13 +1,17 @@
 import { startGateway } from '@tabmesh/gateway';
-import { SimProvider, type SandboxProvider } from '@tabmesh/providers';
+import { type SandboxProvider, SimProvider } from '@tabmesh/providers';
 import { startProvisioner } from '@tabmesh/provisioner';
 import type { Config } from '@tabmesh/runtime';
 import { startSessionCreator } from '@tabmesh/session-creator';
 import { startTabRegistry } from '@tabmesh/tab-registry';
-import { setup as setupMesh, type InProcessServices, type Mesh, type SetupOptions } from '@tabmesh/testkit';
+import { type InProcessServices, type Mesh, type SetupOptions, setup as setupMesh } from '@tabmesh/testkit';
 
 const simFromConfig = (config: Config): SimProvider =>
-  new SimProvider({ provisionMs: config.TABMESH_SIM_PROVISION_MS, sessionMs: config.TABMESH_SIM_SESSION_MS, failRate: config.TABMESH_SIM_FAIL_RATE });
+  new SimProvider({
+    provisionMs: config.TABMESH_SIM_PROVISION_MS,
+    sessionMs: config.TABMESH_SIM_SESSION_MS,
+    failRate: config.TABMESH_SIM_FAIL_RATE,
+  });
 
 /** The four services' start functions, in the shape testkit's `setup()` runs them in this process. */
 export const inProcess = {

@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { createServer, connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { NatsLaunchError } from './launch-error.js';
 
 /** A loopback port nobody listens on right now (the OS picks it). */

@@ -4,10 +4,10 @@ import type { SessionPersistDriver } from 'sandbox-agent';
 import { LocalProvider } from './local/local-provider.js';
 import { JetStreamSessionPersistDriver } from './persist/jetstream-persist-driver.js';
 import type { SandboxProvider } from './provider.js';
-import { RemoteProvider, loadSdkProvider } from './remote/remote-provider.js';
+import { loadSdkProvider, RemoteProvider } from './remote/remote-provider.js';
 import { isRemoteProvider, remoteSettingsOf } from './remote/remote-settings.js';
-import { SimProvider } from './sim-provider.js';
 import { SimKvProvider } from './sim-kv-provider.js';
+import { SimProvider } from './sim-provider.js';
 
 export type ProviderDeps = {
   /** With a connection, session records go to JetStream (bucket `sessions`, stream `SESSION_EVENTS`). */
@@ -32,7 +32,11 @@ export async function createProvider(config: ProviderConfig, deps: ProviderDeps 
     };
     // Load and fault tests with services in separate processes share one ledger in NATS KV.
     if (config.TABMESH_SIM_LEDGER === 'nats') {
-      return SimKvProvider.open(sim, { ...(deps.nc ? { nc: deps.nc } : {}), natsUrl: config.NATS_URL, replicas: config.TABMESH_REPLICAS });
+      return SimKvProvider.open(sim, {
+        ...(deps.nc ? { nc: deps.nc } : {}),
+        natsUrl: config.NATS_URL,
+        replicas: config.TABMESH_REPLICAS,
+      });
     }
     return new SimProvider(sim);
   }

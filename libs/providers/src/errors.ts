@@ -11,7 +11,11 @@ import { ConfigError } from '@tabmesh/runtime';
  */
 export class ProviderError extends TabmeshError {
   override name = 'ProviderError';
-  constructor(code: ErrorCode, message: string, opts: { retryable?: boolean; cause?: unknown; details?: unknown } = {}) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    opts: { retryable?: boolean; cause?: unknown; details?: unknown } = {},
+  ) {
     super(code, message, opts);
   }
 }

@@ -31,7 +31,8 @@ export function assertOwnSandbox(provider: SandboxProvider, sandbox: SandboxRef)
  * this provider, so no worker ever asks a provider to act on (or destroy) what another one made.
  */
 export function ownSandboxesOnly(provider: SandboxProvider): SandboxProvider {
-  const own = <A extends unknown[], R>(fn: (sandbox: SandboxRef, ...args: A) => Promise<R>) =>
+  const own =
+    <A extends unknown[], R>(fn: (sandbox: SandboxRef, ...args: A) => Promise<R>) =>
     async (sandbox: SandboxRef, ...args: A): Promise<R> => {
       assertOwnSandbox(provider, sandbox);
       return fn.call(provider, sandbox, ...args);

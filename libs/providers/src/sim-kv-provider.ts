@@ -1,9 +1,9 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { ErrorCode, Step, TabmeshError, type SandboxRef } from '@tabmesh/contracts';
+import { ErrorCode, type SandboxRef, Step, TabmeshError } from '@tabmesh/contracts';
 import type { ProvisionRequest, SandboxProvider, SessionRequest } from './provider.js';
-import type { SimSettings } from './sim-provider.js';
-import { SimKvLedger } from './sim-ledger-kv.js';
 import { simSandboxId, simSessionId } from './sim-ids.js';
+import { SimKvLedger } from './sim-ledger-kv.js';
+import type { SimSettings } from './sim-provider.js';
 
 export { simSandboxId, simSessionId };
 
@@ -35,8 +35,18 @@ export class SimKvProvider implements SandboxProvider {
   }
 
   /** Opens the ledger on `nc`, or on a connection of its own to `natsUrl` (closed by `close`). */
-  static async open(settings: SimSettings, opts: { nc?: NatsConnection; natsUrl: string; replicas: number }): Promise<SimKvProvider> {
-    const own = opts.nc ? null : await connect({ servers: opts.natsUrl.split(','), name: 'sim-ledger', maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+  static async open(
+    settings: SimSettings,
+    opts: { nc?: NatsConnection; natsUrl: string; replicas: number },
+  ): Promise<SimKvProvider> {
+    const own = opts.nc
+      ? null
+      : await connect({
+          servers: opts.natsUrl.split(','),
+          name: 'sim-ledger',
+          maxReconnectAttempts: -1,
+          reconnectTimeWait: 250,
+        });
     try {
       const ledger = await SimKvLedger.open((opts.nc ?? own)!, { replicas: opts.replicas });
       return new SimKvProvider(settings, ledger, own);

@@ -1,5 +1,5 @@
-import { StorageType, jetstream } from '@nats-io/jetstream';
-import { Kvm, type KV } from '@nats-io/kv';
+import { jetstream, StorageType } from '@nats-io/jetstream';
+import { type KV, Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { WriteConflictError } from '@tabmesh/contracts';
 import { isWrongLastSequence } from '@tabmesh/runtime';
@@ -49,7 +49,10 @@ export class SimKvLedger {
     return new SimKvLedger(kv);
   }
 
-  private async read<S extends z.ZodType>(key: string, schema: S): Promise<{ value: z.infer<S>; revision: number } | null> {
+  private async read<S extends z.ZodType>(
+    key: string,
+    schema: S,
+  ): Promise<{ value: z.infer<S>; revision: number } | null> {
     const e = await this.kv.get(key);
     if (!e || e.operation !== 'PUT' || e.length === 0) return null;
     return { value: schema.parse(decodeJson(e.value)), revision: e.revision };
@@ -83,7 +86,9 @@ export class SimKvLedger {
 
   /** Records a live sandbox; one already live is kept as it is. */
   async putSandbox(id: string, where: { org: string; task: string; generation: number }): Promise<void> {
-    await this.mutate(sandboxKey(id), SandboxEntrySchema, (cur) => (cur?.live ? null : { v: 1 as const, ...where, live: true }));
+    await this.mutate(sandboxKey(id), SandboxEntrySchema, (cur) =>
+      cur?.live ? null : { v: 1 as const, ...where, live: true },
+    );
   }
 
   /** Marks the sandbox and every session in it dead. */
@@ -110,7 +115,9 @@ export class SimKvLedger {
   }
 
   async destroySession(sandboxId: string, sessionId: string): Promise<void> {
-    await this.mutate(sessionKey(sandboxId, sessionId), SessionEntrySchema, (cur) => (cur?.live ? { ...cur, live: false } : null));
+    await this.mutate(sessionKey(sandboxId, sessionId), SessionEntrySchema, (cur) =>
+      cur?.live ? { ...cur, live: false } : null,
+    );
   }
 
   private async keys(filter: string): Promise<string[]> {

@@ -1,4 +1,4 @@
-import { ErrorCode, Step, TabmeshError, type SandboxRef } from '@tabmesh/contracts';
+import { ErrorCode, type SandboxRef, Step, TabmeshError } from '@tabmesh/contracts';
 import type { ProvisionRequest, SandboxProvider, SessionRequest } from './provider.js';
 import { simSandboxId, simSessionId } from './sim-ids.js';
 
@@ -29,10 +29,14 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(signal.reason);
     const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(t);
-      reject(signal.reason);
-    }, { once: true });
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        reject(signal.reason);
+      },
+      { once: true },
+    );
   });
 }
 

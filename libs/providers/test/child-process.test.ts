@@ -18,7 +18,10 @@ const made: SandboxRef[] = [];
 
 /** Runs the fixture; resolves with its output lines once `until` matches one (or it exits). */
 function runChild(task: string, env: Record<string, string>, until: (line: Record<string, unknown>) => boolean) {
-  const child = spawn(tsx, [fixture, state.dir, org, task, '1'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(tsx, [fixture, state.dir, org, task, '1'], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const lines: Record<string, unknown>[] = [];
   const done = new Promise<Record<string, unknown>[]>((resolve, reject) => {
     createInterface({ input: child.stdout! }).on('line', (l) => {
@@ -33,12 +36,15 @@ function runChild(task: string, env: Record<string, string>, until: (line: Recor
 }
 
 const exited = (child: ReturnType<typeof spawn>) =>
-  child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => child.once('exit', () => r()));
+  child.exitCode !== null || child.signalCode !== null
+    ? Promise.resolve()
+    : new Promise<void>((r) => child.once('exit', () => r()));
 
 afterAll(async () => {
   for (const ref of made) await provider.destroySandbox(ref).catch(() => undefined);
   // Also whatever a child made and a failing test left behind.
-  for (const r of provider.records.list()) await provider.destroySandbox({ provider: 'local', id: r.id, endpoint: null }).catch(() => undefined);
+  for (const r of provider.records.list())
+    await provider.destroySandbox({ provider: 'local', id: r.id, endpoint: null }).catch(() => undefined);
   state.cleanup();
 });
 
@@ -55,7 +61,13 @@ describe('local sandboxes across processes', () => {
     // This process has no record of its own making: the ref (as stored in KV) is enough.
     const other = localProvider(tempStateDir().dir);
     const { sessionId } = await other.createSession(JSON.parse(JSON.stringify(ref)) as SandboxRef, {
-      org, task, tab: uniqueId('tab'), attempt: 1, agent: 'mock', model: null, signal,
+      org,
+      task,
+      tab: uniqueId('tab'),
+      attempt: 1,
+      agent: 'mock',
+      model: null,
+      signal,
     });
     expect(await provider.sessionExists(ref, sessionId)).toBe(true);
     await other.destroySession(ref, sessionId);

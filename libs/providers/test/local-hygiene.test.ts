@@ -1,11 +1,18 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { ErrorCode, ProvisionJobSchema, ValidationError, encodeText, decode, type SandboxRef } from '@tabmesh/contracts';
+import {
+  decode,
+  ErrorCode,
+  encodeText,
+  ProvisionJobSchema,
+  type SandboxRef,
+  ValidationError,
+} from '@tabmesh/contracts';
 import { uniqueId } from '@tabmesh/testkit';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ProviderError, localSandboxId, type SandboxRecord } from '../src/index.js';
-import { SandboxIdEnv, isAlive, killSandboxProcess, processStartTime } from '../src/local/processes.js';
+import { localSandboxId, ProviderError, type SandboxRecord } from '../src/index.js';
+import { isAlive, killSandboxProcess, processStartTime, SandboxIdEnv } from '../src/local/processes.js';
 import { localProvider, tempStateDir } from './local-helpers.js';
 
 const state = tempStateDir();
@@ -62,7 +69,15 @@ describe('local sandbox host hygiene', () => {
     expect(server.split('\0')).toContain('server'); // it is the server's command line we read
     expect(server).not.toContain(ref.token!);
     // An agent process started by a session does not get it either.
-    const { sessionId } = await provider.createSession(ref, { org, task: 't', tab: uniqueId('tab'), attempt: 1, agent: 'mock', model: null, signal });
+    const { sessionId } = await provider.createSession(ref, {
+      org,
+      task: 't',
+      tab: uniqueId('tab'),
+      attempt: 1,
+      agent: 'mock',
+      model: null,
+      signal,
+    });
     const pids = marked(ref.id);
     expect(pids).toContain(record.pid);
     for (const pid of pids) expect(cmdline(pid)).not.toContain(ref.token!);
@@ -80,7 +95,9 @@ describe('local sandbox host hygiene', () => {
     expect(env.some((e) => e.startsWith('PATH='))).toBe(true);
     if (process.env.HOME) expect(env).toContain(`HOME=${process.env.HOME}`);
     // Nothing of the provisioner's own configuration either.
-    expect(env.some((e) => e.startsWith('NATS_') || e.startsWith('TABMESH_STATE_DIR') || e.startsWith('VITEST'))).toBe(false);
+    expect(env.some((e) => e.startsWith('NATS_') || e.startsWith('TABMESH_STATE_DIR') || e.startsWith('VITEST'))).toBe(
+      false,
+    );
   });
 
   it('writes records, locks and logs 0600 in a 0700 directory, also under a loose umask', () => {
@@ -142,7 +159,7 @@ describe('local sandbox host hygiene', () => {
   });
 });
 
-describe('a kill reaches only the sandbox\'s own processes', () => {
+describe("a kill reaches only the sandbox's own processes", () => {
   /** Plants a record as an attacker (or a corrupted disk) would, for a fresh sandbox id. */
   const plant = (over: Partial<SandboxRecord>) => {
     const task = uniqueId('planted');
@@ -164,7 +181,10 @@ describe('a kill reaches only the sandbox\'s own processes', () => {
   afterEach(() => vi.restoreAllMocks());
 
   const refusal = async (p: Promise<unknown>) => {
-    const err = await p.then(() => null, (e: unknown) => e);
+    const err = await p.then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(ProviderError);
     expect((err as ProviderError).retryable).toBe(false);
     expect((err as ProviderError).message).toBe('refused to stop a process that does not belong to the sandbox');
@@ -218,7 +238,10 @@ describe('provider errors users see', () => {
   it('carry a code and a short message; the host path only in details', async () => {
     const path = join(state.dir, 'secret-host-dir', 'sandbox-agent');
     const missing = localProvider(state.dir, { binaryPath: path });
-    const err = await missing.provision({ org, task: uniqueId('t'), generation: 1, signal, onStep: () => {} }).then(() => null, (e: unknown) => e);
+    const err = await missing.provision({ org, task: uniqueId('t'), generation: 1, signal, onStep: () => {} }).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(ProviderError);
     const info = (err as ProviderError).toInfo();
     expect(info.code).toBe(ErrorCode.BinaryMissing);
@@ -229,7 +252,10 @@ describe('provider errors users see', () => {
 
   it('a start timeout names no state directory or log path', async () => {
     const slow = localProvider(state.dir, { startTimeoutMs: 1 });
-    const err = await slow.provision({ org, task: uniqueId('t'), generation: 1, signal, onStep: () => {} }).then(() => null, (e: unknown) => e);
+    const err = await slow.provision({ org, task: uniqueId('t'), generation: 1, signal, onStep: () => {} }).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect((err as ProviderError).code).toBe(ErrorCode.SandboxStartTimeout);
     expect((err as ProviderError).message).not.toContain(state.dir);
     expect((err as ProviderError).message).not.toMatch(/\//);

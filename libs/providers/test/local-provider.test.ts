@@ -10,7 +10,14 @@ const org = 'local';
 const signal = new AbortController().signal;
 let ref: SandboxRef;
 const session = (over: Partial<{ tab: string; attempt: number; agent: string; model: string | null }> = {}) => ({
-  org, task: 't', tab: uniqueId('tab'), attempt: 1, agent: 'mock', model: null, signal, ...over,
+  org,
+  task: 't',
+  tab: uniqueId('tab'),
+  attempt: 1,
+  agent: 'mock',
+  model: null,
+  signal,
+  ...over,
 });
 
 async function codeOf(p: Promise<unknown>): Promise<string> {
@@ -63,11 +70,17 @@ describe('local provider', () => {
 
   it('maps provider failures to the documented codes', async () => {
     const missing = localProvider(state.dir, { binaryPath: `${state.dir}/no-such-sandbox-agent` });
-    expect(await codeOf(missing.provision({ org, task: uniqueId('t'), generation: 1, signal, onStep: () => {} }))).toBe(ErrorCode.BinaryMissing);
-    expect(await codeOf(provider.createSession(ref, session({ agent: 'no-such-agent' })))).toBe(ErrorCode.SessionRefused);
+    expect(await codeOf(missing.provision({ org, task: uniqueId('t'), generation: 1, signal, onStep: () => {} }))).toBe(
+      ErrorCode.BinaryMissing,
+    );
+    expect(await codeOf(provider.createSession(ref, session({ agent: 'no-such-agent' })))).toBe(
+      ErrorCode.SessionRefused,
+    );
     // claude is a real agent sandbox-agent knows, but set-up installs only mock; nothing is downloaded.
     expect(await codeOf(provider.createSession(ref, session({ agent: 'claude' })))).toBe(ErrorCode.AgentNotInstalled);
-    expect(await codeOf(provider.createSession(ref, session({ model: 'no-such-model' })))).toBe(ErrorCode.SessionRefused);
+    expect(await codeOf(provider.createSession(ref, session({ model: 'no-such-model' })))).toBe(
+      ErrorCode.SessionRefused,
+    );
     const nowhere: SandboxRef = { ...ref, endpoint: `http://127.0.0.1:${await freePort()}` };
     expect(await codeOf(provider.createSession(nowhere, session()))).toBe(ErrorCode.SandboxGone);
     expect(await codeOf(provider.createSession({ ...ref, token: 'wrong' }, session()))).toBe(ErrorCode.SandboxGone);
@@ -78,7 +91,9 @@ describe('local provider', () => {
   it('times out a sandbox that does not become healthy in time, leaving no process', async () => {
     const slow = localProvider(state.dir, { startTimeoutMs: 1 });
     const task = uniqueId('t');
-    expect(await codeOf(slow.provision({ org, task, generation: 1, signal, onStep: () => {} }))).toBe(ErrorCode.SandboxStartTimeout);
+    expect(await codeOf(slow.provision({ org, task, generation: 1, signal, onStep: () => {} }))).toBe(
+      ErrorCode.SandboxStartTimeout,
+    );
     expect(slow.liveSandboxPids(org, task)).toEqual([]);
   });
 

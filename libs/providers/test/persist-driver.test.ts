@@ -1,9 +1,9 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { SandboxRef } from '@tabmesh/contracts';
 import { NatsServer, uniqueId, waitFor } from '@tabmesh/testkit';
 import type { SessionEvent, SessionRecord } from 'sandbox-agent';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { JetStreamSessionPersistDriver, SessionEventIndexConflictError, type SandboxProvider } from '../src/index.js';
-import type { SandboxRef } from '@tabmesh/contracts';
+import { JetStreamSessionPersistDriver, type SandboxProvider, SessionEventIndexConflictError } from '../src/index.js';
 import { localProvider, tempStateDir } from './local-helpers.js';
 
 let server: NatsServer;
@@ -11,11 +11,21 @@ let ncA: NatsConnection;
 let ncB: NatsConnection;
 
 const record = (id: string, createdAt = Date.now()): SessionRecord => ({
-  id, agent: 'mock', agentSessionId: `agent-${id}`, lastConnectionId: 'conn-1', createdAt,
-  sessionInit: { cwd: '/tmp', mcpServers: [] }, modes: null,
+  id,
+  agent: 'mock',
+  agentSessionId: `agent-${id}`,
+  lastConnectionId: 'conn-1',
+  createdAt,
+  sessionInit: { cwd: '/tmp', mcpServers: [] },
+  modes: null,
 });
 const event = (sessionId: string, eventIndex: number): SessionEvent => ({
-  id: uniqueId('ev'), eventIndex, sessionId, createdAt: Date.now(), connectionId: 'conn-1', sender: 'client',
+  id: uniqueId('ev'),
+  eventIndex,
+  sessionId,
+  createdAt: Date.now(),
+  connectionId: 'conn-1',
+  sender: 'client',
   payload: { jsonrpc: '2.0', id: eventIndex, method: 'session/prompt', params: { n: eventIndex } },
 });
 
@@ -43,7 +53,11 @@ describe('JetStream session persist driver', () => {
   });
 
   it('pages sessions by creation time and events in index order', async () => {
-    const d = await JetStreamSessionPersistDriver.open(ncA, { bucket: uniqueId('sessions'), stream: uniqueId('EV'), subjectPrefix: uniqueId('ev') });
+    const d = await JetStreamSessionPersistDriver.open(ncA, {
+      bucket: uniqueId('sessions'),
+      stream: uniqueId('EV'),
+      subjectPrefix: uniqueId('ev'),
+    });
     for (let i = 0; i < 5; i++) await d.updateSession(record(`s${i}`, 1000 + i));
     const first = await d.listSessions({ limit: 3 });
     expect(first.items.map((r) => r.id)).toEqual(['s0', 's1', 's2']);
@@ -85,7 +99,15 @@ describe('JetStream session persist driver', () => {
     let ref: SandboxRef | undefined;
     try {
       ref = await creator.provision({ org: 'persist', task: uniqueId('t'), generation: 1, signal, onStep: () => {} });
-      const { sessionId } = await creator.createSession(ref, { org: 'persist', task: 't', tab: uniqueId('tab'), attempt: 1, agent: 'mock', model: null, signal });
+      const { sessionId } = await creator.createSession(ref, {
+        org: 'persist',
+        task: 't',
+        tab: uniqueId('tab'),
+        attempt: 1,
+        agent: 'mock',
+        model: null,
+        signal,
+      });
       const stored = await persistB.getSession(sessionId);
       expect(stored).toMatchObject({ id: sessionId, agent: 'mock' });
       expect(stored?.destroyedAt).toBeUndefined();

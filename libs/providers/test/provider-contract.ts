@@ -1,4 +1,4 @@
-import { Step, type SandboxRef } from '@tabmesh/contracts';
+import { type SandboxRef, Step } from '@tabmesh/contracts';
 import { uniqueId } from '@tabmesh/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SandboxProvider } from '../src/index.js';
@@ -14,7 +14,11 @@ export type ContractHarness = {
  * What every provider promises, run against each one (like hono's routers share common.case.test.ts).
  * Every sandbox the suite provisions is destroyed in afterAll.
  */
-export function providerContract(name: string, setup: () => Promise<ContractHarness>, teardown: () => Promise<void> = async () => {}): void {
+export function providerContract(
+  name: string,
+  setup: () => Promise<ContractHarness>,
+  teardown: () => Promise<void> = async () => {},
+): void {
   describe(`${name} provider contract`, () => {
     let h: ContractHarness;
     const made: SandboxRef[] = [];

@@ -1,13 +1,19 @@
 import { ErrorCode } from '@tabmesh/contracts';
 import { ConfigError, loadConfig } from '@tabmesh/runtime';
 import { describe, expect, it } from 'vitest';
-import { CredentialsMissingError, LocalProvider, SimProvider, createProvider, remoteSettingsOf } from '../src/index.js';
+import { CredentialsMissingError, createProvider, LocalProvider, remoteSettingsOf, SimProvider } from '../src/index.js';
 
 /** The config a service would parse at start from this environment. */
-const config = (env: Record<string, string>) => loadConfig({ TABMESH_SIM_PROVISION_MS: '10', TABMESH_SIM_SESSION_MS: '10', ...env });
+const config = (env: Record<string, string>) =>
+  loadConfig({ TABMESH_SIM_PROVISION_MS: '10', TABMESH_SIM_SESSION_MS: '10', ...env });
 
 async function configFailure(run: () => unknown): Promise<ConfigError> {
-  const err = await Promise.resolve().then(run).then(() => null, (e: unknown) => e);
+  const err = await Promise.resolve()
+    .then(run)
+    .then(
+      () => null,
+      (e: unknown) => e,
+    );
   expect(err).toBeInstanceOf(ConfigError);
   return err as ConfigError;
 }
@@ -15,7 +21,9 @@ async function configFailure(run: () => unknown): Promise<ConfigError> {
 describe('provider settings (one config, parsed by loadConfig)', () => {
   it('builds sim and local from the parsed config', async () => {
     expect(await createProvider(config({ TABMESH_PROVIDER: 'sim' }))).toBeInstanceOf(SimProvider);
-    const local = await createProvider(config({ TABMESH_PROVIDER: 'local', TABMESH_STATE_DIR: '/tmp/tabmesh-settings-test' }));
+    const local = await createProvider(
+      config({ TABMESH_PROVIDER: 'local', TABMESH_STATE_DIR: '/tmp/tabmesh-settings-test' }),
+    );
     expect(local).toBeInstanceOf(LocalProvider);
     expect((local as LocalProvider).records.dir).toContain('/tmp/tabmesh-settings-test');
   });
@@ -46,18 +54,29 @@ describe('provider settings (one config, parsed by loadConfig)', () => {
   it('accepts any complete credential group; names what the first group lacks, never a value', async () => {
     const modal = config({ TABMESH_PROVIDER: 'modal', MODAL_TOKEN_ID: 'id', MODAL_TOKEN_SECRET: 's' });
     expect(remoteSettingsOf('modal', modal).values.MODAL_TOKEN_ID).toBe('id');
-    const half = await configFailure(() => remoteSettingsOf('modal', config({ TABMESH_PROVIDER: 'modal', MODAL_TOKEN_ID: 'id-4f7c' })));
+    const half = await configFailure(() =>
+      remoteSettingsOf('modal', config({ TABMESH_PROVIDER: 'modal', MODAL_TOKEN_ID: 'id-4f7c' })),
+    );
     expect(half.variables).toEqual(['MODAL_TOKEN_SECRET']);
     expect(half.message).not.toContain('id-4f7c');
-    const vercel = config({ TABMESH_PROVIDER: 'vercel', VERCEL_TOKEN: 't', VERCEL_TEAM_ID: 'team', VERCEL_PROJECT_ID: 'p' });
+    const vercel = config({
+      TABMESH_PROVIDER: 'vercel',
+      VERCEL_TOKEN: 't',
+      VERCEL_TEAM_ID: 'team',
+      VERCEL_PROJECT_ID: 'p',
+    });
     expect(remoteSettingsOf('vercel', vercel).provider).toBe('vercel');
     expect(remoteSettingsOf('docker', config({ TABMESH_PROVIDER: 'docker' })).provider).toBe('docker'); // no credentials
   });
 
   it('a malformed provider setting is a ConfigError from loadConfig naming it, not an invalid_request', async () => {
-    const url = await configFailure(() => config({ TABMESH_PROVIDER: 'daytona', DAYTONA_API_KEY: 'k', DAYTONA_API_URL: 'not a url' }));
+    const url = await configFailure(() =>
+      config({ TABMESH_PROVIDER: 'daytona', DAYTONA_API_KEY: 'k', DAYTONA_API_URL: 'not a url' }),
+    );
     expect(url.variables).toEqual(['DAYTONA_API_URL']);
-    const local = await configFailure(() => config({ TABMESH_PROVIDER: 'local', TABMESH_SANDBOX_START_TIMEOUT_MS: 'soon' }));
+    const local = await configFailure(() =>
+      config({ TABMESH_PROVIDER: 'local', TABMESH_SANDBOX_START_TIMEOUT_MS: 'soon' }),
+    );
     expect(local.code).toBe(ErrorCode.ConfigInvalid);
     expect(local.variables).toEqual(['TABMESH_SANDBOX_START_TIMEOUT_MS']);
     expect(local.message).toContain('TABMESH_SANDBOX_START_TIMEOUT_MS="soon"');

@@ -1,7 +1,7 @@
 import { loadConfig } from '@tabmesh/runtime';
 import { NatsServer, uniqueId } from '@tabmesh/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SimKvProvider, SimProvider, countLive, createProvider } from '../src/index.js';
+import { countLive, createProvider, SimKvProvider, SimProvider } from '../src/index.js';
 
 // Two providers on two connections stand for two service processes sharing one ledger.
 describe('sim provider with its ledger in NATS KV (load and fault tests only)', () => {
@@ -39,7 +39,9 @@ describe('sim provider with its ledger in NATS KV (load and fault tests only)', 
       expect(c.ledger.kv).toBeDefined();
       // Fails at once: the latency (0) and fail rate (1) are the config's, not defaults from elsewhere.
       const started = Date.now();
-      await expect(c.provision({ org: 'o', task: uniqueId('t'), generation: 1, signal, onStep: () => undefined })).rejects.toMatchObject({ code: 'provision_failed' });
+      await expect(
+        c.provision({ org: 'o', task: uniqueId('t'), generation: 1, signal, onStep: () => undefined }),
+      ).rejects.toMatchObject({ code: 'provision_failed' });
       expect(Date.now() - started).toBeLessThan(1000);
     } finally {
       await c.close();

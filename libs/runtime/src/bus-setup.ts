@@ -1,20 +1,20 @@
-import type { NatsConnection } from '@nats-io/transport-node';
 import {
   AckPolicy,
+  type ConsumerConfig,
   DeliverPolicy,
   DiscardPolicy,
-  RetentionPolicy,
-  StorageType,
-  jetstream,
-  jetstreamManager,
-  type ConsumerConfig,
   type JetStreamClient,
   type JetStreamManager,
+  jetstream,
+  jetstreamManager,
+  RetentionPolicy,
+  StorageType,
   type StreamConfig,
 } from '@nats-io/jetstream';
-import { Kvm, type KV } from '@nats-io/kv';
+import { type KV, Kvm } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { Buckets, SessionPersistNames, Streams } from '@tabmesh/contracts';
-import { ConfigSchema, type Config } from './config.js';
+import { type Config, ConfigSchema } from './config.js';
 import { isConsumerExists, isStreamNameInUse, isSubjectOverlap } from './error-table.js';
 
 const ms = (n: number): number => n * 1_000_000;
@@ -157,7 +157,13 @@ type BucketLimits = { history: number; maxBytes: number; maxAgeMs?: number };
  * Creates or binds a KV bucket with its bounds. `kvm.create` leaves an existing bucket's stream as
  * it is, so a bucket made before the bounds existed (or with other values) is updated to them.
  */
-async function ensureBucket(kvm: Kvm, jsm: JetStreamManager, name: string, b: BucketLimits, replicas: number): Promise<KV> {
+async function ensureBucket(
+  kvm: Kvm,
+  jsm: JetStreamManager,
+  name: string,
+  b: BucketLimits,
+  replicas: number,
+): Promise<KV> {
   const options = {
     history: b.history,
     storage: StorageType.File,
@@ -180,7 +186,12 @@ async function ensureBucket(kvm: Kvm, jsm: JetStreamManager, name: string, b: Bu
   const maxAge = b.maxAgeMs ? ms(b.maxAgeMs) : 0;
   if (config.max_bytes !== b.maxBytes || config.max_age !== maxAge) {
     const duplicateWindow = maxAge > 0 ? Math.min(config.duplicate_window, maxAge) : config.duplicate_window;
-    await jsm.streams.update(stream, { ...config, max_bytes: b.maxBytes, max_age: maxAge, duplicate_window: duplicateWindow });
+    await jsm.streams.update(stream, {
+      ...config,
+      max_bytes: b.maxBytes,
+      max_age: maxAge,
+      duplicate_window: duplicateWindow,
+    });
   }
   return kv;
 }

@@ -28,8 +28,21 @@ describe('loadConfig: one pass over the environment, provider settings included'
   });
 
   it('reads the same variables for the sim provider as for the bus, and counts a blank one as unset', () => {
-    const config = loadConfig({ TABMESH_PROVIDER: 'sim', TABMESH_SIM_LEDGER: 'nats', NATS_URL: 'nats://a:4222', TABMESH_REPLICAS: '3', TABMESH_STATE_DIR: '  ', PATH: '/bin' });
-    expect(config).toMatchObject({ TABMESH_PROVIDER: 'sim', TABMESH_SIM_LEDGER: 'nats', NATS_URL: 'nats://a:4222', TABMESH_REPLICAS: 3, TABMESH_STATE_DIR: '.data' });
+    const config = loadConfig({
+      TABMESH_PROVIDER: 'sim',
+      TABMESH_SIM_LEDGER: 'nats',
+      NATS_URL: 'nats://a:4222',
+      TABMESH_REPLICAS: '3',
+      TABMESH_STATE_DIR: '  ',
+      PATH: '/bin',
+    });
+    expect(config).toMatchObject({
+      TABMESH_PROVIDER: 'sim',
+      TABMESH_SIM_LEDGER: 'nats',
+      NATS_URL: 'nats://a:4222',
+      TABMESH_REPLICAS: 3,
+      TABMESH_STATE_DIR: '.data',
+    });
     expect(config).not.toHaveProperty('PATH');
   });
 
@@ -44,9 +57,17 @@ describe('loadConfig: one pass over the environment, provider settings included'
   });
 
   it('never puts a secret in its message', () => {
-    expect(['MODAL_TOKEN_SECRET', 'DAYTONA_API_KEY', 'NATS_PASSWORD', 'VERCEL_OIDC_TOKEN', 'NATS_CREDS'].every(isSecretVariable)).toBe(true);
+    expect(
+      ['MODAL_TOKEN_SECRET', 'DAYTONA_API_KEY', 'NATS_PASSWORD', 'VERCEL_OIDC_TOKEN', 'NATS_CREDS'].every(
+        isSecretVariable,
+      ),
+    ).toBe(true);
     expect(['NATS_URL', 'TABMESH_PROVIDER', 'DAYTONA_API_URL', 'VERCEL_TEAM_ID'].some(isSecretVariable)).toBe(false);
-    const err = failure({ TABMESH_PROVIDER: 'nimbus', DAYTONA_API_KEY: 'sekrit-7d1', MODAL_TOKEN_SECRET: 'sekrit-9e2' });
+    const err = failure({
+      TABMESH_PROVIDER: 'nimbus',
+      DAYTONA_API_KEY: 'sekrit-7d1',
+      MODAL_TOKEN_SECRET: 'sekrit-9e2',
+    });
     expect(err.variable).toBe('TABMESH_PROVIDER');
     expect(err.message).not.toMatch(/sekrit/);
   });

@@ -57,10 +57,21 @@ export const ConfigSchema = z.object({
   GATEWAY_ALLOWED_ORIGINS: z
     .string()
     .default('')
-    .transform((s) => s.split(',').map((o) => o.trim().replace(/\/+$/, '').toLowerCase()).filter(Boolean))
-    .refine((list) => list.every((o) => o === 'null' || (URL.canParse(o) && new URL(o).origin === o)), 'must be origins such as https://app.example.com'),
+    .transform((s) =>
+      s
+        .split(',')
+        .map((o) => o.trim().replace(/\/+$/, '').toLowerCase())
+        .filter(Boolean),
+    )
+    .refine(
+      (list) => list.every((o) => o === 'null' || (URL.canParse(o) && new URL(o).origin === o)),
+      'must be origins such as https://app.example.com',
+    ),
   /** Lets the gateway run on uWebSockets.js's JavaScript fallback (ws@8.13.0) when the native addon does not load. */
-  GATEWAY_ALLOW_JS_WEBSOCKETS: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  GATEWAY_ALLOW_JS_WEBSOCKETS: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
 
   // Sandbox bounds (DESIGN.md Limits); the provider-dependent defaults come from providerDefaults.
   /** Live sandboxes of the whole deployment, across provisioners; 0 is no cap. */
@@ -114,7 +125,11 @@ export class ConfigError extends TabmeshError {
   override name = 'ConfigError';
   readonly variables: readonly [string, ...string[]];
 
-  constructor(variables: readonly [string, ...string[]], message: string, opts: { code?: ErrorCode; cause?: unknown } = {}) {
+  constructor(
+    variables: readonly [string, ...string[]],
+    message: string,
+    opts: { code?: ErrorCode; cause?: unknown } = {},
+  ) {
     super(opts.code ?? ErrorCode.ConfigInvalid, message, { cause: opts.cause, details: { variables } });
     this.variables = variables;
   }

@@ -1,6 +1,6 @@
-import { headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node';
-import { Headers } from '@tabmesh/contracts';
 import { randomUUID } from 'node:crypto';
+import { type MsgHdrs, headers as natsHeaders } from '@nats-io/transport-node';
+import { Headers } from '@tabmesh/contracts';
 
 export const newCorrelationId = (): string => randomUUID();
 

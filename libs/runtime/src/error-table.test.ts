@@ -1,4 +1,10 @@
-import { JetStreamApiCodes, JetStreamApiError, JetStreamError, JetStreamStatusError, jserrors } from '@nats-io/jetstream/internal';
+import {
+  JetStreamApiCodes,
+  JetStreamApiError,
+  JetStreamError,
+  JetStreamStatusError,
+  jserrors,
+} from '@nats-io/jetstream/internal';
 import {
   AuthorizationError,
   ClosedConnectionError,
@@ -13,6 +19,7 @@ import {
 } from '@nats-io/transport-node';
 import {
   ErrorCode,
+  type ErrorInfo,
   InvalidTransitionError,
   LimitReachedError,
   NotFoundError,
@@ -20,7 +27,6 @@ import {
   UnavailableError,
   ValidationError,
   WriteConflictError,
-  type ErrorInfo,
 } from '@tabmesh/contracts';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from './config.js';
@@ -34,7 +40,8 @@ import {
   isWrongLastSequence,
 } from './error-table.js';
 
-const api = (status: number, errCode: number) => new JetStreamApiError({ code: status, err_code: errCode, description: `api ${errCode}` });
+const api = (status: number, errCode: number) =>
+  new JetStreamApiError({ code: status, err_code: errCode, description: `api ${errCode}` });
 
 type Row = {
   what: string;
@@ -50,13 +57,33 @@ type Row = {
 const table: Row[] = [
   { what: 'TimeoutError', err: new TimeoutError(), outage: true, retryable: true },
   { what: 'NoRespondersError', err: new NoRespondersError('tab.create'), outage: true, retryable: true },
-  { what: 'RequestError (no responders)', err: new RequestError('no responders', { cause: new NoRespondersError('x') }), outage: true, retryable: true },
+  {
+    what: 'RequestError (no responders)',
+    err: new RequestError('no responders', { cause: new NoRespondersError('x') }),
+    outage: true,
+    retryable: true,
+  },
   { what: 'ConnectionError', err: new ConnectionError('connection refused'), outage: true, retryable: true },
   { what: 'ClosedConnectionError', err: new ClosedConnectionError(), outage: true, retryable: true },
   { what: 'DrainingConnectionError', err: new DrainingConnectionError(), outage: true, retryable: true },
-  { what: 'JetStreamNotEnabled', err: new jserrors.JetStreamNotEnabled('jetstream is not enabled'), outage: true, retryable: true },
-  { what: 'JetStreamError (heartbeats missed)', err: new JetStreamError('heartbeats missed'), outage: true, retryable: true },
-  { what: 'JetStreamStatusError 503', err: new JetStreamStatusError('no responders', 503), outage: true, retryable: true },
+  {
+    what: 'JetStreamNotEnabled',
+    err: new jserrors.JetStreamNotEnabled('jetstream is not enabled'),
+    outage: true,
+    retryable: true,
+  },
+  {
+    what: 'JetStreamError (heartbeats missed)',
+    err: new JetStreamError('heartbeats missed'),
+    outage: true,
+    retryable: true,
+  },
+  {
+    what: 'JetStreamStatusError 503',
+    err: new JetStreamStatusError('no responders', 503),
+    outage: true,
+    retryable: true,
+  },
   { what: 'JetStreamApiError 503', err: api(503, 10008), outage: true, retryable: true },
   {
     what: 'JetStreamApiError wrong last sequence',
@@ -73,9 +100,17 @@ const table: Row[] = [
   { what: 'JetStreamApiError stream name in use', err: api(400, 10058), streamNameInUse: true, retryable: true },
   { what: 'JetStreamApiError consumer already exists', err: api(400, 10148), consumerExists: true, retryable: true },
   { what: 'JetStreamApiError consumer name exists', err: api(400, 10013), consumerExists: true, retryable: true },
-  { what: 'JetStreamApiError stream not found', err: new jserrors.StreamNotFoundError({ code: 404, err_code: 10059, description: 'stream not found' }), retryable: true },
+  {
+    what: 'JetStreamApiError stream not found',
+    err: new jserrors.StreamNotFoundError({ code: 404, err_code: 10059, description: 'stream not found' }),
+    retryable: true,
+  },
   { what: 'AuthorizationError', err: new AuthorizationError('authorization violation'), retryable: true },
-  { what: 'PermissionViolationError', err: new PermissionViolationError('denied', 'publish', 'tab.create'), retryable: true },
+  {
+    what: 'PermissionViolationError',
+    err: new PermissionViolationError('denied', 'publish', 'tab.create'),
+    retryable: true,
+  },
   { what: 'ProtocolError', err: new ProtocolError('bad'), retryable: true },
   { what: 'InvalidArgumentError', err: new InvalidArgumentError('bad'), retryable: true },
   { what: 'ValidationError', err: new ValidationError('bad body'), retryable: false },
@@ -84,8 +119,16 @@ const table: Row[] = [
   { what: 'UnavailableError', err: new UnavailableError('registry down'), retryable: true },
   { what: 'WriteConflictError', err: new WriteConflictError('tabs o.t.x', 20), retryable: true },
   { what: 'ConfigError', err: new ConfigError(['NATS_URL'], 'bad'), retryable: false },
-  { what: 'TabmeshError retryable', err: new TabmeshError(ErrorCode.SessionFailed, 'refused', { retryable: true }), retryable: true },
-  { what: 'TabmeshError not retryable', err: new TabmeshError(ErrorCode.SessionRefused, 'unsupported agent'), retryable: false },
+  {
+    what: 'TabmeshError retryable',
+    err: new TabmeshError(ErrorCode.SessionFailed, 'refused', { retryable: true }),
+    retryable: true,
+  },
+  {
+    what: 'TabmeshError not retryable',
+    err: new TabmeshError(ErrorCode.SessionRefused, 'unsupported agent'),
+    retryable: false,
+  },
   { what: 'plain Error', err: new Error('boom'), retryable: true },
   { what: 'a string', err: 'not an error', retryable: true },
   { what: 'undefined', err: undefined, retryable: true },
@@ -112,8 +155,16 @@ describe('the error table', () => {
       message: 'no',
       retryable: false,
     });
-    expect(errorInfoOf(new Error('boom'), ErrorCode.ProvisionFailed)).toEqual({ code: ErrorCode.ProvisionFailed, message: 'boom', retryable: true });
-    expect(errorInfoOf('odd', ErrorCode.SessionFailed)).toEqual({ code: ErrorCode.SessionFailed, message: 'odd', retryable: true });
+    expect(errorInfoOf(new Error('boom'), ErrorCode.ProvisionFailed)).toEqual({
+      code: ErrorCode.ProvisionFailed,
+      message: 'boom',
+      retryable: true,
+    });
+    expect(errorInfoOf('odd', ErrorCode.SessionFailed)).toEqual({
+      code: ErrorCode.SessionFailed,
+      message: 'odd',
+      retryable: true,
+    });
   });
 });
 

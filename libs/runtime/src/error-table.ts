@@ -7,7 +7,7 @@ import {
   RequestError,
   TimeoutError,
 } from '@nats-io/transport-node';
-import { TabmeshError, ValidationError, type ErrorCode, type ErrorInfo } from '@tabmesh/contracts';
+import { type ErrorCode, type ErrorInfo, TabmeshError, ValidationError } from '@tabmesh/contracts';
 
 /**
  * The one place where errors are classified: one predicate per question a caller asks, so the gateway,
@@ -21,7 +21,8 @@ const StreamNameInUse = 10058;
 const ConsumerNameExists = 10013;
 const ConsumerAlreadyExists = 10148;
 
-const apiCodeIs = (err: unknown, ...codes: number[]): boolean => err instanceof JetStreamApiError && codes.includes(err.code);
+const apiCodeIs = (err: unknown, ...codes: number[]): boolean =>
+  err instanceof JetStreamApiError && codes.includes(err.code);
 
 /** Client-side classes that mean "no answer from the bus right now", not "the request was wrong". */
 const outageClasses = [

@@ -1,53 +1,59 @@
-export { ConfigSchema, ConfigError, loadConfig, isSecretVariable, type Config, type ProviderConfig } from './config.js';
+export { type Bus, type BusLimits, type BusSettings, ensureBus, TabRequestsAgeMarginMs } from './bus-setup.js';
 export {
-  ProviderConfigShape,
-  ProviderNames,
-  RemoteProviderNames,
-  type ProviderName,
-  type RemoteProviderName,
-  type ProviderVariable,
-} from './provider-config.js';
+  type Config,
+  ConfigError,
+  ConfigSchema,
+  isSecretVariable,
+  loadConfig,
+  type ProviderConfig,
+  providerDefaults,
+} from './config.js';
+export { ConnectionState } from './connection-state.js';
+export { correlationHeaders, correlationOf, newCorrelationId } from './correlation.js';
+export {
+  errorInfoOf,
+  hasErrorCode,
+  isBusOutage,
+  isConsumerExists,
+  isRetryable,
+  isStreamNameInUse,
+  isWrongLastSequence,
+} from './error-table.js';
+export { drainConnection, type ServiceHandle, stopOnSignals } from './lifecycle.js';
 export { createLogger, jobLogger, type Logger } from './logger.js';
 export { connectNats } from './nats.js';
-export { correlationHeaders, correlationOf, newCorrelationId } from './correlation.js';
-export { ensureBus, TabRequestsAgeMarginMs, type Bus, type BusLimits, type BusSettings } from './bus-setup.js';
-export { QueueFullError, isStoreFull } from './publish.js';
-export { TypedBucket, type Versioned } from './typed-kv.js';
-export { JobWorker, type JobContext, type FailureInfo, type WorkerOptions, type WorkerStats } from './worker.js';
-export { publishJob } from './publish.js';
+export { type OpsListener, type OpsListenerOptions, type ReadyReport, startOpsListener } from './ops-listener.js';
+export {
+  ProviderConfigShape,
+  type ProviderName,
+  ProviderNames,
+  type ProviderVariable,
+  type RemoteProviderName,
+  RemoteProviderNames,
+} from './provider-config.js';
+export { ProvisionedTasks } from './provisioned-tasks.js';
+export { isStoreFull, publishJob, QueueFullError } from './publish.js';
+export { announceReady, isReadySignal, type ReadySignal } from './ready-signal.js';
+export { runMain } from './run-main.js';
+export { holderIsCurrent, SandboxSlots, type SlotHolderRef } from './sandbox-slots.js';
 export { Semaphore } from './semaphore.js';
-export { stopOnSignals, drainConnection, type ServiceHandle } from './lifecycle.js';
-export { TabStore, TaskStore, nowIso } from './stores.js';
-export { TabFlow } from './tab-flow.js';
 export {
-  startWorkerService,
-  type WorkerKind,
-  type WorkerProvider,
-  type WorkerServiceHandle,
-} from './worker-service.js';
-export {
-  startService,
   type LifecycleReport,
   type RunningService,
   type ServiceContext,
   type ServiceOptions,
   type ServicePart,
   type StopStep,
+  startService,
 } from './service-lifecycle.js';
-export { runMain } from './run-main.js';
-export { ConnectionState } from './connection-state.js';
-export { startOpsListener, type OpsListener, type OpsListenerOptions, type ReadyReport } from './ops-listener.js';
 export { createMetricsRegistry, registerWorkerMetrics } from './service-metrics.js';
-export { announceReady, isReadySignal, type ReadySignal } from './ready-signal.js';
+export { nowIso, TabStore, TaskStore } from './stores.js';
+export { TabFlow } from './tab-flow.js';
+export { TypedBucket, type Versioned } from './typed-kv.js';
+export { type FailureInfo, type JobContext, JobWorker, type WorkerOptions, type WorkerStats } from './worker.js';
 export {
-  isBusOutage,
-  isWrongLastSequence,
-  isStreamNameInUse,
-  isConsumerExists,
-  hasErrorCode,
-  isRetryable,
-  errorInfoOf,
-} from './error-table.js';
-export { SandboxSlots, holderIsCurrent, type SlotHolderRef } from './sandbox-slots.js';
-export { providerDefaults } from './config.js';
-export { ProvisionedTasks } from './provisioned-tasks.js';
+  startWorkerService,
+  type WorkerKind,
+  type WorkerProvider,
+  type WorkerServiceHandle,
+} from './worker-service.js';

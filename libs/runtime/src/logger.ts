@@ -1,4 +1,4 @@
-import { pino, type DestinationStream, type Logger } from 'pino';
+import { type DestinationStream, type Logger, pino } from 'pino';
 
 export type { Logger };
 
@@ -9,16 +9,38 @@ export type { Logger };
  * WebSocket upgrade query. pino's paths match one level per `*`, so the usual nestings are listed.
  */
 export const RedactedPaths = [
-  'token', '*.token', '*.*.token', '*.*.*.token',
-  'password', '*.password', '*.*.password',
-  'secret', '*.secret', '*.*.secret',
-  'access_token', '*.access_token', '*.*.access_token',
-  'accessToken', '*.accessToken', '*.*.accessToken',
-  'authorization', '*.authorization', '*.*.authorization',
-  'cookie', '*.cookie', '*.*.cookie',
-  'req.headers.authorization', 'req.headers.cookie', 'headers.authorization', 'headers.cookie',
-  '*.headers.authorization', '*.headers.cookie',
-  'NATS_PASSWORD', '*.NATS_PASSWORD', 'TABMESH_JWT_SECRET', '*.TABMESH_JWT_SECRET',
+  'token',
+  '*.token',
+  '*.*.token',
+  '*.*.*.token',
+  'password',
+  '*.password',
+  '*.*.password',
+  'secret',
+  '*.secret',
+  '*.*.secret',
+  'access_token',
+  '*.access_token',
+  '*.*.access_token',
+  'accessToken',
+  '*.accessToken',
+  '*.*.accessToken',
+  'authorization',
+  '*.authorization',
+  '*.*.authorization',
+  'cookie',
+  '*.cookie',
+  '*.*.cookie',
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'headers.authorization',
+  'headers.cookie',
+  '*.headers.authorization',
+  '*.headers.cookie',
+  'NATS_PASSWORD',
+  '*.NATS_PASSWORD',
+  'TABMESH_JWT_SECRET',
+  '*.TABMESH_JWT_SECRET',
 ];
 
 /**

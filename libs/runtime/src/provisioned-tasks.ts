@@ -1,5 +1,5 @@
-import { KvWatchInclude, type KV } from '@nats-io/kv';
-import { TaskProvisioning, TaskRecordSchema, type TaskRecord } from '@tabmesh/contracts';
+import { type KV, KvWatchInclude } from '@nats-io/kv';
+import { TaskProvisioning, type TaskRecord, TaskRecordSchema } from '@tabmesh/contracts';
 import type { Logger } from './logger.js';
 
 /**
@@ -33,7 +33,8 @@ export class ProvisionedTasks {
           this.logger.warn({ key: e.key }, 'task value does not match its schema; ignored');
           continue;
         }
-        if (parsed.data.state === TaskProvisioning.Provisioned && parsed.data.sandbox) this.byKey.set(e.key, parsed.data);
+        if (parsed.data.state === TaskProvisioning.Provisioned && parsed.data.sandbox)
+          this.byKey.set(e.key, parsed.data);
       }
     })();
   }

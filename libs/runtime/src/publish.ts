@@ -1,12 +1,13 @@
 import { JetStreamApiError, type JetStreamClient } from '@nats-io/jetstream';
-import { UnavailableError, encode } from '@tabmesh/contracts';
+import { encode, UnavailableError } from '@tabmesh/contracts';
 import type { z } from 'zod';
 import { correlationHeaders } from './correlation.js';
 
 /** JetStream's "maximum messages/bytes exceeded": a stream with discard `new` at its bound. */
 const StreamStoreFailed = 10077;
 
-export const isStoreFull = (err: unknown): boolean => err instanceof JetStreamApiError && err.code === StreamStoreFailed;
+export const isStoreFull = (err: unknown): boolean =>
+  err instanceof JetStreamApiError && err.code === StreamStoreFailed;
 
 /**
  * A work queue at its bound refused a job. Retryable: the queue drains as workers take jobs. The

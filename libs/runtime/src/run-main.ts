@@ -1,5 +1,5 @@
-import { loadConfig, type Config } from './config.js';
-import { stopOnSignals, type ServiceHandle } from './lifecycle.js';
+import { type Config, loadConfig } from './config.js';
+import { type ServiceHandle, stopOnSignals } from './lifecycle.js';
 import { createLogger, type Logger } from './logger.js';
 
 /**
@@ -7,7 +7,10 @@ import { createLogger, type Logger } from './logger.js';
  * SIGTERM/SIGINT. A boot failure (a `ConfigError`, or anything the start throws) is logged with
  * the error serialized and the process exits 1, so a supervisor sees it failed and why.
  */
-export async function runMain(name: string, start: (config: Config, logger: Logger) => Promise<ServiceHandle>): Promise<void> {
+export async function runMain(
+  name: string,
+  start: (config: Config, logger: Logger) => Promise<ServiceHandle>,
+): Promise<void> {
   // The configured level is not known until the configuration parsed; a boot failure is logged at info.
   let logger = createLogger(name, 'info');
   try {

@@ -1,12 +1,12 @@
 import type { KV } from '@nats-io/kv';
 import {
-  SandboxSlotsKey,
-  SandboxSlotsSchema,
-  TaskProvisioning,
-  slotHolderKey,
   type SandboxRef,
   type SandboxSlotHolder,
+  SandboxSlotsKey,
+  SandboxSlotsSchema,
   type SandboxSlots as SlotsValue,
+  slotHolderKey,
+  TaskProvisioning,
   type TaskRecord,
 } from '@tabmesh/contracts';
 import { nowIso } from './stores.js';
@@ -71,7 +71,10 @@ export class SandboxSlots {
       const held = value.holders[key];
       if (held?.sandbox?.id === sandbox.id) return null;
       const now = nowIso();
-      return { ...value, holders: { ...value.holders, [key]: { ...h, sandbox, since: held?.since ?? now, renewedAt: now } } };
+      return {
+        ...value,
+        holders: { ...value.holders, [key]: { ...h, sandbox, since: held?.since ?? now, renewedAt: now } },
+      };
     });
   }
 
@@ -105,7 +108,10 @@ export class SandboxSlots {
   /** A destroyed sandbox: the holder that ran it, and any older generation of the task still starting. */
   releaseSandbox(org: string, task: string, sandboxId: string, belowGeneration: number): Promise<number> {
     return this.release(
-      (x) => x.org === org && x.task === task && (x.sandbox?.id === sandboxId || (x.sandbox === null && x.generation < belowGeneration)),
+      (x) =>
+        x.org === org &&
+        x.task === task &&
+        (x.sandbox?.id === sandboxId || (x.sandbox === null && x.generation < belowGeneration)),
     );
   }
 

@@ -1,11 +1,11 @@
 import type { Registry } from 'prom-client';
-import { ensureBus, type Bus } from './bus-setup.js';
+import { type Bus, ensureBus } from './bus-setup.js';
 import type { Config } from './config.js';
 import { ConnectionState } from './connection-state.js';
 import { drainConnection, type ServiceHandle } from './lifecycle.js';
 import type { Logger } from './logger.js';
 import { connectNats } from './nats.js';
-import { startOpsListener, type OpsListener } from './ops-listener.js';
+import { type OpsListener, startOpsListener } from './ops-listener.js';
 import { announceReady } from './ready-signal.js';
 import { createMetricsRegistry } from './service-metrics.js';
 

@@ -1,16 +1,16 @@
+import type { KV } from '@nats-io/kv';
 import {
-  TabRecordSchema,
-  TaskRecordSchema,
   newTask,
+  type Tab,
+  type TabRecord,
+  TabRecordSchema,
+  type TaskRecord,
+  TaskRecordSchema,
+  type TaskStatus,
   tabKey,
   taskKey,
   taskTabsFilter,
-  type Tab,
-  type TabRecord,
-  type TaskRecord,
-  type TaskStatus,
 } from '@tabmesh/contracts';
-import type { KV } from '@nats-io/kv';
 import { TypedBucket, type Versioned } from './typed-kv.js';
 
 export const nowIso = (): string => new Date().toISOString();

@@ -1,15 +1,19 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import {
-  ProvisionJobSchema,
-  SessionJobSchema,
-  TabState,
-  TaskProvisioning,
   newTask,
+  ProvisionJobSchema,
   pendingStateFor,
   provisionMsgId,
   provisionSubject,
+  type SandboxRef,
+  SessionJobSchema,
+  type Step,
   sessionMsgId,
   sessionSubject,
+  type TabRecord,
+  TabState,
+  TaskProvisioning,
+  type TaskRecord,
   tabKey,
   taskKey,
   teardownMsgId,
@@ -20,10 +24,6 @@ import {
   withProvisionStep,
   withSessionProgress,
   withTaskProvisionStep,
-  type SandboxRef,
-  type Step,
-  type TabRecord,
-  type TaskRecord,
 } from '@tabmesh/contracts';
 import { publishJob } from './publish.js';
 import type { TabStore, TaskStore } from './stores.js';
@@ -68,14 +68,19 @@ export class TabFlow {
    * and every tab of the task on it, ready or waiting for its session, goes back to provisioning with
    * a new attempt. All compare-and-set, so any number of processes may do this at once.
    */
-  async replaceLostSandbox(tab: { org: string; task: string }, lostSandboxId: string, correlationId: string): Promise<void> {
+  async replaceLostSandbox(
+    tab: { org: string; task: string },
+    lostSandboxId: string,
+    correlationId: string,
+  ): Promise<void> {
     let lost: SandboxRef | null = null;
     const task = await this.tasks.mutate(taskKey(tab.org, tab.task), (cur) => {
       lost = cur?.value.sandbox ?? null;
       return cur ? toReprovisioning(cur.value, lostSandboxId) : null;
     });
     const old = lost as SandboxRef | null;
-    if (task?.changed && old) await this.enqueueSandboxDestroy(tab.org, tab.task, task.value.generation, old, correlationId);
+    if (task?.changed && old)
+      await this.enqueueSandboxDestroy(tab.org, tab.task, task.value.generation, old, correlationId);
     await this.rehomeTabs(tab.org, tab.task, lostSandboxId, correlationId);
   }
 
@@ -87,7 +92,9 @@ export class TabFlow {
     let moved = 0;
     for (const t of await this.tabs.listTask(org, task)) {
       if (t.value.sandboxId !== lostSandboxId) continue;
-      const res = await this.tabs.mutate(tabKey(org, task, t.value.id), (cur) => (cur ? toSandboxLost(cur.value, lostSandboxId) : null));
+      const res = await this.tabs.mutate(tabKey(org, task, t.value.id), (cur) =>
+        cur ? toSandboxLost(cur.value, lostSandboxId) : null,
+      );
       if (!res?.changed) continue;
       moved++;
       await this.drive(res.value, correlationId);
@@ -99,7 +106,13 @@ export class TabFlow {
    * Hands a sandbox the task no longer holds to the provisioner for destruction (its slot is freed
    * there). `generation` is the task's generation after it let go, so the dedupe id is per release.
    */
-  async enqueueSandboxDestroy(org: string, task: string, generation: number, sandbox: SandboxRef, correlationId: string): Promise<void> {
+  async enqueueSandboxDestroy(
+    org: string,
+    task: string,
+    generation: number,
+    sandbox: SandboxRef,
+    correlationId: string,
+  ): Promise<void> {
     await publishJob(
       this.js,
       provisionSubject(org, task),
@@ -134,7 +147,9 @@ export class TabFlow {
     sandboxId: string,
     correlationId: string,
   ): Promise<Versioned<TabRecord> | null> {
-    const res = await this.tabs.mutate(tabKey(org, task, tab), (cur) => (cur ? toPendingSession(cur.value, sandboxId) : null));
+    const res = await this.tabs.mutate(tabKey(org, task, tab), (cur) =>
+      cur ? toPendingSession(cur.value, sandboxId) : null,
+    );
     if (res && res.value.state === TabState.PendingSessionCreate) await this.enqueueSession(res.value, correlationId);
     return res ? { value: res.value, revision: res.revision } : null;
   }

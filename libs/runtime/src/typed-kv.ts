@@ -1,5 +1,5 @@
 import { Bucket, type KV } from '@nats-io/kv';
-import { WriteConflictError, decode, encode } from '@tabmesh/contracts';
+import { decode, encode, WriteConflictError } from '@tabmesh/contracts';
 import type { z } from 'zod';
 import { isWrongLastSequence } from './error-table.js';
 

@@ -2,9 +2,9 @@ import type { z } from 'zod';
 import type { Bus } from './bus-setup.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
-import { startService, type RunningService, type StopStep } from './service-lifecycle.js';
+import { type RunningService, type StopStep, startService } from './service-lifecycle.js';
 import { registerWorkerMetrics } from './service-metrics.js';
-import { JobWorker, type FailureInfo, type JobContext } from './worker.js';
+import { type FailureInfo, type JobContext, JobWorker } from './worker.js';
 
 /** What a worker's handlers act through (the sandbox provider): named on the ready line, closed on stop. */
 export type WorkerProvider = { name: string; close: () => Promise<void> };
@@ -21,7 +21,10 @@ export type WorkerKind<S extends z.ZodType, D, P extends WorkerProvider> = {
    * What runs beside the consumer for the life of the service (a watch, a reconciliation loop):
    * started once the deps exist, each stopped through `onStop` (before the worker drains).
    */
-  companions?: (deps: D, ctx: { bus: Bus; config: Config; logger: Logger; onStop: (step: StopStep) => void }) => Promise<void>;
+  companions?: (
+    deps: D,
+    ctx: { bus: Bus; config: Config; logger: Logger; onStop: (step: StopStep) => void },
+  ) => Promise<void>;
   handle: (deps: D, ctx: JobContext<z.infer<S>>) => Promise<void>;
   onFailure: (deps: D, ctx: JobContext<z.infer<S>>, failure: FailureInfo) => Promise<void>;
   logIds?: (job: z.infer<S>) => Record<string, unknown>;

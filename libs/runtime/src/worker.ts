@@ -3,9 +3,9 @@ import { decode } from '@tabmesh/contracts';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { correlationOf } from './correlation.js';
+import { isBusOutage, isRetryable } from './error-table.js';
 import { jobLogger } from './logger.js';
 import { Semaphore } from './semaphore.js';
-import { isBusOutage, isRetryable } from './error-table.js';
 
 /**
  * Ends a job for good. An ack, not a term: nats-server 2.9 keeps terminated messages of a
@@ -58,7 +58,14 @@ export type WorkerOptions<S extends z.ZodType> = {
 };
 
 /** `retried`: failed, will run again; `failed`: failed for good. */
-export type WorkerStats = { inFlight: number; started: number; succeeded: number; retried: number; failed: number; poison: number };
+export type WorkerStats = {
+  inFlight: number;
+  started: number;
+  succeeded: number;
+  retried: number;
+  failed: number;
+  poison: number;
+};
 
 /**
  * A pull consumer loop with bounded concurrency, heartbeats for long jobs, retries with
@@ -143,7 +150,11 @@ export class JobWorker<S extends z.ZodType> {
       correlationId,
       delivery: msg.info.deliveryCount,
       maxDeliver,
-      logger: jobLogger(logger, { correlationId, ...(this.opts.logIds?.(job) ?? {}), delivery: msg.info.deliveryCount }),
+      logger: jobLogger(logger, {
+        correlationId,
+        ...(this.opts.logIds?.(job) ?? {}),
+        delivery: msg.info.deliveryCount,
+      }),
       signal: abort.signal,
       park: (wait) => this.park(msg, wait),
     };

@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NatsServer } from '@tabmesh/testkit';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Buckets, SessionPersistNames, Streams } from '@tabmesh/contracts';
-import { ConfigSchema, TabRequestsAgeMarginMs, ensureBus, type BusSettings } from '../src/index.js';
+import { NatsServer } from '@tabmesh/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type BusSettings, ConfigSchema, ensureBus, TabRequestsAgeMarginMs } from '../src/index.js';
 
 const settings: BusSettings = {
   TABMESH_ACK_WAIT_MS: 5000,
@@ -36,7 +36,17 @@ describe('bus setup', () => {
     expect(consumer.config.max_deliver).toBe(4);
     const names: string[] = [];
     for await (const s of jsm.streams.list()) names.push(s.config.name);
-    expect(names.sort()).toEqual(['KV_sandbox-slots', 'KV_sessions', 'KV_tab-requests', 'KV_tab-slots', 'KV_tabs', 'KV_tasks', 'PROVISION', 'SESSIONS', 'SESSION_EVENTS']);
+    expect(names.sort()).toEqual([
+      'KV_sandbox-slots',
+      'KV_sessions',
+      'KV_tab-requests',
+      'KV_tab-slots',
+      'KV_tabs',
+      'KV_tasks',
+      'PROVISION',
+      'SESSIONS',
+      'SESSION_EVENTS',
+    ]);
     expect((await buses[1]!.tabs.status()).history).toBeGreaterThanOrEqual(5);
     expect(Buckets.tabs).toBe('tabs');
   });
@@ -58,7 +68,13 @@ describe('bus setup', () => {
     ] as const) {
       const c = await cfg(name);
       // A full work queue refuses the next job; it never drops the oldest unacked one.
-      expect(c).toMatchObject({ retention: 'workqueue', discard: 'new', max_msgs: maxMsgs, max_bytes: d.TABMESH_QUEUE_MAX_BYTES, max_age: 0 });
+      expect(c).toMatchObject({
+        retention: 'workqueue',
+        discard: 'new',
+        max_msgs: maxMsgs,
+        max_bytes: d.TABMESH_QUEUE_MAX_BYTES,
+        max_age: 0,
+      });
     }
     expect(await cfg('KV_tabs')).toMatchObject({ max_bytes: d.TABMESH_TABS_MAX_BYTES, max_age: 0, discard: 'new' });
     expect(await cfg('KV_tasks')).toMatchObject({ max_bytes: d.TABMESH_TASKS_MAX_BYTES, max_age: 0 });

@@ -7,7 +7,8 @@ function capture() {
   const lines: Record<string, unknown>[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
+      for (const line of chunk.toString('utf8').split('\n').filter(Boolean))
+        lines.push(JSON.parse(line) as Record<string, unknown>);
       done();
     },
   });
@@ -24,8 +25,14 @@ describe('logger redaction', () => {
     logger.info({ sandbox }, 'sandbox');
     logger.info({ job: { op: 'teardown', sandbox } }, 'job');
     logger.info({ task: { value: { sandbox } } }, 'task record');
-    logger.info({ req: { headers: { authorization: `Bearer ${Canary}`, cookie: `s=${Canary}`, host: 'h' } } }, 'request');
-    logger.info({ nats: { user: 'gateway', password: Canary }, secret: Canary, config: { TABMESH_JWT_SECRET: Canary } }, 'config');
+    logger.info(
+      { req: { headers: { authorization: `Bearer ${Canary}`, cookie: `s=${Canary}`, host: 'h' } } },
+      'request',
+    );
+    logger.info(
+      { nats: { user: 'gateway', password: Canary }, secret: Canary, config: { TABMESH_JWT_SECRET: Canary } },
+      'config',
+    );
     logger.info({ query: { access_token: Canary } }, 'upgrade');
     jobLogger(logger, { org: 'o', token: Canary }).info('child');
 
@@ -44,7 +51,7 @@ describe('logger redaction', () => {
     expect(g!.org).toBe('o');
   });
 
-  it('redacts a token carried in an error\'s details', () => {
+  it("redacts a token carried in an error's details", () => {
     const out = capture();
     const err = Object.assign(new Error('sandbox failed to start'), { details: { token: Canary, path: '/x' } });
     createLogger('test', 'info', out.stream).error({ err }, 'failed');

@@ -7,7 +7,12 @@ import { isReadySignal, type ReadySignal } from '../src/index.js';
 
 const fixture = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'service-main.ts');
 
-type Child = { lines: Array<Record<string, unknown>>; ready: Promise<ReadySignal>; exit: Promise<number | null>; kill: (s: NodeJS.Signals) => void };
+type Child = {
+  lines: Array<Record<string, unknown>>;
+  ready: Promise<ReadySignal>;
+  exit: Promise<number | null>;
+  kill: (s: NodeJS.Signals) => void;
+};
 
 /** The fixture service as a real process with an IPC channel, as the harness starts services. */
 function run(env: Record<string, string>): Child {
@@ -71,6 +76,8 @@ describe('runMain', () => {
     const msgs = child.lines.map((l) => l.msg);
     expect(msgs).toContain('part stopped');
     expect(msgs).not.toContain('fixture ready');
-    expect(child.lines.find((l) => l.msg === 'fixture failed to start')).toMatchObject({ err: { message: 'part failed to start' } });
+    expect(child.lines.find((l) => l.msg === 'fixture failed to start')).toMatchObject({
+      err: { message: 'part failed to start' },
+    });
   });
 });

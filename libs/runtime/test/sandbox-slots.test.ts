@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { NatsServer } from '@tabmesh/testkit';
-import { SandboxSlots, ensureBus, loadConfig, type Bus } from '../src/index.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Bus, ensureBus, loadConfig, SandboxSlots } from '../src/index.js';
 
 describe('sandbox slots (one compare-and-set key)', () => {
   let server: NatsServer;
@@ -48,14 +48,29 @@ describe('sandbox slots (one compare-and-set key)', () => {
 describe('provider defaults', () => {
   it.each([
     [{}, { TABMESH_MAX_SANDBOXES: 32, TABMESH_CONCURRENCY: 8 }],
-    [{ TABMESH_PROVIDER: 'local', TABMESH_MAX_SANDBOXES: '3' }, { TABMESH_MAX_SANDBOXES: 3, TABMESH_CONCURRENCY: 3 }],
-    [{ TABMESH_PROVIDER: 'local', TABMESH_MAX_SANDBOXES: '3', TABMESH_CONCURRENCY: '5' }, { TABMESH_MAX_SANDBOXES: 3, TABMESH_CONCURRENCY: 5 }],
-    [{ TABMESH_PROVIDER: 'local', TABMESH_MAX_SANDBOXES: '0' }, { TABMESH_MAX_SANDBOXES: 0, TABMESH_CONCURRENCY: 8 }],
+    [
+      { TABMESH_PROVIDER: 'local', TABMESH_MAX_SANDBOXES: '3' },
+      { TABMESH_MAX_SANDBOXES: 3, TABMESH_CONCURRENCY: 3 },
+    ],
+    [
+      { TABMESH_PROVIDER: 'local', TABMESH_MAX_SANDBOXES: '3', TABMESH_CONCURRENCY: '5' },
+      { TABMESH_MAX_SANDBOXES: 3, TABMESH_CONCURRENCY: 5 },
+    ],
+    [
+      { TABMESH_PROVIDER: 'local', TABMESH_MAX_SANDBOXES: '0' },
+      { TABMESH_MAX_SANDBOXES: 0, TABMESH_CONCURRENCY: 8 },
+    ],
     [{ TABMESH_PROVIDER: 'sim' }, { TABMESH_MAX_SANDBOXES: 0, TABMESH_CONCURRENCY: 8 }],
-    [{ TABMESH_PROVIDER: 'daytona', TABMESH_MAX_SANDBOXES: '10' }, { TABMESH_MAX_SANDBOXES: 10, TABMESH_CONCURRENCY: 8 }],
+    [
+      { TABMESH_PROVIDER: 'daytona', TABMESH_MAX_SANDBOXES: '10' },
+      { TABMESH_MAX_SANDBOXES: 10, TABMESH_CONCURRENCY: 8 },
+    ],
   ])('%o -> %o', (env, want) => {
     const config = loadConfig(env);
-    expect({ TABMESH_MAX_SANDBOXES: config.TABMESH_MAX_SANDBOXES, TABMESH_CONCURRENCY: config.TABMESH_CONCURRENCY }).toEqual(want);
+    expect({
+      TABMESH_MAX_SANDBOXES: config.TABMESH_MAX_SANDBOXES,
+      TABMESH_CONCURRENCY: config.TABMESH_CONCURRENCY,
+    }).toEqual(want);
   });
 
   it('reads the idle and watch defaults of DESIGN.md', () => {

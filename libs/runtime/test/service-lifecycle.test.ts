@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:net';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { NatsServer, testConfig, waitFor } from '@tabmesh/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger, startService, type Config } from '../src/index.js';
+import { type Config, createLogger, startService } from '../src/index.js';
 
 const logger = createLogger('lifecycle-test', 'silent');
 const get = (port: number, path: string) => fetch(`http://127.0.0.1:${port}${path}`);
@@ -74,7 +74,12 @@ describe('service lifecycle', () => {
 
   it('readyz follows the connection: 503 while nats-server is down, 200 again after it is back', async () => {
     const own = await NatsServer.start();
-    const svc = await startService({ name: 'probe', config: testConfig(own.url), logger, start: async () => ({ handle: {} }) });
+    const svc = await startService({
+      name: 'probe',
+      config: testConfig(own.url),
+      logger,
+      start: async () => ({ handle: {} }),
+    });
     try {
       const status = async () => (await get(svc.opsPort!, '/readyz')).status;
       expect(await status()).toBe(200);

@@ -1,7 +1,7 @@
 import { SessionJobSchema, Streams } from '@tabmesh/contracts';
 import { NatsServer, testConfig } from '@tabmesh/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { JobWorker, connectNats, createLogger, ensureBus, type Bus } from '../src/index.js';
+import { type Bus, connectNats, createLogger, ensureBus, JobWorker } from '../src/index.js';
 
 const logger = createLogger('worker-test', 'silent');
 

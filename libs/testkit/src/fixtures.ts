@@ -1,4 +1,4 @@
-import { TabState, TaskProvisioning, type TabRecord, type TaskRecord } from '@tabmesh/contracts';
+import { type TabRecord, TabState, TaskProvisioning, type TaskRecord } from '@tabmesh/contracts';
 import { nowIso } from '@tabmesh/runtime';
 
 /** Records as the services write them, for tests that play a service by writing KV themselves. */

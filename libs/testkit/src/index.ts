@@ -1,15 +1,7 @@
-export { NatsServer, type NatsServerOptions } from './nats-server.js';
 export { freePort, natsServerBinary } from '@tabmesh/nats-launcher';
-export { waitFor, sleep, uniqueId } from './wait.js';
 export { newTabId, tabRecord, taskRecord } from './fixtures.js';
-export { inProcessTestEnv, processTestEnv, loopbackEnv, testConfig, TestJwtSecret } from './test-config.js';
-export { testToken, testAuthHeader, type TestTokenOptions } from './test-token.js';
-export { ServiceProcess, ServiceName, repoRoot, type LogLine, type Exit, type ServiceProcessOptions } from './service-process.js';
-export { NatsCluster } from './nats-cluster.js';
-export { setup } from './harness/setup.js';
-export { Mesh, type HandleOf, type Handles, type Urls } from './harness/mesh.js';
 export { BusOps, type CreateOutcome } from './harness/bus-ops.js';
-export { waitForReadyz } from './harness/readyz.js';
+export { type HandleOf, type Handles, Mesh, type Urls } from './harness/mesh.js';
 export type {
   GatewayLike,
   InProcessServices,
@@ -22,3 +14,18 @@ export type {
   Starter,
   Stoppable,
 } from './harness/options.js';
+export { waitForReadyz } from './harness/readyz.js';
+export { setup } from './harness/setup.js';
+export { NatsCluster } from './nats-cluster.js';
+export { NatsServer, type NatsServerOptions } from './nats-server.js';
+export {
+  type Exit,
+  type LogLine,
+  repoRoot,
+  ServiceName,
+  ServiceProcess,
+  type ServiceProcessOptions,
+} from './service-process.js';
+export { inProcessTestEnv, loopbackEnv, processTestEnv, TestJwtSecret, testConfig } from './test-config.js';
+export { type TestTokenOptions, testAuthHeader, testToken } from './test-token.js';
+export { sleep, uniqueId, waitFor } from './wait.js';

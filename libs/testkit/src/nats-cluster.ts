@@ -25,10 +25,17 @@ export class NatsCluster {
         NatsServer.start({
           port,
           args: [
-            '--cluster', route(clusterPorts[i]!),
-            '--routes', clusterPorts.filter((_, j) => j !== i).map(route).join(','),
-            '--cluster_name', opts.name ?? 'tabmesh',
-            '-n', `node${i + 1}`,
+            '--cluster',
+            route(clusterPorts[i]!),
+            '--routes',
+            clusterPorts
+              .filter((_, j) => j !== i)
+              .map(route)
+              .join(','),
+            '--cluster_name',
+            opts.name ?? 'tabmesh',
+            '-n',
+            `node${i + 1}`,
           ],
         }),
       ),

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, createWriteStream, openSync, readFileSync, type WriteStream } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -114,9 +114,16 @@ export class ServiceProcess<N extends string = ServiceName> {
       const onMessage = (msg: unknown) => {
         if (isReadySignal(msg)) done(() => resolve(msg));
       };
-      const timer = setTimeout(() => done(() => reject(new Error(`${this.label}: not ready within ${timeoutMs} ms${this.tail()}`))), timeoutMs);
+      const timer = setTimeout(
+        () => done(() => reject(new Error(`${this.label}: not ready within ${timeoutMs} ms${this.tail()}`))),
+        timeoutMs,
+      );
       this.proc.on('message', onMessage);
-      void this.exited.then((exit) => done(() => reject(new Error(`${this.label} exited (${exit.signal ?? exit.code}) before it was ready${this.tail()}`))));
+      void this.exited.then((exit) =>
+        done(() =>
+          reject(new Error(`${this.label} exited (${exit.signal ?? exit.code}) before it was ready${this.tail()}`)),
+        ),
+      );
     });
   }
 
@@ -161,10 +168,18 @@ export class ServiceProcess<N extends string = ServiceName> {
       const listener = (line: LogLine) => {
         if (match(line)) done(() => resolve(line));
       };
-      const timer = setTimeout(() => done(() => reject(new Error(`${this.label}: no log line "${what}" within ${timeoutMs} ms${this.tail()}`))), timeoutMs);
+      const timer = setTimeout(
+        () =>
+          done(() => reject(new Error(`${this.label}: no log line "${what}" within ${timeoutMs} ms${this.tail()}`))),
+        timeoutMs,
+      );
       this.listeners.add(listener);
       void this.exited.then((exit) =>
-        done(() => reject(new Error(`${this.label} exited (${exit.signal ?? exit.code}) before logging "${what}"${this.tail()}`))),
+        done(() =>
+          reject(
+            new Error(`${this.label} exited (${exit.signal ?? exit.code}) before logging "${what}"${this.tail()}`),
+          ),
+        ),
       );
     });
   }

@@ -1,4 +1,4 @@
-import { loadConfig, type Config } from '@tabmesh/runtime';
+import { type Config, loadConfig } from '@tabmesh/runtime';
 
 /**
  * The HS256 secret every test gateway verifies tokens with (tests mint theirs with `testToken`).

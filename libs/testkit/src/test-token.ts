@@ -13,11 +13,20 @@ export function testToken(opts: TestTokenOptions = {}): string {
   const now = Math.floor(Date.now() / 1000);
   const header = b64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
   const payload = b64url(
-    JSON.stringify({ sub: opts.sub ?? 'test', orgs: opts.orgs ?? ['*'], iat: now, exp: now + (opts.ttlSeconds ?? 3600) }),
+    JSON.stringify({
+      sub: opts.sub ?? 'test',
+      orgs: opts.orgs ?? ['*'],
+      iat: now,
+      exp: now + (opts.ttlSeconds ?? 3600),
+    }),
   );
-  const signature = createHmac('sha256', opts.secret ?? TestJwtSecret).update(`${header}.${payload}`).digest();
+  const signature = createHmac('sha256', opts.secret ?? TestJwtSecret)
+    .update(`${header}.${payload}`)
+    .digest();
   return `${header}.${payload}.${b64url(signature)}`;
 }
 
 /** `Authorization` header of a test token for every org. */
-export const testAuthHeader = (opts?: TestTokenOptions): Record<string, string> => ({ authorization: `Bearer ${testToken(opts)}` });
+export const testAuthHeader = (opts?: TestTokenOptions): Record<string, string> => ({
+  authorization: `Bearer ${testToken(opts)}`,
+});

@@ -1,2 +1,2 @@
-export { createWorkbenchHandler, WorkbenchPaths, type WorkbenchOptions } from './server/handler.js';
 export { bundlePage, PageEntry } from './server/bundle.js';
+export { createWorkbenchHandler, type WorkbenchOptions, WorkbenchPaths } from './server/handler.js';

@@ -1,21 +1,21 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
-  Subjects,
-  TabCreateRequestSchema,
-  TabReplySchema,
-  TabRefRequestSchema,
-  TabmeshError,
-  TaskRefRequestSchema,
-  TaskReplySchema,
-  UnavailableError,
-  ValidationError,
   decode,
   encode,
+  Subjects,
   type Tab,
   type TabCreateRequest,
+  TabCreateRequestSchema,
+  TabmeshError,
   type TabRefRequest,
+  TabRefRequestSchema,
+  TabReplySchema,
   type TaskRefRequest,
+  TaskRefRequestSchema,
+  TaskReplySchema,
   type TaskStatus,
+  UnavailableError,
+  ValidationError,
 } from '@tabmesh/contracts';
 import { correlationHeaders } from '@tabmesh/runtime';
 import type { z } from 'zod';

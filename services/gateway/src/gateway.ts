@@ -1,4 +1,4 @@
-import { startService, TabStore, TaskStore, type Config, type Logger, type RunningService } from '@tabmesh/runtime';
+import { type Config, type Logger, type RunningService, startService, TabStore, TaskStore } from '@tabmesh/runtime';
 import { createWorkbenchHandler } from '@tabmesh/workbench-ui';
 import { createAuthenticator } from './access/authenticator.js';
 import { requireNativeWebSockets } from './access/native-websockets.js';
@@ -7,8 +7,8 @@ import { BusClient, DefaultRequestTimeoutMs } from './bus-client.js';
 import { TaskFeed } from './feed/task-feed.js';
 import { createGatewayMetrics, type GatewayMetrics } from './gateway-metrics.js';
 import { createHttpApp } from './http/app.js';
-import { GatewayLimits } from './limits/gateway-limits.js';
 import { startHttpServer } from './http/server.js';
+import { GatewayLimits } from './limits/gateway-limits.js';
 import { Readiness } from './readiness.js';
 import { WsServer } from './ws/ws-server.js';
 
@@ -42,7 +42,11 @@ export type GatewayHandle = RunningService<{
  * Starts the gateway on the shared lifecycle: NATS and buckets, then KV watches, the WebSocket and
  * the HTTP listener (which also serves the ops routes, so there is no separate ops listener).
  */
-export async function startGateway(config: Config, logger: Logger, options: GatewayOptions = {}): Promise<GatewayHandle> {
+export async function startGateway(
+  config: Config,
+  logger: Logger,
+  options: GatewayOptions = {},
+): Promise<GatewayHandle> {
   // Access checks come first: the gateway refuses to start open or on the JavaScript WebSocket fallback.
   const authenticator = createAuthenticator(config, logger);
   requireNativeWebSockets(config.GATEWAY_ALLOW_JS_WEBSOCKETS, logger);
@@ -92,7 +96,19 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
 
       const busClient = new BusClient(bus.nc, options.requestTimeoutMs ?? DefaultRequestTimeoutMs);
       const page = createWorkbenchHandler({ wsPort });
-      const app = createHttpApp({ bus: busClient, tabs, tasks, readiness, metrics, processMetrics, logger, page, authenticator, origins, limits });
+      const app = createHttpApp({
+        bus: busClient,
+        tabs,
+        tasks,
+        readiness,
+        metrics,
+        processMetrics,
+        logger,
+        page,
+        authenticator,
+        origins,
+        limits,
+      });
       const http = await startHttpServer(app, config.GATEWAY_HOST, config.GATEWAY_HTTP_PORT);
       onStop(() => http.close());
       origins.addOwnOrigins(http.port);

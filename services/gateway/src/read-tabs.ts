@@ -1,4 +1,4 @@
-import { TabState, type TabListResponse } from '@tabmesh/contracts';
+import { type TabListResponse, TabState } from '@tabmesh/contracts';
 import { TabStore } from '@tabmesh/runtime';
 
 /**

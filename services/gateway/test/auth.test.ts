@@ -1,24 +1,24 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { mintToken } from '@tabmesh/auth';
 import {
   ErrorCode,
+  encode,
+  newTask,
   ProblemSchema,
   Subjects,
+  type TabRecord,
   TabReplySchema,
   TaskReplySchema,
-  encode,
   tabKey,
-  type TabRecord,
-  newTask,
 } from '@tabmesh/contracts';
-import { ConfigError, TabStore, TaskStore, ensureBus } from '@tabmesh/runtime';
+import { ConfigError, ensureBus, TabStore, TaskStore } from '@tabmesh/runtime';
 import { NatsServer, testConfig, uniqueId, waitFor } from '@tabmesh/testkit';
-import { SignJWT, exportJWK, generateKeyPair } from 'jose';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { pino, type Logger } from 'pino';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { type Logger, pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGateway, type GatewayHandle } from '../src/index.js';
+import { type GatewayHandle, startGateway } from '../src/index.js';
 import { putTab, tabRecord, validFrames } from './support/harness.js';
 import { TestWsClient, UpgradeRefused } from './support/ws-client.js';
 
@@ -35,7 +35,10 @@ async function startAccessMesh(env: Record<string, string> = {}) {
   const server = await NatsServer.start();
   const config = testConfig(server.url, { TABMESH_JWT_SECRET: Secret, ...env });
   const logs: LogLine[] = [];
-  const logger: Logger = pino({ level: 'debug' }, { write: (line: string) => void logs.push(JSON.parse(line) as LogLine) });
+  const logger: Logger = pino(
+    { level: 'debug' },
+    { write: (line: string) => void logs.push(JSON.parse(line) as LogLine) },
+  );
   let gateway: GatewayHandle | null = null;
   let nc: NatsConnection | null = null;
   const subs: Subscription[] = [];
@@ -51,7 +54,13 @@ async function startAccessMesh(env: Record<string, string> = {}) {
     nc = await connect({ servers: server.url });
     const bus = await ensureBus(nc, config);
     const tabs = new TabStore(bus.tabs);
-    for (const subject of [Subjects.tabCreate, Subjects.tabClose, Subjects.tabRetry, Subjects.tabRead, Subjects.taskTeardown]) {
+    for (const subject of [
+      Subjects.tabCreate,
+      Subjects.tabClose,
+      Subjects.tabRetry,
+      Subjects.tabRead,
+      Subjects.taskTeardown,
+    ]) {
       const sub = nc.subscribe(subject, {
         callback: (_err, msg) => {
           const req = msg.json<{ org: string; task: string }>();
@@ -60,7 +69,13 @@ async function startAccessMesh(env: Record<string, string> = {}) {
             const task = TaskStore.view(newTask(req.org, req.task), 0);
             msg.respond(encode(TaskReplySchema, { v: 1, ok: true, task, closedTabs: 0 }, 'reply'));
           } else {
-            msg.respond(encode(TabReplySchema, { v: 1, ok: true, tab: { ...tabRecord(req.org, req.task), revision: 1 }, created: true }, 'reply'));
+            msg.respond(
+              encode(
+                TabReplySchema,
+                { v: 1, ok: true, tab: { ...tabRecord(req.org, req.task), revision: 1 }, created: true },
+                'reply',
+              ),
+            );
           }
         },
       });
@@ -89,7 +104,8 @@ type AccessMesh = Awaited<ReturnType<typeof startAccessMesh>>;
 const enc = new TextEncoder();
 const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
 const now = () => Math.floor(Date.now() / 1000);
-const mint = (orgs: string[], ttlSeconds = 600, sub = 'ana') => mintToken({ secret: Secret, sub, orgs: orgs as ['*'], ttlSeconds });
+const mint = (orgs: string[], ttlSeconds = 600, sub = 'ana') =>
+  mintToken({ secret: Secret, sub, orgs: orgs as ['*'], ttlSeconds });
 
 /** Every kind of token the gateway must refuse, with the reason the caller is told. */
 async function badTokens(): Promise<Array<{ name: string; token: string | null; reason: string }>> {
@@ -97,17 +113,33 @@ async function badTokens(): Promise<Array<{ name: string; token: string | null; 
     { name: 'no token', token: null, reason: 'missing bearer token' },
     {
       name: 'expired',
-      token: await new SignJWT({ orgs: ['*'] }).setProtectedHeader({ alg: 'HS256' }).setSubject('ana').setExpirationTime(now() - 60).sign(enc.encode(Secret)),
+      token: await new SignJWT({ orgs: ['*'] })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject('ana')
+        .setExpirationTime(now() - 60)
+        .sign(enc.encode(Secret)),
       reason: 'token expired',
     },
-    { name: 'wrong key', token: await mintToken({ secret: `${Secret}-not-ours`, sub: 'ana', orgs: ['*'], ttlSeconds: 600 }), reason: 'invalid token' },
-    { name: 'alg none', token: `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ sub: 'ana', orgs: ['*'], exp: now() + 600 })}.`, reason: 'invalid token' },
+    {
+      name: 'wrong key',
+      token: await mintToken({ secret: `${Secret}-not-ours`, sub: 'ana', orgs: ['*'], ttlSeconds: 600 }),
+      reason: 'invalid token',
+    },
+    {
+      name: 'alg none',
+      token: `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ sub: 'ana', orgs: ['*'], exp: now() + 600 })}.`,
+      reason: 'invalid token',
+    },
     { name: 'garbage', token: 'not-a-jwt-at-all', reason: 'invalid token' },
   ];
 }
 
 /** Every `/v1` route of DESIGN.md, for one org, task and (existing) tab. */
-function routes(org: string, task: string, tab: string): Array<{ method: string; path: string; body?: object; ok: number }> {
+function routes(
+  org: string,
+  task: string,
+  tab: string,
+): Array<{ method: string; path: string; body?: object; ok: number }> {
   const t = `/v1/orgs/${org}/tasks/${task}`;
   return [
     { method: 'POST', path: `${t}/tabs`, body: { title: 'x' }, ok: 201 },
@@ -121,7 +153,12 @@ function routes(org: string, task: string, tab: string): Array<{ method: string;
   ];
 }
 
-function call(m: AccessMesh, route: { method: string; path: string; body?: object }, token: string | null, headers: Record<string, string> = {}) {
+function call(
+  m: AccessMesh,
+  route: { method: string; path: string; body?: object },
+  token: string | null,
+  headers: Record<string, string> = {},
+) {
   return m.http(route.path, {
     method: route.method,
     headers: {
@@ -143,7 +180,10 @@ async function problemOf(res: Response, status: number, code: ErrorCode) {
 }
 
 async function seedTab(m: AccessMesh, org: string, task: string): Promise<{ record: TabRecord; revision: number }> {
-  return putTab(m.tabs, tabRecord(org, task, { state: 'error', error: { code: ErrorCode.SessionFailed, message: 'x', retryable: true } }));
+  return putTab(
+    m.tabs,
+    tabRecord(org, task, { state: 'error', error: { code: ErrorCode.SessionFailed, message: 'x', retryable: true } }),
+  );
 }
 
 /** Resolves with the refused upgrade, or fails the test if the socket opened. */
@@ -196,7 +236,8 @@ describe('gateway access: tokens, orgs, origins, content types', () => {
     expect(refusals).toHaveLength(45);
     expect(refusals.every((l) => l.level === 40 && typeof l.reason === 'string')).toBe(true);
     const text = JSON.stringify(lines);
-    for (const bad of await badTokens()) if (bad.token) expect(text).not.toContain(bad.token.split('.').slice(0, 2).join('.'));
+    for (const bad of await badTokens())
+      if (bad.token) expect(text).not.toContain(bad.token.split('.').slice(0, 2).join('.'));
   });
 
   it('answers 403 forbidden for an org the token does not name, before the route reads or writes, and serves its own org and ["*"]', async () => {
@@ -264,7 +305,9 @@ describe('gateway access: tokens, orgs, origins, content types', () => {
         expect(frames.map((f) => f.type)).toEqual(['error', 'snapshot']);
         expect(frames[1]).toMatchObject({ type: 'snapshot', org: orgA, task });
       }
-      expect(m.logs.filter((l) => l.msg === 'subscribe refused: org not allowed' && l.org === orgB && l.sub === 'alice')).toHaveLength(2);
+      expect(
+        m.logs.filter((l) => l.msg === 'subscribe refused: org not allowed' && l.org === orgB && l.sub === 'alice'),
+      ).toHaveLength(2);
 
       const all = await TestWsClient.connect(m.wsUrl(`?access_token=${await mint(['*'])}`));
       all.send({ op: 'subscribe', org: orgB, task });
@@ -322,13 +365,29 @@ describe('gateway access: tokens, orgs, origins, content types', () => {
     const before = m.requests.length;
     const path = `/v1/orgs/${org}/tasks/${task}/tabs`;
     // A byte body: fetch sends it without any Content-Type, as a cross-site no-cors request could.
-    const none = await m.http(path, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: enc.encode('{"title":"x"}') });
+    const none = await m.http(path, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+      body: enc.encode('{"title":"x"}'),
+    });
     const { problem } = await problemOf(none, 415, ErrorCode.UnsupportedMediaType);
     expect(problem.detail).toMatch(/content-type/);
-    await problemOf(await m.http(path, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'text/plain' }, body: '{"title":"x"}' }), 415, ErrorCode.UnsupportedMediaType);
+    await problemOf(
+      await m.http(path, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'text/plain' },
+        body: '{"title":"x"}',
+      }),
+      415,
+      ErrorCode.UnsupportedMediaType,
+    );
     const seeded = await seedTab(m, org, task);
     await problemOf(
-      await m.http(`${path}/${seeded.record.id}/read`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: enc.encode('{}') }),
+      await m.http(`${path}/${seeded.record.id}/read`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}` },
+        body: enc.encode('{}'),
+      }),
       415,
       ErrorCode.UnsupportedMediaType,
     );
@@ -336,7 +395,10 @@ describe('gateway access: tokens, orgs, origins, content types', () => {
     expect((await m.tabs.listTask(org, task)).map((t) => t.value.id)).toEqual([seeded.record.id]);
 
     for (const action of ['read', 'retry']) {
-      const res = await m.http(`${path}/${seeded.record.id}/${action}`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+      const res = await m.http(`${path}/${seeded.record.id}/${action}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}` },
+      });
       expect(res.status, action).toBeLessThan(300);
     }
     expect(m.requests.slice(before).map((r) => r.subject)).toEqual([Subjects.tabRead, Subjects.tabRetry]);
@@ -381,7 +443,13 @@ describe('gateway access configuration', () => {
         expect(await c.waitForCount(1)).toMatchObject([{ type: 'snapshot' }]);
         c.destroy();
         // Open, but still not to other sites' pages.
-        expect((await fetch(`http://127.0.0.1:${open.httpPort}/v1/orgs/${org}/tasks/t`, { headers: { origin: 'https://evil.example' } })).status).toBe(403);
+        expect(
+          (
+            await fetch(`http://127.0.0.1:${open.httpPort}/v1/orgs/${org}/tasks/t`, {
+              headers: { origin: 'https://evil.example' },
+            })
+          ).status,
+        ).toBe(403);
       } finally {
         await open.stop();
       }
@@ -396,12 +464,30 @@ describe('gateway access configuration', () => {
       const org = uniqueId('org');
       const path = `/v1/orgs/${org}/tasks/t`;
       const token = (issuer?: string, audience?: string) =>
-        mintToken({ secret: Secret, sub: 'ana', orgs: [org], ttlSeconds: 600, ...(issuer ? { issuer } : {}), ...(audience ? { audience } : {}) });
-      for (const wrong of [await token(), await token('https://evil.example', 'tabmesh'), await token('https://id.example', 'other')]) {
-        await problemOf(await m.http(path, { headers: { authorization: `Bearer ${wrong}` } }), 401, ErrorCode.Unauthenticated);
+        mintToken({
+          secret: Secret,
+          sub: 'ana',
+          orgs: [org],
+          ttlSeconds: 600,
+          ...(issuer ? { issuer } : {}),
+          ...(audience ? { audience } : {}),
+        });
+      for (const wrong of [
+        await token(),
+        await token('https://evil.example', 'tabmesh'),
+        await token('https://id.example', 'other'),
+      ]) {
+        await problemOf(
+          await m.http(path, { headers: { authorization: `Bearer ${wrong}` } }),
+          401,
+          ErrorCode.Unauthenticated,
+        );
         expect((await refusedUpgrade(m.wsUrl(`?access_token=${wrong}`))).status).toBe(401);
       }
-      expect((await m.http(path, { headers: { authorization: `Bearer ${await token('https://id.example', 'tabmesh')}` } })).status).toBe(200);
+      expect(
+        (await m.http(path, { headers: { authorization: `Bearer ${await token('https://id.example', 'tabmesh')}` } }))
+          .status,
+      ).toBe(200);
     } finally {
       await m.stop();
     }
@@ -411,7 +497,9 @@ describe('gateway access configuration', () => {
     const { publicKey, privateKey } = await generateKeyPair('RS256');
     const other = await generateKeyPair('RS256');
     const jwk = { ...(await exportJWK(publicKey)), kid: 'idp-1', alg: 'RS256', use: 'sig' };
-    const jwks = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] })));
+    const jwks = createServer((_req, res) =>
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] })),
+    );
     await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/.well-known/jwks.json`;
     // No secret: only the identity provider's keys count.
@@ -419,15 +507,25 @@ describe('gateway access configuration', () => {
     try {
       const org = uniqueId('org');
       const sign = (key: CryptoKey, kid = 'idp-1') =>
-        new SignJWT({ orgs: [org] }).setProtectedHeader({ alg: 'RS256', kid }).setSubject('idp-user').setExpirationTime(now() + 600).sign(key);
+        new SignJWT({ orgs: [org] })
+          .setProtectedHeader({ alg: 'RS256', kid })
+          .setSubject('idp-user')
+          .setExpirationTime(now() + 600)
+          .sign(key);
       const good = await sign(privateKey);
-      expect((await m.http(`/v1/orgs/${org}/tasks/t`, { headers: { authorization: `Bearer ${good}` } })).status).toBe(200);
+      expect((await m.http(`/v1/orgs/${org}/tasks/t`, { headers: { authorization: `Bearer ${good}` } })).status).toBe(
+        200,
+      );
       const c = await TestWsClient.connect(m.wsUrl(`?access_token=${good}`));
       c.send({ op: 'subscribe', org, task: 't' });
       expect(await c.waitForCount(1)).toMatchObject([{ type: 'snapshot' }]);
       c.destroy();
       for (const bad of [await sign(other.privateKey), await sign(privateKey, 'idp-2'), await mint([org])]) {
-        await problemOf(await m.http(`/v1/orgs/${org}/tasks/t`, { headers: { authorization: `Bearer ${bad}` } }), 401, ErrorCode.Unauthenticated);
+        await problemOf(
+          await m.http(`/v1/orgs/${org}/tasks/t`, { headers: { authorization: `Bearer ${bad}` } }),
+          401,
+          ErrorCode.Unauthenticated,
+        );
       }
     } finally {
       await m.stop();

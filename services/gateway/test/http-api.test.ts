@@ -1,27 +1,27 @@
 import type { Msg, Subscription } from '@nats-io/transport-node';
 import {
+  decode,
   ErrorCode,
+  encode,
   Headers,
   ProblemSchema,
+  problemType,
   Subjects,
   TabCreateRequestSchema,
   TabListResponseSchema,
   TabRefRequestSchema,
+  type TabReply,
   TabReplySchema,
   TabResponseSchema,
   TabState,
   TaskReplySchema,
   TaskResponseSchema,
   TeardownResponseSchema,
-  decode,
-  encode,
-  problemType,
-  type TabReply,
 } from '@tabmesh/contracts';
 import { TabStore, TaskStore } from '@tabmesh/runtime';
 import { uniqueId } from '@tabmesh/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { putTab, putTask, startHarness, tabRecord, taskRecord, updateTab, type Harness } from './support/harness.js';
+import { type Harness, putTab, putTask, startHarness, tabRecord, taskRecord, updateTab } from './support/harness.js';
 
 const json = (body: unknown): RequestInit => ({
   method: 'POST',
@@ -91,7 +91,12 @@ describe('gateway HTTP API', () => {
     });
 
     it('rejects wrong types, naming the field', async () => {
-      await expectProblem(await h.http('/v1/orgs/o/tasks/t/tabs', json({ title: 42 })), 400, ErrorCode.InvalidRequest, /title/);
+      await expectProblem(
+        await h.http('/v1/orgs/o/tasks/t/tabs', json({ title: 42 })),
+        400,
+        ErrorCode.InvalidRequest,
+        /title/,
+      );
       await expectProblem(await h.http('/v1/orgs/o/tasks/t/tabs', json([1, 2])), 400, ErrorCode.InvalidRequest);
     });
 
@@ -101,7 +106,11 @@ describe('gateway HTTP API', () => {
     });
 
     it('refuses a body that is not declared as JSON with 415', async () => {
-      const res = await h.http('/v1/orgs/o/tasks/t/tabs', { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: '{}' });
+      const res = await h.http('/v1/orgs/o/tasks/t/tabs', {
+        method: 'POST',
+        headers: { 'Content-Type': 'text/plain' },
+        body: '{}',
+      });
       await expectProblem(res, 415, ErrorCode.UnsupportedMediaType, /content-type/);
     });
 
@@ -175,8 +184,15 @@ describe('gateway HTTP API', () => {
   describe('writes through tab-registry', () => {
     const replyTab = (msg: Msg, created: boolean): Uint8Array => {
       const req = decode(TabCreateRequestSchema, msg.data, 'req');
-      const record = tabRecord(req.org, req.task, { title: req.title ?? '', clientRequestId: req.clientRequestId ?? null });
-      return encode(TabReplySchema, { v: 1, ok: true, tab: TabStore.view({ value: record, revision: 7 }), created }, 'reply');
+      const record = tabRecord(req.org, req.task, {
+        title: req.title ?? '',
+        clientRequestId: req.clientRequestId ?? null,
+      });
+      return encode(
+        TabReplySchema,
+        { v: 1, ok: true, tab: TabStore.view({ value: record, revision: 7 }), created },
+        'reply',
+      );
     };
 
     it('creates a tab (201), passing the request id as the correlation id, and 200 on a repeat', async () => {
@@ -220,7 +236,11 @@ describe('gateway HTTP API', () => {
       const refs: unknown[] = [];
       const ok = (msg: Msg) => {
         refs.push(decode(TabRefRequestSchema, msg.data, 'ref'));
-        return encode(TabReplySchema, { v: 1, ok: true, tab: TabStore.view({ value: record, revision: 3 }), created: false }, 'r');
+        return encode(
+          TabReplySchema,
+          { v: 1, ok: true, tab: TabStore.view({ value: record, revision: 3 }), created: false },
+          'r',
+        );
       };
       await respond(Subjects.tabClose, ok);
       await respond(Subjects.tabRetry, ok);
@@ -242,7 +262,11 @@ describe('gateway HTTP API', () => {
       [ErrorCode.Internal, 500],
     ] as const)('maps a registry error %s to %i with its message', async (code, status) => {
       await respond(Subjects.tabRetry, () =>
-        encode(TabReplySchema, { v: 1, ok: false, error: { code, message: `registry says ${code}`, retryable: false } } satisfies TabReply, 'r'),
+        encode(
+          TabReplySchema,
+          { v: 1, ok: false, error: { code, message: `registry says ${code}`, retryable: false } } satisfies TabReply,
+          'r',
+        ),
       );
       const res = await h.http(`/v1/orgs/o/tasks/t/tabs/${tabRecord('o', 't').id}/retry`, { method: 'POST' });
       await expectProblem(res, status, code, new RegExp(`registry says ${code}`));
@@ -281,7 +305,9 @@ describe('gateway HTTP API', () => {
       const res = await h.http('/metrics');
       expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
       const text = await res.text();
-      expect(text).toMatch(/tabmesh_gateway_http_requests_total\{method="GET",route="\/v1\/orgs\/:org\/tasks\/:task",status="200"\} \d+/);
+      expect(text).toMatch(
+        /tabmesh_gateway_http_requests_total\{method="GET",route="\/v1\/orgs\/:org\/tasks\/:task",status="200"\} \d+/,
+      );
       expect(text).toMatch(/tabmesh_gateway_tab_create_seconds_count \d+/);
       expect(text).toContain('# TYPE tabmesh_gateway_ws_connections gauge');
     });

@@ -1,17 +1,17 @@
 import type { Subscription } from '@nats-io/transport-node';
 import {
+  decode,
   ErrorCode,
+  encode,
   ProblemSchema,
+  type ServerFrame,
   Subjects,
   TabCreateRequestSchema,
   TabReplySchema,
-  decode,
-  encode,
-  type ServerFrame,
 } from '@tabmesh/contracts';
 import { sleep, uniqueId, waitFor } from '@tabmesh/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { putTab, startHarness, tabRecord, validFrames, type Harness } from './support/harness.js';
+import { type Harness, putTab, startHarness, tabRecord, validFrames } from './support/harness.js';
 import { TestWsClient, UpgradeRefused } from './support/ws-client.js';
 
 const json = (body: unknown): RequestInit => ({
@@ -68,7 +68,10 @@ describe('request rate per token (GATEWAY_RATE_LIMIT=1: bursts of 5)', () => {
     const bob = await h.mint(['*'], 600, 'bob');
     const path = `/v1/orgs/${org}/tasks/${task}/tabs`;
     const create = (token: string) =>
-      h.http(path, { ...json({ title: 'burst' }), headers: { 'Content-Type': 'application/json', authorization: `Bearer ${token}` } });
+      h.http(path, {
+        ...json({ title: 'burst' }),
+        headers: { 'Content-Type': 'application/json', authorization: `Bearer ${token}` },
+      });
     const results = await Promise.all(Array.from({ length: 9 }, () => create(ana)));
     const statuses = results.map((r) => r.status).sort();
     expect(statuses).toEqual([201, 201, 201, 201, 201, 429, 429, 429, 429]);
@@ -90,15 +93,20 @@ describe('request rate per token (GATEWAY_RATE_LIMIT=1: bursts of 5)', () => {
 
   it('spends the request rate on WebSocket upgrades too (they are /v1 requests)', async () => {
     const carl = await h.mint(['*'], 600, 'carl');
-    for (let i = 0; i < 5; i++) expect((await h.http(`/v1/orgs/o/tasks/${uniqueId('t')}/tabs`, bearer(carl))).status).toBe(200);
-    const err = await TestWsClient.connect(`ws://127.0.0.1:${h.gateway.wsPort}/v1/ws?access_token=${carl}`).catch((e: unknown) => e);
+    for (let i = 0; i < 5; i++)
+      expect((await h.http(`/v1/orgs/o/tasks/${uniqueId('t')}/tabs`, bearer(carl))).status).toBe(200);
+    const err = await TestWsClient.connect(`ws://127.0.0.1:${h.gateway.wsPort}/v1/ws?access_token=${carl}`).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(UpgradeRefused);
     expect((err as UpgradeRefused).status).toBe(429);
     expect((err as UpgradeRefused).headers['retry-after']).toMatch(/^[1-9][0-9]*$/);
   });
 
   it('leaves the ops routes unlimited', async () => {
-    const res = await Promise.all(Array.from({ length: 20 }, () => fetch(`http://127.0.0.1:${h.gateway.httpPort}/healthz`)));
+    const res = await Promise.all(
+      Array.from({ length: 20 }, () => fetch(`http://127.0.0.1:${h.gateway.httpPort}/healthz`)),
+    );
     expect(res.every((r) => r.status === 200)).toBe(true);
   });
 });
@@ -133,7 +141,11 @@ describe('sockets per token (GATEWAY_MAX_SOCKETS_PER_TOKEN=3)', () => {
       expect(r.status).toBe(429);
       expect(r.headers['content-type']).toMatch(/^application\/problem\+json/);
       expect(r.headers['retry-after']).toMatch(/^[1-9][0-9]*$/);
-      expect(ProblemSchema.parse(JSON.parse(r.body))).toMatchObject({ status: 429, code: ErrorCode.LimitReached, detail: expect.stringMatching(/3 WebSocket connections per token/) });
+      expect(ProblemSchema.parse(JSON.parse(r.body))).toMatchObject({
+        status: 429,
+        code: ErrorCode.LimitReached,
+        detail: expect.stringMatching(/3 WebSocket connections per token/),
+      });
     }
     expect(h.gateway.metrics.wsConnections.get()).toBe(3);
     expect(h.gateway.metrics.limitRefusals.get({ kind: 'sockets' })).toBe(3);
@@ -190,11 +202,20 @@ describe('subscribe floods (GATEWAY_RATE_LIMIT=1: 5 frames per socket, 20 per to
     const frames = validFrames(c);
     expect(frames).toHaveLength(8);
     const snapshots = byType(frames, 'snapshot').map((f) => (f.type === 'snapshot' ? f.task : ''));
-    expect(snapshots.sort()).toEqual(ts.slice(0, 5).map((t) => t.task).sort());
+    expect(snapshots.sort()).toEqual(
+      ts
+        .slice(0, 5)
+        .map((t) => t.task)
+        .sort(),
+    );
     const errors = byType(frames, 'error');
     expect(errors).toHaveLength(3);
     for (const [i, e] of errors.entries()) {
-      expect(e).toMatchObject({ type: 'error', code: ErrorCode.LimitReached, detail: expect.stringContaining(`subscribe ${ts[5 + i]!.org}/${ts[5 + i]!.task} refused`) });
+      expect(e).toMatchObject({
+        type: 'error',
+        code: ErrorCode.LimitReached,
+        detail: expect.stringContaining(`subscribe ${ts[5 + i]!.org}/${ts[5 + i]!.task} refused`),
+      });
       expect(e.type === 'error' && e.detail).toMatch(/per socket.*retry in [1-9]/);
     }
     expect(h.gateway.cachedTasks() - cachedBefore).toBe(5);
@@ -248,7 +269,10 @@ describe('GATEWAY_RATE_LIMIT=0', () => {
     for (let i = 0; i < 300; i++) c.send({ op: 'subscribe', org, task: `t${i}` });
     await c.waitForCount(300, 20_000);
     expect(byTypeCount(validFrames(c), 'snapshot')).toBe(300);
-    expect(h.gateway.metrics.limitRefusals.get({ kind: 'requests' }) + h.gateway.metrics.limitRefusals.get({ kind: 'frames' })).toBe(0);
+    expect(
+      h.gateway.metrics.limitRefusals.get({ kind: 'requests' }) +
+        h.gateway.metrics.limitRefusals.get({ kind: 'frames' }),
+    ).toBe(0);
   });
 });
 

@@ -1,7 +1,16 @@
 import { TabState } from '@tabmesh/contracts';
 import { waitFor } from '@tabmesh/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nextFrames, putTab, startHarness, subscribedClient, tabRecord, updateTab, validFrames, type Harness } from './support/harness.js';
+import {
+  type Harness,
+  nextFrames,
+  putTab,
+  startHarness,
+  subscribedClient,
+  tabRecord,
+  updateTab,
+  validFrames,
+} from './support/harness.js';
 
 describe('gateway through a nats-server restart', () => {
   let h: Harness;
@@ -37,7 +46,11 @@ describe('gateway through a nats-server restart', () => {
     await waitFor('readyz 200', async () => (await readyz()) === 200, 20_000);
 
     // The KV watch resumed where it stopped: the subscriber sees the next transition.
-    const moved = await waitFor('write after restart', async () => updateTab(h.tabs, tab, { state: TabState.PendingSessionCreate }), 10_000);
+    const moved = await waitFor(
+      'write after restart',
+      async () => updateTab(h.tabs, tab, { state: TabState.PendingSessionCreate }),
+      10_000,
+    );
     const frames = await nextFrames(c, 3, 15_000);
     expect(frames[2]).toMatchObject({ type: 'tab', tab: { id: tab.record.id, revision: moved.revision } });
     expect(validFrames(c)).toHaveLength(3);

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BearerScheme } from '../src/http/api-routes.js';
 import { openApiText, renderOpenApiDocument } from '../src/http/openapi.js';
 import { ProblemContentType } from '../src/http/problem.js';
-import { startHarness, type Harness } from './support/harness.js';
+import { type Harness, startHarness } from './support/harness.js';
 
 const committedPath = join(dirname(fileURLToPath(import.meta.url)), '..', 'openapi.json');
 /** The workbench page, not part of the API (libs/workbench-ui). */
@@ -56,7 +56,11 @@ describe('the OpenAPI document', () => {
   });
 
   it('puts the bearer JWT scheme on every /v1 operation and on no other', () => {
-    expect(served.components.securitySchemes[BearerScheme]).toMatchObject({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+    expect(served.components.securitySchemes[BearerScheme]).toMatchObject({
+      type: 'http',
+      scheme: 'bearer',
+      bearerFormat: 'JWT',
+    });
     for (const [path, ops] of Object.entries(served.paths)) {
       for (const [method, op] of Object.entries(ops)) {
         const where = `${method} ${path}`;
@@ -65,7 +69,10 @@ describe('the OpenAPI document', () => {
           expect(Object.keys(op.responses), where).toEqual(expect.arrayContaining(['400', '401', '403', '503']));
         } else {
           expect(op.security, where).toBeUndefined();
-          expect(Object.keys(op.responses).some((s) => s === '401' || s === '403'), where).toBe(false);
+          expect(
+            Object.keys(op.responses).some((s) => s === '401' || s === '403'),
+            where,
+          ).toBe(false);
         }
       }
     }
@@ -81,7 +88,9 @@ describe('the OpenAPI document', () => {
         for (const p of params) expect(p.required, `${where} ${p.name}`).toBe(true);
         for (const [status, response] of Object.entries(op.responses)) {
           if (Number(status) < 400 || path === '/readyz') continue;
-          expect(response.content?.[ProblemContentType]?.schema?.$ref, `${where} ${status}`).toBe('#/components/schemas/Problem');
+          expect(response.content?.[ProblemContentType]?.schema?.$ref, `${where} ${status}`).toBe(
+            '#/components/schemas/Problem',
+          );
         }
       }
     }
@@ -89,7 +98,9 @@ describe('the OpenAPI document', () => {
 
   it('documents the create body and the 404/409 answers of the routes that give them', () => {
     const tabs = served.paths['/v1/orgs/{org}/tasks/{task}/tabs']!;
-    expect(tabs.post).toMatchObject({ requestBody: { content: { 'application/json': { schema: { $ref: '#/components/schemas/CreateTabBody' } } } } });
+    expect(tabs.post).toMatchObject({
+      requestBody: { content: { 'application/json': { schema: { $ref: '#/components/schemas/CreateTabBody' } } } },
+    });
     expect(Object.keys(tabs.post!.responses)).toEqual(expect.arrayContaining(['200', '201', '413', '415']));
     const retry = served.paths['/v1/orgs/{org}/tasks/{task}/tabs/{tab}/retry']!.post!;
     expect(Object.keys(retry.responses)).toEqual(expect.arrayContaining(['202', '404', '409']));

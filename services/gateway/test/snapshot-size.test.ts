@@ -1,30 +1,35 @@
 import {
-  ConfigSchema,
-  TabStore,
-  TaskStore,
-} from '@tabmesh/runtime';
-import {
+  clipText,
   ErrorCode,
+  encodeText,
   LimitReachedError,
   MaxErrorMessageLength,
   MaxProgressLength,
   ServerFrameSchema,
-  TabCreateRequestSchema,
-  TabmeshError,
-  clipText,
-  toError,
   ServerFrameType,
   Step,
+  TabCreateRequestSchema,
+  TabmeshError,
+  type TabRecord,
   TabState,
   TaskProvisioning,
-  encodeText,
-  type TabRecord,
+  toError,
 } from '@tabmesh/contracts';
+import { ConfigSchema, TabStore, TaskStore } from '@tabmesh/runtime';
 import { sleep, uniqueId } from '@tabmesh/testkit';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { onError } from '../src/http/problem.js';
-import { newTabId, putTab, putTask, startHarness, tabRecord, taskRecord, validFrames, type Harness } from './support/harness.js';
+import {
+  type Harness,
+  newTabId,
+  putTab,
+  putTask,
+  startHarness,
+  tabRecord,
+  taskRecord,
+  validFrames,
+} from './support/harness.js';
 
 const defaults = ConfigSchema.parse({});
 /**
@@ -51,7 +56,12 @@ function maxTab(): TabRecord {
     sandboxId: 's'.repeat(64),
     progress: wide(MaxProgressLength),
     step: Step.CreatingSession,
-    error: { code: ErrorCode.SandboxStartTimeout, message: wide(MaxErrorMessageLength), retryable: true, retryAfterSeconds: 2 ** 31 },
+    error: {
+      code: ErrorCode.SandboxStartTimeout,
+      message: wide(MaxErrorMessageLength),
+      retryable: true,
+      retryAfterSeconds: 2 ** 31,
+    },
     attempt: 2 ** 31,
     readyAt: new Date().toISOString(),
     closedAt: null,
@@ -71,7 +81,10 @@ const maxTask = () =>
 
 describe('the snapshot of a full task fits under the socket send cap', () => {
   it(`encodes ${defaults.TABMESH_MAX_TABS_PER_TASK} tabs with every field at its bound well under GATEWAY_WS_MAX_BACKPRESSURE`, () => {
-    const tabs = Array.from({ length: defaults.TABMESH_MAX_TABS_PER_TASK }, () => ({ ...maxTab(), revision: Number.MAX_SAFE_INTEGER }));
+    const tabs = Array.from({ length: defaults.TABMESH_MAX_TABS_PER_TASK }, () => ({
+      ...maxTab(),
+      revision: Number.MAX_SAFE_INTEGER,
+    }));
     const { sandbox, ...status } = maxTask();
     const text = encodeText(
       ServerFrameSchema,
@@ -81,21 +94,39 @@ describe('the snapshot of a full task fits under the socket send cap', () => {
         org,
         task,
         tabs,
-        taskStatus: { ...status, sandbox: { provider: sandbox!.provider, id: sandbox!.id }, revision: Number.MAX_SAFE_INTEGER },
+        taskStatus: {
+          ...status,
+          sandbox: { provider: sandbox!.provider, id: sandbox!.id },
+          revision: Number.MAX_SAFE_INTEGER,
+        },
         revision: Number.MAX_SAFE_INTEGER,
       },
       'snapshot',
     );
     const bytes = Buffer.byteLength(text);
     // The fields really are at their bounds: one character more, or a costlier one, is refused or clipped.
-    expect(() => encodeText(ServerFrameSchema, { v: 1, type: ServerFrameType.Tab, tab: { ...tabs[0]!, title: wide(201) } }, 'tab')).toThrow();
-    expect(() => encodeText(ServerFrameSchema, { v: 1, type: ServerFrameType.Tab, tab: { ...tabs[0]!, sessionId: worst(257) } }, 'tab')).toThrow();
+    expect(() =>
+      encodeText(ServerFrameSchema, { v: 1, type: ServerFrameType.Tab, tab: { ...tabs[0]!, title: wide(201) } }, 'tab'),
+    ).toThrow();
+    expect(() =>
+      encodeText(
+        ServerFrameSchema,
+        { v: 1, type: ServerFrameType.Tab, tab: { ...tabs[0]!, sessionId: worst(257) } },
+        'tab',
+      ),
+    ).toThrow();
     const request = { v: 1, org: 'o', task: 't' };
     expect(TabCreateRequestSchema.safeParse({ ...request, title: worst(1) }).success).toBe(false);
     expect(TabCreateRequestSchema.safeParse({ ...request, model: worst(1) }).success).toBe(false);
     expect(TabCreateRequestSchema.safeParse({ ...request, clientRequestId: '\ud800' }).success).toBe(false);
-    expect(TabCreateRequestSchema.safeParse({ ...request, title: wide(200), model: wide(128), clientRequestId: wide(128) }).success).toBe(true);
-    const failed = toError({ ...tabs[0]!, state: TabState.PendingSessionCreate }, { code: ErrorCode.SessionFailed, message: worst(10_000), retryable: true });
+    expect(
+      TabCreateRequestSchema.safeParse({ ...request, title: wide(200), model: wide(128), clientRequestId: wide(128) })
+        .success,
+    ).toBe(true);
+    const failed = toError(
+      { ...tabs[0]!, state: TabState.PendingSessionCreate },
+      { code: ErrorCode.SessionFailed, message: worst(10_000), retryable: true },
+    );
     expect(failed!.error!.message).toHaveLength(MaxErrorMessageLength);
     expect(failed!.error!.message).not.toMatch(/\u0001/);
     expect(clipText(wide(1000), MaxProgressLength)).toHaveLength(MaxProgressLength);
@@ -116,7 +147,8 @@ describe('the snapshot of a full task fits under the socket send cap', () => {
       const o = uniqueId('org');
       const t = uniqueId('task');
       await putTask(new TaskStore(h.tasks.kv), { ...maxTask(), org: o, task: t });
-      for (let i = 0; i < defaults.TABMESH_MAX_TABS_PER_TASK; i++) await putTab(new TabStore(h.tabs.kv), { ...maxTab(), org: o, task: t });
+      for (let i = 0; i < defaults.TABMESH_MAX_TABS_PER_TASK; i++)
+        await putTab(new TabStore(h.tabs.kv), { ...maxTab(), org: o, task: t });
       const clients = await Promise.all([h.ws(), h.ws(), h.ws()]);
       for (const c of clients) c.send({ op: 'subscribe', org: o, task: t });
       for (const c of clients) await c.waitForCount(1, 10_000);

@@ -1,7 +1,8 @@
-import { TabState, TaskProvisioning, type ServerFrame, type SnapshotFrame } from '@tabmesh/contracts';
+import { type ServerFrame, type SnapshotFrame, TabState, TaskProvisioning } from '@tabmesh/contracts';
 import { sleep, uniqueId, waitFor } from '@tabmesh/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  type Harness,
   nextFrames,
   putTab,
   putTask,
@@ -10,7 +11,6 @@ import {
   taskRecord,
   updateTab,
   validFrames,
-  type Harness,
 } from './support/harness.js';
 import type { TestWsClient } from './support/ws-client.js';
 
@@ -52,7 +52,12 @@ describe('gateway WebSocket API', () => {
     const written = [tab.revision];
     tab = await updateTab(h.tabs, tab, { state: TabState.PendingSessionCreate, progress: 'Starting the agent' });
     written.push(tab.revision);
-    tab = await updateTab(h.tabs, tab, { state: TabState.Ready, sessionId: 's-1', unread: true, readyAt: new Date().toISOString() });
+    tab = await updateTab(h.tabs, tab, {
+      state: TabState.Ready,
+      sessionId: 's-1',
+      unread: true,
+      readyAt: new Date().toISOString(),
+    });
     written.push(tab.revision);
 
     const frames = await nextFrames(c, 4);
@@ -75,7 +80,10 @@ describe('gateway WebSocket API', () => {
     await putTask(h.tasks, taskRecord(org, task, { state: TaskProvisioning.Provisioned }));
     const closed = await updateTab(h.tabs, tab, { state: TabState.Closed, closedAt: new Date().toISOString() });
     const frames = await nextFrames(c, 3);
-    const kinds = frames.slice(1).map((f) => f.type).sort();
+    const kinds = frames
+      .slice(1)
+      .map((f) => f.type)
+      .sort();
     expect(kinds).toEqual(['tab', 'task']);
     expect(frames.find((f) => f.type === 'task')).toMatchObject({ task: { state: 'provisioned' } });
     expect(frames.find((f) => f.type === 'tab')).toMatchObject({ tab: { state: 'closed', revision: closed.revision } });
@@ -95,15 +103,22 @@ describe('gateway WebSocket API', () => {
     await putTab(h.tabs, tabRecord(a.org, uniqueId('unrelated')));
     const inA = await putTab(h.tabs, tabRecord(a.org, a.task));
     await c.waitForCount(3);
-    expect(tabFrames(validFrames(c).slice(2))).toEqual([{ id: inA.record.id, state: 'pending_provision', revision: inA.revision }]);
+    expect(tabFrames(validFrames(c).slice(2))).toEqual([
+      { id: inA.record.id, state: 'pending_provision', revision: inA.revision },
+    ]);
 
     c.send({ op: 'unsubscribe', org: a.org, task: a.task });
     await sleep(50);
-    await updateTab(h.tabs, inA, { state: TabState.Error, error: { code: 'provision_failed', message: 'x', retryable: true } });
+    await updateTab(h.tabs, inA, {
+      state: TabState.Error,
+      error: { code: 'provision_failed', message: 'x', retryable: true },
+    });
     const marker = await putTab(h.tabs, tabRecord(b.org, b.task));
     await c.waitForCount(4);
     await sleep(100);
-    expect(tabFrames(validFrames(c).slice(3))).toEqual([{ id: marker.record.id, state: 'pending_provision', revision: marker.revision }]);
+    expect(tabFrames(validFrames(c).slice(3))).toEqual([
+      { id: marker.record.id, state: 'pending_provision', revision: marker.revision },
+    ]);
   });
 
   it('gives two sockets on one task every frame', async () => {
@@ -134,7 +149,9 @@ describe('gateway WebSocket API', () => {
     missed.push(tab.revision);
     await putTask(h.tasks, taskRecord(org, task, { state: TaskProvisioning.Provisioned }));
     // Let the gateway see the changes (no subscriber is left, the cache stays warm).
-    await waitFor('watch caught up', async () => (await h.http('/metrics')).text().then((t) => /tabmesh_gateway_kv_entries_total\{bucket="tasks"\} [1-9]/.test(t)));
+    await waitFor('watch caught up', async () =>
+      (await h.http('/metrics')).text().then((t) => /tabmesh_gateway_kv_entries_total\{bucket="tasks"\} [1-9]/.test(t)),
+    );
     await sleep(100);
 
     const c2 = await h.ws();
@@ -163,7 +180,9 @@ describe('gateway WebSocket API', () => {
     const c2 = await h.ws();
     const frame = await subscribed(c2, org, task, since);
     expect(frame.type).toBe('snapshot');
-    expect((frame as SnapshotFrame).tabs).toEqual([expect.objectContaining({ id: tab.record.id, revision: tab.revision, progress: `step ${RingSize + 1}` })]);
+    expect((frame as SnapshotFrame).tabs).toEqual([
+      expect.objectContaining({ id: tab.record.id, revision: tab.revision, progress: `step ${RingSize + 1}` }),
+    ]);
     expect((frame as SnapshotFrame).revision).toBeGreaterThanOrEqual(tab.revision);
   });
 
@@ -196,7 +215,11 @@ describe('gateway WebSocket API', () => {
     }
     const { org, task } = ids();
     const refused = await subscribed(c, org, task);
-    expect(refused).toMatchObject({ type: 'error', code: 'limit_reached', detail: expect.stringMatching(/too many subscriptions/) });
+    expect(refused).toMatchObject({
+      type: 'error',
+      code: 'limit_reached',
+      detail: expect.stringMatching(/too many subscriptions/),
+    });
   });
 
   it('keeps a closed listener closed until reopened, and clients resume on the same port', async () => {
@@ -215,7 +238,9 @@ describe('gateway WebSocket API', () => {
       c2.send({ op: 'subscribe', org, task, sinceRevision: tab.revision });
       return nextFrames(c2, 2);
     })();
-    expect(tabFrames(frames)).toEqual([{ id: tab.record.id, state: 'pending_session_create', revision: moved.revision }]);
+    expect(tabFrames(frames)).toEqual([
+      { id: tab.record.id, state: 'pending_session_create', revision: moved.revision },
+    ]);
     expect(frames[1]!.type).toBe('task');
   });
 });

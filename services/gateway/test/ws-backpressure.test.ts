@@ -1,7 +1,16 @@
-import { TabState, type SnapshotFrame } from '@tabmesh/contracts';
+import { type SnapshotFrame, TabState } from '@tabmesh/contracts';
 import { uniqueId, waitFor } from '@tabmesh/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nextFrames, putTab, startHarness, subscribedClient, tabRecord, updateTab, validFrames, type Harness } from './support/harness.js';
+import {
+  type Harness,
+  nextFrames,
+  putTab,
+  startHarness,
+  subscribedClient,
+  tabRecord,
+  updateTab,
+  validFrames,
+} from './support/harness.js';
 
 describe('gateway WebSocket slow clients and cache eviction', () => {
   let h: Harness;
@@ -38,7 +47,9 @@ describe('gateway WebSocket slow clients and cache eviction', () => {
 
     // The healthy client got everything, in order.
     await healthy.waitForCount(2 + writes);
-    const revisions = validFrames(healthy).slice(1).map((f) => (f.type === 'tab' ? f.tab.revision : -1));
+    const revisions = validFrames(healthy)
+      .slice(1)
+      .map((f) => (f.type === 'tab' ? f.tab.revision : -1));
     expect(revisions).toEqual([...revisions].sort((a, b) => a - b));
     expect(revisions.at(-1)).toBe(tab.revision);
 
@@ -73,6 +84,8 @@ describe('gateway WebSocket slow clients and cache eviction', () => {
     c.send({ op: 'subscribe', org, task, sinceRevision: tab.revision });
     const [, , snapshot] = await nextFrames(c, 3);
     expect(snapshot!.type).toBe('snapshot');
-    expect((snapshot as SnapshotFrame).tabs).toEqual([expect.objectContaining({ id: tab.record.id, revision: moved.revision })]);
+    expect((snapshot as SnapshotFrame).tabs).toEqual([
+      expect.objectContaining({ id: tab.record.id, revision: moved.revision }),
+    ]);
   });
 });

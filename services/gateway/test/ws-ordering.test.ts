@@ -1,7 +1,15 @@
-import { TabState, tabKey, type Tab } from '@tabmesh/contracts';
+import { type Tab, TabState, tabKey } from '@tabmesh/contracts';
 import { sleep, uniqueId } from '@tabmesh/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { putTab, startHarness, subscribedClient, tabRecord, updateTab, validFrames, type Harness } from './support/harness.js';
+import {
+  type Harness,
+  putTab,
+  startHarness,
+  subscribedClient,
+  tabRecord,
+  updateTab,
+  validFrames,
+} from './support/harness.js';
 import type { TestWsClient } from './support/ws-client.js';
 
 describe('gateway WebSocket ordering under concurrent writes', () => {

@@ -1,18 +1,25 @@
 import {
   ErrorCode,
+  type ProvisionJob,
   Step,
+  sandboxLimitDetail,
   TabState,
   TaskProvisioning,
-  sandboxLimitDetail,
   tabKey,
   taskKey,
   toError,
   toProvisioned,
   toTaskError,
-  type ProvisionJob,
 } from '@tabmesh/contracts';
 import type { SandboxProvider } from '@tabmesh/providers';
-import { errorInfoOf, type FailureInfo, type JobContext, type SandboxSlots, type SlotHolderRef, type TabFlow } from '@tabmesh/runtime';
+import {
+  errorInfoOf,
+  type FailureInfo,
+  type JobContext,
+  type SandboxSlots,
+  type SlotHolderRef,
+  type TabFlow,
+} from '@tabmesh/runtime';
 
 export type ProvisionDeps = {
   flow: TabFlow;
@@ -35,7 +42,9 @@ async function takeSlot(deps: ProvisionDeps, ctx: JobContext<ProvisionJob>, wher
     if (task?.value.generation !== where.generation || task.value.state !== TaskProvisioning.Provisioning) return false;
     if (!logged) ctx.logger.info({ cap: deps.slots.cap }, 'sandbox limit reached; provisioning waits for a slot');
     logged = true;
-    await deps.flow.reportProvisionStep(where, Step.Queued, sandboxLimitDetail(deps.slots.cap), { tabsEvenIfTaskUnchanged: true });
+    await deps.flow.reportProvisionStep(where, Step.Queued, sandboxLimitDetail(deps.slots.cap), {
+      tabsEvenIfTaskUnchanged: true,
+    });
     await ctx.park(() => deps.slots.waitForRoom(ctx.signal));
   }
 }
@@ -65,7 +74,9 @@ export async function handleProvision(deps: ProvisionDeps, ctx: JobContext<Provi
       logger.info('task moved on while waiting for a sandbox slot; job skipped');
       return;
     }
-    const renew = deps.slots.enabled ? setInterval(() => void deps.slots.renew(where).catch(() => undefined), deps.renewMs) : null;
+    const renew = deps.slots.enabled
+      ? setInterval(() => void deps.slots.renew(where).catch(() => undefined), deps.renewMs)
+      : null;
     let made;
     try {
       made = await provider.provision({
@@ -91,7 +102,10 @@ export async function handleProvision(deps: ProvisionDeps, ctx: JobContext<Provi
     }
     sandbox = res!.value.sandbox;
     // Not changed means another delivery of this job recorded the same sandbox first.
-    logger.info({ sandbox: made.id }, res!.changed ? 'task provisioned' : 'task already provisioned by another delivery');
+    logger.info(
+      { sandbox: made.id },
+      res!.changed ? 'task provisioned' : 'task already provisioned by another delivery',
+    );
   } else if (current.value.state !== TaskProvisioning.Provisioned) {
     logger.info({ state: current.value.state }, 'task not awaiting provisioning; job skipped');
     return;
@@ -118,7 +132,11 @@ export async function onProvisionFailure(
   const where = { org: job.org, task: job.task, generation: job.generation };
   if (!failure.final) {
     const seconds = Math.max(1, Math.round((failure.retryInMs ?? 0) / 1000));
-    await flow.reportProvisionStep(where, Step.Queued, `retrying in ${seconds} s, ${ctx.delivery} of ${ctx.maxDeliver}`);
+    await flow.reportProvisionStep(
+      where,
+      Step.Queued,
+      `retrying in ${seconds} s, ${ctx.delivery} of ${ctx.maxDeliver}`,
+    );
     return;
   }
   const error = { ...errorInfoOf(failure.error, ErrorCode.ProvisionFailed), retryable: true };

@@ -1,1 +1,1 @@
-export { startProvisioner, type ProvisionerHandle } from './start.js';
+export { type ProvisionerHandle, startProvisioner } from './start.js';

@@ -1,9 +1,9 @@
-import { taskKey, type SandboxRef, type TaskRecord } from '@tabmesh/contracts';
+import { type SandboxRef, type TaskRecord, taskKey } from '@tabmesh/contracts';
 import type { SandboxProvider } from '@tabmesh/providers';
 import {
   holderIsCurrent,
-  newCorrelationId,
   type Logger,
+  newCorrelationId,
   type ProvisionedTasks,
   type SandboxSlots,
   type TabFlow,
@@ -83,7 +83,10 @@ export class SandboxWatch {
     const current = await this.flow.tasks.get(taskKey(task.org, task.task));
     if (current?.value.sandbox?.id !== sandbox.id || (await this.alive(sandbox))) return;
     const correlationId = newCorrelationId();
-    this.opts.logger.warn({ org: task.org, task: task.task, sandbox: sandbox.id, correlationId }, 'sandbox lost; its tabs move to a new one');
+    this.opts.logger.warn(
+      { org: task.org, task: task.task, sandbox: sandbox.id, correlationId },
+      'sandbox lost; its tabs move to a new one',
+    );
     await this.flow.replaceLostSandbox(task, sandbox.id, correlationId);
   }
 
@@ -103,13 +106,17 @@ export class SandboxWatch {
       if (holderIsCurrent(h, task)) continue;
       if (h.sandbox === null && now - Date.parse(h.renewedAt) < this.opts.leaseMs) continue; // its job still works
       if (h.sandbox && h.sandbox.provider === this.provider.name && (await this.alive(h.sandbox))) {
-        this.opts.logger.warn({ org: h.org, task: h.task, sandbox: h.sandbox.id }, 'destroying a sandbox its task no longer holds');
+        this.opts.logger.warn(
+          { org: h.org, task: h.task, sandbox: h.sandbox.id },
+          'destroying a sandbox its task no longer holds',
+        );
         await this.provider.destroySandbox(h.sandbox);
       }
       const dropped = await this.slots.release(
         (x) => x.org === h.org && x.task === h.task && x.generation === h.generation && x.renewedAt === h.renewedAt,
       );
-      if (dropped > 0) this.opts.logger.info({ org: h.org, task: h.task, generation: h.generation }, 'stale sandbox slot released');
+      if (dropped > 0)
+        this.opts.logger.info({ org: h.org, task: h.task, generation: h.generation }, 'stale sandbox slot released');
     }
   }
 }

@@ -1,14 +1,14 @@
 import { ProvisionJobSchema, Streams } from '@tabmesh/contracts';
 import { createProvider, ownSandboxesOnly, type SandboxProvider } from '@tabmesh/providers';
 import {
+  type Config,
+  type Logger,
   ProvisionedTasks,
   SandboxSlots,
+  startWorkerService,
   TabFlow,
   TabStore,
   TaskStore,
-  startWorkerService,
-  type Config,
-  type Logger,
   type WorkerKind,
   type WorkerServiceHandle,
 } from '@tabmesh/runtime';
@@ -48,5 +48,9 @@ const provisioner: WorkerKind<typeof ProvisionJobSchema, ProvisionDeps, SandboxP
 };
 
 /** Runs the `provisioner` durable consumer; any number of processes share it. */
-export const startProvisioner = (config: Config, logger: Logger, opts: { provider?: SandboxProvider } = {}): Promise<ProvisionerHandle> =>
+export const startProvisioner = (
+  config: Config,
+  logger: Logger,
+  opts: { provider?: SandboxProvider } = {},
+): Promise<ProvisionerHandle> =>
   startWorkerService(config, logger, provisioner, opts.provider ?? ((bus) => createProvider(config, { nc: bus.nc })));

@@ -1,16 +1,23 @@
 import {
   ErrorCode,
-  TabState,
+  type SessionJob,
   TabmeshError,
+  TabState,
   TaskProvisioning,
   tabKey,
   toError,
   toReady,
   withSessionProgress,
-  type SessionJob,
 } from '@tabmesh/contracts';
 import type { SandboxProvider } from '@tabmesh/providers';
-import { errorInfoOf, type FailureInfo, type JobContext, type TabFlow, type TabStore, type TaskStore } from '@tabmesh/runtime';
+import {
+  errorInfoOf,
+  type FailureInfo,
+  type JobContext,
+  type TabFlow,
+  type TabStore,
+  type TaskStore,
+} from '@tabmesh/runtime';
 
 export type SessionDeps = { tabs: TabStore; tasks: TaskStore; flow: TabFlow; provider: SandboxProvider };
 
@@ -29,8 +36,20 @@ export async function handleSession(deps: SessionDeps, ctx: JobContext<SessionJo
   }
   const key = tabKey(job.org, job.task, job.tab);
   const tab = await deps.tabs.get(key);
-  if (!tab || tab.value.state !== TabState.PendingSessionCreate || tab.value.attempt !== job.attempt || tab.value.sessionId) {
-    if (tab && ctx.delivery > 1 && tab.value.state === TabState.Closed && tab.value.attempt === job.attempt && !tab.value.sessionId && task?.value.sandbox) {
+  if (
+    !tab ||
+    tab.value.state !== TabState.PendingSessionCreate ||
+    tab.value.attempt !== job.attempt ||
+    tab.value.sessionId
+  ) {
+    if (
+      tab &&
+      ctx.delivery > 1 &&
+      tab.value.state === TabState.Closed &&
+      tab.value.attempt === job.attempt &&
+      !tab.value.sessionId &&
+      task?.value.sandbox
+    ) {
       // A redelivery for a tab closed while pending: the delivery before may have died after the
       // session was made and before it was recorded. Session ids are per tab attempt, so the
       // provider can name that session without having seen it; destroying is idempotent.
@@ -42,10 +61,17 @@ export async function handleSession(deps: SessionDeps, ctx: JobContext<SessionJo
     logger.info({ state: tab?.value.state ?? null }, 'stale session job skipped');
     return;
   }
-  if (task?.value.state !== TaskProvisioning.Provisioned || !task.value.sandbox || task.value.sandbox.id !== tab.value.sandboxId) {
+  if (
+    task?.value.state !== TaskProvisioning.Provisioned ||
+    !task.value.sandbox ||
+    task.value.sandbox.id !== tab.value.sandboxId
+  ) {
     // The task no longer holds the sandbox this tab waits in (reaped idle, lost, torn down): never
     // make a session there; the tab goes back to provisioning and ends on the task's next sandbox.
-    logger.info({ sandbox: tab.value.sandboxId, taskSandbox: task?.value.sandbox?.id ?? null }, 'the task no longer holds the tab\'s sandbox; back to provisioning');
+    logger.info(
+      { sandbox: tab.value.sandboxId, taskSandbox: task?.value.sandbox?.id ?? null },
+      "the task no longer holds the tab's sandbox; back to provisioning",
+    );
     await deps.flow.replaceLostSandbox(tab.value, tab.value.sandboxId ?? '', ctx.correlationId);
     return;
   }
@@ -82,7 +108,10 @@ export async function handleSession(deps: SessionDeps, ctx: JobContext<SessionJo
       logger.info({ sessionId }, 'session already recorded by another delivery');
       return;
     }
-    logger.info({ sessionId, state: res?.value.state ?? null }, 'tab moved on during session creation; destroying the session');
+    logger.info(
+      { sessionId, state: res?.value.state ?? null },
+      'tab moved on during session creation; destroying the session',
+    );
     await deps.provider.destroySession(sandbox, sessionId);
     return;
   }
@@ -90,7 +119,10 @@ export async function handleSession(deps: SessionDeps, ctx: JobContext<SessionJo
   // seen this tab ready (and moved it) or is seen here; either way the tab does not stay on it.
   const after = await deps.tasks.getTask(job.org, job.task);
   if (after?.value.sandbox?.id !== sandbox.id) {
-    logger.info({ sandbox: sandbox.id }, 'the task let the sandbox go while the session was made; back to provisioning');
+    logger.info(
+      { sandbox: sandbox.id },
+      'the task let the sandbox go while the session was made; back to provisioning',
+    );
     await deps.flow.replaceLostSandbox(tab.value, sandbox.id, ctx.correlationId);
     return;
   }
@@ -98,7 +130,11 @@ export async function handleSession(deps: SessionDeps, ctx: JobContext<SessionJo
 }
 
 /** A retry shows as progress on the tab; the last failure puts it in `error`. */
-export async function onSessionFailure(deps: SessionDeps, ctx: JobContext<SessionJob>, failure: FailureInfo): Promise<void> {
+export async function onSessionFailure(
+  deps: SessionDeps,
+  ctx: JobContext<SessionJob>,
+  failure: FailureInfo,
+): Promise<void> {
   const { job } = ctx;
   if (job.op !== 'create') return;
   const key = tabKey(job.org, job.task, job.tab);
@@ -106,7 +142,8 @@ export async function onSessionFailure(deps: SessionDeps, ctx: JobContext<Sessio
   await deps.tabs.mutate(key, (cur) => {
     // Only the attempt this job creates: an older attempt's failure must not touch a retried tab.
     if (!cur || cur.value.state !== TabState.PendingSessionCreate || cur.value.attempt !== job.attempt) return null;
-    if (!failure.final) return withSessionProgress(cur.value, `retrying in ${seconds} s, ${ctx.delivery} of ${ctx.maxDeliver}`);
+    if (!failure.final)
+      return withSessionProgress(cur.value, `retrying in ${seconds} s, ${ctx.delivery} of ${ctx.maxDeliver}`);
     return toError(cur.value, { ...errorInfoOf(failure.error, ErrorCode.SessionFailed), retryable: true });
   });
 }

@@ -1,1 +1,1 @@
-export { startSessionCreator, type SessionCreatorHandle } from './start.js';
+export { type SessionCreatorHandle, startSessionCreator } from './start.js';

@@ -1,6 +1,15 @@
 import { SessionJobSchema, Streams } from '@tabmesh/contracts';
 import { createProvider, ownSandboxesOnly, type SandboxProvider } from '@tabmesh/providers';
-import { TabFlow, TabStore, TaskStore, startWorkerService, type Config, type Logger, type WorkerKind, type WorkerServiceHandle } from '@tabmesh/runtime';
+import {
+  type Config,
+  type Logger,
+  startWorkerService,
+  TabFlow,
+  TabStore,
+  TaskStore,
+  type WorkerKind,
+  type WorkerServiceHandle,
+} from '@tabmesh/runtime';
 import { handleSession, onSessionFailure, type SessionDeps } from './handle-session.js';
 
 export type SessionCreatorHandle = WorkerServiceHandle<typeof SessionJobSchema, SessionDeps, SandboxProvider>;
@@ -22,5 +31,14 @@ const sessionCreator: WorkerKind<typeof SessionJobSchema, SessionDeps, SandboxPr
 };
 
 /** Runs the `session-creator` durable consumer; any number of processes share it. */
-export const startSessionCreator = (config: Config, logger: Logger, opts: { provider?: SandboxProvider } = {}): Promise<SessionCreatorHandle> =>
-  startWorkerService(config, logger, sessionCreator, opts.provider ?? ((bus) => createProvider(config, { nc: bus.nc })));
+export const startSessionCreator = (
+  config: Config,
+  logger: Logger,
+  opts: { provider?: SandboxProvider } = {},
+): Promise<SessionCreatorHandle> =>
+  startWorkerService(
+    config,
+    logger,
+    sessionCreator,
+    opts.provider ?? ((bus) => createProvider(config, { nc: bus.nc })),
+  );

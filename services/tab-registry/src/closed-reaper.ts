@@ -1,5 +1,5 @@
-import { SessionPersistNames, sessionPersistKey } from '@tabmesh/contracts';
 import type { JetStreamManager } from '@nats-io/jetstream';
+import { SessionPersistNames, sessionPersistKey } from '@tabmesh/contracts';
 import type { Logger, TabStore, TypedBucket } from '@tabmesh/runtime';
 import type { z } from 'zod';
 import { requestKey } from './ids.js';
@@ -52,15 +52,20 @@ export class ClosedReaper {
       }
     }
     const erased = await this.eraseMarkers();
-    if (purged > 0 || erased > 0) this.opts.logger.info({ purged, markersErased: erased }, 'purged closed tabs past retention');
+    if (purged > 0 || erased > 0)
+      this.opts.logger.info({ purged, markersErased: erased }, 'purged closed tabs past retention');
     return purged;
   }
 
   /** The session store of a destroyed session: no marker is left, as nothing watches it. */
   private async pruneSession(sessionId: string): Promise<void> {
     const key = sessionPersistKey(sessionId);
-    await this.stores.jsm.streams.purge(`KV_${SessionPersistNames.bucket}`, { filter: `$KV.${SessionPersistNames.bucket}.${key}` });
-    await this.stores.jsm.streams.purge(SessionPersistNames.stream, { filter: `${SessionPersistNames.subjectPrefix}.${key}` });
+    await this.stores.jsm.streams.purge(`KV_${SessionPersistNames.bucket}`, {
+      filter: `$KV.${SessionPersistNames.bucket}.${key}`,
+    });
+    await this.stores.jsm.streams.purge(SessionPersistNames.stream, {
+      filter: `${SessionPersistNames.subjectPrefix}.${key}`,
+    });
   }
 
   private async eraseMarkers(): Promise<number> {

@@ -1,5 +1,5 @@
-import type { Config, Logger, TabFlow, TabStore, TaskStore, TypedBucket } from '@tabmesh/runtime';
 import type { JetStreamClient } from '@nats-io/jetstream';
+import type { Config, Logger, TabFlow, TabStore, TaskStore, TypedBucket } from '@tabmesh/runtime';
 import type { z } from 'zod';
 import type { TabSlots } from './tab-slots.js';
 

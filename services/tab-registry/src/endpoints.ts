@@ -1,6 +1,14 @@
+import { type Service, type ServiceMsg, Svcm } from '@nats-io/services';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { Svcm, type Service, type ServiceMsg } from '@nats-io/services';
-import { QueueGroups, TabmeshError, UnavailableError, ErrorCode, decode, encode, type ErrorInfo } from '@tabmesh/contracts';
+import {
+  decode,
+  ErrorCode,
+  type ErrorInfo,
+  encode,
+  QueueGroups,
+  TabmeshError,
+  UnavailableError,
+} from '@tabmesh/contracts';
 import { correlationOf, isBusOutage, jobLogger, type Logger } from '@tabmesh/runtime';
 import type { z } from 'zod';
 import type { RequestMeta } from './context.js';
@@ -57,7 +65,9 @@ function errorInfo(err: unknown, logger: Logger): { info: ErrorInfo; status: num
  * keeps on its (untyped) handler list. Returns null when a library version has moved them.
  */
 function errorCounter(service: Service, name: string): ((err: Error) => void) | null {
-  const handlers = (service as unknown as { handlers?: Array<{ name?: string; stats?: { countError?: (e: Error) => void } }> }).handlers;
+  const handlers = (
+    service as unknown as { handlers?: Array<{ name?: string; stats?: { countError?: (e: Error) => void } }> }
+  ).handlers;
   const stats = handlers?.find((h) => h.name === name)?.stats;
   return typeof stats?.countError === 'function' ? (err) => stats.countError!(err) : null;
 }
@@ -104,7 +114,12 @@ export async function serveEndpoints(nc: NatsConnection, routes: AnyRoute[], log
   };
 }
 
-async function answer(msg: ServiceMsg, route: AnyRoute, logger: Logger, countError: (err: Error) => void): Promise<void> {
+async function answer(
+  msg: ServiceMsg,
+  route: AnyRoute,
+  logger: Logger,
+  countError: (err: Error) => void,
+): Promise<void> {
   const correlationId = correlationOf(msg.headers);
   const log = jobLogger(logger, { correlationId, subject: route.subject });
   const fail = (err: unknown) => {
@@ -120,7 +135,8 @@ async function answer(msg: ServiceMsg, route: AnyRoute, logger: Logger, countErr
     const meta: RequestMeta = { correlationId, logger: jobLogger(log, { org: req.org, task: req.task }) };
     reply = await route.handle(req, meta);
   } catch (err) {
-    if (err instanceof TabmeshError && err.code === ErrorCode.InvalidRequest) log.warn({ err: err.message }, 'bad request');
+    if (err instanceof TabmeshError && err.code === ErrorCode.InvalidRequest)
+      log.warn({ err: err.message }, 'bad request');
     fail(err);
     return;
   }

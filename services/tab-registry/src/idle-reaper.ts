@@ -1,5 +1,5 @@
-import { TabState, TaskProvisioning, taskKey, toIdleReaped, type TaskRecord } from '@tabmesh/contracts';
-import { newCorrelationId, type Logger, type ProvisionedTasks, type TabFlow } from '@tabmesh/runtime';
+import { TabState, TaskProvisioning, type TaskRecord, taskKey, toIdleReaped } from '@tabmesh/contracts';
+import { type Logger, newCorrelationId, type ProvisionedTasks, type TabFlow } from '@tabmesh/runtime';
 import type { TabIndex } from './tab-index.js';
 
 /**
@@ -64,7 +64,11 @@ export class IdleReaper {
     const tabs = await this.flow.tabs.listTask(org, task);
     if (tabs.some((t) => t.value.state !== TabState.Closed)) return false;
     const lastClose = Math.max(0, ...tabs.map((t) => Date.parse(t.value.closedAt ?? t.value.updatedAt)));
-    if (Date.now() - Math.max(Date.parse(current.value.provisionedAt ?? current.value.updatedAt), lastClose) < this.opts.idleMs) return false;
+    if (
+      Date.now() - Math.max(Date.parse(current.value.provisionedAt ?? current.value.updatedAt), lastClose) <
+      this.opts.idleMs
+    )
+      return false;
     const next = toIdleReaped(current.value, sandbox.id);
     if (!next || (await this.flow.tasks.update(key, next, current.revision)) === null) return false;
     const correlationId = newCorrelationId();

@@ -1,2 +1,2 @@
-export { startTabRegistry, type TabRegistryHandle } from './start.js';
 export { mintTabId } from './ids.js';
+export { startTabRegistry, type TabRegistryHandle } from './start.js';

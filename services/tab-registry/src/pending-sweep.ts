@@ -1,4 +1,4 @@
-import { newCorrelationId, type Logger, type TabFlow } from '@tabmesh/runtime';
+import { type Logger, newCorrelationId, type TabFlow } from '@tabmesh/runtime';
 import type { TabIndex } from './tab-index.js';
 
 /**

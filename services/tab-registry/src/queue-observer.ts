@@ -1,12 +1,12 @@
 import type { JetStreamManager } from '@nats-io/jetstream';
 import {
+  provisionSubject,
   Step,
   Streams,
-  TabState,
-  TaskProvisioning,
-  provisionSubject,
   sessionSubject,
   type TabRecord,
+  TabState,
+  TaskProvisioning,
 } from '@tabmesh/contracts';
 import type { Logger, TabFlow } from '@tabmesh/runtime';
 

@@ -1,38 +1,38 @@
-import { z } from 'zod';
 import {
   Subjects,
-  TabSlotsSchema,
   TabCreateRequestSchema,
   TabRefRequestSchema,
   TabReplySchema,
+  TabSlotsSchema,
   TaskRefRequestSchema,
   TaskReplySchema,
 } from '@tabmesh/contracts';
 import {
+  type Bus,
+  type Config,
+  type Logger,
   ProvisionedTasks,
+  type RunningService,
+  startService,
   TabFlow,
   TabStore,
   TaskStore,
   TypedBucket,
-  startService,
-  type Bus,
-  type Config,
-  type Logger,
-  type RunningService,
 } from '@tabmesh/runtime';
+import { z } from 'zod';
+import { ClosedReaper } from './closed-reaper.js';
 import type { RegistryContext } from './context.js';
+import { type AnyRoute, route, serveEndpoints } from './endpoints.js';
 import { closeTab } from './handlers/close.js';
 import { createTab } from './handlers/create.js';
 import { markRead } from './handlers/read.js';
 import { retryTab } from './handlers/retry.js';
 import { teardownTask } from './handlers/teardown.js';
-import { ClosedReaper } from './closed-reaper.js';
 import { IdleReaper } from './idle-reaper.js';
 import { PendingSweep } from './pending-sweep.js';
+import { QueueObserver } from './queue-observer.js';
 import { TabIndex } from './tab-index.js';
 import { TabSlots } from './tab-slots.js';
-import { QueueObserver } from './queue-observer.js';
-import { route, serveEndpoints, type AnyRoute } from './endpoints.js';
 
 /**
  * A taken slot whose tab is not written yet is a create in flight for this long (a create takes a
@@ -40,7 +40,12 @@ import { route, serveEndpoints, type AnyRoute } from './endpoints.js';
  */
 const SlotGraceMs = 30_000;
 
-export type TabRegistryHandle = RunningService<{ sweep: PendingSweep; reaper: ClosedReaper; index: TabIndex; idleReaper: IdleReaper }>;
+export type TabRegistryHandle = RunningService<{
+  sweep: PendingSweep;
+  reaper: ClosedReaper;
+  index: TabIndex;
+  idleReaper: IdleReaper;
+}>;
 
 const tabReply = (v: { value: Parameters<typeof TabStore.view>[0]['value']; revision: number }, created = false) => ({
   v: 1 as const,
@@ -63,10 +68,16 @@ function routes(ctx: RegistryContext): AnyRoute[] {
       const res = await createTab(ctx, req, meta);
       return tabReply(res.tab, res.created);
     }),
-    route(Subjects.tabClose, TabRefRequestSchema, TabReplySchema, async (req, meta) => tabReply(await closeTab(ctx, req, meta))),
-    route(Subjects.tabRetry, TabRefRequestSchema, TabReplySchema, async (req, meta) => tabReply(await retryTab(ctx, req, meta))),
+    route(Subjects.tabClose, TabRefRequestSchema, TabReplySchema, async (req, meta) =>
+      tabReply(await closeTab(ctx, req, meta)),
+    ),
+    route(Subjects.tabRetry, TabRefRequestSchema, TabReplySchema, async (req, meta) =>
+      tabReply(await retryTab(ctx, req, meta)),
+    ),
     route(Subjects.tabRead, TabRefRequestSchema, TabReplySchema, async (req) => tabReply(await markRead(ctx, req))),
-    route(Subjects.taskTeardown, TaskRefRequestSchema, TaskReplySchema, async (req, meta) => taskReply(await teardownTask(ctx, req, meta))),
+    route(Subjects.taskTeardown, TaskRefRequestSchema, TaskReplySchema, async (req, meta) =>
+      taskReply(await teardownTask(ctx, req, meta)),
+    ),
   ];
 }
 
@@ -110,11 +121,15 @@ export function startTabRegistry(config: Config, logger: Logger): Promise<TabReg
       });
       sweep.start();
       onStop(() => sweep.stop());
-      const reaper = new ClosedReaper(index, { tabs: ctx.tabs, requests: ctx.requests, slots: ctx.slots, jsm: bus.jsm }, {
-        retentionMs: config.TABMESH_CLOSED_RETENTION_MS,
-        intervalMs: Math.min(60_000, config.TABMESH_CLOSED_RETENTION_MS),
-        logger,
-      });
+      const reaper = new ClosedReaper(
+        index,
+        { tabs: ctx.tabs, requests: ctx.requests, slots: ctx.slots, jsm: bus.jsm },
+        {
+          retentionMs: config.TABMESH_CLOSED_RETENTION_MS,
+          intervalMs: Math.min(60_000, config.TABMESH_CLOSED_RETENTION_MS),
+          logger,
+        },
+      );
       reaper.start();
       onStop(() => reaper.stop());
       const observer = new QueueObserver(bus.jsm, ctx.flow, () => index.pending.values(), {

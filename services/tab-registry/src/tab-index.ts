@@ -1,5 +1,5 @@
-import { KvWatchInclude, type KV } from '@nats-io/kv';
-import { TabRecordSchema, TabState, isPendingState, parseTabKey, taskKey, type TabRecord } from '@tabmesh/contracts';
+import { type KV, KvWatchInclude } from '@nats-io/kv';
+import { isPendingState, parseTabKey, type TabRecord, TabRecordSchema, TabState, taskKey } from '@tabmesh/contracts';
 import type { Logger } from '@tabmesh/runtime';
 
 export type ClosedTab = {
@@ -56,9 +56,13 @@ export class TabIndex {
           continue;
         }
         const tab = parsed.data;
-        if (tk && tab.state !== TabState.Closed) this.openByTask.set(tk, (this.openByTask.get(tk) ?? new Set()).add(e.key));
+        if (tk && tab.state !== TabState.Closed)
+          this.openByTask.set(tk, (this.openByTask.get(tk) ?? new Set()).add(e.key));
         if (tk && tab.state === TabState.Closed) {
-          this.lastClosedAt.set(tk, Math.max(this.lastClosedAt.get(tk) ?? 0, Date.parse(tab.closedAt ?? tab.updatedAt)));
+          this.lastClosedAt.set(
+            tk,
+            Math.max(this.lastClosedAt.get(tk) ?? 0, Date.parse(tab.closedAt ?? tab.updatedAt)),
+          );
         }
         if (isPendingState(tab.state)) this.pending.set(e.key, tab);
         else if (tab.state === TabState.Closed) {

@@ -1,11 +1,11 @@
 import {
   LimitReachedError,
+  type TabSlotsSchema,
+  type TabSlots as TabSlotsValue,
   TabState,
-  TabSlotsSchema,
-  UnavailableError,
   tabKey,
   taskKey,
-  type TabSlots as TabSlotsValue,
+  UnavailableError,
 } from '@tabmesh/contracts';
 import type { TabStore, TypedBucket } from '@tabmesh/runtime';
 import { decodeTime } from 'ulidx';

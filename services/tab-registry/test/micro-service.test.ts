@@ -1,6 +1,6 @@
+import { type ServiceClient, ServiceErrorCodeHeader, Svcm } from '@nats-io/services';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { ServiceErrorCodeHeader, Svcm, type ServiceClient } from '@nats-io/services';
-import { QueueGroups, Subjects, TabReplySchema, decode, encode, TabRefRequestSchema } from '@tabmesh/contracts';
+import { decode, encode, QueueGroups, Subjects, TabRefRequestSchema, TabReplySchema } from '@tabmesh/contracts';
 import { createLogger } from '@tabmesh/runtime';
 import { NatsServer, testConfig } from '@tabmesh/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -48,7 +48,10 @@ describe('tab-registry as a NATS micro service', () => {
 
   it('a bad request gets the {ok:false, error} reply as before, with the micro error header, and is counted in stats', async () => {
     const bad = await nc.request(Subjects.tabCreate, new TextEncoder().encode('{"v":1,"org":"o"}'), { timeout: 2000 });
-    expect(decode(TabReplySchema, bad.data, 'reply')).toMatchObject({ ok: false, error: { code: 'invalid_request', retryable: false } });
+    expect(decode(TabReplySchema, bad.data, 'reply')).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_request', retryable: false },
+    });
     expect(bad.headers?.get(ServiceErrorCodeHeader)).toBe('400');
 
     // A well-formed request for a tab that does not exist is an error reply too.

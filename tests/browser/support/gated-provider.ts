@@ -1,4 +1,4 @@
-import { Step, type SandboxRef } from '@tabmesh/contracts';
+import { type SandboxRef, Step } from '@tabmesh/contracts';
 import type { ProvisionRequest, SandboxProvider, SessionRequest, SimProvider } from '@tabmesh/providers';
 
 /**

@@ -1,8 +1,8 @@
-import { setup, type TabmeshMesh } from '@tabmesh/harness';
-import { SimProvider } from '@tabmesh/providers';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { setup, type TabmeshMesh } from '@tabmesh/harness';
+import { SimProvider } from '@tabmesh/providers';
+import { type Browser, chromium } from 'playwright-core';
 import { GatedProvider } from './gated-provider.js';
 
 export const ChromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -37,7 +37,9 @@ export class PageMesh {
     mkdirSync(ResultsDir, { recursive: true });
     const provider = new GatedProvider(new SimProvider({ provisionMs: 150, sessionMs: 60, failRate: 0 }));
     // Jobs held at the gate must not be redelivered while a test looks at them.
-    return new PageMesh(await setup({ provider, services: { gateway: 1 }, env: { TABMESH_ACK_WAIT_MS: '30000', ...env } }));
+    return new PageMesh(
+      await setup({ provider, services: { gateway: 1 }, env: { TABMESH_ACK_WAIT_MS: '30000', ...env } }),
+    );
   }
 
   get provider(): GatedProvider {

@@ -1,5 +1,5 @@
-import { SignJWT } from 'jose';
 import { randomBytes } from 'node:crypto';
+import { SignJWT } from 'jose';
 
 /** The HS256 secret of one test file's gateway (TABMESH_JWT_SECRET); random, so no token outlives it. */
 export const newJwtSecret = (): string => randomBytes(32).toString('base64url');

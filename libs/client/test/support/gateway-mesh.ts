@@ -3,10 +3,10 @@ import { TestJwtSecret } from '@tabmesh/testkit';
 import { SignJWT } from 'jose';
 import WebSocket from 'ws';
 import {
-  TabmeshClient,
-  TabmeshConnection,
   type ConnectionOptions,
   type HttpClientOptions,
+  TabmeshClient,
+  TabmeshConnection,
   type WebSocketConstructor,
 } from '../../src/index.js';
 

@@ -31,7 +31,10 @@ export function resolveBinary(explicit?: string): string {
   try {
     if (!statSync(path).isFile()) throw new Error('not a file');
   } catch (cause) {
-    throw new ProviderError(ErrorCode.BinaryMissing, 'sandbox-agent binary not found', { cause, details: { path, hint } });
+    throw new ProviderError(ErrorCode.BinaryMissing, 'sandbox-agent binary not found', {
+      cause,
+      details: { path, hint },
+    });
   }
   try {
     accessSync(path, constants.X_OK);
@@ -39,7 +42,10 @@ export function resolveBinary(explicit?: string): string {
     try {
       chmodSync(path, 0o755);
     } catch (cause) {
-      throw new ProviderError(ErrorCode.BinaryMissing, 'sandbox-agent binary is not executable', { cause, details: { path } });
+      throw new ProviderError(ErrorCode.BinaryMissing, 'sandbox-agent binary is not executable', {
+        cause,
+        details: { path },
+      });
     }
   }
   return path;

@@ -16,7 +16,10 @@ export function hideArgument(pid: number, secret: string): boolean {
   const needle = Buffer.from(secret);
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).trim().split(' ');
+    const fields = stat
+      .slice(stat.lastIndexOf(')') + 2)
+      .trim()
+      .split(' ');
     // Fields 48 and 49 (arg_start, arg_end); index 0 is field 3.
     const start = Number(fields[45]);
     const end = Number(fields[46]);

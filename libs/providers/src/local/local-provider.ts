@@ -1,19 +1,25 @@
-import { sessionIdFor } from '../sandbox-agent/sessions.js';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
-import { ErrorCode, SandboxIdSchema, Step, parse, type SandboxRef } from '@tabmesh/contracts';
+import { ErrorCode, parse, SandboxIdSchema, type SandboxRef, Step } from '@tabmesh/contracts';
 import type { SessionPersistDriver } from 'sandbox-agent';
 import { ProviderError } from '../errors.js';
 import type { ProvisionRequest, SandboxProvider, SessionRequest } from '../provider.js';
-import { AgentSessions } from '../sandbox-agent/sessions.js';
+import { AgentSessions, sessionIdFor } from '../sandbox-agent/sessions.js';
 import { resolveBinary } from './binary.js';
 import { hideArgument } from './hide-argument.js';
-import { carriesMark, findSandboxProcesses, foreignProcessError, isAlive, killSandboxProcess, processStartTime } from './processes.js';
+import {
+  carriesMark,
+  findSandboxProcesses,
+  foreignProcessError,
+  isAlive,
+  killSandboxProcess,
+  processStartTime,
+} from './processes.js';
 import { sandboxEnvironment } from './sandbox-env.js';
-import { SandboxRecords, localSandboxId, localTaskPrefix, type SandboxRecord } from './sandbox-record.js';
+import { localSandboxId, localTaskPrefix, type SandboxRecord, SandboxRecords } from './sandbox-record.js';
 import { SandboxStateDirEnv } from './stop-sandboxes.js';
 
 export type LocalProviderOptions = {
@@ -86,7 +92,10 @@ export class LocalProvider implements SandboxProvider {
 
   constructor(private readonly opts: LocalProviderOptions) {
     this.records = new SandboxRecords(opts.stateDir);
-    this.sessions = new AgentSessions({ sessionTimeoutMs: opts.sessionTimeoutMs, ...(opts.persist ? { persist: opts.persist } : {}) });
+    this.sessions = new AgentSessions({
+      sessionTimeoutMs: opts.sessionTimeoutMs,
+      ...(opts.persist ? { persist: opts.persist } : {}),
+    });
   }
 
   async provision(req: ProvisionRequest): Promise<SandboxRef> {
@@ -117,7 +126,8 @@ export class LocalProvider implements SandboxProvider {
       }
     }
     throw new ProviderError(ErrorCode.SandboxStartTimeout, 'sandbox did not start in time', {
-      retryable: true, details: { sandboxId: id, startTimeoutMs: this.opts.startTimeoutMs },
+      retryable: true,
+      details: { sandboxId: id, startTimeoutMs: this.opts.startTimeoutMs },
     });
   }
 
@@ -142,8 +152,16 @@ export class LocalProvider implements SandboxProvider {
     for (;;) {
       const port = await freePort();
       const record: SandboxRecord = {
-        v: 1, id, org: req.org, task: req.task, generation: req.generation,
-        pid: null, port, token: randomBytes(24).toString('hex'), state: 'starting', createdAt: new Date().toISOString(),
+        v: 1,
+        id,
+        org: req.org,
+        task: req.task,
+        generation: req.generation,
+        pid: null,
+        port,
+        token: randomBytes(24).toString('hex'),
+        state: 'starting',
+        createdAt: new Date().toISOString(),
       };
       // Recorded before the spawn: a crash right after it leaves a record that points at the process.
       this.records.write(record);
@@ -151,11 +169,15 @@ export class LocalProvider implements SandboxProvider {
       let child;
       try {
         // sandbox-agent takes its token only as an argument; it is blanked once the server is up.
-        child = spawn(bin, ['server', '--host', '127.0.0.1', '--port', String(port), '--token', record.token, '--no-telemetry'], {
-          detached: true,
-          stdio: ['ignore', log, log],
-          env: { ...sandboxEnvironment(process.env, bin, id), [SandboxStateDirEnv]: resolve(this.opts.stateDir) },
-        });
+        child = spawn(
+          bin,
+          ['server', '--host', '127.0.0.1', '--port', String(port), '--token', record.token, '--no-telemetry'],
+          {
+            detached: true,
+            stdio: ['ignore', log, log],
+            env: { ...sandboxEnvironment(process.env, bin, id), [SandboxStateDirEnv]: resolve(this.opts.stateDir) },
+          },
+        );
       } finally {
         closeSync(log);
       }
@@ -164,7 +186,10 @@ export class LocalProvider implements SandboxProvider {
       const pid = child.pid;
       if (pid === undefined) {
         this.records.remove(id);
-        throw new ProviderError(ErrorCode.BinaryMissing, 'sandbox-agent could not be started', { cause: await spawnError, details: { path: bin } });
+        throw new ProviderError(ErrorCode.BinaryMissing, 'sandbox-agent could not be started', {
+          cause: await spawnError,
+          details: { path: bin },
+        });
       }
       const started = { ...record, pid, pidStart: processStartTime(pid) };
       this.records.write(started);
@@ -177,7 +202,10 @@ export class LocalProvider implements SandboxProvider {
             await killSandboxProcess(pid, id);
             this.records.remove(id);
             throw new ProviderError(ErrorCode.ProvisionFailed, 'sandbox failed to start', {
-              details: { sandboxId: id, why: `could not blank the token in /proc/${pid}/cmdline (is /proc/<pid>/mem writable by the parent?)` },
+              details: {
+                sandboxId: id,
+                why: `could not blank the token in /proc/${pid}/cmdline (is /proc/<pid>/mem writable by the parent?)`,
+              },
             });
           }
           const running = { ...started, state: 'running' as const };
@@ -190,14 +218,16 @@ export class LocalProvider implements SandboxProvider {
         await killSandboxProcess(pid, id);
         this.records.remove(id);
         throw new ProviderError(ErrorCode.SandboxStartTimeout, 'sandbox did not start in time', {
-          retryable: true, details: { sandboxId: id, startTimeoutMs: this.opts.startTimeoutMs, log: this.records.logPath(id) },
+          retryable: true,
+          details: { sandboxId: id, startTimeoutMs: this.opts.startTimeoutMs, log: this.records.logPath(id) },
         });
       }
       // Exited early, most often because another process took the port between probe and bind: retry.
       this.records.remove(id);
       if (Date.now() >= deadline) {
         throw new ProviderError(ErrorCode.SandboxStartTimeout, 'sandbox exited before it started', {
-          retryable: true, details: { sandboxId: id, log: this.records.logPath(id) },
+          retryable: true,
+          details: { sandboxId: id, log: this.records.logPath(id) },
         });
       }
     }
@@ -239,11 +269,14 @@ export class LocalProvider implements SandboxProvider {
   /** Server pids of a task's sandboxes (any generation), found by their environment mark. */
   liveSandboxPids(org: string, task: string): number[] {
     const prefix = localTaskPrefix(org, task);
-    return findSandboxProcesses((id) => id.startsWith(prefix) && /^\d+$/.test(id.slice(prefix.length))).map((p) => p.pid);
+    return findSandboxProcesses((id) => id.startsWith(prefix) && /^\d+$/.test(id.slice(prefix.length))).map(
+      (p) => p.pid,
+    );
   }
 
   private target(sandbox: SandboxRef) {
-    if (!sandbox.endpoint) throw new ProviderError(ErrorCode.SandboxGone, 'sandbox has no endpoint', { details: { sandboxId: sandbox.id } });
+    if (!sandbox.endpoint)
+      throw new ProviderError(ErrorCode.SandboxGone, 'sandbox has no endpoint', { details: { sandboxId: sandbox.id } });
     return { baseUrl: sandbox.endpoint, token: sandbox.token ?? null };
   }
 

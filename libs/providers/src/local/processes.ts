@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { ErrorCode, ProviderError } from '../errors.js';
 
 /** The environment variable that marks a sandbox-agent process with the sandbox id it serves. */
@@ -8,7 +8,10 @@ export const SandboxIdEnv = 'TABMESH_SANDBOX_ID';
 function statFields(pid: number | string): string[] | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).trim().split(' ');
+    return stat
+      .slice(stat.lastIndexOf(')') + 2)
+      .trim()
+      .split(' ');
   } catch {
     return null;
   }

@@ -7,15 +7,41 @@ import { SandboxIdEnv } from './processes.js';
  */
 const Passed = new Set([
   // Finding programs, the user's home (agents are installed under $XDG_DATA_HOME or ~/.local/share), locale.
-  'PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'TERM', 'TZ', 'LANG', 'LANGUAGE', 'TMPDIR',
-  'XDG_DATA_HOME', 'XDG_CONFIG_HOME', 'XDG_CACHE_HOME', 'XDG_STATE_HOME', 'XDG_RUNTIME_DIR',
+  'PATH',
+  'HOME',
+  'USER',
+  'LOGNAME',
+  'SHELL',
+  'TERM',
+  'TZ',
+  'LANG',
+  'LANGUAGE',
+  'TMPDIR',
+  'XDG_DATA_HOME',
+  'XDG_CONFIG_HOME',
+  'XDG_CACHE_HOME',
+  'XDG_STATE_HOME',
+  'XDG_RUNTIME_DIR',
   // Reaching the network from a host behind a proxy or with its own CA.
-  'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy',
-  'SSL_CERT_FILE', 'SSL_CERT_DIR', 'NODE_EXTRA_CA_CERTS',
+  'HTTP_PROXY',
+  'HTTPS_PROXY',
+  'NO_PROXY',
+  'http_proxy',
+  'https_proxy',
+  'no_proxy',
+  'SSL_CERT_FILE',
+  'SSL_CERT_DIR',
+  'NODE_EXTRA_CA_CERTS',
   // The agents' own credentials (the ones sandbox-agent's credential discovery reads): an agent the
   // user installed cannot work without them, and they are the agent's, not the mesh's.
-  'ANTHROPIC_API_KEY', 'ANTHROPIC_AUTH_TOKEN', 'CLAUDE_API_KEY', 'CLAUDE_CODE_OAUTH_TOKEN', 'OPENAI_API_KEY', 'CODEX_API_KEY',
-  'RUST_LOG', 'RUST_BACKTRACE',
+  'ANTHROPIC_API_KEY',
+  'ANTHROPIC_AUTH_TOKEN',
+  'CLAUDE_API_KEY',
+  'CLAUDE_CODE_OAUTH_TOKEN',
+  'OPENAI_API_KEY',
+  'CODEX_API_KEY',
+  'RUST_LOG',
+  'RUST_BACKTRACE',
 ]);
 /** Locale categories and sandbox-agent's own settings (log dir, ACP registry, …). */
 const PassedPrefixes = ['LC_', 'SANDBOX_AGENT_'];

@@ -1,8 +1,19 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
+import { parse, SandboxIdSchema } from '@tabmesh/contracts';
 import { z } from 'zod';
-import { SandboxIdSchema, parse } from '@tabmesh/contracts';
 import { isAlive } from './processes.js';
 
 /**
@@ -33,7 +44,8 @@ export type SandboxRecord = z.infer<typeof SandboxRecordSchema>;
  */
 export const localTaskPrefix = (org: string, task: string): string =>
   `local-${createHash('sha256').update(`${org}/${task}`).digest('hex').slice(0, 24)}-g`;
-export const localSandboxId = (org: string, task: string, generation: number): string => `${localTaskPrefix(org, task)}${generation}`;
+export const localSandboxId = (org: string, task: string, generation: number): string =>
+  `${localTaskPrefix(org, task)}${generation}`;
 
 /** Refuses an id that is not a sandbox id before it becomes part of a path (ValidationError). */
 const checked = (id: string): string => parse(SandboxIdSchema, id, 'sandbox id');

@@ -1,6 +1,6 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { SandboxIdEnv, carriesMark, isAlive, killSandboxProcess } from './processes.js';
+import { carriesMark, isAlive, killSandboxProcess, SandboxIdEnv } from './processes.js';
 import { SandboxRecords } from './sandbox-record.js';
 
 /** Marks a local sandbox-agent server with the state dir whose provider started it. */
@@ -28,7 +28,9 @@ export function localSandboxProcesses(stateDir: string): { pid: number; sandboxI
     } catch {
       continue;
     }
-    const vars = new Map(environ.split('\0').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)] as const));
+    const vars = new Map(
+      environ.split('\0').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)] as const),
+    );
     const sandboxId = vars.get(SandboxIdEnv);
     if (!sandboxId || vars.get(SandboxStateDirEnv) !== want || !cmdline.split('\0').includes('server')) continue;
     const pid = Number(entry);
@@ -47,7 +49,8 @@ export async function stopLocalSandboxes(stateDir: string): Promise<number> {
   // Only processes that carry a sandbox's mark are signalled: a stale record's pid may belong to anyone now.
   const targets = new Map(localSandboxProcesses(stateDir).map((p) => [p.pid, p.sandboxId]));
   for (const record of records.list()) {
-    if (record.pid !== null && record.pid > 1 && isAlive(record.pid) && carriesMark(record.pid, record.id)) targets.set(record.pid, record.id);
+    if (record.pid !== null && record.pid > 1 && isAlive(record.pid) && carriesMark(record.pid, record.id))
+      targets.set(record.pid, record.id);
   }
   await Promise.all([...targets].map(([pid, sandboxId]) => killSandboxProcess(pid, sandboxId)));
   for (const record of records.list()) records.remove(record.id);

@@ -1,17 +1,24 @@
 import {
   DeliverPolicy,
-  RetentionPolicy,
-  StorageType,
-  jetstream,
-  jetstreamManager,
   type JetStreamClient,
   type JetStreamManager,
+  jetstream,
+  jetstreamManager,
+  RetentionPolicy,
+  StorageType,
 } from '@nats-io/jetstream';
-import { Kvm, type KV } from '@nats-io/kv';
+import { type KV, Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { ListEventsRequest, ListPage, ListPageRequest, SessionEvent, SessionPersistDriver, SessionRecord } from 'sandbox-agent';
 import { SessionPersistNames, sessionPersistKey } from '@tabmesh/contracts';
 import { isStreamNameInUse } from '@tabmesh/runtime';
+import type {
+  ListEventsRequest,
+  ListPage,
+  ListPageRequest,
+  SessionEvent,
+  SessionPersistDriver,
+  SessionRecord,
+} from 'sandbox-agent';
 import { ErrorCode, ProviderError } from '../errors.js';
 import { SessionEventSchema, SessionRecordSchema } from './session-schemas.js';
 
@@ -38,7 +45,11 @@ export const sessionKey = sessionPersistKey;
 export class SessionEventIndexConflictError extends ProviderError {
   override name = 'SessionEventIndexConflictError';
   constructor(sessionId: string, eventIndex: number) {
-    super(ErrorCode.SessionFailed, `UNIQUE constraint failed: session_events.session_id, session_events.event_index (${sessionId}#${eventIndex})`, { retryable: true });
+    super(
+      ErrorCode.SessionFailed,
+      `UNIQUE constraint failed: session_events.session_id, session_events.event_index (${sessionId}#${eventIndex})`,
+      { retryable: true },
+    );
   }
 }
 
@@ -117,7 +128,9 @@ export class JetStreamSessionPersistDriver implements SessionPersistDriver {
     if (!info.state.subjects?.[subject]) return { items: [] };
     const consumer = await this.js.consumers.get(this.stream, {
       filter_subjects: subject, // one subject: works on servers before 2.10 too
-      ...(startSeq > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: startSeq } : { deliver_policy: DeliverPolicy.All }),
+      ...(startSeq > 0
+        ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: startSeq }
+        : { deliver_policy: DeliverPolicy.All }),
     });
     const items: SessionEvent[] = [];
     let lastSeq = 0;

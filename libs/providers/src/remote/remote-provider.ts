@@ -1,11 +1,10 @@
-import { sessionIdFor } from '../sandbox-agent/sessions.js';
-import { ErrorCode, SandboxIdSchema, Step, type SandboxRef } from '@tabmesh/contracts';
+import { ErrorCode, SandboxIdSchema, type SandboxRef, Step } from '@tabmesh/contracts';
 import { ConfigError, type RemoteProviderName } from '@tabmesh/runtime';
 import type { SandboxProvider as SdkSandboxProvider, SessionPersistDriver } from 'sandbox-agent';
 import { ProviderError } from '../errors.js';
 import type { ProvisionRequest, SandboxProvider, SessionRequest } from '../provider.js';
 import type { AgentTarget } from '../sandbox-agent/connection.js';
-import { AgentSessions } from '../sandbox-agent/sessions.js';
+import { AgentSessions, sessionIdFor } from '../sandbox-agent/sessions.js';
 import { RemoteProviders, type RemoteSettings } from './remote-settings.js';
 
 type Factory = (options?: Record<string, unknown>) => SdkSandboxProvider;
@@ -31,7 +30,11 @@ export async function loadSdkProvider(settings: RemoteSettings): Promise<SdkSand
   try {
     mod = (await sdkModules[settings.provider]()) as Record<string, unknown>;
   } catch (cause) {
-    throw new ConfigError(['TABMESH_PROVIDER'], `TABMESH_PROVIDER=${settings.provider} needs the package ${spec.peer}: pnpm --filter @tabmesh/providers add ${spec.peer}`, { cause });
+    throw new ConfigError(
+      ['TABMESH_PROVIDER'],
+      `TABMESH_PROVIDER=${settings.provider} needs the package ${spec.peer}: pnpm --filter @tabmesh/providers add ${spec.peer}`,
+      { cause },
+    );
   }
   const factory = mod[spec.module] as Factory;
   const v = settings.values;
@@ -56,7 +59,10 @@ export class RemoteProvider implements SandboxProvider {
     opts: { sessionTimeoutMs: number; persist?: SessionPersistDriver },
   ) {
     this.name = sdk.name;
-    this.sessions = new AgentSessions({ sessionTimeoutMs: opts.sessionTimeoutMs, ...(opts.persist ? { persist: opts.persist } : {}) });
+    this.sessions = new AgentSessions({
+      sessionTimeoutMs: opts.sessionTimeoutMs,
+      ...(opts.persist ? { persist: opts.persist } : {}),
+    });
   }
 
   async provision(req: ProvisionRequest): Promise<SandboxRef> {
@@ -65,13 +71,18 @@ export class RemoteProvider implements SandboxProvider {
     try {
       raw = await this.sdk.create();
     } catch (cause) {
-      throw new ProviderError(ErrorCode.ProvisionFailed, `${this.name}: sandbox creation failed`, { retryable: true, cause });
+      throw new ProviderError(ErrorCode.ProvisionFailed, `${this.name}: sandbox creation failed`, {
+        retryable: true,
+        cause,
+      });
     }
     // Every decode of a SandboxRef checks its id; one the contract would refuse is destroyed now rather
     // than leaked by a task record that can never be written.
     if (!SandboxIdSchema.safeParse(raw).success) {
       await this.sdk.destroy(raw).catch(() => undefined);
-      throw new ProviderError(ErrorCode.ProvisionFailed, `${this.name}: sandbox id is not usable`, { details: { sandboxId: raw } });
+      throw new ProviderError(ErrorCode.ProvisionFailed, `${this.name}: sandbox id is not usable`, {
+        details: { sandboxId: raw },
+      });
     }
     await req.onStep(Step.StartingAgent);
     try {
@@ -82,7 +93,11 @@ export class RemoteProvider implements SandboxProvider {
       return { provider: this.name, id: raw, endpoint, token };
     } catch (cause) {
       await this.sdk.destroy(raw).catch(() => undefined);
-      throw new ProviderError(ErrorCode.ProvisionFailed, `${this.name}: sandbox-agent did not start in sandbox ${raw}`, { retryable: true, cause });
+      throw new ProviderError(
+        ErrorCode.ProvisionFailed,
+        `${this.name}: sandbox-agent did not start in sandbox ${raw}`,
+        { retryable: true, cause },
+      );
     }
   }
 
@@ -92,8 +107,13 @@ export class RemoteProvider implements SandboxProvider {
 
   private async target(sandbox: SandboxRef): Promise<AgentTarget> {
     if (sandbox.endpoint) return { baseUrl: sandbox.endpoint, token: sandbox.token ?? null };
-    if (!this.sdk.getFetch) throw new ProviderError(ErrorCode.SandboxGone, `${this.name}: sandbox ${sandbox.id} has no endpoint`);
-    return { baseUrl: 'http://sandbox-agent', token: sandbox.token ?? null, fetch: await this.sdk.getFetch(sandbox.id) };
+    if (!this.sdk.getFetch)
+      throw new ProviderError(ErrorCode.SandboxGone, `${this.name}: sandbox ${sandbox.id} has no endpoint`);
+    return {
+      baseUrl: 'http://sandbox-agent',
+      token: sandbox.token ?? null,
+      fetch: await this.sdk.getFetch(sandbox.id),
+    };
   }
 
   async sandboxAlive(sandbox: SandboxRef): Promise<boolean> {

@@ -14,17 +14,42 @@ type Spec = {
 /** The SDK's remote providers: module, vendor package and what each needs from the config. */
 export const RemoteProviders: Record<RemoteProviderName, Spec> = {
   docker: { module: 'docker', peer: 'dockerode', credentials: [], settings: ['TABMESH_DOCKER_IMAGE', 'DOCKER_HOST'] },
-  daytona: { module: 'daytona', peer: '@daytonaio/sdk', credentials: [['DAYTONA_API_KEY']], settings: ['DAYTONA_API_KEY', 'DAYTONA_API_URL', 'DAYTONA_TARGET'] },
-  e2b: { module: 'e2b', peer: '@e2b/code-interpreter', credentials: [['E2B_API_KEY']], settings: ['E2B_API_KEY', 'TABMESH_E2B_TEMPLATE'] },
+  daytona: {
+    module: 'daytona',
+    peer: '@daytonaio/sdk',
+    credentials: [['DAYTONA_API_KEY']],
+    settings: ['DAYTONA_API_KEY', 'DAYTONA_API_URL', 'DAYTONA_TARGET'],
+  },
+  e2b: {
+    module: 'e2b',
+    peer: '@e2b/code-interpreter',
+    credentials: [['E2B_API_KEY']],
+    settings: ['E2B_API_KEY', 'TABMESH_E2B_TEMPLATE'],
+  },
   vercel: {
     module: 'vercel',
     peer: '@vercel/sandbox',
     credentials: [['VERCEL_OIDC_TOKEN'], ['VERCEL_TOKEN', 'VERCEL_TEAM_ID', 'VERCEL_PROJECT_ID']],
     settings: ['VERCEL_OIDC_TOKEN', 'VERCEL_TOKEN', 'VERCEL_TEAM_ID', 'VERCEL_PROJECT_ID'],
   },
-  modal: { module: 'modal', peer: 'modal', credentials: [['MODAL_TOKEN_ID', 'MODAL_TOKEN_SECRET']], settings: ['MODAL_TOKEN_ID', 'MODAL_TOKEN_SECRET'] },
-  sprites: { module: 'sprites', peer: '@fly/sprites', credentials: [['SPRITES_API_KEY'], ['SPRITE_TOKEN'], ['SPRITES_TOKEN']], settings: ['SPRITES_API_KEY', 'SPRITE_TOKEN', 'SPRITES_TOKEN'] },
-  computesdk: { module: 'computesdk', peer: 'computesdk', credentials: [['COMPUTESDK_API_KEY']], settings: ['COMPUTESDK_API_KEY'] },
+  modal: {
+    module: 'modal',
+    peer: 'modal',
+    credentials: [['MODAL_TOKEN_ID', 'MODAL_TOKEN_SECRET']],
+    settings: ['MODAL_TOKEN_ID', 'MODAL_TOKEN_SECRET'],
+  },
+  sprites: {
+    module: 'sprites',
+    peer: '@fly/sprites',
+    credentials: [['SPRITES_API_KEY'], ['SPRITE_TOKEN'], ['SPRITES_TOKEN']],
+    settings: ['SPRITES_API_KEY', 'SPRITE_TOKEN', 'SPRITES_TOKEN'],
+  },
+  computesdk: {
+    module: 'computesdk',
+    peer: 'computesdk',
+    credentials: [['COMPUTESDK_API_KEY']],
+    settings: ['COMPUTESDK_API_KEY'],
+  },
 };
 
 export const isRemoteProvider = (name: string): name is RemoteProviderName => Object.hasOwn(RemoteProviders, name);

@@ -70,19 +70,32 @@ export function problemType(err: unknown): string | null {
 export function toProviderError(err: unknown, what: string): ProviderError {
   if (err instanceof ProviderError) return err;
   if (isConnectionRefused(err) || (err instanceof TypeError && /fetch failed/.test(err.message))) {
-    return new ProviderError(ErrorCode.SandboxGone, `${what}: sandbox-agent is unreachable`, { retryable: true, cause: err });
+    return new ProviderError(ErrorCode.SandboxGone, `${what}: sandbox-agent is unreachable`, {
+      retryable: true,
+      cause: err,
+    });
   }
   if (err instanceof SandboxAgentError && err.status === 401) {
-    return new ProviderError(ErrorCode.SandboxGone, `${what}: sandbox-agent rejected the token (another sandbox on that port?)`, { retryable: true, cause: err });
+    return new ProviderError(
+      ErrorCode.SandboxGone,
+      `${what}: sandbox-agent rejected the token (another sandbox on that port?)`,
+      { retryable: true, cause: err },
+    );
   }
   const type = problemType(err);
   if (type === 'install_failed' || type === 'agent_not_installed') {
-    return new ProviderError(ErrorCode.AgentNotInstalled, `${what}: agent is not installed in the sandbox`, { cause: err });
+    return new ProviderError(ErrorCode.AgentNotInstalled, `${what}: agent is not installed in the sandbox`, {
+      cause: err,
+    });
   }
   if (type === 'unsupported_agent') {
     return new ProviderError(ErrorCode.SessionRefused, `${what}: unsupported agent`, { cause: err });
   }
   // The SDK's text may carry agent stderr or host paths: it goes to the logs, not to users.
   const message = err instanceof Error ? err.message : String(err);
-  return new ProviderError(ErrorCode.SessionFailed, `${what}: sandbox-agent request failed`, { retryable: true, cause: err, details: { message } });
+  return new ProviderError(ErrorCode.SessionFailed, `${what}: sandbox-agent request failed`, {
+    retryable: true,
+    cause: err,
+    details: { message },
+  });
 }

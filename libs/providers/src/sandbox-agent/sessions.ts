@@ -1,13 +1,13 @@
+import { hasErrorCode } from '@tabmesh/runtime';
 import {
+  type SandboxAgent,
   SandboxAgentError,
+  type SessionPersistDriver,
   UnsupportedSessionCategoryError,
   UnsupportedSessionValueError,
-  type SandboxAgent,
-  type SessionPersistDriver,
 } from 'sandbox-agent';
-import { hasErrorCode } from '@tabmesh/runtime';
 import { ErrorCode, ProviderError } from '../errors.js';
-import { connectAgent, pinnedAcpFetch, isConnectionRefused, toProviderError, type AgentTarget } from './connection.js';
+import { type AgentTarget, connectAgent, isConnectionRefused, pinnedAcpFetch, toProviderError } from './connection.js';
 
 /**
  * The session id of a tab attempt. Deterministic on purpose: a redelivered job, or a close racing a
@@ -22,7 +22,12 @@ export type SessionOpsOptions = {
   sessionTimeoutMs: number;
 };
 
-function withTimeout<T>(work: Promise<T>, ms: number, signal: AbortSignal | undefined, onTimeout: () => Error): Promise<T> {
+function withTimeout<T>(
+  work: Promise<T>,
+  ms: number,
+  signal: AbortSignal | undefined,
+  onTimeout: () => Error,
+): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => reject(onTimeout()), ms);
     const abort = () => reject(signal?.reason ?? new Error('aborted'));
@@ -63,16 +68,23 @@ export class AgentSessions {
       info = await client.getAgent(agent, { config: model !== null });
     } catch (err) {
       if (err instanceof SandboxAgentError && err.status === 400) {
-        throw new ProviderError(ErrorCode.SessionRefused, `agent "${agent}" is not supported by sandbox-agent`, { cause: err });
+        throw new ProviderError(ErrorCode.SessionRefused, `agent "${agent}" is not supported by sandbox-agent`, {
+          cause: err,
+        });
       }
       if (err instanceof SandboxAgentError && err.status === 404) {
-        throw new ProviderError(ErrorCode.AgentNotInstalled, `agent "${agent}" is unknown to this sandbox`, { cause: err });
+        throw new ProviderError(ErrorCode.AgentNotInstalled, `agent "${agent}" is unknown to this sandbox`, {
+          cause: err,
+        });
       }
       throw toProviderError(err, `agent "${agent}"`);
     }
     // Not installed means sandbox-agent would download it now; tabmesh installs agents at set-up instead.
     if (!info.installed) {
-      throw new ProviderError(ErrorCode.AgentNotInstalled, `agent "${agent}" is not installed in the sandbox (run sandbox-agent install-agent ${agent})`);
+      throw new ProviderError(
+        ErrorCode.AgentNotInstalled,
+        `agent "${agent}" is not installed in the sandbox (run sandbox-agent install-agent ${agent})`,
+      );
     }
     if (model !== null) {
       const option = info.configOptions?.find((o) => (o as { category?: string }).category === 'model') as
@@ -80,7 +92,10 @@ export class AgentSessions {
         | undefined;
       const allowed = option?.options?.map((o) => o.value).filter((v): v is string => typeof v === 'string') ?? [];
       if (allowed.length > 0 && !allowed.includes(model)) {
-        throw new ProviderError(ErrorCode.SessionRefused, `agent "${agent}" has no model "${model}" (has ${allowed.join(', ')})`);
+        throw new ProviderError(
+          ErrorCode.SessionRefused,
+          `agent "${agent}" has no model "${model}" (has ${allowed.join(', ')})`,
+        );
       }
     }
   }
@@ -108,8 +123,16 @@ export class AgentSessions {
         // call through the SDK would then loop on resume. The model was validated in preflight.
         if (req.model !== null && session.agentSessionId) await session.setModel(req.model);
       })();
-      await withTimeout(work, this.opts.sessionTimeoutMs, req.signal, () =>
-        new ProviderError(ErrorCode.SessionFailed, `session ${sessionId} not created within ${this.opts.sessionTimeoutMs} ms`, { retryable: true }),
+      await withTimeout(
+        work,
+        this.opts.sessionTimeoutMs,
+        req.signal,
+        () =>
+          new ProviderError(
+            ErrorCode.SessionFailed,
+            `session ${sessionId} not created within ${this.opts.sessionTimeoutMs} ms`,
+            { retryable: true },
+          ),
       );
       pinned.detach();
       return { sessionId };
@@ -132,7 +155,8 @@ export class AgentSessions {
     const persist = this.opts.persist;
     if (persist) {
       const record = await persist.getSession(sessionId);
-      if (record && record.destroyedAt === undefined) await persist.updateSession({ ...record, destroyedAt: Date.now() });
+      if (record && record.destroyedAt === undefined)
+        await persist.updateSession({ ...record, destroyedAt: Date.now() });
     }
     await this.deleteServer(target, sessionId);
   }
@@ -150,11 +174,15 @@ export class AgentSessions {
         headers,
         signal: AbortSignal.timeout(500),
       });
-      if (!res.ok && res.status !== 404) throw new ProviderError(ErrorCode.SessionFailed, `destroy session ${serverId}: HTTP ${res.status}`, { retryable: true });
+      if (!res.ok && res.status !== 404)
+        throw new ProviderError(ErrorCode.SessionFailed, `destroy session ${serverId}: HTTP ${res.status}`, {
+          retryable: true,
+        });
     } catch (err) {
       if (err instanceof ProviderError) throw err;
       if (isConnectionRefused(err)) return;
-      if (!(err instanceof DOMException && err.name === 'TimeoutError')) throw toProviderError(err, `destroy session ${serverId}`);
+      if (!(err instanceof DOMException && err.name === 'TimeoutError'))
+        throw toProviderError(err, `destroy session ${serverId}`);
     }
     const deadline = Date.now() + 5000;
     while (Date.now() < deadline) {
@@ -168,6 +196,10 @@ export class AgentSessions {
       if (!ids.includes(serverId)) return;
       await new Promise((r) => setTimeout(r, 50));
     }
-    throw new ProviderError(ErrorCode.SessionFailed, `session ${serverId} is still listed by sandbox-agent after DELETE`, { retryable: true });
+    throw new ProviderError(
+      ErrorCode.SessionFailed,
+      `session ${serverId} is still listed by sandbox-agent after DELETE`,
+      { retryable: true },
+    );
   }
 }

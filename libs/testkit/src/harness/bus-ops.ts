@@ -1,20 +1,20 @@
-import { testAuthHeader } from '../test-token.js';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
-  Subjects,
-  TabCreateRequestSchema,
-  TabRefRequestSchema,
-  TabReplySchema,
-  TabState,
   decode,
   encode,
   parseTabKey,
+  Subjects,
   type Tab,
   type TabCreateRequest,
+  TabCreateRequestSchema,
   type TabRecord,
+  TabRefRequestSchema,
   type TabReply,
+  TabReplySchema,
+  TabState,
 } from '@tabmesh/contracts';
-import { TabStore, TaskStore, type Bus } from '@tabmesh/runtime';
+import { type Bus, TabStore, TaskStore } from '@tabmesh/runtime';
+import { testAuthHeader } from '../test-token.js';
 import { waitFor } from '../wait.js';
 
 export type CreateOutcome = { ok: true; tab: Tab; created: boolean } | { ok: false; error: string };
@@ -39,7 +39,9 @@ export class BusOps {
 
   /** Sends any `tab.*` payload (valid or not) and decodes the reply. */
   async request(subject: string, payload: unknown, timeoutMs = 10_000): Promise<TabReply> {
-    const reply = await this.nc.request(subject, new TextEncoder().encode(JSON.stringify(payload)), { timeout: timeoutMs });
+    const reply = await this.nc.request(subject, new TextEncoder().encode(JSON.stringify(payload)), {
+      timeout: timeoutMs,
+    });
     return decode(TabReplySchema, reply.data, 'reply');
   }
 
@@ -51,10 +53,19 @@ export class BusOps {
   }
 
   /** `tab.create` where failing is part of the test: a refusal, a timeout or no responder is `{ok:false}`. */
-  async tryCreate(org: string, task: string, extra: Partial<TabCreateRequest> = {}, timeoutMs = 5000): Promise<CreateOutcome> {
+  async tryCreate(
+    org: string,
+    task: string,
+    extra: Partial<TabCreateRequest> = {},
+    timeoutMs = 5000,
+  ): Promise<CreateOutcome> {
     const payload = encode(TabCreateRequestSchema, { v: 1, org, task, ...extra }, 'create');
     try {
-      const reply = decode(TabReplySchema, (await this.nc.request(Subjects.tabCreate, payload, { timeout: timeoutMs })).data, 'reply');
+      const reply = decode(
+        TabReplySchema,
+        (await this.nc.request(Subjects.tabCreate, payload, { timeout: timeoutMs })).data,
+        'reply',
+      );
       if (!reply.ok) return { ok: false, error: `${reply.error.code}: ${reply.error.message}` };
       return { ok: true, tab: reply.tab, created: reply.created };
     } catch (err) {
@@ -82,7 +93,13 @@ export class BusOps {
   }
 
   /** `POST` a tab through a gateway's HTTP API; any non-2xx, or no answer, is `{ok:false}`. */
-  async httpCreate(baseUrl: string, org: string, task: string, clientRequestId: string, timeoutMs = 8000): Promise<CreateOutcome> {
+  async httpCreate(
+    baseUrl: string,
+    org: string,
+    task: string,
+    clientRequestId: string,
+    timeoutMs = 8000,
+  ): Promise<CreateOutcome> {
     try {
       const res = await fetch(`${baseUrl}/v1/orgs/${org}/tasks/${task}/tabs`, {
         method: 'POST',

@@ -1,16 +1,18 @@
-import { testToken } from '../test-token.js';
 import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { createLogger, type Bus, type Config, type Logger } from '@tabmesh/runtime';
+import { type Bus, type Config, createLogger, type Logger } from '@tabmesh/runtime';
 import type { NatsCluster } from '../nats-cluster.js';
 import type { NatsServer } from '../nats-server.js';
-import { ServiceProcess, type ServiceName } from '../service-process.js';
+import { type ServiceName, ServiceProcess } from '../service-process.js';
+import { testToken } from '../test-token.js';
 import { BusOps } from './bus-ops.js';
 import type { AnyInProcess, GatewayLike, ProcessOptions, ServiceKind, Stoppable } from './options.js';
 import { waitForReadyz } from './readyz.js';
 
 /** The handle type an in-process starter of `K` returns. */
-export type HandleOf<S, K extends ServiceKind> = S extends { [k in K]?: (...args: never[]) => Promise<infer H> } ? H : never;
+export type HandleOf<S, K extends ServiceKind> = S extends { [k in K]?: (...args: never[]) => Promise<infer H> }
+  ? H
+  : never;
 export type Handles<S> = { [K in ServiceKind]: HandleOf<S, K>[] };
 
 export type Urls = { http: string; ws: string };
@@ -51,7 +53,8 @@ export class Mesh<S extends AnyInProcess = AnyInProcess, P = unknown> extends Bu
 
   /** The provider shared by the in-process workers (the sim one unless the test gave its own). */
   get provider(): P {
-    if (this.sharedProvider === undefined) throw new Error('this mesh has no shared provider (services build their own)');
+    if (this.sharedProvider === undefined)
+      throw new Error('this mesh has no shared provider (services build their own)');
     return this.sharedProvider;
   }
 
@@ -70,14 +73,22 @@ export class Mesh<S extends AnyInProcess = AnyInProcess, P = unknown> extends Bu
   async start<K extends ServiceKind>(kind: K): Promise<HandleOf<S, K>> {
     const starter = this.inProcess?.[kind];
     if (!starter) throw new Error(`no in-process starter for ${kind}: pass inProcess to setup()`);
-    const handle = (await starter({ config: this.config, logger: this.logger(kind), provider: this.sharedProvider as never })) as Stoppable;
+    const handle = (await starter({
+      config: this.config,
+      logger: this.logger(kind),
+      provider: this.sharedProvider as never,
+    })) as Stoppable;
     (this.handles[kind] as Stoppable[]).push(handle);
     if (kind === 'gateway') await waitForReadyz(`http://127.0.0.1:${(handle as GatewayLike).httpPort}`);
     return handle as HandleOf<S, K>;
   }
 
   /** Starts one more `service` as a child process, ready once it sent its ready signal; `env` wins over the mesh's. */
-  async spawn(service: ServiceName, env: Record<string, string> = {}, opts: { maxLogLines?: number; logDir?: string } = {}): Promise<ServiceProcess> {
+  async spawn(
+    service: ServiceName,
+    env: Record<string, string> = {},
+    opts: { maxLogLines?: number; logDir?: string } = {},
+  ): Promise<ServiceProcess> {
     const label = `${service}#${++this.counter}`;
     const o = { ...this.processOptions, ...opts };
     const p = await ServiceProcess.start({

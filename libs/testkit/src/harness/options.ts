@@ -89,4 +89,9 @@ export type SetupOptions<S, P> = {
   processes?: ProcessOptions;
 };
 
-export const defaultCounts: Record<ServiceKind, number> = { tabRegistry: 1, provisioner: 1, sessionCreator: 1, gateway: 0 };
+export const defaultCounts: Record<ServiceKind, number> = {
+  tabRegistry: 1,
+  provisioner: 1,
+  sessionCreator: 1,
+  gateway: 0,
+};

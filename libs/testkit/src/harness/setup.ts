@@ -1,10 +1,18 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { ensureBus, loadConfig, type Config } from '@tabmesh/runtime';
+import { type Config, ensureBus, loadConfig } from '@tabmesh/runtime';
 import { NatsCluster } from '../nats-cluster.js';
 import { NatsServer } from '../nats-server.js';
 import { inProcessTestEnv, loopbackEnv, processTestEnv } from '../test-config.js';
 import { Mesh } from './mesh.js';
-import { ServiceKinds, defaultCounts, processName, type AnyInProcess, type InProcessServices, type ProviderChoice, type SetupOptions } from './options.js';
+import {
+  type AnyInProcess,
+  defaultCounts,
+  type InProcessServices,
+  type ProviderChoice,
+  processName,
+  ServiceKinds,
+  type SetupOptions,
+} from './options.js';
 
 /**
  * Starts what a test needs and returns it (see `Mesh`); `await using mesh = await setup(...)` stops
@@ -29,14 +37,31 @@ export async function setup<S extends AnyInProcess = AnyInProcess, P = unknown>(
     const mode = opts.mode ?? 'in-process';
     const preset = opts.testDefaults === false ? loopbackEnv : mode === 'process' ? processTestEnv : inProcessTestEnv;
     const choice = opts.provider;
-    const named: Record<string, string> = choice === 'sim' || choice === 'local' ? { TABMESH_PROVIDER: choice as string } : {};
+    const named: Record<string, string> =
+      choice === 'sim' || choice === 'local' ? { TABMESH_PROVIDER: choice as string } : {};
     const env = { ...preset(natsUrl), ...named, ...opts.env };
     const config = loadConfig(env);
-    const nc = await connect({ servers: natsUrl.split(','), name: 'tabmesh-test', maxReconnectAttempts: -1, reconnectTimeWait: 100 });
+    const nc = await connect({
+      servers: natsUrl.split(','),
+      name: 'tabmesh-test',
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 100,
+    });
     try {
       const bus = await ensureBus(nc, config);
       const provider = await sharedProvider(opts.provider, mode, opts.inProcess, nc, config);
-      const mesh = new Mesh<S, P>(natsUrl, server, cluster, env, config, nc, bus, provider, opts.inProcess, opts.processes ?? {});
+      const mesh = new Mesh<S, P>(
+        natsUrl,
+        server,
+        cluster,
+        env,
+        config,
+        nc,
+        bus,
+        provider,
+        opts.inProcess,
+        opts.processes ?? {},
+      );
       try {
         await startServices(mesh, mode, { ...defaultCounts, ...opts.services });
       } catch (err) {

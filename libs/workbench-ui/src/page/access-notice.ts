@@ -22,8 +22,14 @@ export function problemOf(token: string | null, auth?: AuthFailure): AccessProbl
 const words: Record<AccessProblem['kind'], { title: string; text: (org: string) => string }> = {
   'signed-out': { title: 'Not signed in', text: () => 'The gateway asks for a token, and this page has none.' },
   expired: { title: 'Token expired', text: () => 'The gateway no longer accepts the token this page was opened with.' },
-  rejected: { title: 'Token not accepted', text: () => 'The gateway refused the token this page was opened with (another key, or malformed).' },
-  forbidden: { title: 'No access to this org', text: (org) => `The token of this page does not cover org "${org}". Choose another org, or use a token for it.` },
+  rejected: {
+    title: 'Token not accepted',
+    text: () => 'The gateway refused the token this page was opened with (another key, or malformed).',
+  },
+  forbidden: {
+    title: 'No access to this org',
+    text: (org) => `The token of this page does not cover org "${org}". Choose another org, or use a token for it.`,
+  },
 };
 
 /**

@@ -1,17 +1,17 @@
 import {
+  type ConnectionStateEvent,
   ErrorCode,
   orderedTabs,
+  type Refresh,
   TabmeshClient,
+  type TabmeshConnection,
   TabmeshError,
   TabmeshHttpError,
-  type ConnectionStateEvent,
-  type Refresh,
-  type TabmeshConnection,
   type TaskSubscription,
   type TaskView,
 } from '@tabmesh/client';
 import { ResourceIdSchema } from '@tabmesh/contracts';
-import { AccessNotice, problemOf, type AccessProblem } from './access-notice.js';
+import { AccessNotice, type AccessProblem, problemOf } from './access-notice.js';
 import { ConnectionPill } from './connection-pill.js';
 import { byId, h } from './dom.js';
 import { Drafts } from './drafts.js';
@@ -144,7 +144,8 @@ export class WorkbenchApp {
 
   private onConnectionState(s: ConnectionStateEvent): void {
     if (s.state === 'unauthenticated' && s.auth) this.setAccess(problemOf(this.deps.tokens.get(), s.auth));
-    else if (s.state === 'open' && this.access.current && this.access.current.kind !== 'forbidden') this.setAccess(null);
+    else if (s.state === 'open' && this.access.current && this.access.current.kind !== 'forbidden')
+      this.setAccess(null);
   }
 
   private retryAccess(): void {
@@ -189,7 +190,7 @@ export class WorkbenchApp {
     this.lastOrder = ids;
 
     const active = document.activeElement as HTMLElement | null;
-    const stripFocus = active?.getAttribute('role') === 'tab' ? active.dataset.tabId ?? null : null;
+    const stripFocus = active?.getAttribute('role') === 'tab' ? (active.dataset.tabId ?? null) : null;
     const stripHadFocus = active !== null && this.els.tablist.contains(active);
     const rovingId = stripFocus && ids.includes(stripFocus) ? stripFocus : this.selectedId;
     renderStrip(this.els.tablist, {
@@ -245,7 +246,11 @@ export class WorkbenchApp {
 
   private placeholder(): HTMLElement {
     if (!this.view || !this.view.bootstrapped || this.awaiting) {
-      return h('div', { className: 'empty', 'aria-busy': 'true' }, h('p', {}, this.awaiting ? 'Opening tab…' : 'Loading task…'));
+      return h(
+        'div',
+        { className: 'empty', 'aria-busy': 'true' },
+        h('p', {}, this.awaiting ? 'Opening tab…' : 'Loading task…'),
+      );
     }
     return h(
       'div',

@@ -33,6 +33,12 @@ export class ConnectionPill {
       this.ticker = setInterval(tick, 250);
       return;
     }
-    this.label.textContent = { connecting: 'Connecting…', open: 'Live', reconnecting: 'Reconnecting…', closed: 'Offline', unauthenticated: 'Signed out' }[event.state];
+    this.label.textContent = {
+      connecting: 'Connecting…',
+      open: 'Live',
+      reconnecting: 'Reconnecting…',
+      closed: 'Offline',
+      unauthenticated: 'Signed out',
+    }[event.state];
   }
 }

@@ -2,7 +2,11 @@ type Attrs = Record<string, string | number | boolean | null | undefined | ((eve
 type Child = Node | string | null | undefined | false;
 
 /** Builds an element: `on*` attributes become listeners, `false`/`null` attributes are left out. */
-export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Attrs = {},
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
   const el = document.createElement(tag);
   for (const [name, value] of Object.entries(attrs)) {
     if (value === null || value === undefined || value === false) continue;

@@ -4,7 +4,8 @@ import { lookOf, pendingProgress, tabTitle } from './labels.js';
 
 const tab = (over: Partial<Tab>): Tab =>
   ({ state: 'pending_provision', step: 'queued', progress: 'Queued', title: '', agent: 'mock', ...over }) as Tab;
-const task = (over: Partial<TaskStatus>): TaskStatus => ({ state: 'provisioning', step: null, progress: null, ...over }) as TaskStatus;
+const task = (over: Partial<TaskStatus>): TaskStatus =>
+  ({ state: 'provisioning', step: null, progress: null, ...over }) as TaskStatus;
 
 describe('labels', () => {
   it('shows the task step while a pending_provision tab waits on it', () => {
@@ -19,7 +20,12 @@ describe('labels', () => {
   });
 
   it('shows session creation once the tab waits for its session', () => {
-    expect(pendingProgress(tab({ state: 'pending_session_create', step: 'creating_session', progress: null }), task({ state: 'provisioned' }))).toEqual({
+    expect(
+      pendingProgress(
+        tab({ state: 'pending_session_create', step: 'creating_session', progress: null }),
+        task({ state: 'provisioned' }),
+      ),
+    ).toEqual({
       step: 'creating_session',
       text: 'Creating session',
     });

@@ -1,4 +1,4 @@
-import { Step, TabState, isPendingState, stepLabel, type Tab, type TaskStatus } from '@tabmesh/contracts';
+import { isPendingState, Step, stepLabel, type Tab, TabState, type TaskStatus } from '@tabmesh/contracts';
 
 export type Look = 'pending' | 'ready' | 'error';
 

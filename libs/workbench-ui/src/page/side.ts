@@ -1,12 +1,15 @@
 import type { Refresh, TaskView } from '@tabmesh/client';
-import { h, timeOf } from './dom.js';
 import { stepLabel } from '@tabmesh/contracts';
+import { h, timeOf } from './dom.js';
 import { stateWords, tabTitle, taskStateText } from './labels.js';
 
 /** The task card: provisioning state, sandbox and the revision the view reflects. */
 export function renderTaskFacts(dl: HTMLElement, view: TaskView | null): void {
   const status = view?.status ?? null;
-  const row = (label: string, value: Node | string, testid?: string) => [h('dt', {}, label), h('dd', { 'data-testid': testid }, value)];
+  const row = (label: string, value: Node | string, testid?: string) => [
+    h('dt', {}, label),
+    h('dd', { 'data-testid': testid }, value),
+  ];
   dl.replaceChildren(
     ...row('State', h('span', { className: `pill ${status?.state ?? ''}` }, status?.state ?? 'loading…'), 'task-state'),
     ...row('Step', status?.progress ?? (status?.step ? stepLabel[status.step] : '—'), 'task-step'),
@@ -24,7 +27,9 @@ export function describeRefresh(refresh: Refresh, view: TaskView): string {
     case 'bootstrap':
       return `snapshot · ${view.tabs.size} open tab${view.tabs.size === 1 ? '' : 's'}`;
     case 'event':
-      return refresh.frame === 'tab' ? `${tabTitle(refresh.tab)} → ${stateWords[refresh.tab.state]}` : `task → ${taskStateText(refresh.task)}`;
+      return refresh.frame === 'tab'
+        ? `${tabTitle(refresh.tab)} → ${stateWords[refresh.tab.state]}`
+        : `task → ${taskStateText(refresh.task)}`;
     case 'reconnect': {
       const n = refresh.tabs.length;
       return refresh.mode === 'replay'

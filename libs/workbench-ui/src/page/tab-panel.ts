@@ -1,7 +1,6 @@
-import { TabState, type Tab, type TaskStatus } from '@tabmesh/contracts';
+import { stepLabel, type Tab, TabState, type TaskStatus } from '@tabmesh/contracts';
 import { h, timeOf } from './dom.js';
-import { PendingSteps, badgeText, lookOf, pendingProgress, tabTitle } from './labels.js';
-import { stepLabel } from '@tabmesh/contracts';
+import { badgeText, lookOf, PendingSteps, pendingProgress, tabTitle } from './labels.js';
 import { tabDomId } from './tab-strip.js';
 
 export type PanelProps = {
@@ -25,16 +24,30 @@ export function renderPanel(props: PanelProps): HTMLElement {
       'div',
       { className: 'titles' },
       h('h2', {}, tabTitle(tab)),
-      h('div', { className: 'sub' }, `${tab.agent} · ${tab.model ?? 'default model'} · opened ${timeOf(tab.createdAt)}`),
+      h(
+        'div',
+        { className: 'sub' },
+        `${tab.agent} · ${tab.model ?? 'default model'} · opened ${timeOf(tab.createdAt)}`,
+      ),
     ),
     h('span', { className: `badge ${look}`, 'data-testid': 'badge' }, badgeText[look]),
-    h('button', { type: 'button', className: 'btn ghost', 'data-action': 'close', disabled: props.busy, onclick: props.onClose }, 'Close tab'),
+    h(
+      'button',
+      { type: 'button', className: 'btn ghost', 'data-action': 'close', disabled: props.busy, onclick: props.onClose },
+      'Close tab',
+    ),
   );
-  const body =
-    look === 'pending' ? pendingBody(props) : look === 'error' ? errorBody(props) : readyBody(props);
+  const body = look === 'pending' ? pendingBody(props) : look === 'error' ? errorBody(props) : readyBody(props);
   return h(
     'section',
-    { className: `panel ${look}`, id: 'panel', role: 'tabpanel', 'aria-labelledby': tabDomId(tab.id), 'data-tab-id': tab.id, 'data-state': tab.state },
+    {
+      className: `panel ${look}`,
+      id: 'panel',
+      role: 'tabpanel',
+      'aria-labelledby': tabDomId(tab.id),
+      'data-tab-id': tab.id,
+      'data-state': tab.state,
+    },
     head,
     ...body,
   );
@@ -62,7 +75,10 @@ function pendingBody(props: PanelProps): HTMLElement[] {
       ...PendingSteps.map((step, i) =>
         h(
           'li',
-          { className: i < current ? 'done' : i === current ? 'current' : '', 'aria-current': i === current ? 'step' : null },
+          {
+            className: i < current ? 'done' : i === current ? 'current' : '',
+            'aria-current': i === current ? 'step' : null,
+          },
           stepLabel[step],
         ),
       ),
@@ -104,11 +120,25 @@ function errorBody(props: PanelProps): HTMLElement[] {
         {},
         h('h3', {}, 'This tab could not start'),
         h('p', { className: 'error-message', 'data-testid': 'error-message' }, error?.message ?? 'Unknown error'),
-        h('p', { className: 'code' }, `${error?.code ?? 'error'}${error ? (error.retryable ? ' · retryable' : ' · not retryable') : ''}`),
+        h(
+          'p',
+          { className: 'code' },
+          `${error?.code ?? 'error'}${error ? (error.retryable ? ' · retryable' : ' · not retryable') : ''}`,
+        ),
         h(
           'div',
           { className: 'actions' },
-          h('button', { type: 'button', className: 'btn primary', 'data-action': 'retry', disabled: props.busy, onclick: props.onRetry }, props.busy ? 'Retrying…' : 'Retry'),
+          h(
+            'button',
+            {
+              type: 'button',
+              className: 'btn primary',
+              'data-action': 'retry',
+              disabled: props.busy,
+              onclick: props.onRetry,
+            },
+            props.busy ? 'Retrying…' : 'Retry',
+          ),
           h('button', { type: 'button', className: 'btn', disabled: props.busy, onclick: props.onClose }, 'Close tab'),
         ),
       ),
@@ -137,7 +167,18 @@ function composer(props: PanelProps, enabled: boolean): HTMLElement {
     { className: 'composer' },
     h('label', { for: id }, 'Message'),
     area,
-    h('div', { className: 'composer-foot' }, h('span', {}, enabled ? 'Draft kept for this tab' : `Waiting for ${props.tab.state === TabState.PendingSessionCreate ? 'the session' : 'the sandbox'}`), count),
+    h(
+      'div',
+      { className: 'composer-foot' },
+      h(
+        'span',
+        {},
+        enabled
+          ? 'Draft kept for this tab'
+          : `Waiting for ${props.tab.state === TabState.PendingSessionCreate ? 'the session' : 'the sandbox'}`,
+      ),
+      count,
+    ),
   );
 }
 

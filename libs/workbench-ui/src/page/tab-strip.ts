@@ -25,7 +25,12 @@ export function renderStrip(list: HTMLElement, props: StripProps): void {
     const label = `${title}, ${badgeText[look].toLowerCase()}${tab.unread ? ', unread' : ''}`;
     return h(
       'div',
-      { className: `tab-item ${look}${selected ? ' selected' : ''}`, role: 'presentation', 'data-tab-id': tab.id, 'data-state': tab.state },
+      {
+        className: `tab-item ${look}${selected ? ' selected' : ''}`,
+        role: 'presentation',
+        'data-tab-id': tab.id,
+        'data-state': tab.state,
+      },
       h(
         'button',
         {

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { problemOf } from './access-notice.js';
 import { tokenExpired } from './token-store.js';
 
-const jwt = (payload: object) => `eyJhbGciOiJIUzI1NiJ9.${Buffer.from(JSON.stringify(payload)).toString('base64url')}.sig`;
+const jwt = (payload: object) =>
+  `eyJhbGciOiJIUzI1NiJ9.${Buffer.from(JSON.stringify(payload)).toString('base64url')}.sig`;
 const now = 1_700_000_000_000;
 
 describe('sign-in notice words', () => {

@@ -1,5 +1,5 @@
-import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
 
 /** The page's entry point; everything it imports (the client, the contracts, zod) goes in the bundle. */
 export const PageEntry = fileURLToPath(new URL('../page/main.ts', import.meta.url));

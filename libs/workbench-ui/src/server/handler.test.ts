@@ -31,7 +31,9 @@ describe('workbench handler', () => {
 
   it('sends gzip to clients that accept it', async () => {
     const plain = await (await get('/workbench/app.js')).text();
-    const res = await serve(new Request('http://localhost/workbench/app.js', { headers: { 'accept-encoding': 'gzip, br' } }));
+    const res = await serve(
+      new Request('http://localhost/workbench/app.js', { headers: { 'accept-encoding': 'gzip, br' } }),
+    );
     expect(res.headers.get('content-encoding')).toBe('gzip');
     const bytes = new Uint8Array(await res.arrayBuffer());
     expect(bytes.length).toBeLessThan(plain.length / 2);

@@ -60,7 +60,12 @@ export function createWorkbenchHandler(opts: WorkbenchOptions): (request: Reques
     try {
       const found = await load(path, make);
       const gzip = /\bgzip\b/.test(request.headers.get('accept-encoding') ?? '');
-      const headers: Record<string, string> = { 'Content-Type': found.type, 'Cache-Control': 'no-cache', Vary: 'Accept-Encoding', ...securityHeaders };
+      const headers: Record<string, string> = {
+        'Content-Type': found.type,
+        'Cache-Control': 'no-cache',
+        Vary: 'Accept-Encoding',
+        ...securityHeaders,
+      };
       if (gzip) headers['Content-Encoding'] = 'gzip';
       const body = request.method === 'HEAD' ? null : gzip ? found.gzipped : found.body;
       return new Response(body, { headers });

@@ -1,5 +1,5 @@
-import { createVerifier, verifyToken, type Claims, type TokenVerifier } from '@tabmesh/auth';
-import { ConfigError, type Config, type Logger } from '@tabmesh/runtime';
+import { type Claims, createVerifier, type TokenVerifier, verifyToken } from '@tabmesh/auth';
+import { type Config, ConfigError, type Logger } from '@tabmesh/runtime';
 
 /** Who is calling: verified claims, or the anonymous caller of a gateway run with `TABMESH_AUTH=off`. */
 export type Principal = Omit<Claims, 'exp'> & {
@@ -17,7 +17,10 @@ export type Authenticator = {
   authenticate(token: string | null): Promise<Principal>;
 };
 
-type AccessConfig = Pick<Config, 'TABMESH_AUTH' | 'TABMESH_JWT_SECRET' | 'TABMESH_JWKS_URL' | 'TABMESH_JWT_ISSUER' | 'TABMESH_JWT_AUDIENCE'>;
+type AccessConfig = Pick<
+  Config,
+  'TABMESH_AUTH' | 'TABMESH_JWT_SECRET' | 'TABMESH_JWKS_URL' | 'TABMESH_JWT_ISSUER' | 'TABMESH_JWT_AUDIENCE'
+>;
 
 /**
  * The gateway's authenticator from its configuration. A gateway that could verify no token refuses
@@ -40,6 +43,9 @@ export function createAuthenticator(config: AccessConfig, logger: Logger): Authe
     issuer: config.TABMESH_JWT_ISSUER,
     audience: config.TABMESH_JWT_AUDIENCE,
   });
-  logger.info({ keys: verifier.keys, issuer: config.TABMESH_JWT_ISSUER, audience: config.TABMESH_JWT_AUDIENCE }, 'bearer tokens required');
+  logger.info(
+    { keys: verifier.keys, issuer: config.TABMESH_JWT_ISSUER, audience: config.TABMESH_JWT_AUDIENCE },
+    'bearer tokens required',
+  );
   return { enabled: true, authenticate: (token) => verifyToken(token, verifier) };
 }

@@ -1,7 +1,7 @@
-import { ConfigError } from '@tabmesh/runtime';
-import { createRequire } from 'node:module';
-import { pino } from 'pino';
 import uWS from 'uWebSockets.js';
+import { createRequire } from 'node:module';
+import { ConfigError } from '@tabmesh/runtime';
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { isNativeWebSockets, requireNativeWebSockets } from './native-websockets.js';
 
@@ -17,7 +17,10 @@ describe('native uWebSockets.js check', () => {
 
   it('refuses the fallback unless GATEWAY_ALLOW_JS_WEBSOCKETS allows it, then warns', () => {
     const lines: Array<{ level: number; msg: string }> = [];
-    const logger = pino({ level: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l) as { level: number; msg: string }) });
+    const logger = pino(
+      { level: 'info' },
+      { write: (l: string) => void lines.push(JSON.parse(l) as { level: number; msg: string }) },
+    );
     expect(() => requireNativeWebSockets(false, logger, fallback)).toThrow(ConfigError);
     expect(() => requireNativeWebSockets(false, logger, fallback)).toThrow(/GATEWAY_ALLOW_JS_WEBSOCKETS=true/);
     expect(lines).toEqual([]);

@@ -1,5 +1,5 @@
-import { ConfigError, type Logger } from '@tabmesh/runtime';
 import uWS from 'uWebSockets.js';
+import { ConfigError, type Logger } from '@tabmesh/runtime';
 
 /**
  * Whether the loaded uWebSockets.js is the native addon. When the addon does not load, the package
@@ -21,5 +21,7 @@ export function requireNativeWebSockets(allowJs: boolean, logger: Logger, mod: u
       'the native uWebSockets.js addon did not load (no build for this platform or Node version), and its JavaScript fallback runs on ws@8.13.0; set GATEWAY_ALLOW_JS_WEBSOCKETS=true to run on it anyway (development only)',
     );
   }
-  logger.warn('uWebSockets.js runs on its JavaScript fallback (ws@8.13.0), allowed by GATEWAY_ALLOW_JS_WEBSOCKETS=true: not for production');
+  logger.warn(
+    'uWebSockets.js runs on its JavaScript fallback (ws@8.13.0), allowed by GATEWAY_ALLOW_JS_WEBSOCKETS=true: not for production',
+  );
 }

@@ -5,10 +5,23 @@ describe('OriginPolicy', () => {
   it('allows requests without an Origin, the gateway own origins and the configured ones, nothing else', () => {
     const p = new OriginPolicy('127.0.0.1', ['https://workbench.example']);
     p.addOwnOrigins(8080);
-    for (const ok of [undefined, '', 'http://localhost:8080', 'http://127.0.0.1:8080', 'HTTP://LOCALHOST:8080', 'https://workbench.example']) {
+    for (const ok of [
+      undefined,
+      '',
+      'http://localhost:8080',
+      'http://127.0.0.1:8080',
+      'HTTP://LOCALHOST:8080',
+      'https://workbench.example',
+    ]) {
       expect(p.allows(ok), String(ok)).toBe(true);
     }
-    for (const bad of ['http://localhost:8081', 'https://localhost:8080', 'http://evil.example', 'null', 'http://localhost:8080.evil.example']) {
+    for (const bad of [
+      'http://localhost:8081',
+      'https://localhost:8080',
+      'http://evil.example',
+      'null',
+      'http://localhost:8080.evil.example',
+    ]) {
       expect(p.allows(bad), bad).toBe(false);
     }
   });

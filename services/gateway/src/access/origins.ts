@@ -18,7 +18,8 @@ export class OriginPolicy {
   /** Adds the gateway's own origins once its HTTP port is known (the workbench page is served from it). */
   addOwnOrigins(httpPort: number): void {
     const hosts = ['localhost', '127.0.0.1'];
-    if (!Wildcards.has(this.host)) hosts.push(this.host.includes(':') && !this.host.startsWith('[') ? `[${this.host}]` : this.host);
+    if (!Wildcards.has(this.host))
+      hosts.push(this.host.includes(':') && !this.host.startsWith('[') ? `[${this.host}]` : this.host);
     // Through URL, so a default port is dropped as browsers drop it (`http://localhost`, not `:80`).
     for (const h of hosts) this.allowed.add(new URL(`http://${h}:${httpPort}`).origin.toLowerCase());
   }

@@ -1,4 +1,4 @@
-import { KvWatchInclude, type KV, type KvWatchEntry } from '@nats-io/kv';
+import { type KV, type KvWatchEntry, KvWatchInclude } from '@nats-io/kv';
 import type { QueuedIterator } from '@nats-io/transport-node';
 import type { Logger } from '@tabmesh/runtime';
 

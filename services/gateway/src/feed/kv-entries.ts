@@ -1,5 +1,13 @@
 import type { KvWatchEntry } from '@nats-io/kv';
-import { TabRecordSchema, TaskRecordSchema, decode, newTask, tabKey, taskKey, type TaskStatus } from '@tabmesh/contracts';
+import {
+  decode,
+  newTask,
+  TabRecordSchema,
+  TaskRecordSchema,
+  type TaskStatus,
+  tabKey,
+  taskKey,
+} from '@tabmesh/contracts';
 import { TabStore, TaskStore } from '@tabmesh/runtime';
 import type { TabChange } from './task-cache.js';
 

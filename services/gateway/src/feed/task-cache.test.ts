@@ -1,4 +1,4 @@
-import { TabState, type Tab, type TaskStatus } from '@tabmesh/contracts';
+import { type Tab, TabState, type TaskStatus } from '@tabmesh/contracts';
 import { describe, expect, it } from 'vitest';
 import { TaskCache } from './task-cache.js';
 

@@ -1,4 +1,4 @@
-import { TabState, type Tab, type TaskStatus } from '@tabmesh/contracts';
+import { type Tab, TabState, type TaskStatus } from '@tabmesh/contracts';
 import { FrameRing } from './frame-ring.js';
 
 /** One change of a key in the `tabs` bucket; `value` is null when the key was deleted or purged. */

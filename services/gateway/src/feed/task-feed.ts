@@ -1,10 +1,10 @@
 import type { KvWatchEntry } from '@nats-io/kv';
-import { ServerFrameSchema, ServerFrameType, encodeText, parseTabKey, parseTaskKey, taskKey } from '@tabmesh/contracts';
-import { TabStore, type TaskStore, type Logger } from '@tabmesh/runtime';
+import { encodeText, parseTabKey, parseTaskKey, ServerFrameSchema, ServerFrameType, taskKey } from '@tabmesh/contracts';
+import { type Logger, TabStore, type TaskStore } from '@tabmesh/runtime';
 import type { GatewayMetrics } from '../gateway-metrics.js';
 import { BucketWatch } from './bucket-watch.js';
 import { tabChangeOf, taskStatusOf } from './kv-entries.js';
-import { TaskCache, type CacheWaiter, type TabChange } from './task-cache.js';
+import { type CacheWaiter, type TabChange, TaskCache } from './task-cache.js';
 
 /** Where frames for a task's subscribers go: the WebSocket server's topic publish. */
 export type FrameSink = { publish: (topic: string, text: string, type: string) => void };

@@ -68,7 +68,10 @@ type ProblemStatus = keyof typeof problemReasons;
 
 function problems(...statuses: ProblemStatus[]) {
   return Object.fromEntries(
-    statuses.map((s) => [s, { description: problemReasons[s], content: { [ProblemContentType]: { schema: Problem } } }]),
+    statuses.map((s) => [
+      s,
+      { description: problemReasons[s], content: { [ProblemContentType]: { schema: Problem } } },
+    ]),
   ) as Record<ProblemStatus, { description: string; content: { [ProblemContentType]: { schema: typeof Problem } } }>;
 }
 
@@ -231,7 +234,10 @@ export const openApiRoute = createRoute({
   tags: ['ops'],
   summary: 'This document (no token)',
   responses: {
-    200: { description: 'The OpenAPI 3.1 document.', content: { 'application/json': { schema: z.record(z.string(), z.unknown()) } } },
+    200: {
+      description: 'The OpenAPI 3.1 document.',
+      content: { 'application/json': { schema: z.record(z.string(), z.unknown()) } },
+    },
   },
 });
 

@@ -1,4 +1,4 @@
-import { ForbiddenError, UnauthenticatedError, bearerToken, mayUseOrg } from '@tabmesh/auth';
+import { bearerToken, ForbiddenError, mayUseOrg, UnauthenticatedError } from '@tabmesh/auth';
 import type { MiddlewareHandler } from 'hono';
 import type { Authenticator } from '../access/authenticator.js';
 import type { AppEnv } from './app-env.js';
@@ -17,11 +17,15 @@ export function authenticate({ authenticator }: AuthenticateOptions): Middleware
       principal = await authenticator.authenticate(bearerToken(c.req.header('authorization')));
     } catch (err) {
       if (err instanceof UnauthenticatedError) {
-        log.warn({ method: c.req.method, path: c.req.path, reason: err.reason, check: err.check }, 'request refused: unauthenticated');
+        log.warn(
+          { method: c.req.method, path: c.req.path, reason: err.reason, check: err.check },
+          'request refused: unauthenticated',
+        );
       }
       throw err;
     }
-    if (!authenticator.enabled) log.warn({ method: c.req.method, path: c.req.path }, 'TABMESH_AUTH=off: request not authenticated');
+    if (!authenticator.enabled)
+      log.warn({ method: c.req.method, path: c.req.path }, 'TABMESH_AUTH=off: request not authenticated');
     c.set('principal', principal);
     c.set('logger', log.child({ sub: principal.sub }));
     await next();

@@ -21,7 +21,9 @@ export function requireJsonBody(): MiddlewareHandler<AppEnv> {
     if (BodyMethods.has(c.req.method) && hasBody(c.req.raw.headers)) {
       const type = c.req.header('content-type');
       if (!isJsonType(type)) {
-        throw new UnsupportedMediaTypeError(`request body: content-type must be application/json, got ${type ?? 'none'}`);
+        throw new UnsupportedMediaTypeError(
+          `request body: content-type must be application/json, got ${type ?? 'none'}`,
+        );
       }
     }
     await next();

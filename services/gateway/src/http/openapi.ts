@@ -1,8 +1,8 @@
-import { OpenAPIHono, type Hook } from '@hono/zod-openapi';
+import { type Hook, OpenAPIHono } from '@hono/zod-openapi';
 import { Scalar } from '@scalar/hono-api-reference';
 import { describeZodError, ValidationError } from '@tabmesh/contracts';
-import type { AppEnv } from './app-env.js';
 import { apiRoutes, BearerScheme, docsRoute, openApiRoute } from './api-routes.js';
+import type { AppEnv } from './app-env.js';
 
 export type OpenApiDocument = ReturnType<OpenAPIHono['getOpenAPI31Document']>;
 type Registry = OpenAPIHono['openAPIRegistry'];
@@ -55,7 +55,10 @@ export const openApiText = (doc: OpenApiDocument): string => `${JSON.stringify(d
 export const validationHook: Hook<unknown, AppEnv, string, undefined> = (result) => {
   if (!result.success) {
     const error = result.error as Parameters<typeof describeZodError>[0];
-    throw new ValidationError(`${result.target === 'param' ? 'path' : result.target}: ${describeZodError(error)}`, error.issues);
+    throw new ValidationError(
+      `${result.target === 'param' ? 'path' : result.target}: ${describeZodError(error)}`,
+      error.issues,
+    );
   }
   return undefined;
 };
@@ -68,7 +71,13 @@ export const validationHook: Hook<unknown, AppEnv, string, undefined> = (result)
 export function registerDocRoutes(app: OpenAPIHono<AppEnv>, options: { docsCdn?: string } = {}): void {
   registerComponents(app.openAPIRegistry);
   let served: OpenApiDocument | undefined;
-  app.openapi(openApiRoute, (c) => c.json((served ??= generateDocument(app)) as unknown as Record<string, unknown>, 200));
-  const page = Scalar<AppEnv>({ url: openApiRoute.path, pageTitle: 'tabmesh API', ...(options.docsCdn ? { cdn: options.docsCdn } : {}) });
+  app.openapi(openApiRoute, (c) =>
+    c.json((served ??= generateDocument(app)) as unknown as Record<string, unknown>, 200),
+  );
+  const page = Scalar<AppEnv>({
+    url: openApiRoute.path,
+    pageTitle: 'tabmesh API',
+    ...(options.docsCdn ? { cdn: options.docsCdn } : {}),
+  });
   app.openapi(docsRoute, (c, next) => page(c, next) as ReturnType<typeof c.html>);
 }

@@ -11,7 +11,10 @@ export type OpsRoutesDeps = {
 };
 
 /** Liveness, readiness and Prometheus metrics. */
-export function registerOpsRoutes(app: OpenAPIHono<AppEnv>, { readiness, metrics, processMetrics }: OpsRoutesDeps): void {
+export function registerOpsRoutes(
+  app: OpenAPIHono<AppEnv>,
+  { readiness, metrics, processMetrics }: OpsRoutesDeps,
+): void {
   app.openapi(healthzRoute, (c) => c.json({ ok: true as const }, 200));
 
   app.openapi(readyzRoute, (c) => {

@@ -1,11 +1,11 @@
 import {
   ErrorCode,
   LimitReachedError,
+  type Problem,
   ProblemSchema,
-  TabmeshError,
   parse,
   problemType,
-  type Problem,
+  TabmeshError,
 } from '@tabmesh/contracts';
 import { isBusOutage } from '@tabmesh/runtime';
 import type { ErrorHandler } from 'hono';
@@ -70,5 +70,7 @@ export const onError: ErrorHandler<AppEnv> = (err, c) => {
 
 /** `Retry-After` (whole seconds) for a limit whose wait is known; nothing otherwise. */
 export function retryAfterHeader(err: unknown): { 'Retry-After'?: string } {
-  return err instanceof LimitReachedError && err.retryAfterSeconds !== undefined ? { 'Retry-After': String(err.retryAfterSeconds) } : {};
+  return err instanceof LimitReachedError && err.retryAfterSeconds !== undefined
+    ? { 'Retry-After': String(err.retryAfterSeconds) }
+    : {};
 }

@@ -1,6 +1,6 @@
-import { serve, type ServerType } from '@hono/node-server';
-import type { Hono } from 'hono';
 import type { AddressInfo } from 'node:net';
+import { type ServerType, serve } from '@hono/node-server';
+import type { Hono } from 'hono';
 import type { AppEnv } from './app-env.js';
 
 export type HttpServer = { port: number; close: () => Promise<void> };

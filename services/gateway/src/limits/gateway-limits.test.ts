@@ -8,7 +8,9 @@ import { SocketSlots } from './socket-slots.js';
 function setUp(rate = 2, sockets = 3) {
   let t = 0;
   const metrics = createGatewayMetrics();
-  const limits = new GatewayLimits({ GATEWAY_RATE_LIMIT: rate, GATEWAY_MAX_SOCKETS_PER_TOKEN: sockets }, metrics, { now: () => t });
+  const limits = new GatewayLimits({ GATEWAY_RATE_LIMIT: rate, GATEWAY_MAX_SOCKETS_PER_TOKEN: sockets }, metrics, {
+    now: () => t,
+  });
   return { limits, metrics, advance: (ms: number) => void (t += ms) };
 }
 
@@ -81,7 +83,9 @@ describe('GatewayLimits', () => {
     const p: Principal = { sub: 'ana', orgs: ['*'], exp: null } as Principal;
     expect(GatewayLimits.callerKey(p, true, '10.0.0.1')).toBe('ana');
     expect(GatewayLimits.callerKey(AnonymousPrincipal, false, '10.0.0.1')).toBe('address:10.0.0.1');
-    expect(GatewayLimits.callerKey(AnonymousPrincipal, false, '10.0.0.2')).not.toBe(GatewayLimits.callerKey(AnonymousPrincipal, false, '10.0.0.1'));
+    expect(GatewayLimits.callerKey(AnonymousPrincipal, false, '10.0.0.2')).not.toBe(
+      GatewayLimits.callerKey(AnonymousPrincipal, false, '10.0.0.1'),
+    );
   });
 });
 

@@ -3,7 +3,15 @@ import type { Config } from '@tabmesh/runtime';
 import type { Principal } from '../access/authenticator.js';
 import type { GatewayMetrics } from '../gateway-metrics.js';
 import { SocketSlots } from './socket-slots.js';
-import { KeyedBuckets, monotonicClock, newBucket, takeTokens, type Bucket, type Clock, type Rate } from './token-bucket.js';
+import {
+  type Bucket,
+  type Clock,
+  KeyedBuckets,
+  monotonicClock,
+  newBucket,
+  type Rate,
+  takeTokens,
+} from './token-bucket.js';
 
 /** Bursts a caller may spend at once, as a multiple of its rate per second (DESIGN.md Limits). */
 export const BurstFactor = 5;
@@ -62,7 +70,9 @@ export class GatewayLimits {
     this.requests = r > 0 ? new KeyedBuckets({ perSecond: r, burst: r * BurstFactor }, keyed) : null;
     this.frameRate = r > 0 ? { perSecond: r, burst: r * BurstFactor } : null;
     this.framesPerToken =
-      r > 0 ? new KeyedBuckets({ perSecond: r * FrameBudgetSockets, burst: r * BurstFactor * FrameBudgetSockets }, keyed) : null;
+      r > 0
+        ? new KeyedBuckets({ perSecond: r * FrameBudgetSockets, burst: r * BurstFactor * FrameBudgetSockets }, keyed)
+        : null;
     this.sockets = new SocketSlots(config.GATEWAY_MAX_SOCKETS_PER_TOKEN);
   }
 
@@ -80,7 +90,10 @@ export class GatewayLimits {
     if (wait === 0) return;
     this.metrics.limitRefusals.inc({ kind: LimitKind.Requests });
     const { perSecond, burst } = this.requests!.rate;
-    throw new LimitReachedError(`rate limit: at most ${perSecond} requests per second per token, bursts of ${burst}; retry in ${wait} s`, wait);
+    throw new LimitReachedError(
+      `rate limit: at most ${perSecond} requests per second per token, bursts of ${burst}; retry in ${wait} s`,
+      wait,
+    );
   }
 
   /** Takes a socket slot for `key`; throws LimitReachedError when it holds GATEWAY_MAX_SOCKETS_PER_TOKEN. */

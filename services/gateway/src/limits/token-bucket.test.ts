@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { KeyedBuckets, isFull, newBucket, takeTokens, type Rate } from './token-bucket.js';
+import { isFull, KeyedBuckets, newBucket, type Rate, takeTokens } from './token-bucket.js';
 
 const rate: Rate = { perSecond: 10, burst: 50 };
 

@@ -66,7 +66,8 @@ export class KeyedBuckets {
     readonly rate: Rate,
     opts: KeyedBucketsOptions = {},
   ) {
-    if (!(rate.perSecond > 0) || !(rate.burst >= 1)) throw new RangeError(`token bucket needs perSecond > 0 and burst >= 1, got ${JSON.stringify(rate)}`);
+    if (!(rate.perSecond > 0) || !(rate.burst >= 1))
+      throw new RangeError(`token bucket needs perSecond > 0 and burst >= 1, got ${JSON.stringify(rate)}`);
     this.maxKeys = opts.maxKeys ?? DefaultMaxKeys;
     this.now = opts.now ?? monotonicClock;
   }

@@ -1,4 +1,4 @@
-import { ClientFrameSchema, ValidationError, decode, type ClientFrame } from '@tabmesh/contracts';
+import { type ClientFrame, ClientFrameSchema, decode, ValidationError } from '@tabmesh/contracts';
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 

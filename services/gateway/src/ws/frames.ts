@@ -1,4 +1,4 @@
-import { ErrorCode, ServerFrameSchema, ServerFrameType, encodeText, type ServerFrame } from '@tabmesh/contracts';
+import { type ErrorCode, encodeText, type ServerFrame, ServerFrameSchema, ServerFrameType } from '@tabmesh/contracts';
 import type { GatewayMetrics } from '../gateway-metrics.js';
 import type { Socket } from './socket-data.js';
 

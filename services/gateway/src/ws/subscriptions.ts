@@ -1,8 +1,8 @@
 import { mayUseOrg } from '@tabmesh/auth';
-import { ErrorCode, ServerFrameType, type ClientFrame } from '@tabmesh/contracts';
+import { type ClientFrame, ErrorCode, ServerFrameType } from '@tabmesh/contracts';
 import type { Logger } from '@tabmesh/runtime';
+import { type TaskCache, taskTopic } from '../feed/task-cache.js';
 import type { TaskFeed } from '../feed/task-feed.js';
-import { taskTopic, type TaskCache } from '../feed/task-cache.js';
 import type { GatewayMetrics } from '../gateway-metrics.js';
 import { LimitKind } from '../limits/gateway-limits.js';
 import { sendError, sendFrame, sendText } from './frames.js';
@@ -37,7 +37,10 @@ export class Subscriptions {
     if (!mayUseOrg(data.principal, frame.org)) {
       // Checked before the task is retained or loaded: a refused subscribe reads nothing.
       this.metrics.wsFramesRejected.inc();
-      this.logger.warn({ socket: data.id, sub: data.principal.sub, org: frame.org, task: frame.task }, 'subscribe refused: org not allowed');
+      this.logger.warn(
+        { socket: data.id, sub: data.principal.sub, org: frame.org, task: frame.task },
+        'subscribe refused: org not allowed',
+      );
       sendError(ws, ErrorCode.Forbidden, `this token may not use org ${frame.org}`, this.metrics);
       return;
     }
@@ -46,7 +49,12 @@ export class Subscriptions {
     if (!sub && data.subscriptions.size >= this.maxPerSocket) {
       this.metrics.wsFramesRejected.inc();
       this.metrics.limitRefusals.inc({ kind: LimitKind.Subscriptions });
-      sendError(ws, ErrorCode.LimitReached, `too many subscriptions: at most ${this.maxPerSocket} per socket; unsubscribe one first`, this.metrics);
+      sendError(
+        ws,
+        ErrorCode.LimitReached,
+        `too many subscriptions: at most ${this.maxPerSocket} per socket; unsubscribe one first`,
+        this.metrics,
+      );
       return;
     }
     const token = ++nextToken;
@@ -76,7 +84,12 @@ export class Subscriptions {
         if (!current()) return;
         this.drop(ws, topic);
         this.logger.warn({ err, socket: data.id, org: frame.org, task: frame.task }, 'subscribe failed');
-        sendError(ws, ErrorCode.Unavailable, `task ${frame.org}/${frame.task} could not be loaded; subscribe again`, this.metrics);
+        sendError(
+          ws,
+          ErrorCode.Unavailable,
+          `task ${frame.org}/${frame.task} could not be loaded; subscribe again`,
+          this.metrics,
+        );
       },
     });
   }

@@ -1,16 +1,16 @@
-import { ForbiddenError, UnauthenticatedError, bearerToken } from '@tabmesh/auth';
+import uWS from 'uWebSockets.js';
+import { bearerToken, ForbiddenError, UnauthenticatedError } from '@tabmesh/auth';
 import { ErrorCode, TabmeshError } from '@tabmesh/contracts';
 import type { Logger } from '@tabmesh/runtime';
-import uWS from 'uWebSockets.js';
 import type { Authenticator, Principal } from '../access/authenticator.js';
 import type { OriginPolicy } from '../access/origins.js';
-import { ProblemContentType, retryAfterHeader, toProblem } from '../http/problem.js';
-import { GatewayLimits } from '../limits/gateway-limits.js';
 import type { TaskFeed } from '../feed/task-feed.js';
 import type { GatewayMetrics } from '../gateway-metrics.js';
+import { ProblemContentType, retryAfterHeader, toProblem } from '../http/problem.js';
+import { GatewayLimits } from '../limits/gateway-limits.js';
 import { parseClientFrame } from './client-frames.js';
-import { PressureGuard } from './pressure-guard.js';
 import { sendError } from './frames.js';
+import { PressureGuard } from './pressure-guard.js';
 import type { Socket, SocketData } from './socket-data.js';
 import { Subscriptions } from './subscriptions.js';
 
@@ -64,7 +64,10 @@ export class WsServer {
     this.guard = new PressureGuard(opts.maxBackpressure, (ws, buffered) => {
       const data = ws.getUserData();
       metrics.wsBackpressureDrops.inc();
-      logger.warn({ socket: data.id, buffered, subscriptions: data.subscriptions.size }, 'slow websocket client dropped');
+      logger.warn(
+        { socket: data.id, buffered, subscriptions: data.subscriptions.size },
+        'slow websocket client dropped',
+      );
     });
     this.subscriptions = new Subscriptions(
       feed,
@@ -74,7 +77,8 @@ export class WsServer {
       opts.maxBackpressure,
       opts.maxSubscriptionsPerSocket,
     );
-    this.app = uWS.App()
+    this.app = uWS
+      .App()
       .ws<SocketData>(WsPath, {
         maxPayloadLength: opts.maxPayloadLength ?? 16 * 1024,
         idleTimeout: opts.idleTimeoutSec ?? 60,
@@ -93,7 +97,10 @@ export class WsServer {
         close: (ws, code) => this.onClose(ws, code),
       })
       .any('/*', (res) => {
-        res.writeStatus('404 Not Found').writeHeader('Content-Type', 'text/plain').end(`WebSocket endpoint is ${WsPath}\n`);
+        res
+          .writeStatus('404 Not Found')
+          .writeHeader('Content-Type', 'text/plain')
+          .end(`WebSocket endpoint is ${WsPath}\n`);
       });
     feed.setSink({
       publish: (topic, text, type) => {
@@ -195,7 +202,10 @@ export class WsServer {
           // same synchronous step, so concurrent upgrades of one token cannot both pass the check.
           this.opts.limits.acquireSocket(limitKey);
         } catch (err) {
-          logger.debug({ sub: principal.sub, sockets: this.opts.limits.socketsOf(limitKey), reason: (err as Error).message }, 'websocket upgrade refused: limit');
+          logger.debug(
+            { sub: principal.sub, sockets: this.opts.limits.socketsOf(limitKey), reason: (err as Error).message },
+            'websocket upgrade refused: limit',
+          );
           res.cork(() => this.refuseUpgrade(res, err));
           return;
         }
@@ -226,7 +236,9 @@ export class WsServer {
   /** Answers an upgrade with the same problem+json an HTTP route would send, and no upgrade. */
   private refuseUpgrade(res: uWS.HttpResponse, err: unknown): void {
     const problem = toProblem(err, WsPath, undefined);
-    res.writeStatus(StatusLines[problem.status] ?? `${problem.status} Refused`).writeHeader('Content-Type', ProblemContentType);
+    res
+      .writeStatus(StatusLines[problem.status] ?? `${problem.status} Refused`)
+      .writeHeader('Content-Type', ProblemContentType);
     if (problem.code === ErrorCode.Unauthenticated) res.writeHeader('WWW-Authenticate', 'Bearer realm="tabmesh"');
     const retryAfter = retryAfterHeader(err)['Retry-After'];
     if (retryAfter) res.writeHeader('Retry-After', retryAfter);

@@ -1,10 +1,19 @@
-import { ServerFrameSchema, TaskRecordSchema, encode, tabKey, taskKey, type ServerFrame, type TabRecord, type TaskRecord } from '@tabmesh/contracts';
-import { nowIso, type TabStore, type TaskStore } from '@tabmesh/runtime';
-import type { Claims } from '@tabmesh/auth';
-import { setup, testToken, uniqueId, type NatsServer } from '@tabmesh/testkit';
 import type { NatsConnection } from '@nats-io/transport-node';
+import type { Claims } from '@tabmesh/auth';
+import {
+  encode,
+  type ServerFrame,
+  ServerFrameSchema,
+  type TabRecord,
+  type TaskRecord,
+  TaskRecordSchema,
+  tabKey,
+  taskKey,
+} from '@tabmesh/contracts';
+import { nowIso, type TabStore, type TaskStore } from '@tabmesh/runtime';
+import { type NatsServer, setup, testToken, uniqueId } from '@tabmesh/testkit';
 import { expect } from 'vitest';
-import { startGateway, type GatewayHandle, type GatewayOptions } from '../../src/index.js';
+import { type GatewayHandle, type GatewayOptions, startGateway } from '../../src/index.js';
 import { TestWsClient } from './ws-client.js';
 
 /** A nats-server, a gateway on ephemeral ports, and direct KV access to play the other services. */

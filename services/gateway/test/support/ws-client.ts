@@ -29,7 +29,10 @@ export class TestWsClient {
   private waiters: Array<() => void> = [];
   private readonly closedPromise: Promise<void>;
 
-  private constructor(private readonly socket: Socket, head: Buffer) {
+  private constructor(
+    private readonly socket: Socket,
+    head: Buffer,
+  ) {
     this.closedPromise = new Promise((resolve) => {
       socket.once('close', () => {
         this.closed = true;
@@ -99,7 +102,8 @@ export class TestWsClient {
     while (this.messages.length < n) {
       if (this.closed) throw new Error(`socket closed after ${this.messages.length} of ${n} messages`);
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out with ${this.messages.length} of ${n} messages: ${this.messages.join('\n')}`);
+      if (left <= 0)
+        throw new Error(`timed out with ${this.messages.length} of ${n} messages: ${this.messages.join('\n')}`);
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, left);
         this.waiters.push(() => {

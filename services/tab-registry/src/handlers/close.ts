@@ -3,10 +3,10 @@ import {
   SessionJobSchema,
   sessionDestroyMsgId,
   sessionSubject,
-  tabKey,
-  toClosed,
   type TabRecord,
   type TabRefRequest,
+  tabKey,
+  toClosed,
 } from '@tabmesh/contracts';
 import { publishJob, type Versioned } from '@tabmesh/runtime';
 import type { RegistryContext, RequestMeta } from '../context.js';

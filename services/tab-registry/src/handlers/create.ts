@@ -1,5 +1,5 @@
-import { UnavailableError, newTab, tabKey, type TabCreateRequest, type TabRecord } from '@tabmesh/contracts';
-import { QueueFullError, isStoreFull, type Versioned } from '@tabmesh/runtime';
+import { newTab, type TabCreateRequest, type TabRecord, tabKey, UnavailableError } from '@tabmesh/contracts';
+import { isStoreFull, QueueFullError, type Versioned } from '@tabmesh/runtime';
 import type { RegistryContext, RequestMeta } from '../context.js';
 import { mintTabId, requestKey } from '../ids.js';
 
@@ -70,7 +70,8 @@ export async function createTab(ctx: RegistryContext, req: TabCreateRequest, met
     // failure may have stored more than it says; the pending sweep and the slot repair finish it.
     const full = err instanceof QueueFullError || isStoreFull(err);
     if (!full) throw err;
-    const refused = err instanceof QueueFullError ? err : new UnavailableError('the tab store is full; retry later', err);
+    const refused =
+      err instanceof QueueFullError ? err : new UnavailableError('the tab store is full; retry later', err);
     // A tab found already written belongs to an earlier call with this clientRequestId: kept.
     if (revision === null && written) throw refused;
     if (revision !== null) await ctx.tabs.kv.purge(key);

@@ -1,4 +1,4 @@
-import { NotFoundError, tabKey, type TabRecord, type TabRefRequest } from '@tabmesh/contracts';
+import { NotFoundError, type TabRecord, type TabRefRequest, tabKey } from '@tabmesh/contracts';
 import { nowIso, type Versioned } from '@tabmesh/runtime';
 import type { RegistryContext } from '../context.js';
 

@@ -1,13 +1,13 @@
 import {
-  ProvisionJobSchema,
-  TabState,
   newTask,
+  ProvisionJobSchema,
   provisionSubject,
+  TabState,
+  type TaskRecord,
+  type TaskRefRequest,
   taskKey,
   teardownMsgId,
   toUnprovisioned,
-  type TaskRecord,
-  type TaskRefRequest,
 } from '@tabmesh/contracts';
 import { publishJob, type Versioned } from '@tabmesh/runtime';
 import type { RegistryContext, RequestMeta } from '../context.js';
