@@ -10,6 +10,7 @@ import {
   TaskReplySchema,
 } from './messages.js';
 import { SandboxSlotsKey, SandboxSlotsSchema } from './slots.js';
+import { TabSlotsSchema } from './tab-slots.js';
 import { TabRecordSchema } from './tab.js';
 import { TaskRecordSchema } from './task.js';
 
@@ -173,6 +174,13 @@ export function asyncApiDocument(): Json {
       'The live-sandbox holders of the deployment (TABMESH_MAX_SANDBOXES), one key rewritten with compare-and-set.',
       {},
     ),
+    tabSlotsBucket: kvChannel(
+      Buckets.tabSlots,
+      '{org}.{task}',
+      'tabSlots',
+      'The open tabs of a task (TABMESH_MAX_TABS_PER_TASK), rewritten with compare-and-set.',
+      { org, task },
+    ),
   };
 
   const operations = {
@@ -215,6 +223,11 @@ export function asyncApiDocument(): Json {
       action: 'send',
       summary: 'The provisioner takes and frees sandbox slots.',
       channel: { $ref: '#/channels/sandboxSlotsBucket' },
+    },
+    holdTabSlot: {
+      action: 'send',
+      summary: "tab-registry takes a task's tab slot on create and frees it on close.",
+      channel: { $ref: '#/channels/tabSlotsBucket' },
     },
   };
 
@@ -264,6 +277,7 @@ export function asyncApiDocument(): Json {
         TaskRecord: payload(TaskRecordSchema),
         TabRequestValue: { type: 'string', description: 'The id of the tab the first create made.' },
         SandboxSlots: payload(SandboxSlotsSchema),
+        TabSlots: payload(TabSlotsSchema),
       },
       messages: {
         tabCreateRequest: message(
@@ -302,6 +316,7 @@ export function asyncApiDocument(): Json {
           payload: ref('schemas', 'TabRequestValue'),
         },
         sandboxSlots: message('SandboxSlots', 'SandboxSlots', 'Every sandbox slot holder.'),
+        tabSlots: message('TabSlots', 'TabSlots', 'The ids of a task\'s open tabs.'),
       },
     },
   };

@@ -415,7 +415,7 @@ describe('gateway access configuration', () => {
     const m = await startAccessMesh();
     try {
       const logger = pino({ level: 'silent' });
-      const err = await startGateway(testConfig(m.server.url), logger).then(
+      const err = await startGateway({ ...testConfig(m.server.url), TABMESH_JWT_SECRET: undefined }, logger).then(
         async (g) => {
           await g.stop();
           return null;
