@@ -44,9 +44,9 @@ if (opts.profileDir) {
 
 mkdirSync(opts.outDir, { recursive: true });
 const md = markdown(results);
-writeFileSync(join(opts.outDir, 'results.json'), JSON.stringify(results, null, 2) + '\n');
+writeFileSync(join(opts.outDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
 writeFileSync(join(opts.outDir, 'results.md'), md);
-for (const [name, svg] of Object.entries(charts(results))) writeFileSync(join(opts.outDir, name), svg + '\n');
+for (const [name, svg] of Object.entries(charts(results))) writeFileSync(join(opts.outDir, name), `${svg}\n`);
 console.log(md);
 for (const p of results.profiles ?? []) {
   console.log(`CPU profile ${p.file}:`);

@@ -9,7 +9,6 @@ import { type MeshFanoutResult, measureManyTasks, measureMeshFanout } from './ph
 import { measureOverhead } from './phases/overhead.js';
 import { measureThroughput, type ThroughputResult } from './phases/throughput.js';
 import type { BenchResults } from './results.js';
-import { sleep } from './stats.js';
 
 export const FloorRate = 1000;
 export const Overhead = { provisionMs: 200, sessionMs: 50, rate: 20 } as const;

@@ -272,7 +272,7 @@ describe.skipIf(!hasChromium)('workbench page in Chromium', () => {
     expect(await page.evaluate(() => sessionStorage.getItem('tabmesh.token'))).toBe(token);
     const sent: Array<string | null> = [];
     page.on('request', (req) => {
-      if (new URL(req.url()).pathname.startsWith('/v1/')) sent.push(req.headers()['authorization'] ?? null);
+      if (new URL(req.url()).pathname.startsWith('/v1/')) sent.push(req.headers().authorization ?? null);
     });
     const sockets: string[] = [];
     page.on('websocket', (ws) => sockets.push(ws.url()));

@@ -180,5 +180,5 @@ export function markdown(r: BenchResults): string {
   lines.push(
     'Charts: [create latency against rate](create-latency.svg), [provisioning throughput against processes](throughput.svg), [fan-out latency](fanout.svg).',
   );
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }

@@ -10,8 +10,8 @@ import {
   TaskReplySchema,
 } from './messages.js';
 import { SandboxSlotsKey, SandboxSlotsSchema } from './slots.js';
-import { TabSlotsSchema } from './tab-slots.js';
 import { TabRecordSchema } from './tab.js';
+import { TabSlotsSchema } from './tab-slots.js';
 import { TaskRecordSchema } from './task.js';
 
 /**
@@ -316,7 +316,7 @@ export function asyncApiDocument(): Json {
           payload: ref('schemas', 'TabRequestValue'),
         },
         sandboxSlots: message('SandboxSlots', 'SandboxSlots', 'Every sandbox slot holder.'),
-        tabSlots: message('TabSlots', 'TabSlots', 'The ids of a task\'s open tabs.'),
+        tabSlots: message('TabSlots', 'TabSlots', "The ids of a task's open tabs."),
       },
     },
   };

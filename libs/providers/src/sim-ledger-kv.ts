@@ -54,7 +54,7 @@ export class SimKvLedger {
     schema: S,
   ): Promise<{ value: z.infer<S>; revision: number } | null> {
     const e = await this.kv.get(key);
-    if (!e || e.operation !== 'PUT' || e.length === 0) return null;
+    if (e?.operation !== 'PUT' || e.length === 0) return null;
     return { value: schema.parse(decodeJson(e.value)), revision: e.revision };
   }
 

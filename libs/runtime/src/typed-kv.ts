@@ -15,7 +15,7 @@ export class TypedBucket<S extends z.ZodType> {
 
   async get(key: string): Promise<Versioned<z.infer<S>> | null> {
     const entry = await this.kv.get(key);
-    if (!entry || entry.operation !== 'PUT' || entry.length === 0) return null;
+    if (entry?.operation !== 'PUT' || entry.length === 0) return null;
     return { value: decode(this.schema, entry.value, `${this.what} ${key}`), revision: entry.revision };
   }
 

@@ -126,6 +126,6 @@ export class Registry {
     return m;
   }
   render(): string {
-    return this.metrics.flatMap((m) => m.render()).join('\n') + '\n';
+    return `${this.metrics.flatMap((m) => m.render()).join('\n')}\n`;
   }
 }

@@ -62,7 +62,7 @@ export class TabSlots {
   async release(org: string, task: string, tab: string): Promise<void> {
     await this.bucket.mutate(
       taskKey(org, task),
-      (cur) => (cur && cur.value.tabs.includes(tab) ? { v: 1, tabs: cur.value.tabs.filter((t) => t !== tab) } : null),
+      (cur) => (cur?.value.tabs.includes(tab) ? { v: 1, tabs: cur.value.tabs.filter((t) => t !== tab) } : null),
       MaxAttempts,
     );
   }

@@ -94,7 +94,7 @@ export class JetStreamSessionPersistDriver implements SessionPersistDriver {
 
   async getSession(id: string): Promise<SessionRecord | undefined> {
     const entry = await this.kv.get(sessionKey(id));
-    if (!entry || entry.operation !== 'PUT') return undefined;
+    if (entry?.operation !== 'PUT') return undefined;
     return SessionRecordSchema.parse(entry.json()) as unknown as SessionRecord;
   }
 

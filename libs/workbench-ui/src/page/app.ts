@@ -245,7 +245,7 @@ export class WorkbenchApp {
   }
 
   private placeholder(): HTMLElement {
-    if (!this.view || !this.view.bootstrapped || this.awaiting) {
+    if (!this.view?.bootstrapped || this.awaiting) {
       return h(
         'div',
         { className: 'empty', 'aria-busy': 'true' },
@@ -307,7 +307,7 @@ export class WorkbenchApp {
   /** A selected tab that is unread, on a visible page, has been seen: tell the server once. */
   private markSelectedRead(): void {
     const tab = this.selectedId ? this.view?.tabs.get(this.selectedId) : undefined;
-    if (!tab || !tab.unread || document.visibilityState !== 'visible') return;
+    if (!tab?.unread || document.visibilityState !== 'visible') return;
     if (this.reading.get(tab.id) === tab.revision) return;
     this.reading.set(tab.id, tab.revision);
     const { org, task } = this;
