@@ -18,21 +18,25 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-let args;
-try {
-  args = parseArgs({
-    options: {
-      org: { type: 'string', multiple: true },
-      all: { type: 'boolean', default: false },
-      ttl: { type: 'string', default: '1h' },
-      sub: { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-    strict: true,
-  }).values;
-} catch (err) {
-  fail((err as Error).message);
+/** The parsed command line; a malformed one ends the script with the usage. */
+function readArgs() {
+  try {
+    return parseArgs({
+      options: {
+        org: { type: 'string', multiple: true },
+        all: { type: 'boolean', default: false },
+        ttl: { type: 'string', default: '1h' },
+        sub: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+    }).values;
+  } catch (err) {
+    fail((err as Error).message);
+  }
 }
+
+const args = readArgs();
 if (args.help) {
   process.stdout.write(usage);
   process.exit(0);

@@ -5,7 +5,7 @@ import { BenchMesh, type MeshSettings } from './mesh.js';
 import type { OpenLoopResult } from './open-loop.js';
 import type { BenchOptions } from './options.js';
 import { createAt, createSweep, holds, searchMaxRate } from './phases/create.js';
-import { type MeshFanoutResult, measureManyTasks, measureMeshFanout } from './phases/fanout.js';
+import { type ManyTasksResult, type MeshFanoutResult, measureManyTasks, measureMeshFanout } from './phases/fanout.js';
 import { measureOverhead } from './phases/overhead.js';
 import { measureThroughput, type ThroughputResult } from './phases/throughput.js';
 import type { BenchResults } from './results.js';
@@ -122,7 +122,7 @@ export async function runFanout(ctx: Ctx): Promise<void> {
     const { http, ws: wsUrl } = mesh.gatewayUrls(gateway);
     const pool = httpPool(http, 16);
     const oneTask: MeshFanoutResult[] = [];
-    let manyTasks;
+    let manyTasks: ManyTasksResult | undefined;
     for (const n of opts.fanoutSubscribers) {
       log(`fan-out: KV change → ${n} WebSocket subscribers of one task`);
       const run = await measureMeshFanout(mesh.bus, pool, gateway, wsUrl, {

@@ -214,10 +214,11 @@ async function main(): Promise<number> {
       command: `pnpm chaos --duration ${durationMs / 1000} --rate ${rate}`,
       durationS: durationMs / 1000,
       rate,
-      faults: faults.reduce<Record<string, number>>(
-        (acc, f) => ((acc[`${f.action} ${f.kind}`] = (acc[`${f.action} ${f.kind}`] ?? 0) + 1), acc),
-        {},
-      ),
+      faults: faults.reduce<Record<string, number>>((acc, f) => {
+        const key = `${f.action} ${f.kind}`;
+        acc[key] = (acc[key] ?? 0) + 1;
+        return acc;
+      }, {}),
       createsIssued: creates.length,
       createsAcknowledged: acked.length,
       createsRetried: creates.filter((c) => c.attempts > 1).length,

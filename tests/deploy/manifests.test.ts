@@ -337,7 +337,9 @@ describe('compose file', () => {
     for (const [name, s] of Object.entries(compose.services)) {
       if (name === 'gateway') {
         expect(s.ports).toEqual([
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: Compose's own variable substitution, kept literal in the file
           '127.0.0.1:${GATEWAY_HTTP_PORT:-8080}:${GATEWAY_HTTP_PORT:-8080}',
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: Compose's own variable substitution, kept literal in the file
           '127.0.0.1:${GATEWAY_WS_PORT:-8081}:${GATEWAY_WS_PORT:-8081}',
         ]);
         expect(s.environment?.GATEWAY_HOST).toBe('0.0.0.0');
@@ -345,6 +347,7 @@ describe('compose file', () => {
         expect(s.ports, name).toBeUndefined();
       }
       if (serviceNames.includes(name)) {
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: Compose's own variable substitution, kept literal in the file
         expect(s.environment?.TABMESH_REPLICAS, name).toBe('${TABMESH_REPLICAS:-3}');
         expect(Number.parseInt(s.stop_grace_period ?? '10', 10) * 1000, name).toBeGreaterThan(
           loadConfig({}).TABMESH_DRAIN_TIMEOUT_MS,

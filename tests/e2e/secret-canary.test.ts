@@ -57,7 +57,9 @@ describe('sandbox endpoint and token never reach a client', () => {
       });
       const text = await res.text();
       const headers: string[] = [];
-      res.headers.forEach((value, name) => headers.push(`${name}: ${value}`));
+      res.headers.forEach((value, name) => {
+        headers.push(`${name}: ${value}`);
+      });
       replies.push(`${res.status} ${headers.join(' ')} ${text}`);
       return { status: res.status, text };
     };

@@ -141,7 +141,8 @@ export async function measureManyTasks(
     for (const { task, id } of batch) keys.push({ key: tabKey(org, task, id), tab: { id } as TabRecord });
   }
   for (const k of keys) k.tab = await waitReady(bus, k.key);
-  sockets.forEach((ws, i) => ws.send(JSON.stringify({ op: 'subscribe', org, task: `many-${i % opts.tasks}` })));
+  for (const [i, ws] of sockets.entries())
+    ws.send(JSON.stringify({ op: 'subscribe', org, task: `many-${i % opts.tasks}` }));
   await sleep(3000);
   recorder.take();
   const total = Math.round((opts.changesPerSecond * opts.durationMs) / 1000);

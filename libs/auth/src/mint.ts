@@ -33,7 +33,10 @@ const units: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
 export function parseTtl(text: string): number {
   const match = /^(\d+)([smhd]?)$/.exec(text.trim());
   if (!match) throw new Error(`ttl: expected a number with an optional unit s, m, h or d, got "${text}"`);
-  const seconds = Number(match[1]) * units[match[2] || 's']!;
+  const unit = units[match[2] || 's'];
+  // The pattern admits only these units; a miss here is a bug in this table, not in the input.
+  if (unit === undefined) throw new Error(`ttl: unknown unit in "${text}"`);
+  const seconds = Number(match[1]) * unit;
   if (seconds < 1) throw new Error('ttl: must be at least 1 second');
   return seconds;
 }

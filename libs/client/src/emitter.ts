@@ -5,7 +5,10 @@ export class Emitter<Events extends Record<string, unknown>> {
   /** Adds a listener; returns the function that removes it. */
   on<K extends keyof Events>(type: K, listener: (event: Events[K]) => void): () => void {
     let set = this.listeners.get(type);
-    if (!set) this.listeners.set(type, (set = new Set()));
+    if (!set) {
+      set = new Set();
+      this.listeners.set(type, set);
+    }
     set.add(listener as (event: never) => void);
     return () => set.delete(listener as (event: never) => void);
   }

@@ -11,7 +11,14 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(signal.reason);
     const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => (clearTimeout(t), reject(signal.reason)), { once: true });
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        reject(signal.reason);
+      },
+      { once: true },
+    );
   });
 }
 
@@ -39,16 +46,17 @@ export class SimKvProvider implements SandboxProvider {
     settings: SimSettings,
     opts: { nc?: NatsConnection; natsUrl: string; replicas: number },
   ): Promise<SimKvProvider> {
-    const own = opts.nc
-      ? null
-      : await connect({
-          servers: opts.natsUrl.split(','),
-          name: 'sim-ledger',
-          maxReconnectAttempts: -1,
-          reconnectTimeWait: 250,
-        });
+    const nc =
+      opts.nc ??
+      (await connect({
+        servers: opts.natsUrl.split(','),
+        name: 'sim-ledger',
+        maxReconnectAttempts: -1,
+        reconnectTimeWait: 250,
+      }));
+    const own = nc === opts.nc ? null : nc;
     try {
-      const ledger = await SimKvLedger.open((opts.nc ?? own)!, { replicas: opts.replicas });
+      const ledger = await SimKvLedger.open(nc, { replicas: opts.replicas });
       return new SimKvProvider(settings, ledger, own);
     } catch (err) {
       // A ledger that cannot open (e.g. more replicas than servers) must not leave its connection behind.

@@ -121,7 +121,7 @@ function sessionEventsConfig(settings: BusSettings, limits: BusLimits): Partial<
   };
 }
 
-function consumerConfig(name: string, settings: BusSettings): Partial<ConsumerConfig> {
+function consumerConfig(name: string, settings: BusSettings): Partial<ConsumerConfig> & { durable_name: string } {
   return {
     durable_name: name,
     ack_policy: AckPolicy.Explicit,
@@ -142,12 +142,16 @@ async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig>
   }
 }
 
-async function ensureConsumer(jsm: JetStreamManager, stream: string, config: Partial<ConsumerConfig>): Promise<void> {
+async function ensureConsumer(
+  jsm: JetStreamManager,
+  stream: string,
+  config: Partial<ConsumerConfig> & { durable_name: string },
+): Promise<void> {
   try {
     await jsm.consumers.add(stream, config);
   } catch (err) {
     if (!isConsumerExists(err)) throw err;
-    await jsm.consumers.update(stream, config.durable_name!, config);
+    await jsm.consumers.update(stream, config.durable_name, config);
   }
 }
 

@@ -171,7 +171,10 @@ const blank = (v: string | undefined): boolean => v === undefined || v.trim() ==
  */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const set: Record<string, string> = {};
-  for (const key of Object.keys(ConfigSchema.shape)) if (!blank(env[key])) set[key] = env[key]!;
+  for (const key of Object.keys(ConfigSchema.shape)) {
+    const value = env[key];
+    if (value !== undefined && !blank(value)) set[key] = value;
+  }
   const result = ConfigSchema.safeParse({ ...providerDefaults(env), ...set });
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {

@@ -23,7 +23,7 @@ export class ProvisionedTasks {
       for await (const e of watch) {
         this.byKey.delete(e.key);
         if (e.operation !== 'PUT') continue;
-        let parsed;
+        let parsed: ReturnType<typeof TaskRecordSchema.safeParse> | null;
         try {
           parsed = TaskRecordSchema.safeParse(e.json());
         } catch {

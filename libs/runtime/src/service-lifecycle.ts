@@ -10,7 +10,7 @@ import { announceReady } from './ready-signal.js';
 import { createMetricsRegistry } from './service-metrics.js';
 
 /** A stop step; what it returns goes on the `drain end` line (a worker's finished/handed-back counts). */
-export type StopStep = () => Promise<Record<string, unknown> | void> | void;
+export type StopStep = (() => Promise<void> | void) | (() => Promise<Record<string, unknown>>);
 
 /** What a service's part is started with. */
 export type ServiceContext = {

@@ -218,8 +218,8 @@ export class JobWorker<S extends z.ZodType> {
       msg.nak(this.opts.retryBaseMs);
       return;
     }
-    if (final) finish(msg);
-    else msg.nak(retryInMs!);
+    if (retryInMs === null) finish(msg);
+    else msg.nak(retryInMs);
   }
 
   /**

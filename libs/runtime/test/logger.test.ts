@@ -17,6 +17,16 @@ function capture() {
 
 const Canary = 'canary-secret-4242';
 
+/** The value at a dotted path of a parsed line; undefined where any step is missing or not an object. */
+function field(line: unknown, path: string): unknown {
+  let at: unknown = line;
+  for (const key of path.split('.')) {
+    if (typeof at !== 'object' || at === null) return undefined;
+    at = (at as Record<string, unknown>)[key];
+  }
+  return at;
+}
+
 describe('logger redaction', () => {
   it('prints [Redacted] for tokens, passwords, secrets and authorization headers, keeps the rest', () => {
     const out = capture();
@@ -38,17 +48,17 @@ describe('logger redaction', () => {
 
     expect(out.lines).toHaveLength(7);
     expect(out.text()).not.toContain(Canary);
-    const [a, b, c, d, e, f, g] = out.lines as Record<string, any>[];
-    expect(a!.sandbox).toEqual({ ...sandbox, token: '[Redacted]' });
-    expect(b!.job.sandbox.token).toBe('[Redacted]');
-    expect(c!.task.value.sandbox.token).toBe('[Redacted]');
-    expect(d!.req.headers).toEqual({ authorization: '[Redacted]', cookie: '[Redacted]', host: 'h' });
-    expect(e!.nats).toEqual({ user: 'gateway', password: '[Redacted]' });
-    expect(e!.secret).toBe('[Redacted]');
-    expect(e!.config.TABMESH_JWT_SECRET).toBe('[Redacted]');
-    expect(f!.query.access_token).toBe('[Redacted]');
-    expect(g!.token).toBe('[Redacted]');
-    expect(g!.org).toBe('o');
+    const [a, b, c, d, e, f, g] = out.lines;
+    expect(field(a, 'sandbox')).toEqual({ ...sandbox, token: '[Redacted]' });
+    expect(field(b, 'job.sandbox.token')).toBe('[Redacted]');
+    expect(field(c, 'task.value.sandbox.token')).toBe('[Redacted]');
+    expect(field(d, 'req.headers')).toEqual({ authorization: '[Redacted]', cookie: '[Redacted]', host: 'h' });
+    expect(field(e, 'nats')).toEqual({ user: 'gateway', password: '[Redacted]' });
+    expect(field(e, 'secret')).toBe('[Redacted]');
+    expect(field(e, 'config.TABMESH_JWT_SECRET')).toBe('[Redacted]');
+    expect(field(f, 'query.access_token')).toBe('[Redacted]');
+    expect(field(g, 'token')).toBe('[Redacted]');
+    expect(field(g, 'org')).toBe('o');
   });
 
   it("redacts a token carried in an error's details", () => {
@@ -56,6 +66,6 @@ describe('logger redaction', () => {
     const err = Object.assign(new Error('sandbox failed to start'), { details: { token: Canary, path: '/x' } });
     createLogger('test', 'info', out.stream).error({ err }, 'failed');
     expect(out.text()).not.toContain(Canary);
-    expect((out.lines[0] as Record<string, any>).err.details).toEqual({ token: '[Redacted]', path: '/x' });
+    expect(field(out.lines[0], 'err.details')).toEqual({ token: '[Redacted]', path: '/x' });
   });
 });

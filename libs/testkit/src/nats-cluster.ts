@@ -13,24 +13,20 @@ export class NatsCluster {
 
   static async start(opts: { size?: number; name?: string } = {}): Promise<NatsCluster> {
     const size = opts.size ?? 3;
-    const clientPorts: number[] = [];
-    const clusterPorts: number[] = [];
-    for (let i = 0; i < size; i++) {
-      clientPorts.push(await freePort());
-      clusterPorts.push(await freePort());
-    }
+    const ports: Array<{ client: number; cluster: number }> = [];
+    for (let i = 0; i < size; i++) ports.push({ client: await freePort(), cluster: await freePort() });
     const route = (p: number) => `nats://127.0.0.1:${p}`;
     const nodes = await Promise.all(
-      clientPorts.map((port, i) =>
+      ports.map(({ client, cluster }, i) =>
         NatsServer.start({
-          port,
+          port: client,
           args: [
             '--cluster',
-            route(clusterPorts[i]!),
+            route(cluster),
             '--routes',
-            clusterPorts
+            ports
               .filter((_, j) => j !== i)
-              .map(route)
+              .map((p) => route(p.cluster))
               .join(','),
             '--cluster_name',
             opts.name ?? 'tabmesh',
@@ -72,12 +68,18 @@ export class NatsCluster {
 
   /** Kills node `i` (SIGKILL by default) and leaves it down. */
   async kill(i: number, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-    await this.nodes[i]!.kill(signal);
+    await this.node(i).kill(signal);
   }
 
   /** Starts node `i` again on its port with its store. */
   async restart(i: number): Promise<void> {
-    await this.nodes[i]!.restart();
+    await this.node(i).restart();
+  }
+
+  private node(i: number): NatsServer {
+    const node = this.nodes[i];
+    if (!node) throw new RangeError(`no node ${i} in a cluster of ${this.nodes.length}`);
+    return node;
   }
 
   async stop(): Promise<void> {

@@ -85,8 +85,11 @@ export class ServiceProcess<N extends string = ServiceName> {
   static async start<N extends string = ServiceName>(opts: ServiceProcessOptions<N>): Promise<ServiceProcess<N>> {
     const script = join(repoRoot, opts.script ?? join('services', opts.service, 'src', 'main.ts'));
     const captured = opts.captureLogs ?? true;
-    if (!captured && !opts.logFile) throw new Error(`${opts.label ?? opts.service}: captureLogs off needs a logFile`);
-    const out = captured ? 'pipe' : openSync(opts.logFile!, 'a');
+    let out: 'pipe' | number = 'pipe';
+    if (!captured) {
+      if (!opts.logFile) throw new Error(`${opts.label ?? opts.service}: captureLogs off needs a logFile`);
+      out = openSync(opts.logFile, 'a');
+    }
     const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', script], {
       cwd: repoRoot,
       // Ops listeners on ephemeral ports: many services of one kind share this machine.
@@ -128,7 +131,10 @@ export class ServiceProcess<N extends string = ServiceName> {
   }
 
   get pid(): number {
-    return this.proc.pid!;
+    const pid = this.proc.pid;
+    // Node leaves pid unset only when the spawn itself failed.
+    if (pid === undefined) throw new Error(`${this.label}: has no pid (the process did not spawn)`);
+    return pid;
   }
 
   get running(): boolean {
@@ -214,7 +220,7 @@ export class ServiceProcess<N extends string = ServiceName> {
 
   /** Sends `sig` and waits for the exit. */
   async kill(sig: NodeJS.Signals = 'SIGKILL'): Promise<Exit> {
-    if (!this.running) return this.exit!;
+    if (this.exit !== null) return this.exit;
     // A stopped process does not act on SIGTERM until it runs again.
     if (sig !== 'SIGKILL') this.proc.kill('SIGCONT');
     this.proc.kill(sig);
@@ -227,7 +233,7 @@ export class ServiceProcess<N extends string = ServiceName> {
 
   /** Graceful stop: SIGTERM, then SIGKILL after `timeoutMs`. */
   async stop(timeoutMs = 20_000): Promise<Exit> {
-    if (!this.running) return this.exit!;
+    if (this.exit !== null) return this.exit;
     const timer = setTimeout(() => this.proc.kill('SIGKILL'), timeoutMs);
     try {
       return await this.kill('SIGTERM');

@@ -88,9 +88,7 @@ export class Histogram extends Base {
       s = { counts: this.buckets.map(() => 0), sum: 0, count: 0 };
       this.series.set(k, s);
     }
-    this.buckets.forEach((b, i) => {
-      if (value <= b) s.counts[i]!++;
-    });
+    for (const [i, b] of this.buckets.entries()) if (value <= b) s.counts[i] = (s.counts[i] ?? 0) + 1;
     s.sum += value;
     s.count++;
   }
@@ -110,7 +108,7 @@ export class Histogram extends Base {
     const lines = this.header();
     for (const [k, s] of this.series) {
       const sep = k ? `${k},` : '';
-      this.buckets.forEach((b, i) => lines.push(`${this.name}_bucket{${sep}le="${b}"} ${s.counts[i]}`));
+      for (const [i, b] of this.buckets.entries()) lines.push(`${this.name}_bucket{${sep}le="${b}"} ${s.counts[i]}`);
       lines.push(`${this.name}_bucket{${sep}le="+Inf"} ${s.count}`);
       lines.push(`${this.name}_sum${braces(k)} ${s.sum}`);
       lines.push(`${this.name}_count${braces(k)} ${s.count}`);

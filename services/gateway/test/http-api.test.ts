@@ -283,7 +283,7 @@ describe('gateway HTTP API', () => {
     });
 
     it('tears a task down with task.teardown (202)', async () => {
-      const seen = await respond(Subjects.taskTeardown, (msg) =>
+      const seen = await respond(Subjects.taskTeardown, () =>
         encode(
           TaskReplySchema,
           { v: 1, ok: true, task: TaskStore.view(taskRecord('o', 't', { state: 'unprovisioned' }), 9), closedTabs: 2 },

@@ -128,7 +128,7 @@ describe('the snapshot of a full task fits under the socket send cap', () => {
       { code: ErrorCode.SessionFailed, message: worst(10_000), retryable: true },
     );
     expect(failed!.error!.message).toHaveLength(MaxErrorMessageLength);
-    expect(failed!.error!.message).not.toMatch(/\u0001/);
+    expect(failed!.error!.message).not.toContain('\u0001');
     expect(clipText(wide(1000), MaxProgressLength)).toHaveLength(MaxProgressLength);
     expect(bytes).toBeGreaterThan(500_000); // the worst case is what was encoded
     // Margin: at most two thirds of the cap (the worst case is about 60%), so the socket's other

@@ -1,6 +1,7 @@
 import {
   ErrorCode,
   type ProvisionJob,
+  type SandboxRef,
   Step,
   sandboxLimitDetail,
   TabState,
@@ -77,7 +78,7 @@ export async function handleProvision(deps: ProvisionDeps, ctx: JobContext<Provi
     const renew = deps.slots.enabled
       ? setInterval(() => void deps.slots.renew(where).catch(() => undefined), deps.renewMs)
       : null;
-    let made;
+    let made: SandboxRef;
     try {
       made = await provider.provision({
         ...where,
@@ -93,18 +94,18 @@ export async function handleProvision(deps: ProvisionDeps, ctx: JobContext<Provi
     const res = await flow.tasks.mutate(taskKey(job.org, job.task), (cur) =>
       cur && cur.value.generation === job.generation ? toProvisioned(cur.value, made) : null,
     );
-    if (!res?.changed && res?.value.sandbox?.id !== made.id) {
+    if (!res || (!res.changed && res.value.sandbox?.id !== made.id)) {
       // Torn down or superseded while we worked: what we made belongs to nobody.
       logger.info({ sandbox: made.id }, 'task moved on during provisioning; destroying the new sandbox');
       await provider.destroySandbox(made);
       if (deps.slots.enabled) await deps.slots.releaseGeneration(where);
       return;
     }
-    sandbox = res!.value.sandbox;
+    sandbox = res.value.sandbox;
     // Not changed means another delivery of this job recorded the same sandbox first.
     logger.info(
       { sandbox: made.id },
-      res!.changed ? 'task provisioned' : 'task already provisioned by another delivery',
+      res.changed ? 'task provisioned' : 'task already provisioned by another delivery',
     );
   } else if (current.value.state !== TaskProvisioning.Provisioned) {
     logger.info({ state: current.value.state }, 'task not awaiting provisioning; job skipped');

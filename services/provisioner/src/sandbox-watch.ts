@@ -77,7 +77,8 @@ export class SandboxWatch {
   }
 
   private async probe(task: TaskRecord): Promise<void> {
-    const sandbox = task.sandbox!;
+    const sandbox = task.sandbox;
+    if (!sandbox) return;
     if (await this.alive(sandbox)) return;
     await sleep(ConfirmAfterMs);
     const current = await this.flow.tasks.get(taskKey(task.org, task.task));

@@ -69,7 +69,7 @@ function errorCounter(service: Service, name: string): ((err: Error) => void) | 
     service as unknown as { handlers?: Array<{ name?: string; stats?: { countError?: (e: Error) => void } }> }
   ).handlers;
   const stats = handlers?.find((h) => h.name === name)?.stats;
-  return typeof stats?.countError === 'function' ? (err) => stats.countError!(err) : null;
+  return typeof stats?.countError === 'function' ? (err) => stats.countError?.(err) : null;
 }
 
 /**

@@ -13,7 +13,7 @@ function pooledRandom(): () => number {
       pool = randomBytes(4096);
       at = 0;
     }
-    return pool[at++]! / 256;
+    return pool.readUInt8(at++) / 256;
   };
 }
 

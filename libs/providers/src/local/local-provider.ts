@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -166,7 +166,7 @@ export class LocalProvider implements SandboxProvider {
       // Recorded before the spawn: a crash right after it leaves a record that points at the process.
       this.records.write(record);
       const log = this.records.openLog(id);
-      let child;
+      let child: ChildProcess;
       try {
         // sandbox-agent takes its token only as an argument; it is blanked once the server is up.
         child = spawn(

@@ -32,7 +32,12 @@ export function pinnedAcpFetch(target: AgentTarget, serverId: string): { fetch: 
     }
     return base(request);
   };
-  return { fetch: pinned, detach: () => void (detached = true) };
+  return {
+    fetch: pinned,
+    detach: () => {
+      detached = true;
+    },
+  };
 }
 
 export function connectAgent(

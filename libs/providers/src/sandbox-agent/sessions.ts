@@ -1,5 +1,6 @@
 import { hasErrorCode } from '@tabmesh/runtime';
 import {
+  type AgentInfo,
   type SandboxAgent,
   SandboxAgentError,
   type SessionPersistDriver,
@@ -63,7 +64,7 @@ export class AgentSessions {
 
   /** Checks agent and model before any agent process starts, so refusals are typed and cheap. */
   private async preflight(client: SandboxAgent, agent: string, model: string | null): Promise<void> {
-    let info;
+    let info: AgentInfo;
     try {
       info = await client.getAgent(agent, { config: model !== null });
     } catch (err) {

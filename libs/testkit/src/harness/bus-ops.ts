@@ -89,7 +89,8 @@ export class BusOps {
       if (last.ok) return { first, final: last, attempts: i };
       await new Promise((r) => setTimeout(r, opts.pauseMs ?? 250));
     }
-    return { first: first!, final: last, attempts };
+    // With no attempt made, the first outcome is the same `not tried` as the last.
+    return { first: first ?? last, final: last, attempts };
   }
 
   /** `POST` a tab through a gateway's HTTP API; any non-2xx, or no answer, is `{ok:false}`. */
@@ -108,7 +109,10 @@ export class BusOps {
         signal: AbortSignal.timeout(timeoutMs),
       });
       const body = (await res.json()) as { tab?: Tab; code?: string; detail?: string };
-      if (res.status === 201 || res.status === 200) return { ok: true, tab: body.tab!, created: res.status === 201 };
+      if (res.status === 201 || res.status === 200) {
+        if (!body.tab) return { ok: false, error: `${res.status} reply without a tab` };
+        return { ok: true, tab: body.tab, created: res.status === 201 };
+      }
       return { ok: false, error: `${res.status} ${body.code ?? ''} ${body.detail ?? ''}` };
     } catch (err) {
       return { ok: false, error: err instanceof Error ? err.message : String(err) };

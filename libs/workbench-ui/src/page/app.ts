@@ -186,7 +186,8 @@ export class WorkbenchApp {
       const at = Math.max(0, this.lastOrder.indexOf(this.selectedId));
       this.selectedId = ids[Math.min(at, ids.length - 1)] ?? null;
     }
-    if (!this.selectedId && ids.length > 0 && !this.awaiting) this.selectedId = ids[0]!;
+    const first = ids[0];
+    if (!this.selectedId && first !== undefined && !this.awaiting) this.selectedId = first;
     this.lastOrder = ids;
 
     const active = document.activeElement as HTMLElement | null;
@@ -276,7 +277,8 @@ export class WorkbenchApp {
     const at = tabs.indexOf(document.activeElement as HTMLButtonElement);
     if (at < 0 || tabs.length === 0) return;
     const move = (to: number) => {
-      const target = tabs[(to + tabs.length) % tabs.length]!;
+      const target = tabs[(to + tabs.length) % tabs.length];
+      if (!target) return;
       for (const t of tabs) t.tabIndex = t === target ? 0 : -1;
       target.focus();
     };
@@ -294,7 +296,7 @@ export class WorkbenchApp {
         move(tabs.length - 1);
         break;
       case 'Delete': {
-        const id = tabs[at]!.dataset.tabId;
+        const id = tabs[at]?.dataset.tabId;
         if (id) void this.closeTab(id);
         break;
       }

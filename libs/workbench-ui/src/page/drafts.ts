@@ -8,7 +8,8 @@ export class Drafts {
 
   get(tabId: string): string {
     const key = this.key(tabId);
-    if (this.memory.has(key)) return this.memory.get(key)!;
+    const kept = this.memory.get(key);
+    if (kept !== undefined) return kept;
     try {
       return localStorage.getItem(key) ?? '';
     } catch {

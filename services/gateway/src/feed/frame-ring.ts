@@ -22,8 +22,8 @@ export class FrameRing {
   push(revision: number, text: string): void {
     this.entries.push({ revision, text });
     if (this.entries.length > this.capacity) {
-      const evicted = this.entries.shift()!;
-      this.floorRevision = evicted.revision;
+      const evicted = this.entries.shift();
+      if (evicted) this.floorRevision = evicted.revision;
     }
   }
 

@@ -1,6 +1,6 @@
 import { bearerToken, ForbiddenError, mayUseOrg, UnauthenticatedError } from '@tabmesh/auth';
 import type { MiddlewareHandler } from 'hono';
-import type { Authenticator } from '../access/authenticator.js';
+import type { Authenticator, Principal } from '../access/authenticator.js';
 import type { AppEnv } from './app-env.js';
 
 export type AuthenticateOptions = { authenticator: Authenticator };
@@ -12,7 +12,7 @@ export type AuthenticateOptions = { authenticator: Authenticator };
 export function authenticate({ authenticator }: AuthenticateOptions): MiddlewareHandler<AppEnv> {
   return async function authenticate(c, next) {
     const log = c.get('logger');
-    let principal;
+    let principal: Principal;
     try {
       principal = await authenticator.authenticate(bearerToken(c.req.header('authorization')));
     } catch (err) {

@@ -71,9 +71,10 @@ export const validationHook: Hook<unknown, AppEnv, string, undefined> = (result)
 export function registerDocRoutes(app: OpenAPIHono<AppEnv>, options: { docsCdn?: string } = {}): void {
   registerComponents(app.openAPIRegistry);
   let served: OpenApiDocument | undefined;
-  app.openapi(openApiRoute, (c) =>
-    c.json((served ??= generateDocument(app)) as unknown as Record<string, unknown>, 200),
-  );
+  app.openapi(openApiRoute, (c) => {
+    served ??= generateDocument(app);
+    return c.json(served as unknown as Record<string, unknown>, 200);
+  });
   const page = Scalar<AppEnv>({
     url: openApiRoute.path,
     pageTitle: 'tabmesh API',

@@ -8,14 +8,14 @@ export type HttpServer = { port: number; close: () => Promise<void> };
 /** Serves the app on Node's http server; resolves once listening, with the bound port. */
 export function startHttpServer(app: Hono<AppEnv>, hostname: string, port: number): Promise<HttpServer> {
   return new Promise((resolve, reject) => {
-    let server: ServerType | null = null;
-    server = serve({ fetch: app.fetch, hostname, port }, (info: AddressInfo) => {
+    // The listen callback runs after `serve` returned, so `server` is assigned by then.
+    const server: ServerType = serve({ fetch: app.fetch, hostname, port }, (info: AddressInfo) => {
       resolve({
         port: info.port,
         close: () =>
           new Promise<void>((done) => {
-            server!.close(() => done());
-            if ('closeAllConnections' in server!) server.closeAllConnections();
+            server.close(() => done());
+            if ('closeAllConnections' in server) server.closeAllConnections();
           }),
       });
     });

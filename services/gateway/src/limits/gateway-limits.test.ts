@@ -11,7 +11,13 @@ function setUp(rate = 2, sockets = 3) {
   const limits = new GatewayLimits({ GATEWAY_RATE_LIMIT: rate, GATEWAY_MAX_SOCKETS_PER_TOKEN: sockets }, metrics, {
     now: () => t,
   });
-  return { limits, metrics, advance: (ms: number) => void (t += ms) };
+  return {
+    limits,
+    metrics,
+    advance: (ms: number) => {
+      t += ms;
+    },
+  };
 }
 
 const refusal = (fn: () => void): LimitReachedError => {

@@ -86,10 +86,12 @@ export class GatewayLimits {
 
   /** Spends one request of `key`'s rate; throws LimitReachedError (with the wait) over it. */
   checkRequest(key: string): void {
-    const wait = this.requests?.take(key) ?? 0;
+    const requests = this.requests;
+    if (!requests) return;
+    const wait = requests.take(key);
     if (wait === 0) return;
     this.metrics.limitRefusals.inc({ kind: LimitKind.Requests });
-    const { perSecond, burst } = this.requests!.rate;
+    const { perSecond, burst } = requests.rate;
     throw new LimitReachedError(
       `rate limit: at most ${perSecond} requests per second per token, bursts of ${burst}; retry in ${wait} s`,
       wait,

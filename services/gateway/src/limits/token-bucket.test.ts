@@ -6,7 +6,12 @@ const rate: Rate = { perSecond: 10, burst: 50 };
 /** A clock the test moves by hand. */
 function manualClock(start = 1_000) {
   let t = start;
-  return { now: () => t, advance: (ms: number) => void (t += ms) };
+  return {
+    now: () => t,
+    advance: (ms: number) => {
+      t += ms;
+    },
+  };
 }
 
 describe('token bucket', () => {

@@ -18,7 +18,10 @@ export class PressureGuard {
 
   join(topic: string, ws: Socket): void {
     let set = this.members.get(topic);
-    if (!set) this.members.set(topic, (set = new Set()));
+    if (!set) {
+      set = new Set();
+      this.members.set(topic, set);
+    }
     set.add(ws);
   }
 

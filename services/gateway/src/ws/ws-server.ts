@@ -275,7 +275,10 @@ export class WsServer {
     const { metrics, logger } = this.opts;
     // The timer may lag behind a busy loop; a frame after expiry is never served.
     const data = ws.getUserData();
-    if (this.expired(data.principal)) return this.closeExpired(ws);
+    if (this.expired(data.principal)) {
+      this.closeExpired(ws);
+      return;
+    }
     try {
       const frame = parseClientFrame(message, isBinary);
       // Before the frame is served: a refused subscribe retains and loads nothing; the socket stays.

@@ -184,7 +184,10 @@ export class TestWsClient {
   }
 
   private onFrame(fin: number, opcode: number, payload: Buffer): void {
-    if (opcode === Op.Ping) return this.sendFrame(Op.Pong, payload);
+    if (opcode === Op.Ping) {
+      this.sendFrame(Op.Pong, payload);
+      return;
+    }
     if (opcode === Op.Pong) return;
     if (opcode === Op.Close) {
       this.closeCode = payload.length >= 2 ? payload.readUInt16BE(0) : 1005;
