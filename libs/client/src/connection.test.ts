@@ -1,4 +1,5 @@
 import type { Tab, TaskStatus } from '@tabmesh/contracts';
+import { tabRecord, taskRecord } from '@tabmesh/testkit';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type ConnectionOptions, type ConnectionStateEvent, TabmeshConnection } from './connection.js';
 import type { WebSocketLike } from './socket.js';
@@ -56,40 +57,18 @@ class FakeSocket implements WebSocketLike {
 
 const now = '2025-01-01T00:00:00.000Z';
 const tab = (n: number, revision: number, state: Tab['state'] = 'pending_provision'): Tab => ({
-  v: 1,
-  id: `01J${String(n).padStart(23, '0')}`,
-  org: 'o',
-  task: 't',
-  state,
-  title: '',
-  agent: 'mock',
-  model: null,
-  sessionId: null,
-  sandboxId: null,
-  unread: false,
-  progress: null,
-  step: null,
-  error: null,
-  attempt: 1,
-  clientRequestId: null,
-  createdAt: now,
-  updatedAt: now,
-  readyAt: null,
-  closedAt: null,
+  ...tabRecord('o', 't', {
+    id: `01J${String(n).padStart(23, '0')}`,
+    state,
+    title: '',
+    progress: null,
+    createdAt: now,
+    updatedAt: now,
+  }),
   revision,
 });
 const status = (revision: number): TaskStatus => ({
-  v: 1,
-  org: 'o',
-  task: 't',
-  state: 'provisioning',
-  generation: 1,
-  step: null,
-  progress: null,
-  sandbox: null,
-  error: null,
-  updatedAt: now,
-  provisionedAt: null,
+  ...taskRecord('o', 't', { progress: null, updatedAt: now }),
   revision,
 });
 const snapshot = (tabs: Tab[], revision: number) => ({

@@ -1,4 +1,5 @@
 import { ErrorCode } from '@tabmesh/contracts';
+import { taskRecord } from '@tabmesh/testkit';
 import { describe, expect, it } from 'vitest';
 import { TabmeshHttpError } from './errors.js';
 import { TabmeshClient } from './http-client.js';
@@ -7,17 +8,7 @@ const now = '2025-01-01T00:00:00.000Z';
 const taskBody = {
   v: 1,
   task: {
-    v: 1,
-    org: 'o',
-    task: 't',
-    state: 'unprovisioned',
-    generation: 0,
-    step: null,
-    progress: null,
-    sandbox: null,
-    error: null,
-    updatedAt: now,
-    provisionedAt: null,
+    ...taskRecord('o', 't', { state: 'unprovisioned', generation: 0, progress: null, updatedAt: now }),
     revision: 0,
   },
 };

@@ -18,6 +18,8 @@ const now = '2030-01-02T03:04:05.000Z';
 const earlier = '2030-01-01T00:00:00.000Z';
 const failure: ErrorInfo = { code: 'provision_failed', message: 'boom', retryable: true };
 const oldSandbox = { provider: 'sim', id: 'sbx-0', endpoint: 'http://sbx-0', token: 'secret' };
+/** What every transition that drops the sandbox writes, at `now`. */
+const withoutSandbox = { sandbox: null, error: null, updatedAt: now, provisionedAt: null };
 const newSandbox = { provider: 'sim', id: 'sbx-1', endpoint: 'http://sbx-1', token: null };
 
 // Written out in full rather than derived, so a change to the table has to change this test.
@@ -124,10 +126,7 @@ describe('named task transitions', () => {
       generation: 0,
       step: null,
       progress: null,
-      sandbox: null,
-      error: null,
-      updatedAt: now,
-      provisionedAt: null,
+      ...withoutSandbox,
     });
   });
 
@@ -141,10 +140,7 @@ describe('named task transitions', () => {
         generation: 4,
         step: 'queued',
         progress: 'Queued',
-        sandbox: null,
-        error: null,
-        updatedAt: now,
-        provisionedAt: null,
+        ...withoutSandbox,
       });
     },
   );
@@ -161,10 +157,7 @@ describe('named task transitions', () => {
       generation: 4,
       step: 'queued',
       progress: 'Queued (sandbox lost, provisioning a new one)',
-      sandbox: null,
-      error: null,
-      updatedAt: now,
-      provisionedAt: null,
+      ...withoutSandbox,
     });
     // Someone already replaced it: the new sandbox is not the lost one.
     expect(toReprovisioning(task, 'sbx-other', now)).toBeNull();
@@ -212,10 +205,7 @@ describe('named task transitions', () => {
         generation: 4,
         step: null,
         progress: null,
-        sandbox: null,
-        error: null,
-        updatedAt: now,
-        provisionedAt: null,
+        ...withoutSandbox,
       });
     },
   );

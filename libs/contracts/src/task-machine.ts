@@ -24,6 +24,9 @@ export function canTaskTransition(from: TaskProvisioning, to: TaskProvisioning):
 
 const nowIso = (): string => new Date().toISOString();
 
+/** What a task that holds no sandbox (any more) carries. */
+const withoutSandbox = { sandbox: null, error: null, provisionedAt: null } as const;
+
 /** A task never seen: unprovisioned, generation 0. Not stored until its first transition. */
 export function newTask(org: string, task: string, now = nowIso()): TaskRecord {
   return {
@@ -34,10 +37,8 @@ export function newTask(org: string, task: string, now = nowIso()): TaskRecord {
     generation: 0,
     step: null,
     progress: null,
-    sandbox: null,
-    error: null,
+    ...withoutSandbox,
     updatedAt: now,
-    provisionedAt: null,
   };
 }
 
@@ -45,57 +46,38 @@ export function newTask(org: string, task: string, now = nowIso()): TaskRecord {
 export function toProvisioning(task: TaskRecord, now = nowIso()): TaskRecord | null {
   // A provisioned task keeps its sandbox; only its loss (toReprovisioning) starts a new one.
   if (task.state === TaskProvisioning.Provisioned) return null;
-  if (!canTaskTransition(task.state, TaskProvisioning.Provisioning)) return null;
   return startGeneration(task, progressText(Step.Queued), now);
 }
 
 /** The provisioned task's sandbox `lostSandboxId` is gone: starts a new generation to replace it. */
 export function toReprovisioning(task: TaskRecord, lostSandboxId: string, now = nowIso()): TaskRecord | null {
   if (task.state !== TaskProvisioning.Provisioned || task.sandbox?.id !== lostSandboxId) return null;
-  if (!canTaskTransition(task.state, TaskProvisioning.Provisioning)) return null;
   return startGeneration(task, progressText(Step.Queued, SandboxLostDetail), now);
 }
 
-function startGeneration(task: TaskRecord, progress: string, now: string): TaskRecord {
-  return {
-    ...task,
-    state: TaskProvisioning.Provisioning,
+function startGeneration(task: TaskRecord, progress: string, now: string): TaskRecord | null {
+  return transition(task, TaskProvisioning.Provisioning, now, {
+    ...withoutSandbox,
     generation: task.generation + 1,
     step: Step.Queued,
     progress,
-    sandbox: null,
-    error: null,
-    updatedAt: now,
-    provisionedAt: null,
-  };
+  });
 }
 
 /** Records the sandbox a provisioning task now has. */
 export function toProvisioned(task: TaskRecord, sandbox: SandboxRef, now = nowIso()): TaskRecord | null {
-  if (!canTaskTransition(task.state, TaskProvisioning.Provisioned)) return null;
-  return {
-    ...task,
-    state: TaskProvisioning.Provisioned,
+  return transition(task, TaskProvisioning.Provisioned, now, {
     step: Step.Ready,
     progress: null,
     sandbox,
     error: null,
-    updatedAt: now,
     provisionedAt: now,
-  };
+  });
 }
 
 /** Provisioning failed for good; a retry or a new create starts a new generation. */
 export function toTaskError(task: TaskRecord, error: ErrorInfo, now = nowIso()): TaskRecord | null {
-  if (!canTaskTransition(task.state, TaskProvisioning.Error)) return null;
-  return {
-    ...task,
-    state: TaskProvisioning.Error,
-    step: Step.Error,
-    progress: null,
-    error: storedError(error),
-    updatedAt: now,
-  };
+  return transition(task, TaskProvisioning.Error, now, { step: Step.Error, progress: null, error: storedError(error) });
 }
 
 /**
@@ -103,18 +85,23 @@ export function toTaskError(task: TaskRecord, error: ErrorInfo, now = nowIso()):
  * one is ignored. An unprovisioned task has nothing to tear down (refused).
  */
 export function toUnprovisioned(task: TaskRecord, now = nowIso()): TaskRecord | null {
-  if (!canTaskTransition(task.state, TaskProvisioning.Unprovisioned)) return null;
-  return {
-    ...task,
-    state: TaskProvisioning.Unprovisioned,
+  return transition(task, TaskProvisioning.Unprovisioned, now, {
+    ...withoutSandbox,
     generation: task.generation + 1,
     step: null,
     progress: null,
-    sandbox: null,
-    error: null,
-    updatedAt: now,
-    provisionedAt: null,
-  };
+  });
+}
+
+/** The one place a task's `state` is written: refused (null) unless the table allows `from → to`. */
+function transition(
+  task: TaskRecord,
+  to: TaskProvisioning,
+  now: string,
+  fields: Partial<Omit<TaskRecord, 'state' | 'updatedAt'>>,
+): TaskRecord | null {
+  if (!canTaskTransition(task.state, to)) return null;
+  return { ...task, ...fields, state: to, updatedAt: now };
 }
 
 /**
