@@ -1,11 +1,10 @@
 import { TabState } from '@tabmesh/contracts';
 import { waitFor } from '@tabmesh/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
-  type Harness,
+  harnessForSuite,
   nextFrames,
   putTab,
-  startHarness,
   subscribedClient,
   tabRecord,
   updateTab,
@@ -13,14 +12,7 @@ import {
 } from './support/harness.js';
 
 describe('gateway through a nats-server restart', () => {
-  let h: Harness;
-
-  beforeAll(async () => {
-    h = await startHarness();
-  });
-  afterAll(async () => {
-    await h.stop();
-  });
+  const h = harnessForSuite();
 
   const readyz = async () => (await h.http('/readyz')).status;
 

@@ -1,11 +1,10 @@
 import { type SnapshotFrame, TabState } from '@tabmesh/contracts';
 import { uniqueId, waitFor } from '@tabmesh/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
-  type Harness,
+  harnessForSuite,
   nextFrames,
   putTab,
-  startHarness,
   subscribedClient,
   tabRecord,
   updateTab,
@@ -13,14 +12,7 @@ import {
 } from './support/harness.js';
 
 describe('gateway WebSocket slow clients and cache eviction', () => {
-  let h: Harness;
-
-  beforeAll(async () => {
-    h = await startHarness({ GATEWAY_WS_MAX_BACKPRESSURE: '1024' }, { evictAfterMs: 200, ringSize: 4096 });
-  });
-  afterAll(async () => {
-    await h.stop();
-  });
+  const h = harnessForSuite({ GATEWAY_WS_MAX_BACKPRESSURE: '1024' }, { evictAfterMs: 200, ringSize: 4096 });
 
   it('drops a client that stops reading, counts the drop, and lets it resume', async () => {
     const org = uniqueId('org');

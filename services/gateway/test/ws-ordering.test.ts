@@ -1,26 +1,11 @@
 import { type Tab, TabState, tabKey } from '@tabmesh/contracts';
 import { sleep, uniqueId } from '@tabmesh/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type Harness,
-  putTab,
-  startHarness,
-  subscribedClient,
-  tabRecord,
-  updateTab,
-  validFrames,
-} from './support/harness.js';
+import { describe, expect, it } from 'vitest';
+import { harnessForSuite, putTab, subscribedClient, tabRecord, updateTab, validFrames } from './support/harness.js';
 import type { TestWsClient } from './support/ws-client.js';
 
 describe('gateway WebSocket ordering under concurrent writes', () => {
-  let h: Harness;
-
-  beforeAll(async () => {
-    h = await startHarness({}, { ringSize: 1024, evictAfterMs: 0 });
-  });
-  afterAll(async () => {
-    await h.stop();
-  });
+  const h = harnessForSuite({}, { ringSize: 1024, evictAfterMs: 0 });
 
   it('gives every subscriber, whenever it joins, each later transition once and in order', async () => {
     const org = uniqueId('org');

@@ -12,7 +12,7 @@ import {
 } from '@tabmesh/contracts';
 import { nowIso, type TabStore, type TaskStore } from '@tabmesh/runtime';
 import { type NatsServer, setup, testToken, uniqueId } from '@tabmesh/testkit';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { type GatewayHandle, type GatewayOptions, startGateway } from '../../src/index.js';
 import { TestWsClient } from './ws-client.js';
 
@@ -31,6 +31,27 @@ export type Harness = {
   mint: (orgs: Claims['orgs'], ttlSeconds?: number, sub?: string) => Promise<string>;
   stop: () => Promise<void>;
 };
+
+/**
+ * One harness for the enclosing `describe`: started before its first test, stopped after its last.
+ * What it returns stands for the harness once started (a proxy, since the harness is not yet there
+ * when the suite is declared); touching it outside a test is an error.
+ */
+export function harnessForSuite(env: Record<string, string> = {}, options: GatewayOptions = {}): Harness {
+  let started: Harness | undefined;
+  beforeAll(async () => {
+    started = await startHarness(env, options);
+  });
+  afterAll(async () => {
+    await started?.stop();
+  });
+  return new Proxy({} as Harness, {
+    get: (_target, key) => {
+      if (!started) throw new Error(`the suite harness is not started yet (reading ${String(key)})`);
+      return Reflect.get(started, key);
+    },
+  });
+}
 
 /** testkit's `setup()` with only this gateway in-process (`options` are the test's knobs); the test plays the rest. */
 export async function startHarness(env: Record<string, string> = {}, options: GatewayOptions = {}): Promise<Harness> {
