@@ -11,40 +11,16 @@ import {
   TaskRefRequestSchema,
   TaskReplySchema,
 } from '@tabmesh/contracts';
-import { setup, type TabmeshMesh } from '@tabmesh/harness';
-import { JetStreamSessionPersistDriver, LocalProvider, localSandboxId, sessionIdFor } from '@tabmesh/providers';
+import { setup } from '@tabmesh/harness';
+import { LocalProvider, localSandboxId, sessionIdFor } from '@tabmesh/providers';
 import { sleep, uniqueId, waitFor } from '@tabmesh/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { localMeshForSuite } from './support/local-mesh.js';
 
 // Issue 3 at the service level: the real sandbox-agent binary with its mock agent, through the mesh.
 describe('tabs backed by real sandbox-agent sessions (local provider)', () => {
-  let mesh: TabmeshMesh<LocalProvider>;
-  let local: LocalProvider;
-  const stateDir = mkdtempSync(join(tmpdir(), 'tabmesh-local-mesh-'));
+  const { mesh, local, stateDir } = localMeshForSuite('local-mesh', { TABMESH_MAX_DELIVER: '2' });
   const org = uniqueId('org');
-
-  beforeAll(async () => {
-    mesh = await setup({
-      env: { TABMESH_PROVIDER: 'local', TABMESH_ACK_WAIT_MS: '20000', TABMESH_MAX_DELIVER: '2' },
-      provider: async (nc) => {
-        local = new LocalProvider({
-          stateDir,
-          startTimeoutMs: 15_000,
-          sessionTimeoutMs: 15_000,
-          persist: await JetStreamSessionPersistDriver.open(nc),
-        });
-        return local;
-      },
-    });
-  });
-  afterAll(async () => {
-    for await (const key of await mesh.bus.tasks.keys()) {
-      const sandbox = (await mesh.tasks.get(key))?.value.sandbox;
-      if (sandbox) await local.destroySandbox(sandbox);
-    }
-    await mesh.stop();
-    rmSync(stateDir, { recursive: true, force: true });
-  });
 
   const sandboxOf = async (task: string) => {
     const t = await mesh.tasks.getTask(org, task);

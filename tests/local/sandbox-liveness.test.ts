@@ -1,43 +1,14 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { type TabRecord, TabState } from '@tabmesh/contracts';
-import { setup, type TabmeshMesh } from '@tabmesh/harness';
-import { JetStreamSessionPersistDriver, LocalProvider, localSandboxProcesses } from '@tabmesh/providers';
+import { localSandboxProcesses } from '@tabmesh/providers';
 import { uniqueId, waitFor } from '@tabmesh/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { localMeshForSuite } from './support/local-mesh.js';
 
 // Issue 11: a sandbox that dies is noticed within 30 s (default watch interval) and none of its tabs
 // stays ready on it.
 describe('a sandbox-agent process killed under a ready tab (local provider)', () => {
-  let mesh: TabmeshMesh<LocalProvider>;
-  let local: LocalProvider;
-  const stateDir = mkdtempSync(join(tmpdir(), 'tabmesh-liveness-'));
+  const { mesh, local, stateDir } = localMeshForSuite('liveness');
   const org = uniqueId('live');
-
-  beforeAll(async () => {
-    mesh = await setup({
-      env: { TABMESH_PROVIDER: 'local', TABMESH_ACK_WAIT_MS: '20000' },
-      provider: async (nc) => {
-        local = new LocalProvider({
-          stateDir,
-          startTimeoutMs: 15_000,
-          sessionTimeoutMs: 15_000,
-          persist: await JetStreamSessionPersistDriver.open(nc),
-        });
-        return local;
-      },
-    });
-  });
-  afterAll(async () => {
-    for await (const key of await mesh.bus.tasks.keys()) {
-      const sandbox = (await mesh.tasks.get(key))?.value.sandbox;
-      if (sandbox) await local.destroySandbox(sandbox);
-    }
-    await mesh.stop();
-    for (const p of localSandboxProcesses(stateDir)) process.kill(-p.pid, 'SIGKILL');
-    rmSync(stateDir, { recursive: true, force: true });
-  });
 
   it('moves the ready tabs to a new session in a new sandbox within 30 s, never staying on the dead one', async () => {
     expect(mesh.config.TABMESH_SANDBOX_WATCH_MS).toBe(10_000);

@@ -16,6 +16,7 @@ export type {
 } from './harness/options.js';
 export { waitForReadyz } from './harness/readyz.js';
 export { setup } from './harness/setup.js';
+export { lateBound } from './late-bound.js';
 export { NatsCluster } from './nats-cluster.js';
 export { NatsServer, type NatsServerOptions } from './nats-server.js';
 export {

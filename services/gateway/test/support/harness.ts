@@ -11,7 +11,7 @@ import {
   taskKey,
 } from '@tabmesh/contracts';
 import { nowIso, type TabStore, type TaskStore } from '@tabmesh/runtime';
-import { type NatsServer, setup, testToken, uniqueId } from '@tabmesh/testkit';
+import { lateBound, type NatsServer, setup, testToken, uniqueId } from '@tabmesh/testkit';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { type GatewayHandle, type GatewayOptions, startGateway } from '../../src/index.js';
 import { TestWsClient } from './ws-client.js';
@@ -34,8 +34,7 @@ export type Harness = {
 
 /**
  * One harness for the enclosing `describe`: started before its first test, stopped after its last.
- * What it returns stands for the harness once started (a proxy, since the harness is not yet there
- * when the suite is declared); touching it outside a test is an error.
+ * What it returns stands for the harness once started (see `lateBound`).
  */
 export function harnessForSuite(env: Record<string, string> = {}, options: GatewayOptions = {}): Harness {
   let started: Harness | undefined;
@@ -45,12 +44,7 @@ export function harnessForSuite(env: Record<string, string> = {}, options: Gatew
   afterAll(async () => {
     await started?.stop();
   });
-  return new Proxy({} as Harness, {
-    get: (_target, key) => {
-      if (!started) throw new Error(`the suite harness is not started yet (reading ${String(key)})`);
-      return Reflect.get(started, key);
-    },
-  });
+  return lateBound(() => started, 'the suite harness');
 }
 
 /** testkit's `setup()` with only this gateway in-process (`options` are the test's knobs); the test plays the rest. */
