@@ -1,26 +1,12 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { ErrorCode, type SandboxRef, Step, TabmeshError } from '@tabmesh/contracts';
+import { abortableSleep } from './abortable-sleep.js';
 import type { ProvisionRequest, SandboxProvider, SessionRequest } from './provider.js';
 import { simSandboxId, simSessionId } from './sim-ids.js';
 import { SimKvLedger } from './sim-ledger-kv.js';
 import type { SimSettings } from './sim-provider.js';
 
 export { simSandboxId, simSessionId };
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(t);
-        reject(signal.reason);
-      },
-      { once: true },
-    );
-  });
-}
 
 /**
  * The `sim` provider with its ledger in NATS KV (`TABMESH_SIM_LEDGER=nats`): for load and fault
@@ -80,10 +66,10 @@ export class SimKvProvider implements SandboxProvider {
     if ((await this.ledger.sandbox(id))?.live) return this.ref(id);
     const third = this.settings.provisionMs / 3;
     await req.onStep(Step.CreatingSandbox);
-    await sleep(third, req.signal);
+    await abortableSleep(third, req.signal);
     this.maybeFail(ErrorCode.ProvisionFailed, 'provisioning');
     await req.onStep(Step.StartingAgent);
-    await sleep(this.settings.provisionMs - third, req.signal);
+    await abortableSleep(this.settings.provisionMs - third, req.signal);
     await this.ledger.putSandbox(id, { org: req.org, task: req.task, generation: req.generation });
     return this.ref(id);
   }
@@ -97,7 +83,7 @@ export class SimKvProvider implements SandboxProvider {
     if (box && !box.live) throw new TabmeshError(ErrorCode.SandboxGone, `sim provider: sandbox ${sandbox.id} is gone`);
     const sessionId = simSessionId(req.tab, req.attempt);
     if ((await this.ledger.session(sandbox.id, sessionId))?.live) return { sessionId };
-    await sleep(this.settings.sessionMs, req.signal);
+    await abortableSleep(this.settings.sessionMs, req.signal);
     this.maybeFail(ErrorCode.SessionFailed, 'session creation');
     await this.ledger.putSession(sandbox.id, sessionId, { tab: req.tab, attempt: req.attempt });
     return { sessionId };

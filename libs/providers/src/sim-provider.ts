@@ -1,4 +1,5 @@
 import { ErrorCode, type SandboxRef, Step, TabmeshError } from '@tabmesh/contracts';
+import { abortableSleep } from './abortable-sleep.js';
 import type { ProvisionRequest, SandboxProvider, SessionRequest } from './provider.js';
 import { simSandboxId, simSessionId } from './sim-ids.js';
 
@@ -23,21 +24,6 @@ export class SimLedger {
   liveSessionsOfTab(tab: string): number {
     return [...this.sessions.values()].filter((s) => s.tab === tab && s.live).length;
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(t);
-        reject(signal.reason);
-      },
-      { once: true },
-    );
-  });
 }
 
 /**
@@ -69,10 +55,10 @@ export class SimProvider implements SandboxProvider {
     if (existing?.live) return { provider: this.name, id, endpoint: `sim://${id}`, token: null };
     const third = this.settings.provisionMs / 3;
     await req.onStep(Step.CreatingSandbox);
-    await sleep(third, req.signal);
+    await abortableSleep(third, req.signal);
     this.maybeFail(ErrorCode.ProvisionFailed, 'provisioning');
     await req.onStep(Step.StartingAgent);
-    await sleep(this.settings.provisionMs - third, req.signal);
+    await abortableSleep(this.settings.provisionMs - third, req.signal);
     this.ledger.sandboxes.set(id, { org: req.org, task: req.task, generation: req.generation, live: true });
     return { provider: this.name, id, endpoint: `sim://${id}`, token: null };
   }
@@ -90,7 +76,7 @@ export class SimProvider implements SandboxProvider {
     }
     const sessionId = simSessionId(req.tab, req.attempt);
     if (this.ledger.sessions.get(sessionId)?.live) return { sessionId };
-    await sleep(this.settings.sessionMs, req.signal);
+    await abortableSleep(this.settings.sessionMs, req.signal);
     this.maybeFail(ErrorCode.SessionFailed, 'session creation');
     this.ledger.sessions.set(sessionId, { sandboxId: sandbox.id, tab: req.tab, live: true });
     return { sessionId };
