@@ -34,6 +34,7 @@ export {
 export { ProvisionedTasks } from './provisioned-tasks.js';
 export { isStoreFull, publishJob, QueueFullError } from './publish.js';
 export { announceReady, isReadySignal, type ReadySignal } from './ready-signal.js';
+export { type RecordEntryHandler, watchRecords } from './record-watch.js';
 export { runMain } from './run-main.js';
 export { holderIsCurrent, SandboxSlots, type SlotHolderRef } from './sandbox-slots.js';
 export { Semaphore } from './semaphore.js';

@@ -1,6 +1,7 @@
-import { type KV, KvWatchInclude } from '@nats-io/kv';
+import type { KV } from '@nats-io/kv';
 import { TaskProvisioning, type TaskRecord, TaskRecordSchema } from '@tabmesh/contracts';
 import type { Logger } from './logger.js';
+import { watchRecords } from './record-watch.js';
 
 /**
  * The provisioned tasks of the deployment (those holding a sandbox), kept from one watch of the
@@ -17,26 +18,10 @@ export class ProvisionedTasks {
   ) {}
 
   async start(): Promise<void> {
-    const watch = await this.kv.watch({ key: '>', include: KvWatchInclude.LastValue });
-    this.stopWatch = () => watch.stop();
-    void (async () => {
-      for await (const e of watch) {
-        this.byKey.delete(e.key);
-        if (e.operation !== 'PUT') continue;
-        let parsed: ReturnType<typeof TaskRecordSchema.safeParse> | null;
-        try {
-          parsed = TaskRecordSchema.safeParse(e.json());
-        } catch {
-          parsed = null;
-        }
-        if (!parsed?.success) {
-          this.logger.warn({ key: e.key }, 'task value does not match its schema; ignored');
-          continue;
-        }
-        if (parsed.data.state === TaskProvisioning.Provisioned && parsed.data.sandbox)
-          this.byKey.set(e.key, parsed.data);
-      }
-    })();
+    this.stopWatch = await watchRecords(this.kv, TaskRecordSchema, this.logger, (key, task) => {
+      this.byKey.delete(key);
+      if (task?.state === TaskProvisioning.Provisioned && task.sandbox) this.byKey.set(key, task);
+    });
   }
 
   stop(): void {

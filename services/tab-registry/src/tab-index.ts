@@ -1,6 +1,6 @@
-import { type KV, KvWatchInclude } from '@nats-io/kv';
+import type { KV } from '@nats-io/kv';
 import { isPendingState, parseTabKey, type TabRecord, TabRecordSchema, TabState, taskKey } from '@tabmesh/contracts';
-import type { Logger } from '@tabmesh/runtime';
+import { type Logger, watchRecords } from '@tabmesh/runtime';
 
 export type ClosedTab = {
   closedAt: number;
@@ -36,47 +36,31 @@ export class TabIndex {
   ) {}
 
   async start(): Promise<void> {
-    const watch = await this.kv.watch({ key: '>', include: KvWatchInclude.LastValue });
-    this.stopWatch = () => watch.stop();
-    void (async () => {
-      for await (const e of watch) {
-        this.pending.delete(e.key);
-        this.closed.delete(e.key);
-        const parts = parseTabKey(e.key);
-        const tk = parts ? taskKey(parts.org, parts.task) : null;
-        if (tk) this.forgetOpen(tk, e.key);
-        this.markers.delete(e.key);
-        if (e.operation !== 'PUT') {
-          this.markers.set(e.key, e.created.getTime());
-          continue;
-        }
-        const parsed = TabRecordSchema.safeParse(safeJson(e.value));
-        if (!parsed.success) {
-          this.logger.warn({ key: e.key }, 'tab value does not match its schema; ignored');
-          continue;
-        }
-        const tab = parsed.data;
-        if (tk && tab.state !== TabState.Closed)
-          this.openByTask.set(tk, (this.openByTask.get(tk) ?? new Set()).add(e.key));
-        if (tk && tab.state === TabState.Closed) {
-          this.lastClosedAt.set(
-            tk,
-            Math.max(this.lastClosedAt.get(tk) ?? 0, Date.parse(tab.closedAt ?? tab.updatedAt)),
-          );
-        }
-        if (isPendingState(tab.state)) this.pending.set(e.key, tab);
-        else if (tab.state === TabState.Closed) {
-          this.closed.set(e.key, {
-            closedAt: Date.parse(tab.closedAt ?? tab.updatedAt),
-            clientRequestId: tab.clientRequestId,
-            sessionId: tab.sessionId,
-            org: tab.org,
-            task: tab.task,
-            tab: tab.id,
-          });
-        }
+    this.stopWatch = await watchRecords(this.kv, TabRecordSchema, this.logger, (key, tab, entry) => {
+      this.pending.delete(key);
+      this.closed.delete(key);
+      const parts = parseTabKey(key);
+      const tk = parts ? taskKey(parts.org, parts.task) : null;
+      if (tk) this.forgetOpen(tk, key);
+      this.markers.delete(key);
+      if (entry.operation !== 'PUT') this.markers.set(key, entry.created.getTime());
+      if (!tab) return;
+      if (tk && tab.state !== TabState.Closed) this.openByTask.set(tk, (this.openByTask.get(tk) ?? new Set()).add(key));
+      if (tk && tab.state === TabState.Closed) {
+        this.lastClosedAt.set(tk, Math.max(this.lastClosedAt.get(tk) ?? 0, Date.parse(tab.closedAt ?? tab.updatedAt)));
       }
-    })();
+      if (isPendingState(tab.state)) this.pending.set(key, tab);
+      else if (tab.state === TabState.Closed) {
+        this.closed.set(key, {
+          closedAt: Date.parse(tab.closedAt ?? tab.updatedAt),
+          clientRequestId: tab.clientRequestId,
+          sessionId: tab.sessionId,
+          org: tab.org,
+          task: tab.task,
+          tab: tab.id,
+        });
+      }
+    });
   }
 
   /** Open tabs of a task, as far as the watch has seen. */
@@ -92,13 +76,5 @@ export class TabIndex {
 
   stop(): void {
     this.stopWatch?.();
-  }
-}
-
-function safeJson(data: Uint8Array): unknown {
-  try {
-    return JSON.parse(new TextDecoder().decode(data));
-  } catch {
-    return null;
   }
 }
