@@ -25,8 +25,9 @@ import {
   withSessionProgress,
   withTaskProvisionStep,
 } from '@tabmesh/contracts';
+import type { Bus } from './bus-setup.js';
 import { publishJob } from './publish.js';
-import type { TabStore, TaskStore } from './stores.js';
+import { TabStore, TaskStore } from './stores.js';
 import type { Versioned } from './typed-kv.js';
 
 /**
@@ -40,6 +41,11 @@ export class TabFlow {
     readonly tabs: TabStore,
     readonly tasks: TaskStore,
   ) {}
+
+  /** The flow over the bus's `tabs` and `tasks` buckets. */
+  static onBus(bus: Bus): TabFlow {
+    return new TabFlow(bus.js, new TabStore(bus.tabs), new TaskStore(bus.tasks));
+  }
 
   /**
    * Makes sure the task is being provisioned: starts a new generation when it is unprovisioned or

@@ -1,14 +1,11 @@
 import { ProvisionJobSchema, Streams } from '@tabmesh/contracts';
-import { createProvider, ownSandboxesOnly, type SandboxProvider } from '@tabmesh/providers';
+import { ownSandboxesOnly, type SandboxProvider, startProviderWorker } from '@tabmesh/providers';
 import {
   type Config,
   type Logger,
   ProvisionedTasks,
   SandboxSlots,
-  startWorkerService,
   TabFlow,
-  TabStore,
-  TaskStore,
   type WorkerKind,
   type WorkerServiceHandle,
 } from '@tabmesh/runtime';
@@ -23,7 +20,7 @@ const provisioner: WorkerKind<typeof ProvisionJobSchema, ProvisionDeps, SandboxP
   schema: ProvisionJobSchema,
   // Every record it is handed must be this provider's: another's fails its job once, nothing touched.
   deps: (bus, provider, config) => ({
-    flow: new TabFlow(bus.js, new TabStore(bus.tabs), new TaskStore(bus.tasks)),
+    flow: TabFlow.onBus(bus),
     provider: ownSandboxesOnly(provider),
     slots: new SandboxSlots(bus.sandboxSlots, config.TABMESH_MAX_SANDBOXES),
     renewMs: Math.max(250, Math.floor(config.TABMESH_ACK_WAIT_MS / 3)),
@@ -52,5 +49,4 @@ export const startProvisioner = (
   config: Config,
   logger: Logger,
   opts: { provider?: SandboxProvider } = {},
-): Promise<ProvisionerHandle> =>
-  startWorkerService(config, logger, provisioner, opts.provider ?? ((bus) => createProvider(config, { nc: bus.nc })));
+): Promise<ProvisionerHandle> => startProviderWorker(config, logger, provisioner, opts.provider);

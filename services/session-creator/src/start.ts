@@ -1,15 +1,6 @@
 import { SessionJobSchema, Streams } from '@tabmesh/contracts';
-import { createProvider, ownSandboxesOnly, type SandboxProvider } from '@tabmesh/providers';
-import {
-  type Config,
-  type Logger,
-  startWorkerService,
-  TabFlow,
-  TabStore,
-  TaskStore,
-  type WorkerKind,
-  type WorkerServiceHandle,
-} from '@tabmesh/runtime';
+import { ownSandboxesOnly, type SandboxProvider, startProviderWorker } from '@tabmesh/providers';
+import { type Config, type Logger, TabFlow, type WorkerKind, type WorkerServiceHandle } from '@tabmesh/runtime';
 import { handleSession, onSessionFailure, type SessionDeps } from './handle-session.js';
 
 export type SessionCreatorHandle = WorkerServiceHandle<typeof SessionJobSchema, SessionDeps, SandboxProvider>;
@@ -23,10 +14,9 @@ const sessionCreator: WorkerKind<typeof SessionJobSchema, SessionDeps, SandboxPr
   logIds: (job) => ({ org: job.org, task: job.task, tab: job.tab, op: job.op }),
   // Besides the flow's transitions, a session job reads the tab and the task directly.
   deps: (bus, provider) => {
-    const tabs = new TabStore(bus.tabs);
-    const tasks = new TaskStore(bus.tasks);
+    const flow = TabFlow.onBus(bus);
     // Every record it is handed must be this provider's: another's fails its job once, nothing touched.
-    return { tabs, tasks, flow: new TabFlow(bus.js, tabs, tasks), provider: ownSandboxesOnly(provider) };
+    return { tabs: flow.tabs, tasks: flow.tasks, flow, provider: ownSandboxesOnly(provider) };
   },
 };
 
@@ -35,10 +25,4 @@ export const startSessionCreator = (
   config: Config,
   logger: Logger,
   opts: { provider?: SandboxProvider } = {},
-): Promise<SessionCreatorHandle> =>
-  startWorkerService(
-    config,
-    logger,
-    sessionCreator,
-    opts.provider ?? ((bus) => createProvider(config, { nc: bus.nc })),
-  );
+): Promise<SessionCreatorHandle> => startProviderWorker(config, logger, sessionCreator, opts.provider);

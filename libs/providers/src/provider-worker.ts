@@ -1,0 +1,23 @@
+import {
+  type Config,
+  type Logger,
+  startWorkerService,
+  type WorkerKind,
+  type WorkerServiceHandle,
+} from '@tabmesh/runtime';
+import type { z } from 'zod';
+import { createProvider } from './create-provider.js';
+import type { SandboxProvider } from './provider.js';
+
+/**
+ * Starts a worker kind whose jobs act on sandboxes (provisioner, session-creator): with the provider
+ * a caller passes in (a test shares one between services), or else the one the config names.
+ */
+export function startProviderWorker<S extends z.ZodType, D>(
+  config: Config,
+  logger: Logger,
+  kind: WorkerKind<S, D, SandboxProvider>,
+  provider?: SandboxProvider,
+): Promise<WorkerServiceHandle<S, D, SandboxProvider>> {
+  return startWorkerService(config, logger, kind, provider ?? ((bus) => createProvider(config, { nc: bus.nc })));
+}
