@@ -1,18 +1,8 @@
 import { stringify } from 'yaml';
 import * as z from 'zod';
 import { Buckets, Headers, QueueGroups, Streams, Subjects } from './bus.js';
-import { ProvisionJobSchema, SessionJobSchema } from './jobs.js';
-import {
-  TabCreateRequestSchema,
-  TabRefRequestSchema,
-  TabReplySchema,
-  TaskRefRequestSchema,
-  TaskReplySchema,
-} from './messages.js';
+import { allSchemas } from './schemas.js';
 import { SandboxSlotsKey, SandboxSlotsSchema } from './slots.js';
-import { TabRecordSchema } from './tab.js';
-import { TabSlotsSchema } from './tab-slots.js';
-import { TaskRecordSchema } from './task.js';
 
 /**
  * The AsyncAPI 3 document of the bus (libs/contracts/asyncapi.yaml), built from the names in bus.ts
@@ -266,18 +256,18 @@ export function asyncApiDocument(): Json {
         natsUser: { type: 'userPassword', description: 'One NATS user per service, with subject permissions.' },
       },
       schemas: {
-        TabCreateRequest: payload(TabCreateRequestSchema),
-        TabRefRequest: payload(TabRefRequestSchema),
-        TabReply: payload(TabReplySchema),
-        TaskRefRequest: payload(TaskRefRequestSchema),
-        TaskReply: payload(TaskReplySchema),
-        ProvisionJob: payload(ProvisionJobSchema),
-        SessionJob: payload(SessionJobSchema),
-        TabRecord: payload(TabRecordSchema),
-        TaskRecord: payload(TaskRecordSchema),
+        TabCreateRequest: payload(allSchemas['bus.tab-create.request']),
+        TabRefRequest: payload(allSchemas['bus.tab-ref.request']),
+        TabReply: payload(allSchemas['bus.tab.reply']),
+        TaskRefRequest: payload(allSchemas['bus.task-teardown.request']),
+        TaskReply: payload(allSchemas['bus.task.reply']),
+        ProvisionJob: payload(allSchemas['stream.provision.job']),
+        SessionJob: payload(allSchemas['stream.sessions.job']),
+        TabRecord: payload(allSchemas['kv.tabs.value']),
+        TaskRecord: payload(allSchemas['kv.tasks.value']),
         TabRequestValue: { type: 'string', description: 'The id of the tab the first create made.' },
         SandboxSlots: payload(SandboxSlotsSchema),
-        TabSlots: payload(TabSlotsSchema),
+        TabSlots: payload(allSchemas['kv.tab-slots.value']),
       },
       messages: {
         tabCreateRequest: message(

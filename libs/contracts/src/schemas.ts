@@ -1,20 +1,7 @@
 import type { z } from 'zod';
-import {
-  CreateTabBodySchema,
-  ProblemSchema,
-  TabListResponseSchema,
-  TabResponseSchema,
-  TaskResponseSchema,
-  TeardownResponseSchema,
-} from './http.js';
+import * as http from './http.js';
 import { ProvisionJobSchema, SessionJobSchema } from './jobs.js';
-import {
-  TabCreateRequestSchema,
-  TabRefRequestSchema,
-  TabReplySchema,
-  TaskRefRequestSchema,
-  TaskReplySchema,
-} from './messages.js';
+import * as messages from './messages.js';
 import { TabRecordSchema, TabSchema } from './tab.js';
 import { TabSlotsSchema } from './tab-slots.js';
 import { TaskRecordSchema, TaskStatusSchema } from './task.js';
@@ -25,19 +12,19 @@ export const allSchemas = {
   'kv.tabs.value': TabRecordSchema,
   'kv.tasks.value': TaskRecordSchema,
   'kv.tab-slots.value': TabSlotsSchema,
-  'bus.tab-create.request': TabCreateRequestSchema,
-  'bus.tab-ref.request': TabRefRequestSchema,
-  'bus.tab.reply': TabReplySchema,
-  'bus.task-teardown.request': TaskRefRequestSchema,
-  'bus.task.reply': TaskReplySchema,
+  'bus.tab-create.request': messages.TabCreateRequestSchema,
+  'bus.tab-ref.request': messages.TabRefRequestSchema,
+  'bus.tab.reply': messages.TabReplySchema,
+  'bus.task-teardown.request': messages.TaskRefRequestSchema,
+  'bus.task.reply': messages.TaskReplySchema,
   'stream.provision.job': ProvisionJobSchema,
   'stream.sessions.job': SessionJobSchema,
-  'http.create-tab.body': CreateTabBodySchema,
-  'http.tab.response': TabResponseSchema,
-  'http.tab-list.response': TabListResponseSchema,
-  'http.task.response': TaskResponseSchema,
-  'http.teardown.response': TeardownResponseSchema,
-  'http.problem': ProblemSchema,
+  'http.create-tab.body': http.CreateTabBodySchema,
+  'http.tab.response': http.TabResponseSchema,
+  'http.tab-list.response': http.TabListResponseSchema,
+  'http.task.response': http.TaskResponseSchema,
+  'http.teardown.response': http.TeardownResponseSchema,
+  'http.problem': http.ProblemSchema,
   'ws.client-frame': ClientFrameSchema,
   'ws.server-frame': ServerFrameSchema,
   'view.tab': TabSchema,
