@@ -19,6 +19,7 @@ export {
   isStreamNameInUse,
   isWrongLastSequence,
 } from './error-table.js';
+export { freePort } from './free-port.js';
 export { drainConnection, type ServiceHandle, stopOnSignals } from './lifecycle.js';
 export { createLogger, jobLogger, type Logger } from './logger.js';
 export { connectNats } from './nats.js';
