@@ -13,7 +13,7 @@ import { uniqueId } from '@tabmesh/testkit';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { localSandboxId, ProviderError, type SandboxRecord } from '../src/index.js';
 import { isAlive, killSandboxProcess, processStartTime, SandboxIdEnv } from '../src/local/processes.js';
-import { localProvider, tempStateDir } from './local-helpers.js';
+import { localProvider, sessionRequest, tempStateDir } from './local-helpers.js';
 
 const state = tempStateDir();
 const provider = localProvider(state.dir);
@@ -69,15 +69,7 @@ describe('local sandbox host hygiene', () => {
     expect(server.split('\0')).toContain('server'); // it is the server's command line we read
     expect(server).not.toContain(ref.token!);
     // An agent process started by a session does not get it either.
-    const { sessionId } = await provider.createSession(ref, {
-      org,
-      task: 't',
-      tab: uniqueId('tab'),
-      attempt: 1,
-      agent: 'mock',
-      model: null,
-      signal,
-    });
+    const { sessionId } = await provider.createSession(ref, sessionRequest(org));
     const pids = marked(ref.id);
     expect(pids).toContain(record.pid);
     for (const pid of pids) expect(cmdline(pid)).not.toContain(ref.token!);

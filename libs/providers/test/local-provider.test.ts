@@ -1,24 +1,15 @@
 import { ErrorCode, type SandboxRef } from '@tabmesh/contracts';
 import { freePort, uniqueId } from '@tabmesh/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ProviderError, sessionIdFor } from '../src/index.js';
-import { localProvider, tempStateDir } from './local-helpers.js';
+import { ProviderError, type SessionRequest, sessionIdFor } from '../src/index.js';
+import { localProvider, sessionRequest, tempStateDir } from './local-helpers.js';
 
 const state = tempStateDir();
 const provider = localProvider(state.dir);
 const org = 'local';
 const signal = new AbortController().signal;
 let ref: SandboxRef;
-const session = (over: Partial<{ tab: string; attempt: number; agent: string; model: string | null }> = {}) => ({
-  org,
-  task: 't',
-  tab: uniqueId('tab'),
-  attempt: 1,
-  agent: 'mock',
-  model: null,
-  signal,
-  ...over,
-});
+const session = (over: Partial<SessionRequest> = {}) => sessionRequest(org, over);
 
 async function codeOf(p: Promise<unknown>): Promise<string> {
   try {

@@ -4,7 +4,7 @@ import { NatsServer, uniqueId, waitFor } from '@tabmesh/testkit';
 import type { SessionEvent, SessionRecord } from 'sandbox-agent';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JetStreamSessionPersistDriver, type SandboxProvider, SessionEventIndexConflictError } from '../src/index.js';
-import { localProvider, tempStateDir } from './local-helpers.js';
+import { localProvider, sessionRequest, tempStateDir } from './local-helpers.js';
 
 let server: NatsServer;
 let ncA: NatsConnection;
@@ -99,15 +99,7 @@ describe('JetStream session persist driver', () => {
     let ref: SandboxRef | undefined;
     try {
       ref = await creator.provision({ org: 'persist', task: uniqueId('t'), generation: 1, signal, onStep: () => {} });
-      const { sessionId } = await creator.createSession(ref, {
-        org: 'persist',
-        task: 't',
-        tab: uniqueId('tab'),
-        attempt: 1,
-        agent: 'mock',
-        model: null,
-        signal,
-      });
+      const { sessionId } = await creator.createSession(ref, sessionRequest('persist'));
       const stored = await persistB.getSession(sessionId);
       expect(stored).toMatchObject({ id: sessionId, agent: 'mock' });
       expect(stored?.destroyedAt).toBeUndefined();
