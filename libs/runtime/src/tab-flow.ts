@@ -6,8 +6,10 @@ import {
   provisionMsgId,
   provisionSubject,
   type SandboxRef,
+  type SessionJob,
   SessionJobSchema,
   type Step,
+  sessionDestroyMsgId,
   sessionMsgId,
   sessionSubject,
   type TabRecord,
@@ -131,14 +133,19 @@ export class TabFlow {
 
   /** Publishes the session job of a tab in `pending_session_create` (deduped per tab attempt). */
   async enqueueSession(tab: TabRecord, correlationId: string): Promise<void> {
-    await publishJob(
-      this.js,
-      sessionSubject(tab.org, tab.task, tab.id),
-      SessionJobSchema,
-      { v: 1, op: 'create', org: tab.org, task: tab.task, tab: tab.id, attempt: tab.attempt },
-      sessionMsgId(tab.id, tab.attempt),
-      correlationId,
-    );
+    const job = { v: 1, op: 'create', org: tab.org, task: tab.task, tab: tab.id, attempt: tab.attempt } as const;
+    await this.publishSessionJob(tab, job, sessionMsgId(tab.id, tab.attempt), correlationId);
+  }
+
+  /** Publishes the destroy job of a closed tab's live session (deduped per session; destroy is idempotent). */
+  async enqueueSessionDestroy(tab: TabRecord, correlationId: string): Promise<void> {
+    if (!tab.sessionId) return;
+    const job = { v: 1, op: 'destroy', org: tab.org, task: tab.task, tab: tab.id, sessionId: tab.sessionId } as const;
+    await this.publishSessionJob(tab, job, sessionDestroyMsgId(tab.id, tab.sessionId), correlationId);
+  }
+
+  private async publishSessionJob(tab: TabRecord, job: SessionJob, msgId: string, correlationId: string) {
+    await publishJob(this.js, sessionSubject(tab.org, tab.task, tab.id), SessionJobSchema, job, msgId, correlationId);
   }
 
   /**

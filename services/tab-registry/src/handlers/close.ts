@@ -1,14 +1,5 @@
-import {
-  NotFoundError,
-  SessionJobSchema,
-  sessionDestroyMsgId,
-  sessionSubject,
-  type TabRecord,
-  type TabRefRequest,
-  tabKey,
-  toClosed,
-} from '@tabmesh/contracts';
-import { publishJob, type Versioned } from '@tabmesh/runtime';
+import { NotFoundError, type TabRecord, type TabRefRequest, tabKey, toClosed } from '@tabmesh/contracts';
+import type { Versioned } from '@tabmesh/runtime';
 import type { RegistryContext, RequestMeta } from '../context.js';
 
 /** Closes a tab in any state; closing twice changes nothing. A live session is destroyed in the background. */
@@ -23,19 +14,7 @@ export async function closeTab(
   await ctx.slots.release(req.org, req.task, req.tab);
   // Also when it was already closed: a registry that died between the close and this publish left
   // the session live, and the caller's retry lands here. The job is deduped and destroy idempotent.
-  if (res.value.sessionId) await enqueueDestroy(ctx, res.value, meta.correlationId);
+  if (res.value.sessionId) await ctx.flow.enqueueSessionDestroy(res.value, meta.correlationId);
   if (res.changed) meta.logger.info({ tab: req.tab }, 'tab closed');
   return res;
-}
-
-export async function enqueueDestroy(ctx: RegistryContext, tab: TabRecord, correlationId: string): Promise<void> {
-  if (!tab.sessionId) return;
-  await publishJob(
-    ctx.js,
-    sessionSubject(tab.org, tab.task, tab.id),
-    SessionJobSchema,
-    { v: 1, op: 'destroy', org: tab.org, task: tab.task, tab: tab.id, sessionId: tab.sessionId },
-    sessionDestroyMsgId(tab.id, tab.sessionId),
-    correlationId,
-  );
 }
