@@ -1,7 +1,7 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { ErrorCode, type SandboxRef, Step, TabmeshError } from '@tabmesh/contracts';
-import { abortableSleep } from './abortable-sleep.js';
+import { ErrorCode, type SandboxRef, TabmeshError } from '@tabmesh/contracts';
 import type { ProvisionRequest, SandboxProvider, SessionRequest } from './provider.js';
+import { simSandboxRef, simulateProvisioning, simulateSessionCreation } from './sim-behaviour.js';
 import { simSandboxId, simSessionId } from './sim-ids.js';
 import { SimKvLedger } from './sim-ledger-kv.js';
 import type { SimSettings } from './sim-provider.js';
@@ -51,27 +51,12 @@ export class SimKvProvider implements SandboxProvider {
     }
   }
 
-  private maybeFail(code: ErrorCode, what: string): void {
-    if (this.failRate > 0 && Math.random() < this.failRate) {
-      throw new TabmeshError(code, `sim provider: ${what} failed (simulated)`, { retryable: true });
-    }
-  }
-
-  private ref(id: string): SandboxRef {
-    return { provider: this.name, id, endpoint: `sim://${id}`, token: null };
-  }
-
   async provision(req: ProvisionRequest): Promise<SandboxRef> {
     const id = simSandboxId(req.org, req.task, req.generation);
-    if ((await this.ledger.sandbox(id))?.live) return this.ref(id);
-    const third = this.settings.provisionMs / 3;
-    await req.onStep(Step.CreatingSandbox);
-    await abortableSleep(third, req.signal);
-    this.maybeFail(ErrorCode.ProvisionFailed, 'provisioning');
-    await req.onStep(Step.StartingAgent);
-    await abortableSleep(this.settings.provisionMs - third, req.signal);
+    if ((await this.ledger.sandbox(id))?.live) return simSandboxRef(id);
+    await simulateProvisioning(req, this.settings.provisionMs, this.failRate);
     await this.ledger.putSandbox(id, { org: req.org, task: req.task, generation: req.generation });
-    return this.ref(id);
+    return simSandboxRef(id);
   }
 
   async destroySandbox(sandbox: SandboxRef): Promise<void> {
@@ -83,8 +68,7 @@ export class SimKvProvider implements SandboxProvider {
     if (box && !box.live) throw new TabmeshError(ErrorCode.SandboxGone, `sim provider: sandbox ${sandbox.id} is gone`);
     const sessionId = simSessionId(req.tab, req.attempt);
     if ((await this.ledger.session(sandbox.id, sessionId))?.live) return { sessionId };
-    await abortableSleep(this.settings.sessionMs, req.signal);
-    this.maybeFail(ErrorCode.SessionFailed, 'session creation');
+    await simulateSessionCreation(req, this.settings.sessionMs, this.failRate);
     await this.ledger.putSession(sandbox.id, sessionId, { tab: req.tab, attempt: req.attempt });
     return { sessionId };
   }

@@ -1,6 +1,6 @@
-import { ErrorCode, type SandboxRef, Step, TabmeshError } from '@tabmesh/contracts';
-import { abortableSleep } from './abortable-sleep.js';
+import { ErrorCode, type SandboxRef, TabmeshError } from '@tabmesh/contracts';
 import type { ProvisionRequest, SandboxProvider, SessionRequest } from './provider.js';
+import { simSandboxRef, simulateProvisioning, simulateSessionCreation } from './sim-behaviour.js';
 import { simSandboxId, simSessionId } from './sim-ids.js';
 
 export type SimSettings = {
@@ -42,25 +42,14 @@ export class SimProvider implements SandboxProvider {
     this.failRate = settings.failRate;
   }
 
-  private maybeFail(code: ErrorCode, what: string): void {
-    if (this.failRate > 0 && Math.random() < this.failRate) {
-      throw new TabmeshError(code, `sim provider: ${what} failed (simulated)`, { retryable: true });
-    }
-  }
-
   async provision(req: ProvisionRequest): Promise<SandboxRef> {
     this.ledger.provisionCalls++;
     const id = simSandboxId(req.org, req.task, req.generation);
     const existing = this.ledger.sandboxes.get(id);
-    if (existing?.live) return { provider: this.name, id, endpoint: `sim://${id}`, token: null };
-    const third = this.settings.provisionMs / 3;
-    await req.onStep(Step.CreatingSandbox);
-    await abortableSleep(third, req.signal);
-    this.maybeFail(ErrorCode.ProvisionFailed, 'provisioning');
-    await req.onStep(Step.StartingAgent);
-    await abortableSleep(this.settings.provisionMs - third, req.signal);
+    if (existing?.live) return simSandboxRef(id);
+    await simulateProvisioning(req, this.settings.provisionMs, this.failRate);
     this.ledger.sandboxes.set(id, { org: req.org, task: req.task, generation: req.generation, live: true });
-    return { provider: this.name, id, endpoint: `sim://${id}`, token: null };
+    return simSandboxRef(id);
   }
 
   async destroySandbox(sandbox: SandboxRef): Promise<void> {
@@ -76,8 +65,7 @@ export class SimProvider implements SandboxProvider {
     }
     const sessionId = simSessionId(req.tab, req.attempt);
     if (this.ledger.sessions.get(sessionId)?.live) return { sessionId };
-    await abortableSleep(this.settings.sessionMs, req.signal);
-    this.maybeFail(ErrorCode.SessionFailed, 'session creation');
+    await simulateSessionCreation(req, this.settings.sessionMs, this.failRate);
     this.ledger.sessions.set(sessionId, { sandboxId: sandbox.id, tab: req.tab, live: true });
     return { sessionId };
   }
