@@ -10,15 +10,8 @@ export {
 } from './config.js';
 export { ConnectionState } from './connection-state.js';
 export { correlationHeaders, correlationOf, newCorrelationId } from './correlation.js';
-export {
-  errorInfoOf,
-  hasErrorCode,
-  isBusOutage,
-  isConsumerExists,
-  isRetryable,
-  isStreamNameInUse,
-  isWrongLastSequence,
-} from './error-table.js';
+// The whole error table is public: every service classifies failures the same way.
+export * from './error-table.js';
 export { freePort } from './free-port.js';
 export { drainConnection, type ServiceHandle, stopOnSignals } from './lifecycle.js';
 export { createLogger, jobLogger, type Logger } from './logger.js';
