@@ -22,11 +22,17 @@ const sessionCreator: WorkerKind<typeof SessionJobSchema, SessionDeps, SandboxPr
   onFailure: onSessionFailure,
   logIds: (job) => ({ org: job.org, task: job.task, tab: job.tab, op: job.op }),
   // Besides the flow's transitions, a session job reads the tab and the task directly.
-  deps: (bus, provider) => {
+  deps: (bus, provider, _config, metrics) => {
     const tabs = new TabStore(bus.tabs);
     const tasks = new TaskStore(bus.tasks);
     // Every record it is handed must be this provider's: another's fails its job once, nothing touched.
-    return { tabs, tasks, flow: new TabFlow(bus.js, tabs, tasks), provider: ownSandboxesOnly(provider) };
+    return {
+      tabs,
+      tasks,
+      flow: new TabFlow(bus.js, tabs, tasks),
+      provider: ownSandboxesOnly(provider),
+      onReady: metrics.timeToReady,
+    };
   },
 };
 
