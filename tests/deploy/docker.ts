@@ -160,7 +160,13 @@ export async function ledgerSnapshot(): Promise<{
       logLevel: 'warning',
     });
   }
-  const image = await inspect(await containerOf('tab-registry'), '{{.Config.Image}}');
+  const provisioner = await containerOf('provisioner');
+  const image = await inspect(provisioner, '{{.Config.Image}}');
+  // The sim ledger is the provisioner's: its bus user (when NATS has users) may read it.
+  const creds = (await inspect(provisioner, '{{range .Config.Env}}{{println .}}{{end}}'))
+    .split('\n')
+    .filter((line) => /^NATS_(USER|PASSWORD)=/.test(line))
+    .flatMap((line) => ['-e', line]);
   // Mounted under /app so the image's node_modules (pino, sandbox-agent) resolve.
   const natsUrl = 'nats://nats-1:4222,nats://nats-2:4222,nats://nats-3:4222';
   // Tried again while the cluster settles (a node just restarted, a leader being elected).
@@ -174,6 +180,7 @@ export async function ledgerSnapshot(): Promise<{
         `${Project}_default`,
         '-e',
         `NATS_URL=${natsUrl}`,
+        ...creds,
         '-v',
         `${snapshotScript}:/app/ledger-snapshot.mjs:ro`,
         image,
