@@ -8,6 +8,9 @@ export TABMESH_BASE_IMAGE="${TABMESH_BASE_IMAGE:-tabmesh/base:local}"
 export TABMESH_NATS_BASE_IMAGE="${TABMESH_NATS_BASE_IMAGE:-$TABMESH_BASE_IMAGE}"
 export TABMESH_SERVICES_IMAGE="${TABMESH_SERVICES_IMAGE:-tabmesh/services:local}"
 export TABMESH_NATS_IMAGE="${TABMESH_NATS_IMAGE:-tabmesh/nats:local}"
+# The JWT secret up.sh makes when the caller gives none (mode 600; git and Docker ignore the dir).
+SECRETS_DIR="$DEPLOY_DIR/.secrets"
+JWT_SECRET_FILE="$SECRETS_DIR/jwt-secret"
 # Written by up.sh; compose falls back to the committed empty file when it is absent.
 PASSTHROUGH_FILE="$DEPLOY_DIR/.passthrough.env"
 if [ -f "$PASSTHROUGH_FILE" ]; then export TABMESH_PASSTHROUGH_ENV="$PASSTHROUGH_FILE"; else unset TABMESH_PASSTHROUGH_ENV; fi

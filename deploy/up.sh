@@ -3,7 +3,8 @@
 # (127.0.0.1:8080 HTTP, 127.0.0.1:8081 WS), tab-registry, provisioner, session-creator. Builds what
 # is missing first: the local base image (no registry needed), the service bundle and both images.
 # Every TABMESH_* and GATEWAY_* variable of the caller's environment reaches the services
-# (TABMESH_JWT_SECRET included). Extra arguments go to `compose up`, e.g. --scale provisioner=3.
+# (TABMESH_JWT_SECRET included; made once and kept in deploy/.secrets/jwt-secret when unset).
+# Extra arguments go to `compose up`, e.g. --scale provisioner=3.
 # Waits until the gateway's /readyz answers 200. Idempotent: running it again updates in place.
 #
 #   bash deploy/up.sh [--scale provisioner=3]
@@ -39,8 +40,24 @@ if [ "${TABMESH_SKIP_BUILD:-}" != 1 ] || ! image_exists "$TABMESH_SERVICES_IMAGE
   build_images
 fi
 
-# The pass-through: the caller's TABMESH_* and GATEWAY_* settings, one KEY=value a line.
+# The gateway refuses to start without a way to verify tokens. Unless the caller gives one
+# (TABMESH_JWT_SECRET or TABMESH_JWKS_URL), a secret is made once and kept in deploy/.secrets
+# (mode 600, ignored by git and by the Docker build context), so tokens minted for it stay valid
+# across restarts: `TABMESH_JWT_SECRET=$(cat deploy/.secrets/jwt-secret) pnpm token --all`.
 umask 077
+if [ -z "${TABMESH_JWT_SECRET:-}" ] && [ -z "${TABMESH_JWKS_URL:-}" ]; then
+  mkdir -p "$SECRETS_DIR"
+  if [ ! -s "$JWT_SECRET_FILE" ]; then
+    head -c 32 /dev/urandom | base64 | tr -d '=\n' | tr '+/' '-_' >"$JWT_SECRET_FILE.tmp"
+    mv "$JWT_SECRET_FILE.tmp" "$JWT_SECRET_FILE"
+  fi
+  chmod 600 "$JWT_SECRET_FILE"
+  TABMESH_JWT_SECRET="$(cat "$JWT_SECRET_FILE")"
+  export TABMESH_JWT_SECRET
+  secret_from="$JWT_SECRET_FILE"
+fi
+
+# The pass-through: the caller's TABMESH_* and GATEWAY_* settings, one KEY=value a line.
 env | grep -E '^(TABMESH|GATEWAY)_[A-Z0-9_]*=' | grep -vE '^TABMESH_(BASE_IMAGE|NATS_BASE_IMAGE|SERVICES_IMAGE|NATS_IMAGE|PASSTHROUGH_ENV|SKIP_BUILD|UP_TIMEOUT_S)=' \
   >"$PASSTHROUGH_FILE" || true
 export TABMESH_PASSTHROUGH_ENV="$PASSTHROUGH_FILE"
@@ -59,3 +76,8 @@ until [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/readyz
   sleep 1
 done
 echo "tabmesh is up: http://127.0.0.1:$port (ws ${GATEWAY_WS_PORT:-8081})"
+if [ -n "${secret_from:-}" ]; then
+  echo "token: TABMESH_JWT_SECRET=\$(cat ${secret_from#"$REPO_DIR"/}) npx -y pnpm@10 -s token --all --ttl 1h"
+else
+  echo "token: npx -y pnpm@10 -s token --all --ttl 1h   (signed with the TABMESH_JWT_SECRET of this shell)"
+fi

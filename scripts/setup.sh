@@ -1,8 +1,20 @@
 #!/usr/bin/env bash
 # Prepares a fresh Debian machine with Node 20 and npm: nats-server, the pnpm workspace, the
-# sandbox-agent mock agent and, when asked (--browser) or in CI, Debian's chromium for browser tests.
+# sandbox-agent mock agent and, when asked (--browser) or in CI, Debian's chromium for browser tests;
+# with --deploy or in CI, Docker for the deploy tests (scripts/setup-docker.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+browser=0
+deploy=0
+for arg in "$@"; do
+  case "$arg" in
+    --browser) browser=1 ;;
+    --deploy) deploy=1 ;;
+    *) echo "usage: bash scripts/setup.sh [--browser] [--deploy]" >&2; exit 2 ;;
+  esac
+done
+if [ "${CI:-}" = "true" ]; then browser=1; deploy=1; fi
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 apt_updated=0
@@ -19,12 +31,14 @@ if ! command -v nats-server >/dev/null && [ ! -x /usr/sbin/nats-server ]; then
   apt_install nats-server
 fi
 
-if [ "${1:-}" = "--browser" ] || [ "${CI:-}" = "true" ]; then
+if [ "$browser" = 1 ]; then
   if [ ! -x /usr/bin/chromium ]; then
     echo "setup: installing chromium (apt) for browser tests"
     apt_install chromium
   fi
 fi
+
+if [ "$deploy" = 1 ]; then bash scripts/setup-docker.sh; fi
 
 echo "setup: installing workspace dependencies"
 npx -y pnpm@10 install --frozen-lockfile --reporter=append-only | tail -n 3

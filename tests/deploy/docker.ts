@@ -7,6 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { AllOrgs, mintToken } from '@tabmesh/auth';
 import { build } from 'esbuild';
 
 const run = promisify(execFile);
@@ -77,6 +78,31 @@ export async function waitFor<T>(
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
 }
 
+export const GatewayWs = 'ws://127.0.0.1:8081/v1/ws';
+/** Where deploy/up.sh keeps the JWT secret it made (the caller gave none). */
+export const JwtSecretFile = join(repo, 'deploy', '.secrets', 'jwt-secret');
+
+let bearer: string | null = null;
+
+/** Mints the token every `/v1` call of these helpers carries, signed with the deployment's secret. */
+export async function useSecret(secret: string): Promise<string> {
+  bearer = await mintToken({ secret, sub: 'deploy-tests', orgs: [AllOrgs], ttlSeconds: 3 * 3600 });
+  return bearer;
+}
+
+export function authHeader(): Record<string, string> {
+  if (!bearer) throw new Error('no token yet: call useSecret() after up.sh');
+  return { authorization: `Bearer ${bearer}` };
+}
+
+/** fetch through the published gateway with the token. */
+export const call = (path: string, init: RequestInit = {}): Promise<Response> =>
+  fetch(`${Gateway}${path}`, {
+    ...init,
+    headers: { ...(init.headers as Record<string, string> | undefined), ...authHeader() },
+    signal: init.signal ?? AbortSignal.timeout(30_000),
+  });
+
 export type Tab = {
   id: string;
   org: string;
@@ -87,7 +113,7 @@ export type Tab = {
 };
 
 export async function createTab(org: string, task: string): Promise<{ status: number; tab?: Tab }> {
-  const res = await fetch(`${Gateway}/v1/orgs/${org}/tasks/${task}/tabs`, {
+  const res = await call(`/v1/orgs/${org}/tasks/${task}/tabs`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: '{}',
@@ -97,7 +123,7 @@ export async function createTab(org: string, task: string): Promise<{ status: nu
 }
 
 export async function getTab(tab: { org: string; task: string; id: string }): Promise<Tab | null> {
-  const res = await fetch(`${Gateway}/v1/orgs/${tab.org}/tasks/${tab.task}/tabs/${tab.id}`);
+  const res = await call(`/v1/orgs/${tab.org}/tasks/${tab.task}/tabs/${tab.id}`);
   return res.ok ? ((await res.json()) as { tab: Tab }).tab : null;
 }
 
@@ -134,20 +160,34 @@ export async function ledgerSnapshot(): Promise<{
       logLevel: 'warning',
     });
   }
-  const image = await inspect(await containerOf('tab-registry'), '{{.Config.Image}}');
+  const provisioner = await containerOf('provisioner');
+  const image = await inspect(provisioner, '{{.Config.Image}}');
+  // The sim ledger is the provisioner's: its bus user (when NATS has users) may read it.
+  const creds = (await inspect(provisioner, '{{range .Config.Env}}{{println .}}{{end}}'))
+    .split('\n')
+    .filter((line) => /^NATS_(USER|PASSWORD)=/.test(line))
+    .flatMap((line) => ['-e', line]);
   // Mounted under /app so the image's node_modules (pino, sandbox-agent) resolve.
   const natsUrl = 'nats://nats-1:4222,nats://nats-2:4222,nats://nats-3:4222';
-  const out = await sh('docker', [
-    'run',
-    '--rm',
-    '--network',
-    `${Project}_default`,
-    '-e',
-    `NATS_URL=${natsUrl}`,
-    '-v',
-    `${snapshotScript}:/app/ledger-snapshot.mjs:ro`,
-    image,
-    '/app/ledger-snapshot.mjs',
-  ]);
+  // Tried again while the cluster settles (a node just restarted, a leader being elected).
+  const out = await waitFor(
+    'ledger snapshot',
+    () =>
+      sh('docker', [
+        'run',
+        '--rm',
+        '--network',
+        `${Project}_default`,
+        '-e',
+        `NATS_URL=${natsUrl}`,
+        ...creds,
+        '-v',
+        `${snapshotScript}:/app/ledger-snapshot.mjs:ro`,
+        image,
+        '/app/ledger-snapshot.mjs',
+      ]),
+    60_000,
+    2000,
+  );
   return JSON.parse(out.split('\n').at(-1) ?? '{}');
 }

@@ -6,7 +6,12 @@
 import { connect } from '@nats-io/transport-node';
 import { countLive, SimKvLedger } from '@tabmesh/providers';
 
-const nc = await connect({ servers: (process.env.NATS_URL ?? 'nats://nats-1:4222').split(',') });
+// As the provisioner's bus user when the deployment has users (NATS_USER/NATS_PASSWORD of its container).
+const { NATS_USER: user, NATS_PASSWORD: pass } = process.env;
+const nc = await connect({
+  servers: (process.env.NATS_URL ?? 'nats://nats-1:4222').split(','),
+  ...(user ? { user, pass: pass ?? '' } : {}),
+});
 const ledger = await SimKvLedger.open(nc, { replicas: 3 });
 const { sandboxesByTask, sessionsByTab } = countLive(await ledger.snapshot());
 process.stdout.write(

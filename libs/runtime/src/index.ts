@@ -41,7 +41,16 @@ export {
   type StopStep,
   startService,
 } from './service-lifecycle.js';
-export { createMetricsRegistry, registerWorkerMetrics } from './service-metrics.js';
+export {
+  type ConsumerCounts,
+  createMetricsRegistry,
+  type LifecycleMetrics,
+  registerLifecycleMetrics,
+  registerWorkerMetrics,
+  timedProvider,
+  type WorkerMetrics,
+  type WorkerMetricsOptions,
+} from './service-metrics.js';
 export { nowIso, TabStore, TaskStore } from './stores.js';
 export { TabFlow } from './tab-flow.js';
 export { TypedBucket, type Versioned } from './typed-kv.js';

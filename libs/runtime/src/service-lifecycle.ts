@@ -7,7 +7,7 @@ import type { Logger } from './logger.js';
 import { connectNats } from './nats.js';
 import { type OpsListener, startOpsListener } from './ops-listener.js';
 import { announceReady } from './ready-signal.js';
-import { createMetricsRegistry } from './service-metrics.js';
+import { createMetricsRegistry, registerLifecycleMetrics } from './service-metrics.js';
 
 /** A stop step; what it returns goes on the `drain end` line (a worker's finished/handed-back counts). */
 export type StopStep = (() => Promise<void> | void) | (() => Promise<Record<string, unknown>>);
@@ -76,6 +76,8 @@ export async function startService<H extends object>(opts: ServiceOptions<H>): P
   const nc = await connectNats(config.NATS_URL, name, logger);
   const connection = new ConnectionState(nc, logger);
   const metrics = createMetricsRegistry(name);
+  const lifecycleMetrics = registerLifecycleMetrics(metrics);
+  connection.onReconnect(lifecycleMetrics.reconnected);
   const steps: StopStep[] = [() => drainConnection(nc)];
   let bus: Bus | null = null;
   let part: ServicePart<H> | null = null;
@@ -135,9 +137,14 @@ export async function startService<H extends object>(opts: ServiceOptions<H>): P
     stop: () =>
       (stopped ??= (async () => {
         draining = true;
+        const t0 = performance.now();
         logger.info({ inFlight: running.inFlight?.() ?? 0 }, 'drain start');
         const result = await unwind();
-        logger.info(result, 'drain end');
+        const seconds = (performance.now() - t0) / 1000;
+        // Observed once the drain is over; the ops listener is closed by then, so a scrape sees
+        // it only in a process that stops without exiting (tests); the `drain end` line has it too.
+        lifecycleMetrics.drained(seconds);
+        logger.info({ ...result, drainSeconds: Number(seconds.toFixed(3)) }, 'drain end');
       })()),
   };
 }

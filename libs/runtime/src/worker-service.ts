@@ -3,8 +3,10 @@ import type { Bus } from './bus-setup.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import { type RunningService, type StopStep, startService } from './service-lifecycle.js';
-import { registerWorkerMetrics } from './service-metrics.js';
-import { type FailureInfo, type JobContext, JobWorker } from './worker.js';
+import { registerWorkerMetrics, timedProvider, type WorkerMetrics } from './service-metrics.js';
+import { type FailureInfo, type JobContext, JobWorker, type WorkerStats } from './worker.js';
+
+const idleStats: WorkerStats = { inFlight: 0, started: 0, succeeded: 0, retried: 0, failed: 0, poison: 0 };
 
 /** What a worker's handlers act through (the sandbox provider): named on the ready line, closed on stop. */
 export type WorkerProvider = { name: string; close: () => Promise<void> };
@@ -16,7 +18,8 @@ export type WorkerProvider = { name: string; close: () => Promise<void> };
 export type WorkerKind<S extends z.ZodType, D, P extends WorkerProvider> = {
   stream: { name: string; consumer: string };
   schema: S;
-  deps: (bus: Bus, provider: P, config: Config) => D;
+  /** `metrics` records what only the kind knows (a session-creator: a tab's time to ready). */
+  deps: (bus: Bus, provider: P, config: Config, metrics: WorkerMetrics) => D;
   /**
    * What runs beside the consumer for the life of the service (a watch, a reconciliation loop):
    * started once the deps exist, each stopped through `onStop` (before the worker drains).
@@ -58,8 +61,16 @@ export function startWorkerService<S extends z.ZodType, D, P extends WorkerProvi
       const opened = typeof provider === 'function' ? await provider(bus) : null;
       if (opened) onStop(() => opened.close());
       const used = opened ?? (provider as P);
-      const deps = kind.deps(bus, used, config);
-      const worker = new JobWorker({
+      let worker: JobWorker<S> | null = null;
+      const recorder = registerWorkerMetrics(metrics, {
+        consumer: kind.stream.consumer,
+        provider: used.name,
+        stats: () => worker?.stats ?? idleStats,
+        consumerInfo: () => bus.jsm.consumers.info(kind.stream.name, kind.stream.consumer),
+      });
+      // Every provider call of a job is timed as a step; the handle keeps the provider as given.
+      const deps = kind.deps(bus, timedProvider(used, recorder), config, recorder);
+      worker = new JobWorker({
         js: bus.js,
         stream: kind.stream.name,
         consumer: kind.stream.consumer,
@@ -73,14 +84,15 @@ export function startWorkerService<S extends z.ZodType, D, P extends WorkerProvi
         ...(kind.logIds ? { logIds: kind.logIds } : {}),
         handle: (ctx) => kind.handle(deps, ctx),
         onFailure: (ctx, failure) => kind.onFailure(deps, ctx, failure),
+        onQueueWait: recorder.queueWait,
       });
       worker.start();
       onStop(() => worker.stop());
       await kind.companions?.(deps, { bus, config, logger, onStop });
-      registerWorkerMetrics(metrics, kind.stream.consumer, worker.stats);
+      const started = worker;
       return {
-        handle: { worker, deps, provider: used },
-        inFlight: () => worker.stats.inFlight,
+        handle: { worker: started, deps, provider: used },
+        inFlight: () => started.stats.inFlight,
         describe: { provider: used.name, concurrency: config.TABMESH_CONCURRENCY },
       };
     },

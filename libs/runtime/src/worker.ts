@@ -55,6 +55,8 @@ export type WorkerOptions<S extends z.ZodType> = {
   onFailure: (ctx: JobContext<z.infer<S>>, failure: FailureInfo) => Promise<void>;
   /** Extra ids for the job's logger. */
   logIds?: (job: z.infer<S>) => Record<string, unknown>;
+  /** Told, on a job's first delivery, how long it waited in the stream (seconds). */
+  onQueueWait?: (seconds: number) => void;
 };
 
 /** `retried`: failed, will run again; `failed`: failed for good. */
@@ -141,6 +143,8 @@ export class JobWorker<S extends z.ZodType> {
       finish(msg);
       return;
     }
+    // The first delivery only: later ones waited out a retry backoff, not the queue.
+    if (msg.info.deliveryCount === 1) this.opts.onQueueWait?.((Date.now() - msg.info.timestampNanos / 1e6) / 1000);
     const abort = new AbortController();
     this.inFlight.set(msg, abort);
     this.stats.inFlight = this.inFlight.size;

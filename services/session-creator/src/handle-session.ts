@@ -19,7 +19,14 @@ import {
   type TaskStore,
 } from '@tabmesh/runtime';
 
-export type SessionDeps = { tabs: TabStore; tasks: TaskStore; flow: TabFlow; provider: SandboxProvider };
+export type SessionDeps = {
+  tabs: TabStore;
+  tasks: TaskStore;
+  flow: TabFlow;
+  provider: SandboxProvider;
+  /** Told how long a tab took from creation to ready (seconds), once, when this job made it ready. */
+  onReady?: (seconds: number) => void;
+};
 
 /**
  * Creates the agent session of one tab attempt and records it with compare-and-set. A session
@@ -126,6 +133,8 @@ export async function handleSession(deps: SessionDeps, ctx: JobContext<SessionJo
     await deps.flow.replaceLostSandbox(tab.value, sandbox.id, ctx.correlationId);
     return;
   }
+  const { createdAt, readyAt } = res.value;
+  if (readyAt) deps.onReady?.((Date.parse(readyAt) - Date.parse(createdAt)) / 1000);
   logger.info({ sessionId }, 'tab ready');
 }
 

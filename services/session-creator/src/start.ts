@@ -13,10 +13,16 @@ const sessionCreator: WorkerKind<typeof SessionJobSchema, SessionDeps, SandboxPr
   onFailure: onSessionFailure,
   logIds: (job) => ({ org: job.org, task: job.task, tab: job.tab, op: job.op }),
   // Besides the flow's transitions, a session job reads the tab and the task directly.
-  deps: (bus, provider) => {
+  deps: (bus, provider, _config, metrics) => {
     const flow = TabFlow.onBus(bus);
     // Every record it is handed must be this provider's: another's fails its job once, nothing touched.
-    return { tabs: flow.tabs, tasks: flow.tasks, flow, provider: ownSandboxesOnly(provider) };
+    return {
+      tabs: flow.tabs,
+      tasks: flow.tasks,
+      flow,
+      provider: ownSandboxesOnly(provider),
+      onReady: metrics.timeToReady,
+    };
   },
 };
 
