@@ -12,7 +12,7 @@ import {
 import { SandboxSlotsKey, SandboxSlotsSchema } from './slots.js';
 import { TabRecordSchema } from './tab.js';
 import { TabSlotsSchema } from './tab-slots.js';
-import { TaskRecordSchema } from './task.js';
+import { SandboxSecretSchema, TaskRecordSchema } from './task.js';
 
 /**
  * The AsyncAPI 3 document of the bus (libs/contracts/asyncapi.yaml), built from the names in bus.ts
@@ -174,6 +174,13 @@ export function asyncApiDocument(): Json {
       'The live-sandbox holders of the deployment (TABMESH_MAX_SANDBOXES), one key rewritten with compare-and-set.',
       {},
     ),
+    sandboxSecretsBucket: kvChannel(
+      Buckets.sandboxSecrets,
+      '{sandbox}',
+      'sandboxSecret',
+      "How to reach each sandbox (endpoint, token), apart from `tasks`: written by the provisioner, read by the session-creator; the gateway's NATS user has no right on it.",
+      { sandbox: 'The sandbox id (a key token).' },
+    ),
     tabSlotsBucket: kvChannel(
       Buckets.tabSlots,
       '{org}.{task}',
@@ -223,6 +230,11 @@ export function asyncApiDocument(): Json {
       action: 'send',
       summary: 'The provisioner takes and frees sandbox slots.',
       channel: { $ref: '#/channels/sandboxSlotsBucket' },
+    },
+    keepSandboxSecret: {
+      action: 'send',
+      summary: "The provisioner keeps a new sandbox's credential and removes it when the sandbox is destroyed.",
+      channel: { $ref: '#/channels/sandboxSecretsBucket' },
     },
     holdTabSlot: {
       action: 'send',
@@ -277,6 +289,7 @@ export function asyncApiDocument(): Json {
         TaskRecord: payload(TaskRecordSchema),
         TabRequestValue: { type: 'string', description: 'The id of the tab the first create made.' },
         SandboxSlots: payload(SandboxSlotsSchema),
+        SandboxSecret: payload(SandboxSecretSchema),
         TabSlots: payload(TabSlotsSchema),
       },
       messages: {
@@ -316,6 +329,7 @@ export function asyncApiDocument(): Json {
           payload: ref('schemas', 'TabRequestValue'),
         },
         sandboxSlots: message('SandboxSlots', 'SandboxSlots', 'Every sandbox slot holder.'),
+        sandboxSecret: message('SandboxSecret', 'SandboxSecret', "A sandbox's credential."),
         tabSlots: message('TabSlots', 'TabSlots', "The ids of a task's open tabs."),
       },
     },

@@ -5,9 +5,10 @@ import {
   pendingStateFor,
   provisionMsgId,
   provisionSubject,
-  type SandboxRef,
+  type SandboxView,
   SessionJobSchema,
   type Step,
+  sandboxView,
   sessionMsgId,
   sessionSubject,
   type TabRecord,
@@ -73,12 +74,12 @@ export class TabFlow {
     lostSandboxId: string,
     correlationId: string,
   ): Promise<void> {
-    let lost: SandboxRef | null = null;
+    let lost: SandboxView | null = null;
     const task = await this.tasks.mutate(taskKey(tab.org, tab.task), (cur) => {
       lost = cur?.value.sandbox ?? null;
       return cur ? toReprovisioning(cur.value, lostSandboxId) : null;
     });
-    const old = lost as SandboxRef | null;
+    const old = lost as SandboxView | null;
     if (task?.changed && old)
       await this.enqueueSandboxDestroy(tab.org, tab.task, task.value.generation, old, correlationId);
     await this.rehomeTabs(tab.org, tab.task, lostSandboxId, correlationId);
@@ -110,14 +111,14 @@ export class TabFlow {
     org: string,
     task: string,
     generation: number,
-    sandbox: SandboxRef,
+    sandbox: SandboxView,
     correlationId: string,
   ): Promise<void> {
     await publishJob(
       this.js,
       provisionSubject(org, task),
       ProvisionJobSchema,
-      { v: 1, op: 'teardown', org, task, generation, sandbox },
+      { v: 1, op: 'teardown', org, task, generation, sandbox: sandboxView(sandbox) },
       teardownMsgId(org, task, generation),
       correlationId,
     );

@@ -1,9 +1,10 @@
 import { ProvisionJobSchema, Streams } from '@tabmesh/contracts';
-import { createProvider, ownSandboxesOnly, type SandboxProvider } from '@tabmesh/providers';
+import { createProvider, ownSandboxesOnly, type SandboxProvider, withSandboxCredentials } from '@tabmesh/providers';
 import {
   type Config,
   type Logger,
   ProvisionedTasks,
+  SandboxSecrets,
   SandboxSlots,
   startWorkerService,
   TabFlow,
@@ -24,7 +25,7 @@ const provisioner: WorkerKind<typeof ProvisionJobSchema, ProvisionDeps, SandboxP
   // Every record it is handed must be this provider's: another's fails its job once, nothing touched.
   deps: (bus, provider, config) => ({
     flow: new TabFlow(bus.js, new TabStore(bus.tabs), new TaskStore(bus.tasks)),
-    provider: ownSandboxesOnly(provider),
+    provider: withSandboxCredentials(ownSandboxesOnly(provider), new SandboxSecrets(bus.sandboxSecrets)),
     slots: new SandboxSlots(bus.sandboxSlots, config.TABMESH_MAX_SANDBOXES),
     renewMs: Math.max(250, Math.floor(config.TABMESH_ACK_WAIT_MS / 3)),
   }),

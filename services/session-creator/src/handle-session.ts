@@ -9,7 +9,7 @@ import {
   toReady,
   withSessionProgress,
 } from '@tabmesh/contracts';
-import type { SandboxProvider } from '@tabmesh/providers';
+import type { SandboxAccess } from '@tabmesh/providers';
 import {
   errorInfoOf,
   type FailureInfo,
@@ -19,7 +19,7 @@ import {
   type TaskStore,
 } from '@tabmesh/runtime';
 
-export type SessionDeps = { tabs: TabStore; tasks: TaskStore; flow: TabFlow; provider: SandboxProvider };
+export type SessionDeps = { tabs: TabStore; tasks: TaskStore; flow: TabFlow; provider: SandboxAccess };
 
 /**
  * Creates the agent session of one tab attempt and records it with compare-and-set. A session

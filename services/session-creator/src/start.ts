@@ -1,8 +1,9 @@
 import { SessionJobSchema, Streams } from '@tabmesh/contracts';
-import { createProvider, ownSandboxesOnly, type SandboxProvider } from '@tabmesh/providers';
+import { createProvider, ownSandboxesOnly, type SandboxProvider, withSandboxCredentials } from '@tabmesh/providers';
 import {
   type Config,
   type Logger,
+  SandboxSecrets,
   startWorkerService,
   TabFlow,
   TabStore,
@@ -26,7 +27,9 @@ const sessionCreator: WorkerKind<typeof SessionJobSchema, SessionDeps, SandboxPr
     const tabs = new TabStore(bus.tabs);
     const tasks = new TaskStore(bus.tasks);
     // Every record it is handed must be this provider's: another's fails its job once, nothing touched.
-    return { tabs, tasks, flow: new TabFlow(bus.js, tabs, tasks), provider: ownSandboxesOnly(provider) };
+    // Credentials are read from `sandbox-secrets` at each call (its NATS user may read, not write, them).
+    const access = withSandboxCredentials(ownSandboxesOnly(provider), new SandboxSecrets(bus.sandboxSecrets));
+    return { tabs, tasks, flow: new TabFlow(bus.js, tabs, tasks), provider: access };
   },
 };
 
