@@ -18,7 +18,7 @@ describe('pnpm start stopped with SIGTERM (local provider)', () => {
 
   beforeAll(async () => {
     server = await NatsServer.start();
-    nc = await connect({ servers: server.url });
+    nc = await connect({ servers: server.url, ...server.adminAuth });
     bus = await ensureBus(nc, loadConfig({ NATS_URL: server.url }));
   });
   afterAll(async () => {
