@@ -12,9 +12,9 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { loadOrCreateDevSecret, mintToken } from '@tabmesh/auth';
+import { BusIdentity, SimLedgerGrant } from '@tabmesh/contracts';
 import { freePort, launchNatsServer } from '@tabmesh/nats-launcher';
 import { stopLocalSandboxes } from '@tabmesh/providers';
-import { BusIdentity, SimLedgerGrant } from '@tabmesh/contracts';
 import {
   busUsers,
   connectNats,

@@ -39,6 +39,7 @@ export {
   type NatsUser,
   natsUserEnv,
   passwordEnvVar,
+  renderDeployAccounts,
   renderNatsAuthorization,
 } from './nats-users.js';
 export { type OpsListener, type OpsListenerOptions, type ReadyReport, startOpsListener } from './ops-listener.js';
