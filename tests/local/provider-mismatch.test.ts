@@ -125,6 +125,6 @@ describe('a job for a sandbox of another provider', () => {
     expect(worker.stats.started - before.started).toBe(2);
     expect(info.num_redelivered).toBe(0);
     // The task keeps its record: nothing was changed on the strength of a foreign sandbox.
-    expect((await mesh.tasks.getTask(org, task))?.value.sandbox).toEqual(simSandbox);
+    expect((await mesh.tasks.getTask(org, task))?.value.sandbox).toEqual({ provider: 'sim', id: simSandbox.id });
   });
 });

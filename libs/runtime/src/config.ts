@@ -130,7 +130,10 @@ export const ConfigSchema = z.object({
 export type Config = z.infer<typeof ConfigSchema>;
 
 /** What createProvider reads: the provider settings, and where the sim ledger's bucket lives. */
-export type ProviderConfig = Pick<Config, ProviderVariable | 'NATS_URL' | 'TABMESH_REPLICAS'>;
+export type ProviderConfig = Pick<
+  Config,
+  ProviderVariable | 'NATS_URL' | 'TABMESH_REPLICAS' | 'NATS_USER' | 'NATS_PASSWORD' | 'NATS_CREDS'
+>;
 
 /**
  * A boot failure: a setting is missing or malformed, so the service must not run. Names the
