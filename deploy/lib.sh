@@ -15,6 +15,18 @@ JWT_SECRET_FILE="$SECRETS_DIR/jwt-secret"
 PASSTHROUGH_FILE="$DEPLOY_DIR/.passthrough.env"
 if [ -f "$PASSTHROUGH_FILE" ]; then export TABMESH_PASSTHROUGH_ENV="$PASSTHROUGH_FILE"; else unset TABMESH_PASSTHROUGH_ENV; fi
 
+# The bus users' passwords (deploy/nats/accounts.conf reads them): random ones made once, kept in
+# deploy/.nats-users.env (0600, not committed); any already set in the environment win.
+NATS_USERS_FILE="$DEPLOY_DIR/.nats-users.env"
+if [ ! -f "$NATS_USERS_FILE" ]; then
+  (umask 077; for u in GATEWAY TAB_REGISTRY PROVISIONER SESSION_CREATOR SETUP; do
+    echo "NATS_${u}_PASSWORD=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')"
+  done >"$NATS_USERS_FILE")
+fi
+while IFS='=' read -r name value; do
+  [ -n "$name" ] && [ -z "${!name:-}" ] && export "$name=$value"
+done <"$NATS_USERS_FILE"
+
 # `docker compose` (v2) when the plugin is there, else Debian's docker-compose 1.29.
 compose() {
   if docker compose version >/dev/null 2>&1; then

@@ -1,18 +1,32 @@
 /**
  * `pnpm start`: the whole mesh in one command. Starts an embedded nats-server (data under .data/)
- * unless NATS_URL is set, then the four services as child processes, with readable logs, and prints
+ * unless NATS_URL is set, with one NATS user per service kind (BusPermissions; random passwords kept
+ * in .data/nats-users.json), sets the bus up as the `setup` user, then starts the four services as
+ * child processes, each with its own user, with readable logs, and prints
  * where to reach the mesh once every service has said it is ready; Ctrl-C stops them all, the
  * services first so they drain.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { loadOrCreateDevSecret, mintToken } from '@tabmesh/auth';
+import { BusIdentity, SimLedgerGrant } from '@tabmesh/contracts';
 import { freePort, launchNatsServer } from '@tabmesh/nats-launcher';
 import { stopLocalSandboxes } from '@tabmesh/providers';
-import { isReadySignal, loadConfig, type ReadySignal } from '@tabmesh/runtime';
+import {
+  busUsers,
+  connectNats,
+  createLogger,
+  ensureBus,
+  isReadySignal,
+  loadConfig,
+  localBusPasswords,
+  natsUserEnv,
+  type ReadySignal,
+  renderNatsAuthorization,
+} from '@tabmesh/runtime';
 import { prettyFactory } from 'pino-pretty';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -69,14 +83,39 @@ function readySignal(child: ChildProcess, name: string): Promise<ReadySignal> {
 async function main(): Promise<void> {
   let natsUrl = process.env.NATS_URL;
   let nats: ChildProcess | null = null;
+  // The bus identity of each child: its own user on the embedded server; on a given NATS_URL, the
+  // operator's NATS_* settings pass through unchanged.
+  let identityOf = (_name: Service): Record<string, string> => ({});
   if (!natsUrl) {
     const port = Number(process.env.NATS_PORT ?? 4222) || (await freePort());
     const storeDir = join(root, '.data', 'nats');
     mkdirSync(storeDir, { recursive: true });
+    const passwords = localBusPasswords(stateDir);
+    const pw = (user: string): string => passwords[user] ?? '';
+    const extra = config.TABMESH_SIM_LEDGER === 'nats' ? { extra: SimLedgerGrant } : {};
+    const confFile = join(stateDir, 'nats-server.conf');
+    writeFileSync(confFile, renderNatsAuthorization(busUsers(pw, extra)), { mode: 0o600 });
     // Own process group: Ctrl-C reaches only this launcher, which stops nats-server last.
-    nats = await launchNatsServer({ port, storeDir, output: 'pipe', detached: true });
+    nats = await launchNatsServer({ port, storeDir, args: ['-c', confFile], output: 'pipe', detached: true });
     pipeLogs(nats, 'nats-server');
     natsUrl = `nats://127.0.0.1:${port}`;
+    // Streams, buckets and consumers are made once, here, by the only identity that may.
+    const setup = await connectNats(natsUrl, BusIdentity.Setup, createLogger('setup', 'warn'), {
+      user: BusIdentity.Setup,
+      password: pw(BusIdentity.Setup),
+    });
+    try {
+      await ensureBus(setup, config);
+    } finally {
+      await setup.close();
+    }
+    identityOf = (name) => ({
+      ...natsUserEnv(name, pw(name)),
+      NATS_CREDS: '',
+      NATS_SETUP_USER: '',
+      NATS_SETUP_PASSWORD: '',
+      NATS_SETUP_CREDS: '',
+    });
   }
   // The gateway verifies tokens: a secret of the operator's, or a development one kept under .data/.
   const jwtSecret =
@@ -89,6 +128,7 @@ async function main(): Promise<void> {
       env: {
         ...process.env,
         NATS_URL: natsUrl,
+        ...identityOf(name),
         TABMESH_STATE_DIR: stateDir,
         ...(jwtSecret ? { TABMESH_JWT_SECRET: jwtSecret } : {}),
         ...(opsPort ? { TABMESH_OPS_PORT: opsPort } : {}),

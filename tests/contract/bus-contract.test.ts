@@ -11,7 +11,7 @@ describe('bus contract: every message of a full lifecycle validates against libs
   let recorder: BusRecorder;
   beforeAll(async () => {
     mesh = await setup({ env: { TABMESH_MAX_DELIVER: '2' } });
-    spy = await connect({ servers: mesh.natsUrl });
+    spy = await connect({ servers: mesh.natsUrl, ...mesh.adminAuth });
     recorder = new BusRecorder(spy);
     recorder.start();
     await spy.flush();
@@ -78,7 +78,7 @@ describe('bus contract: every message of a full lifecycle validates against libs
 describe('bus recorder', () => {
   it('flags a message that breaks the contract, so the check above can fail', async () => {
     await using mesh = await setup({ services: { tabRegistry: 0, provisioner: 0, sessionCreator: 0 } });
-    const spy = await connect({ servers: mesh.natsUrl });
+    const spy = await connect({ servers: mesh.natsUrl, ...mesh.adminAuth });
     const recorder = new BusRecorder(spy);
     recorder.start();
     await spy.flush();

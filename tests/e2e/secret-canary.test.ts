@@ -76,9 +76,13 @@ describe('sandbox endpoint and token never reach a client', () => {
     expect(created.status).toBe(201);
     const tab = TabResponseSchema.parse(JSON.parse(created.text)).tab;
     await waitFor('ready', () => frames.some((f) => f.includes('"state":"ready"')), 15_000);
-    // The sandbox really holds the canaries inside the mesh, so their absence outside means something.
+    // The sandbox really holds the canaries inside the mesh (in `sandbox-secrets`, not in the task
+    // record the gateway watches), so their absence outside means something.
     const record = await mesh.tasks.getTask(org, task);
-    expect(record?.value.sandbox).toMatchObject({ endpoint: canaryEndpoint, token: canaryToken });
+    expect(record?.value.sandbox).toEqual({ provider: 'sim', id: expect.any(String) });
+    const sandbox = record?.value.sandbox;
+    if (!sandbox) throw new Error('task has no sandbox');
+    expect(await mesh.reach(sandbox)).toMatchObject({ endpoint: canaryEndpoint, token: canaryToken });
 
     const status = await http('');
     expect(JSON.parse(status.text).task.sandbox).toEqual({ provider: 'sim', id: record!.value.sandbox!.id });

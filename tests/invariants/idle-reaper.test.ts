@@ -34,13 +34,17 @@ describe('idle sandboxes are reaped (sim provider)', () => {
       async () => (await mesh.tasks.status(org, 'a')).state === 'unprovisioned',
       10_000,
     );
-    await waitFor('sandbox destroyed', async () => !(await mesh.provider.sandboxAlive(sandbox)), 10_000);
+    await waitFor(
+      'sandbox destroyed',
+      async () => !(await mesh.provider.sandboxAlive(await mesh.reach(sandbox))),
+      10_000,
+    );
     const next = await mesh.create(org, 'a');
     const again = await readyOnLiveSandbox('a', next.id);
     const task = (await mesh.tasks.getTask(org, 'a'))!.value;
     expect(task.generation).toBe(3); // 1 provisioned, 2 reaped, 3 provisioned again
     expect(again.sandboxId).toBe(task.sandbox!.id);
-    expect(await mesh.provider.sandboxAlive(task.sandbox!)).toBe(true);
+    expect(await mesh.provider.sandboxAlive(await mesh.reach(task.sandbox!))).toBe(true);
   });
 
   it('keeps the sandbox of a task with an open tab past the idle time', async () => {
@@ -49,7 +53,7 @@ describe('idle sandboxes are reaped (sim provider)', () => {
     await sleep(idleMs * 10);
     const task = await mesh.tasks.getTask(org, 'kept');
     expect(task?.value.state).toBe('provisioned');
-    expect(await mesh.provider.sandboxAlive(task!.value.sandbox!)).toBe(true);
+    expect(await mesh.provider.sandboxAlive(await mesh.reach(task!.value.sandbox!))).toBe(true);
   });
 
   it('ends every tab ready on a live sandbox when creates race the reaper (30 rounds)', async () => {
@@ -70,13 +74,15 @@ describe('idle sandboxes are reaped (sim provider)', () => {
       if (ready.attempt > 1) moved++;
       expect(now.state).toBe('provisioned');
       expect(ready.sandboxId).toBe(now.sandbox!.id);
-      expect(await mesh.provider.sandboxAlive(now.sandbox!)).toBe(true);
-      expect(await mesh.provider.sessionExists(now.sandbox!, ready.sessionId!)).toBe(true);
+      expect(await mesh.provider.sandboxAlive(await mesh.reach(now.sandbox!))).toBe(true);
+      expect(await mesh.provider.sessionExists(await mesh.reach(now.sandbox!), ready.sessionId!)).toBe(true);
       // Still so a moment later: no late reaper write or lost-sandbox move left it on a dead one.
       await sleep(20);
       const later = await mesh.tab(org, task, tab.id);
       if (later?.state === TabState.Ready)
-        expect(await mesh.provider.sandboxAlive({ ...now.sandbox!, id: later.sandboxId! })).toBe(true);
+        expect(await mesh.provider.sandboxAlive(await mesh.reach({ ...now.sandbox!, id: later.sandboxId! }))).toBe(
+          true,
+        );
       else expect(later?.state).toBe(TabState.PendingProvision); // only if reaped after all: it was still open
     }
     // The race was real: in some rounds the reaper took the sandbox around the create.

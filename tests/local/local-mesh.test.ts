@@ -34,8 +34,8 @@ describe('tabs backed by real sandbox-agent sessions (local provider)', () => {
     expect(ready.sessionId).toBe(sessionIdFor(tab.id, 1));
     const sandbox = await sandboxOf('a');
     expect(sandbox.provider).toBe('local');
-    expect(await local.sandboxAlive(sandbox)).toBe(true);
-    expect(await local.sessionExists(sandbox, ready.sessionId!)).toBe(true);
+    expect(await local.sandboxAlive(await mesh.reach(sandbox))).toBe(true);
+    expect(await local.sessionExists(await mesh.reach(sandbox), ready.sessionId!)).toBe(true);
     const kvm = (await import('@nats-io/kv')).Kvm;
     const sessions = await new kvm(mesh.nc).open(SessionPersistNames.bucket);
     const keys: string[] = [];
@@ -53,10 +53,10 @@ describe('tabs backed by real sandbox-agent sessions (local provider)', () => {
     await mesh.tabOp(Subjects.tabClose, org, 'b', one!.id);
     await waitFor(
       'session destroyed in sandbox-agent',
-      async () => !(await local.sessionExists(sandbox, r1!.sessionId!)),
+      async () => !(await local.sessionExists(await mesh.reach(sandbox), r1!.sessionId!)),
       20_000,
     );
-    expect(await local.sessionExists(sandbox, r2!.sessionId!)).toBe(true);
+    expect(await local.sessionExists(await mesh.reach(sandbox), r2!.sessionId!)).toBe(true);
   });
 
   it('leaves no session in sandbox-agent for tabs closed while their session was being created', async () => {
@@ -73,7 +73,7 @@ describe('tabs backed by real sandbox-agent sessions (local provider)', () => {
       expect((await mesh.tab(org, 'c', t.id))?.state).toBe(TabState.Closed);
       await waitFor(
         `no session for ${t.id}`,
-        async () => !(await local.sessionExists(sandbox, sessionIdFor(t.id, 1))),
+        async () => !(await local.sessionExists(await mesh.reach(sandbox), sessionIdFor(t.id, 1))),
         20_000,
       );
     }
@@ -89,13 +89,13 @@ describe('tabs backed by real sandbox-agent sessions (local provider)', () => {
     const first = await mesh.create(org, 'e');
     await mesh.waitForState(org, 'e', first.id, [TabState.Ready], 30_000);
     const lost = await sandboxOf('e');
-    await local.destroySandbox(lost); // as a reboot would
+    await local.destroySandbox(await mesh.reach(lost)); // as a reboot would
     const next = await mesh.create(org, 'e');
     const ready = await mesh.waitForState(org, 'e', next.id, [TabState.Ready], 30_000);
     const replaced = await sandboxOf('e');
     expect(replaced.id).not.toBe(lost.id);
     expect(ready.sandboxId).toBe(replaced.id);
-    expect(await local.sessionExists(replaced, ready.sessionId!)).toBe(true);
+    expect(await local.sessionExists(await mesh.reach(replaced), ready.sessionId!)).toBe(true);
     expect((await mesh.tasks.status(org, 'e')).generation).toBe(2);
   });
 
@@ -115,7 +115,7 @@ describe('tabs backed by real sandbox-agent sessions (local provider)', () => {
     expect(reply.ok && reply.closedTabs).toBe(2);
     expect(reply.ok && reply.task.state).toBe('unprovisioned');
     for (const t of tabs) expect((await mesh.tab(org, 'f', t.id))?.state).toBe(TabState.Closed);
-    await waitFor('sandbox process gone', async () => !(await local.sandboxAlive(sandbox)), 20_000);
+    await waitFor('sandbox process gone', async () => !(await local.sandboxAlive(await mesh.reach(sandbox))), 20_000);
   });
 
   it('refuses teardown jobs with a path for a sandbox id, or naming a record with pid 1: nothing touched', async () => {
@@ -155,7 +155,7 @@ describe('tabs backed by real sandbox-agent sessions (local provider)', () => {
     expect(worker.stats.failed - before.failed).toBe(1); // not redelivered
     expect(readFileSync(join(stateDir, 'planted.json'), 'utf8')).toBe('planted');
     expect(existsSync(local.records.recordPath(forged))).toBe(true);
-    expect(await local.sandboxAlive(live)).toBe(true);
+    expect(await local.sandboxAlive(await mesh.reach(live))).toBe(true);
     local.records.remove(forged);
   });
 });

@@ -37,7 +37,7 @@ describe('a job for a sandbox of another provider', () => {
   afterAll(async () => {
     for await (const key of await mesh.bus.tasks.keys()) {
       const sandbox = (await mesh.tasks.get(key))?.value.sandbox;
-      if (sandbox?.provider === 'local') await local.destroySandbox(sandbox);
+      if (sandbox?.provider === 'local') await local.destroySandbox(await mesh.reach(sandbox));
     }
     await mesh.stop();
     rmSync(stateDir, { recursive: true, force: true });
@@ -70,7 +70,7 @@ describe('a job for a sandbox of another provider', () => {
         org,
         task: 'live',
         generation: 9,
-        sandbox: { provider: 'sim', id: real.id, endpoint: `sim://${real.id}`, token: null },
+        sandbox: { provider: 'sim', id: real.id },
       },
       `mismatch-teardown-${org}`,
       'mismatch',
@@ -81,7 +81,7 @@ describe('a job for a sandbox of another provider', () => {
     expect(worker.stats.failed - before.failed).toBe(1);
     expect(worker.stats.started - before.started).toBe(1); // one delivery: not retried
     expect(info.num_redelivered).toBe(0);
-    expect(await local.sandboxAlive(real)).toBe(true);
+    expect(await local.sandboxAlive(await mesh.reach(real))).toBe(true);
     expect(localSandboxProcesses(stateDir).map((p) => p.sandboxId)).toContain(real.id);
   });
 
@@ -125,6 +125,6 @@ describe('a job for a sandbox of another provider', () => {
     expect(worker.stats.started - before.started).toBe(2);
     expect(info.num_redelivered).toBe(0);
     // The task keeps its record: nothing was changed on the strength of a foreign sandbox.
-    expect((await mesh.tasks.getTask(org, task))?.value.sandbox).toEqual(simSandbox);
+    expect((await mesh.tasks.getTask(org, task))?.value.sandbox).toEqual({ provider: 'sim', id: simSandbox.id });
   });
 });

@@ -42,7 +42,7 @@ describe('provisioner killed mid-start with the real sandbox-agent binary', () =
     const cleaner = new LocalProvider({ stateDir, startTimeoutMs: 5000, sessionTimeoutMs: 5000 });
     for await (const key of await mesh.bus.tasks.keys()) {
       const sandbox = (await mesh.tasks.get(key))?.value.sandbox;
-      if (sandbox) await cleaner.destroySandbox(sandbox);
+      if (sandbox) await cleaner.destroySandbox(await mesh.reach(sandbox));
     }
     const ours = new Set(orgs.map((org) => localSandboxId(org, 't', 1)));
     for (const p of findSandboxProcesses((id) => ours.has(id))) process.kill(-p.pid, 'SIGKILL');

@@ -35,10 +35,10 @@ describe('a sandbox-agent process killed under a ready tab (local provider)', ()
       expect(t.state).toBe(TabState.Ready);
       expect(t.sandboxId).toBe(task.sandbox!.id);
       expect(t.attempt).toBe(2);
-      expect(await local.sessionExists(task.sandbox!, t.sessionId!)).toBe(true);
+      expect(await local.sessionExists(await mesh.reach(task.sandbox!), t.sessionId!)).toBe(true);
     }
     expect(task.sandbox!.id).not.toBe(dead.id);
-    expect(await local.sandboxAlive(task.sandbox!)).toBe(true);
-    expect(await local.sandboxAlive(dead)).toBe(false);
+    expect(await local.sandboxAlive(await mesh.reach(task.sandbox!))).toBe(true);
+    expect(await local.sandboxAlive(await mesh.reach(dead))).toBe(false);
   });
 });

@@ -18,7 +18,7 @@ describe('pnpm start stopped with SIGTERM (local provider)', () => {
 
   beforeAll(async () => {
     server = await NatsServer.start();
-    nc = await connect({ servers: server.url });
+    nc = await connect({ servers: server.url, ...server.adminAuth });
     bus = await ensureBus(nc, loadConfig({ NATS_URL: server.url }));
   });
   afterAll(async () => {
@@ -34,6 +34,8 @@ describe('pnpm start stopped with SIGTERM (local provider)', () => {
       env: {
         ...process.env,
         NATS_URL: server.url,
+        // A given NATS_URL: the operator's NATS_* settings pass through (here the test's admin, which may set up).
+        ...server.adminEnv,
         TABMESH_PROVIDER: 'local',
         TABMESH_STATE_DIR: stateDir,
         GATEWAY_HOST: '127.0.0.1',

@@ -164,6 +164,13 @@ export function asyncApiDocument(): Json {
       'The live-sandbox holders of the deployment (TABMESH_MAX_SANDBOXES), one key rewritten with compare-and-set.',
       {},
     ),
+    sandboxSecretsBucket: kvChannel(
+      Buckets.sandboxSecrets,
+      '{sandbox}',
+      'sandboxSecret',
+      "How to reach each sandbox (endpoint, token), apart from `tasks`: written by the provisioner, read by the session-creator; the gateway's NATS user has no right on it.",
+      { sandbox: 'The sandbox id (a key token).' },
+    ),
     tabSlotsBucket: kvChannel(
       Buckets.tabSlots,
       '{org}.{task}',
@@ -213,6 +220,11 @@ export function asyncApiDocument(): Json {
       action: 'send',
       summary: 'The provisioner takes and frees sandbox slots.',
       channel: { $ref: '#/channels/sandboxSlotsBucket' },
+    },
+    keepSandboxSecret: {
+      action: 'send',
+      summary: "The provisioner keeps a new sandbox's credential and removes it when the sandbox is destroyed.",
+      channel: { $ref: '#/channels/sandboxSecretsBucket' },
     },
     holdTabSlot: {
       action: 'send',
@@ -267,6 +279,7 @@ export function asyncApiDocument(): Json {
         TaskRecord: payload(allSchemas['kv.tasks.value']),
         TabRequestValue: { type: 'string', description: 'The id of the tab the first create made.' },
         SandboxSlots: payload(SandboxSlotsSchema),
+        SandboxSecret: payload(allSchemas['kv.sandbox-secrets.value']),
         TabSlots: payload(allSchemas['kv.tab-slots.value']),
       },
       messages: {
@@ -306,6 +319,7 @@ export function asyncApiDocument(): Json {
           payload: ref('schemas', 'TabRequestValue'),
         },
         sandboxSlots: message('SandboxSlots', 'SandboxSlots', 'Every sandbox slot holder.'),
+        sandboxSecret: message('SandboxSecret', 'SandboxSecret', "A sandbox's credential."),
         tabSlots: message('TabSlots', 'TabSlots', "The ids of a task's open tabs."),
       },
     },

@@ -21,7 +21,20 @@ export const Buckets = {
   sandboxSlots: 'sandbox-slots',
   /** `{org}.{task}` → the ids of its open tabs, for the tabs-per-task limit. */
   tabSlots: 'tab-slots',
+  /**
+   * Sandbox id → how to reach it (endpoint, token): the sandbox's credential, kept out of `tasks`
+   * (which the gateway watches) so only the workers that talk to sandboxes can read it.
+   */
+  sandboxSecrets: 'sandbox-secrets',
 } as const;
+
+/** The sim provider's cross-process ledger (load and fault tests only). */
+export const SimLedgerBucket = 'sim-ledger';
+
+/** The stream behind a KV bucket (JetStream's naming). */
+export const kvStream = (bucket: string): string => `KV_${bucket}`;
+/** The subject prefix of a KV bucket's keys (JetStream's naming). */
+export const kvSubjectPrefix = (bucket: string): string => `$KV.${bucket}`;
 
 /** Where the sandbox-agent SDK's session records and events live, so any process reaches them. */
 export const SessionPersistNames = {

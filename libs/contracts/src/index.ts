@@ -1,5 +1,6 @@
 export { asyncApiDocument, renderAsyncApi } from './asyncapi.js';
 export * from './bus.js';
+export * from './bus-permissions.js';
 export * from './codec.js';
 export * from './errors.js';
 export * from './http.js';

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { OrgIdSchema, TabIdSchema, TaskIdSchema } from './ids.js';
-import { SandboxRefSchema } from './task.js';
+import { SandboxViewSchema } from './task.js';
 
 /**
  * Job on stream PROVISION, subject `provision.{org}.{task}`: provision one task generation, or
@@ -23,7 +23,8 @@ export const ProvisionJobSchema = z.discriminatedUnion('op', [
       org: OrgIdSchema,
       task: TaskIdSchema,
       generation: z.number().int().min(0),
-      sandbox: SandboxRefSchema,
+      /** Which sandbox to destroy; the provisioner reads how to reach it from `sandbox-secrets`. */
+      sandbox: SandboxViewSchema,
     })
     .strict(),
 ]);

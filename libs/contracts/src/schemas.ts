@@ -4,7 +4,7 @@ import { ProvisionJobSchema, SessionJobSchema } from './jobs.js';
 import * as messages from './messages.js';
 import { TabRecordSchema, TabSchema } from './tab.js';
 import { TabSlotsSchema } from './tab-slots.js';
-import { TaskRecordSchema, TaskStatusSchema } from './task.js';
+import { SandboxSecretSchema, TaskRecordSchema, TaskStatusSchema } from './task.js';
 import { ClientFrameSchema, ServerFrameSchema } from './ws.js';
 
 /** Every schema at a boundary, by the name its JSON Schema file takes. */
@@ -12,6 +12,7 @@ export const allSchemas = {
   'kv.tabs.value': TabRecordSchema,
   'kv.tasks.value': TaskRecordSchema,
   'kv.tab-slots.value': TabSlotsSchema,
+  'kv.sandbox-secrets.value': SandboxSecretSchema,
   'bus.tab-create.request': messages.TabCreateRequestSchema,
   'bus.tab-ref.request': messages.TabRefRequestSchema,
   'bus.tab.reply': messages.TabReplySchema,

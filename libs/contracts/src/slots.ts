@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { IsoTimeSchema, OrgIdSchema, TaskIdSchema } from './ids.js';
-import { SandboxRefSchema } from './task.js';
+import { SandboxViewSchema } from './task.js';
 
 /**
  * One holder of a sandbox slot (TABMESH_MAX_SANDBOXES): a task generation that is starting, or
@@ -12,7 +12,7 @@ export const SandboxSlotHolderSchema = z.object({
   task: TaskIdSchema,
   generation: z.number().int().min(1),
   /** Null while the sandbox is being started; set once the provisioner has it. */
-  sandbox: SandboxRefSchema.nullable(),
+  sandbox: SandboxViewSchema.nullable(),
   since: IsoTimeSchema,
   /** Renewed by the provisioning job while it works: a stale holder without a sandbox is a dead job's. */
   renewedAt: IsoTimeSchema,

@@ -169,14 +169,14 @@ describe('named task transitions', () => {
     expect(toIdleReaped(task, 'sbx-other', now)).toBeNull();
   });
 
-  it('toProvisioned records the sandbox and when', () => {
+  it('toProvisioned records which sandbox and when, never its endpoint or token', () => {
     const task = taskIn('provisioning');
     expect(toProvisioned(task, newSandbox, now)).toEqual({
       ...task,
       state: 'provisioned',
       step: 'ready',
       progress: null,
-      sandbox: newSandbox,
+      sandbox: { provider: 'sim', id: 'sbx-1' },
       error: null,
       updatedAt: now,
       provisionedAt: now,

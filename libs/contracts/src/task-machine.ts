@@ -1,6 +1,6 @@
 import { type ErrorInfo, storedError } from './errors.js';
 import { progressText, SandboxLostDetail, Step } from './progress.js';
-import { type SandboxRef, TaskProvisioning, type TaskRecord } from './task.js';
+import { type SandboxView, sandboxView, TaskProvisioning, type TaskRecord } from './task.js';
 
 /**
  * The task provisioning state machine: the only module that writes a task's `state`. Each named
@@ -64,12 +64,12 @@ function startGeneration(task: TaskRecord, progress: string, now: string): TaskR
   });
 }
 
-/** Records the sandbox a provisioning task now has. */
-export function toProvisioned(task: TaskRecord, sandbox: SandboxRef, now = nowIso()): TaskRecord | null {
+/** Records the sandbox a provisioning task now has: which one only, never how to reach it. */
+export function toProvisioned(task: TaskRecord, sandbox: SandboxView, now = nowIso()): TaskRecord | null {
   return transition(task, TaskProvisioning.Provisioned, now, {
     step: Step.Ready,
     progress: null,
-    sandbox,
+    sandbox: sandboxView(sandbox),
     error: null,
     provisionedAt: now,
   });

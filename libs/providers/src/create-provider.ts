@@ -1,5 +1,5 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { ProviderConfig } from '@tabmesh/runtime';
+import { natsAuthOf, type ProviderConfig } from '@tabmesh/runtime';
 import type { SessionPersistDriver } from 'sandbox-agent';
 import { LocalProvider } from './local/local-provider.js';
 import { JetStreamSessionPersistDriver } from './persist/jetstream-persist-driver.js';
@@ -35,6 +35,7 @@ export async function createProvider(config: ProviderConfig, deps: ProviderDeps 
       return SimKvProvider.open(sim, {
         ...(deps.nc ? { nc: deps.nc } : {}),
         natsUrl: config.NATS_URL,
+        auth: natsAuthOf(config),
         replicas: config.TABMESH_REPLICAS,
       });
     }

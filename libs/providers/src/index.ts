@@ -16,6 +16,7 @@ export { assertOwnSandbox, ownSandboxesOnly, ProviderMismatchError } from './pro
 export { startProviderWorker } from './provider-worker.js';
 export { RemoteProvider } from './remote/remote-provider.js';
 export { isRemoteProvider, RemoteProviders, type RemoteSettings, remoteSettingsOf } from './remote/remote-settings.js';
+export { type SandboxAccess, type SandboxCredentials, withSandboxCredentials } from './sandbox-access.js';
 export { sessionIdFor } from './sandbox-agent/sessions.js';
 export { SimKvProvider, simSandboxId, simSessionId } from './sim-kv-provider.js';
 export {

@@ -1,5 +1,6 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { ErrorCode, type SandboxRef, TabmeshError } from '@tabmesh/contracts';
+import { authOptions, type NatsAuth } from '@tabmesh/runtime';
 import type { ProvisionRequest, SandboxProvider, SessionRequest } from './provider.js';
 import { simSandboxRef, simulateProvisioning, simulateSessionCreation } from './sim-behaviour.js';
 import { simSandboxId, simSessionId } from './sim-ids.js';
@@ -30,13 +31,14 @@ export class SimKvProvider implements SandboxProvider {
   /** Opens the ledger on `nc`, or on a connection of its own to `natsUrl` (closed by `close`). */
   static async open(
     settings: SimSettings,
-    opts: { nc?: NatsConnection; natsUrl: string; replicas: number },
+    opts: { nc?: NatsConnection; natsUrl: string; auth?: NatsAuth; replicas: number },
   ): Promise<SimKvProvider> {
     const nc =
       opts.nc ??
       (await connect({
         servers: opts.natsUrl.split(','),
         name: 'sim-ledger',
+        ...authOptions(opts.auth ?? null),
         maxReconnectAttempts: -1,
         reconnectTimeWait: 250,
       }));

@@ -1,12 +1,12 @@
-import { jetstream, StorageType } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, StorageType } from '@nats-io/jetstream';
 import { type KV, Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { WriteConflictError } from '@tabmesh/contracts';
+import { kvStream, SimLedgerBucket, WriteConflictError } from '@tabmesh/contracts';
 import { isWrongLastSequence } from '@tabmesh/runtime';
 import { z } from 'zod';
+import { exists } from './persist/jetstream-persist-driver.js';
 
-/** Bucket of the sim provider's cross-process ledger. Load and fault tests only. */
-export const SimLedgerBucket = 'sim-ledger';
+export { SimLedgerBucket };
 
 const SandboxEntrySchema = z.object({
   v: z.literal(1),
@@ -39,13 +39,13 @@ const decodeJson = (d: Uint8Array): unknown => JSON.parse(new TextDecoder().deco
 export class SimKvLedger {
   private constructor(readonly kv: KV) {}
 
-  /** Binds (creating when missing) the `sim-ledger` bucket. */
+  /** Binds the `sim-ledger` bucket (the bus set-up makes it with TABMESH_SIM_LEDGER=nats), creating it when missing. */
   static async open(nc: NatsConnection, opts: { replicas?: number } = {}): Promise<SimKvLedger> {
-    const kv = await new Kvm(jetstream(nc)).create(SimLedgerBucket, {
-      history: 1,
-      storage: StorageType.File,
-      replicas: opts.replicas ?? 1,
-    });
+    const js = jetstream(nc);
+    const kvm = new Kvm(js);
+    const kv = (await exists(await jetstreamManager(nc), kvStream(SimLedgerBucket)))
+      ? await kvm.open(SimLedgerBucket, { allow_direct: true })
+      : await kvm.create(SimLedgerBucket, { history: 1, storage: StorageType.File, replicas: opts.replicas ?? 1 });
     return new SimKvLedger(kv);
   }
 

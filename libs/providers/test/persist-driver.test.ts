@@ -31,8 +31,8 @@ const event = (sessionId: string, eventIndex: number): SessionEvent => ({
 
 beforeAll(async () => {
   server = await NatsServer.start();
-  ncA = await connect({ servers: server.url });
-  ncB = await connect({ servers: server.url });
+  ncA = await connect({ servers: server.url, ...server.adminAuth });
+  ncB = await connect({ servers: server.url, ...server.adminAuth });
 });
 afterAll(async () => {
   await ncA?.close();
@@ -124,7 +124,7 @@ describe('JetStream session persist driver', () => {
     await before.updateSession(record(id));
     await before.insertEvent(id, event(id, 1));
     await server.restart();
-    const nc = await connect({ servers: server.url });
+    const nc = await connect({ servers: server.url, ...server.adminAuth });
     try {
       const after = await JetStreamSessionPersistDriver.open(nc);
       expect((await after.getSession(id))?.id).toBe(id);

@@ -14,7 +14,7 @@ describe('sim provider with its ledger in NATS KV (load and fault tests only)', 
   beforeAll(async () => {
     server = await NatsServer.start();
     // What a service parses at start: the ledger's bus is the service's own NATS_URL.
-    const config = loadConfig({ ...env, TABMESH_SIM_LEDGER: 'nats', NATS_URL: server.url });
+    const config = loadConfig({ ...env, TABMESH_SIM_LEDGER: 'nats', NATS_URL: server.url, ...server.adminEnv });
     a = (await createProvider(config)) as SimKvProvider;
     b = (await createProvider(config)) as SimKvProvider;
   });
@@ -32,7 +32,13 @@ describe('sim provider with its ledger in NATS KV (load and fault tests only)', 
   });
 
   it('takes every sim setting from the one parsed config, its bus (NATS_URL) included', async () => {
-    const config = loadConfig({ ...env, TABMESH_SIM_LEDGER: 'nats', NATS_URL: server.url, TABMESH_SIM_FAIL_RATE: '1' });
+    const config = loadConfig({
+      ...env,
+      TABMESH_SIM_LEDGER: 'nats',
+      NATS_URL: server.url,
+      ...server.adminEnv,
+      TABMESH_SIM_FAIL_RATE: '1',
+    });
     const c = (await createProvider({ ...config, TABMESH_SIM_PROVISION_MS: 0 })) as SimKvProvider;
     try {
       expect(c.failRate).toBe(1);

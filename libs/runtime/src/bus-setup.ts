@@ -13,9 +13,9 @@ import {
 } from '@nats-io/jetstream';
 import { type KV, Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { Buckets, SessionPersistNames, Streams } from '@tabmesh/contracts';
+import { Buckets, type BusGrant, SessionPersistNames, SimLedgerBucket, Streams } from '@tabmesh/contracts';
 import { type Config, ConfigSchema } from './config.js';
-import { isConsumerExists, isStreamNameInUse, isSubjectOverlap } from './error-table.js';
+import { isConsumerExists, isStreamNameInUse, isStreamNotFound, isSubjectOverlap } from './error-table.js';
 
 const ms = (n: number): number => n * 1_000_000;
 
@@ -38,7 +38,9 @@ export type BusSettings = Pick<
   Config,
   'TABMESH_ACK_WAIT_MS' | 'TABMESH_MAX_DELIVER' | 'TABMESH_DEDUPE_WINDOW_MS' | 'TABMESH_REPLICAS'
 > &
-  Partial<BusLimits>;
+  Partial<BusLimits> &
+  /** `nats`: also the sim provider's ledger bucket (load and fault tests). */
+  Partial<Pick<Config, 'TABMESH_SIM_LEDGER'>>;
 
 /**
  * A clientRequestId key outlives its closed tab by this much: the reaper purges both at retention,
@@ -76,6 +78,8 @@ export type Bus = {
   tabRequests: KV;
   sandboxSlots: KV;
   tabSlots: KV;
+  /** Sandbox credentials (endpoint, token): only the workers that reach sandboxes may read them. */
+  sandboxSecrets: KV;
 };
 
 /**
@@ -201,8 +205,9 @@ async function ensureBucket(
 }
 
 /**
- * Creates or binds the streams, durable consumers and KV buckets. Every service runs it at start;
- * it is idempotent and safe when several processes run it at once.
+ * Creates or binds the streams, durable consumers and KV buckets: the bus set-up, run as the `setup`
+ * identity (only it may create or update streams). Idempotent and safe when several processes run
+ * it at once.
  */
 export async function ensureBus(nc: NatsConnection, settings: BusSettings): Promise<Bus> {
   const jsm = await jetstreamManager(nc);
@@ -219,7 +224,7 @@ export async function ensureBus(nc: NatsConnection, settings: BusSettings): Prom
   await ensureStream(jsm, sessionEventsConfig(settings, limits));
   const kvm = new Kvm(js);
   const bucket = (name: string, b: BucketLimits) => ensureBucket(kvm, jsm, name, b, settings.TABMESH_REPLICAS);
-  const [tabs, tasks, tabRequests, tabSlots, sandboxSlots] = await Promise.all([
+  const [tabs, tasks, tabRequests, tabSlots, sandboxSlots, sandboxSecrets] = await Promise.all([
     bucket(Buckets.tabs, { history: 16, maxBytes: limits.TABMESH_TABS_MAX_BYTES }),
     bucket(Buckets.tasks, { history: 16, maxBytes: limits.TABMESH_TASKS_MAX_BYTES }),
     bucket(Buckets.tabRequests, {
@@ -230,11 +235,63 @@ export async function ensureBus(nc: NatsConnection, settings: BusSettings): Prom
     bucket(Buckets.tabSlots, { history: 1, maxBytes: limits.TABMESH_TASKS_MAX_BYTES }),
     // One key, rewritten with compare-and-set: no history needed.
     bucket(Buckets.sandboxSlots, { history: 1, maxBytes: limits.TABMESH_TASKS_MAX_BYTES }),
+    bucket(Buckets.sandboxSecrets, { history: 1, maxBytes: limits.TABMESH_TASKS_MAX_BYTES }),
     bucket(SessionPersistNames.bucket, {
       history: 1,
       maxBytes: limits.TABMESH_SESSIONS_MAX_BYTES,
       maxAgeMs: limits.TABMESH_SESSIONS_MAX_AGE_MS,
     }),
+    ...(settings.TABMESH_SIM_LEDGER === 'nats'
+      ? [bucket(SimLedgerBucket, { history: 1, maxBytes: limits.TABMESH_TASKS_MAX_BYTES })]
+      : []),
   ]);
-  return { nc, js, jsm, tabs, tasks, tabRequests, tabSlots, sandboxSlots };
+  return { nc, js, jsm, tabs, tasks, tabRequests, tabSlots, sandboxSlots, sandboxSecrets };
+}
+
+/** How long a service waits for the bus set-up (another process's) before it gives up. */
+export const BusWaitMs = 60_000;
+
+/** The streams a grant reads the state of (`$JS.API.STREAM.INFO.<stream>`): what a service needs to exist. */
+export function streamsOf(grant: BusGrant): string[] {
+  const pre = '$JS.API.STREAM.INFO.';
+  return grant.publish.filter((s) => s.startsWith(pre)).map((s) => s.slice(pre.length));
+}
+
+/**
+ * Binds the bus without changing it, as a service user does (it may not create streams): bucket
+ * handles without a request each, then one stream-info per stream in `needs`, retried while the
+ * set-up has not made it yet (up to `waitMs`; the caller logs `onWait`).
+ */
+export async function bindBus(
+  nc: NatsConnection,
+  needs: readonly string[],
+  opts: { waitMs?: number; onWait?: (missing: string) => void } = {},
+): Promise<Bus> {
+  const jsm = await jetstreamManager(nc);
+  const js = jetstream(nc);
+  const kvm = new Kvm(js);
+  const deadline = Date.now() + (opts.waitMs ?? BusWaitMs);
+  for (const stream of needs) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await jsm.streams.info(stream);
+        break;
+      } catch (err) {
+        if (!isStreamNotFound(err) || Date.now() > deadline) throw err;
+        if (attempt === 1) opts.onWait?.(stream);
+        await new Promise((r) => setTimeout(r, Math.min(1000, 100 * attempt)));
+      }
+    }
+  }
+  // Buckets are made with direct get (nats-server 2.9+): reads go to `$JS.API.DIRECT.GET.KV_<b>.<key>`.
+  const open = (name: string) => kvm.open(name, { allow_direct: true });
+  const [tabs, tasks, tabRequests, tabSlots, sandboxSlots, sandboxSecrets] = await Promise.all([
+    open(Buckets.tabs),
+    open(Buckets.tasks),
+    open(Buckets.tabRequests),
+    open(Buckets.tabSlots),
+    open(Buckets.sandboxSlots),
+    open(Buckets.sandboxSecrets),
+  ]);
+  return { nc, js, jsm, tabs, tasks, tabRequests, tabSlots, sandboxSlots, sandboxSecrets };
 }

@@ -11,6 +11,21 @@ const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(d
  */
 export const ConfigSchema = z.object({
   NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
+  // --- The service's bus identity (DESIGN.md Access, "Bus"); unset: anonymous, for open servers only. ---
+  /** NATS user of this service (its kind: `gateway`, `tab-registry`, …; see BusPermissions). */
+  NATS_USER: z.string().min(1).optional(),
+  /** Password of NATS_USER. */
+  NATS_PASSWORD: z.string().min(1).optional(),
+  /** A NATS credentials file (user JWT and nkey seed), instead of NATS_USER/NATS_PASSWORD. */
+  NATS_CREDS: z.string().min(1).optional(),
+  /**
+   * The `setup` identity, given to the process that sets the bus up (creates or updates streams,
+   * buckets, durable consumers) on a short-lived connection of its own before it binds as itself.
+   * A service with its own user and no setup identity only binds, and waits for the bus to exist.
+   */
+  NATS_SETUP_USER: z.string().min(1).optional(),
+  NATS_SETUP_PASSWORD: z.string().min(1).optional(),
+  NATS_SETUP_CREDS: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   TABMESH_AGENT: z.string().min(1).default('mock'),
   GATEWAY_HTTP_PORT: int(8080),
@@ -115,7 +130,10 @@ export const ConfigSchema = z.object({
 export type Config = z.infer<typeof ConfigSchema>;
 
 /** What createProvider reads: the provider settings, and where the sim ledger's bucket lives. */
-export type ProviderConfig = Pick<Config, ProviderVariable | 'NATS_URL' | 'TABMESH_REPLICAS'>;
+export type ProviderConfig = Pick<
+  Config,
+  ProviderVariable | 'NATS_URL' | 'TABMESH_REPLICAS' | 'NATS_USER' | 'NATS_PASSWORD' | 'NATS_CREDS'
+>;
 
 /**
  * A boot failure: a setting is missing or malformed, so the service must not run. Names the
@@ -160,6 +178,24 @@ export function providerDefaults(env: Record<string, string | undefined>): Recor
   return out;
 }
 
+/** A user needs its password; a creds file excludes a user/password pair (of the same identity). */
+function natsIdentityRules(c: z.infer<typeof ConfigSchema>, ctx: z.RefinementCtx): void {
+  const pairs = [
+    ['NATS_USER', 'NATS_PASSWORD', 'NATS_CREDS'],
+    ['NATS_SETUP_USER', 'NATS_SETUP_PASSWORD', 'NATS_SETUP_CREDS'],
+  ] as const;
+  for (const [user, password, creds] of pairs) {
+    if ((c[user] === undefined) !== (c[password] === undefined))
+      ctx.addIssue({
+        code: 'custom',
+        path: [c[user] ? password : user],
+        message: `${user} and ${password} go together`,
+      });
+    if (c[user] !== undefined && c[creds] !== undefined)
+      ctx.addIssue({ code: 'custom', path: [creds], message: `either ${creds} or ${user}/${password}, not both` });
+  }
+}
+
 /** Variables whose value must never appear in a message or a log line. */
 export const isSecretVariable = (name: string): boolean => /SECRET|PASSWORD|TOKEN|_KEY|CREDS/.test(name);
 
@@ -175,7 +211,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const value = env[key];
     if (value !== undefined && !blank(value)) set[key] = value;
   }
-  const result = ConfigSchema.safeParse({ ...providerDefaults(env), ...set });
+  const result = ConfigSchema.superRefine(natsIdentityRules).safeParse({ ...providerDefaults(env), ...set });
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
     const name = String(issue.path[0] ?? '(root)');

@@ -65,6 +65,11 @@ export function isSubjectOverlap(err: unknown): boolean {
   return apiCodeIs(err, StreamSubjectOverlap);
 }
 
+/** A stream (or a KV bucket's stream) that does not exist (yet): the bus is not set up. */
+export function isStreamNotFound(err: unknown): boolean {
+  return apiCodeIs(err, JetStreamApiCodes.StreamNotFound);
+}
+
 /** Creating a durable consumer that exists already (with another configuration): update it instead. */
 export function isConsumerExists(err: unknown): boolean {
   return apiCodeIs(err, ConsumerAlreadyExists, ConsumerNameExists);

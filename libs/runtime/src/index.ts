@@ -1,4 +1,13 @@
-export { type Bus, type BusLimits, type BusSettings, ensureBus, TabRequestsAgeMarginMs } from './bus-setup.js';
+export {
+  type Bus,
+  type BusLimits,
+  type BusSettings,
+  BusWaitMs,
+  bindBus,
+  ensureBus,
+  streamsOf,
+  TabRequestsAgeMarginMs,
+} from './bus-setup.js';
 export {
   type Config,
   ConfigError,
@@ -15,7 +24,17 @@ export * from './error-table.js';
 export { freePort } from './free-port.js';
 export { drainConnection, type ServiceHandle, stopOnSignals } from './lifecycle.js';
 export { createLogger, jobLogger, type Logger } from './logger.js';
-export { connectNats } from './nats.js';
+export { authOptions, connectNats, type NatsAuth, natsAuthOf, setupAuthOf } from './nats.js';
+export {
+  AdminGrant,
+  busUsers,
+  localBusPasswords,
+  type NatsUser,
+  natsUserEnv,
+  passwordEnvVar,
+  renderDeployAccounts,
+  renderNatsAuthorization,
+} from './nats-users.js';
 export { type OpsListener, type OpsListenerOptions, type ReadyReport, startOpsListener } from './ops-listener.js';
 export {
   ProviderConfigShape,
@@ -30,6 +49,7 @@ export { isStoreFull, publishJob, QueueFullError } from './publish.js';
 export { announceReady, isReadySignal, type ReadySignal } from './ready-signal.js';
 export { type RecordEntryHandler, watchRecords } from './record-watch.js';
 export { runMain } from './run-main.js';
+export { SandboxSecrets } from './sandbox-secrets.js';
 export { holderIsCurrent, SandboxSlots, type SlotHolderRef } from './sandbox-slots.js';
 export { Semaphore } from './semaphore.js';
 export {

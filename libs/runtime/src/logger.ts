@@ -39,6 +39,12 @@ export const RedactedPaths = [
   '*.headers.cookie',
   'NATS_PASSWORD',
   '*.NATS_PASSWORD',
+  'NATS_SETUP_PASSWORD',
+  '*.NATS_SETUP_PASSWORD',
+  // nats.js connection options (`user`/`pass`), should one be logged.
+  'pass',
+  '*.pass',
+  '*.*.pass',
   'TABMESH_JWT_SECRET',
   '*.TABMESH_JWT_SECRET',
 ];

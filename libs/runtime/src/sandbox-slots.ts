@@ -1,10 +1,11 @@
 import type { KV } from '@nats-io/kv';
 import {
-  type SandboxRef,
   type SandboxSlotHolder,
   SandboxSlotsKey,
   SandboxSlotsSchema,
+  type SandboxView,
   type SandboxSlots as SlotsValue,
+  sandboxView,
   slotHolderKey,
   TaskProvisioning,
   type TaskRecord,
@@ -64,7 +65,7 @@ export class SandboxSlots {
   }
 
   /** Records the sandbox a holder now runs; a holder dropped meanwhile is taken again, since it does run. */
-  async attach(h: SlotHolderRef, sandbox: SandboxRef): Promise<void> {
+  async attach(h: SlotHolderRef, sandbox: SandboxView): Promise<void> {
     const key = slotHolderKey(h.org, h.task, h.generation);
     await this.bucket.mutate(SandboxSlotsKey, (cur) => {
       const value = cur?.value ?? empty();
@@ -73,7 +74,10 @@ export class SandboxSlots {
       const now = nowIso();
       return {
         ...value,
-        holders: { ...value.holders, [key]: { ...h, sandbox, since: held?.since ?? now, renewedAt: now } },
+        holders: {
+          ...value.holders,
+          [key]: { ...h, sandbox: sandboxView(sandbox), since: held?.since ?? now, renewedAt: now },
+        },
       };
     });
   }

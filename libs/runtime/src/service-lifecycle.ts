@@ -1,10 +1,11 @@
+import { BusIdentities, type BusIdentity, BusPermissions, BusIdentity as Identity } from '@tabmesh/contracts';
 import type { Registry } from 'prom-client';
-import { type Bus, ensureBus } from './bus-setup.js';
+import { type Bus, bindBus, ensureBus, streamsOf } from './bus-setup.js';
 import type { Config } from './config.js';
 import { ConnectionState } from './connection-state.js';
 import { drainConnection, type ServiceHandle } from './lifecycle.js';
 import type { Logger } from './logger.js';
-import { connectNats } from './nats.js';
+import { connectNats, type NatsAuth, natsAuthOf, setupAuthOf } from './nats.js';
 import { type OpsListener, startOpsListener } from './ops-listener.js';
 import { announceReady } from './ready-signal.js';
 import { createMetricsRegistry, registerLifecycleMetrics } from './service-metrics.js';
@@ -65,6 +66,35 @@ export type RunningService<H extends object> = H &
   };
 
 /**
+ * The bus a service works on. With a setup identity (NATS_SETUP_*), it first sets the bus up on a
+ * short-lived connection of that identity; anonymous (an open server), it sets it up itself; then it
+ * binds as its own user, which may not create streams, waiting for whoever sets the bus up (`pnpm
+ * start`, the test harness, the deploy's tab-registry) to have made what it needs.
+ */
+async function setUpBus(
+  nc: Parameters<typeof ensureBus>[0],
+  name: string,
+  auth: NatsAuth,
+  config: Config,
+  logger: Logger,
+): Promise<Bus> {
+  const setup = setupAuthOf(config);
+  if (setup === null && auth === null) return ensureBus(nc, config);
+  if (setup !== null) {
+    const snc = await connectNats(config.NATS_URL, Identity.Setup, logger, setup);
+    try {
+      await ensureBus(snc, config);
+      logger.info('bus set up');
+    } finally {
+      await snc.close();
+    }
+  }
+  const identity = BusIdentities.find((i): i is BusIdentity => i === name);
+  const needs = identity ? streamsOf(BusPermissions[identity]) : [];
+  return bindBus(nc, needs, { onWait: (stream) => logger.warn({ stream }, 'waiting for the bus set-up') });
+}
+
+/**
  * The one lifecycle of every tabmesh service: connect to NATS, set up the bus, start the service's
  * part, start the ops listener, announce ready. `stop` (idempotent) turns readiness off at once,
  * stops the part's steps in reverse order, drains the connection, and closes the ops listener
@@ -73,7 +103,8 @@ export type RunningService<H extends object> = H &
  */
 export async function startService<H extends object>(opts: ServiceOptions<H>): Promise<RunningService<H>> {
   const { name, config, logger } = opts;
-  const nc = await connectNats(config.NATS_URL, name, logger);
+  const auth = natsAuthOf(config);
+  const nc = await connectNats(config.NATS_URL, name, logger, auth);
   const connection = new ConnectionState(nc, logger);
   const metrics = createMetricsRegistry(name);
   const lifecycleMetrics = registerLifecycleMetrics(metrics);
@@ -112,7 +143,7 @@ export async function startService<H extends object>(opts: ServiceOptions<H>): P
   };
 
   try {
-    bus = await ensureBus(nc, config);
+    bus = await setUpBus(nc, name, auth, config, logger);
     part = await opts.start({ config, logger, bus, connection, metrics, onStop: (step) => void steps.push(step) });
     if (opts.opsListener !== false) {
       ops = await startOpsListener({ port: config.TABMESH_OPS_PORT, readiness, metrics });

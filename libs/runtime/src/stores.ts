@@ -1,6 +1,7 @@
 import type { KV } from '@nats-io/kv';
 import {
   newTask,
+  sandboxView,
   type Tab,
   type TabRecord,
   TabRecordSchema,
@@ -44,13 +45,8 @@ export class TaskStore extends TypedBucket<typeof TaskRecordSchema> {
   }
 
   static view(record: TaskRecord, revision: number): TaskStatus {
-    const { sandbox, ...rest } = record;
-    return {
-      ...rest,
-      // Only what names the sandbox: its endpoint and token are the keys to it (see SandboxViewSchema).
-      sandbox: sandbox ? { provider: sandbox.provider, id: sandbox.id } : null,
-      revision,
-    };
+    // Only what names the sandbox, also for a record written before credentials moved out of `tasks`.
+    return { ...record, sandbox: record.sandbox ? sandboxView(record.sandbox) : null, revision };
   }
 
   getTask(org: string, task: string): Promise<Versioned<TaskRecord> | null> {

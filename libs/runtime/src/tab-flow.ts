@@ -5,10 +5,11 @@ import {
   pendingStateFor,
   provisionMsgId,
   provisionSubject,
-  type SandboxRef,
+  type SandboxView,
   type SessionJob,
   SessionJobSchema,
   type Step,
+  sandboxView,
   sessionDestroyMsgId,
   sessionMsgId,
   sessionSubject,
@@ -81,12 +82,12 @@ export class TabFlow {
     lostSandboxId: string,
     correlationId: string,
   ): Promise<void> {
-    let lost: SandboxRef | null = null;
+    let lost: SandboxView | null = null;
     const task = await this.tasks.mutate(taskKey(tab.org, tab.task), (cur) => {
       lost = cur?.value.sandbox ?? null;
       return cur ? toReprovisioning(cur.value, lostSandboxId) : null;
     });
-    const old = lost as SandboxRef | null;
+    const old = lost as SandboxView | null;
     if (task?.changed && old)
       await this.enqueueSandboxDestroy(tab.org, tab.task, task.value.generation, old, correlationId);
     await this.rehomeTabs(tab.org, tab.task, lostSandboxId, correlationId);
@@ -118,14 +119,14 @@ export class TabFlow {
     org: string,
     task: string,
     generation: number,
-    sandbox: SandboxRef,
+    sandbox: SandboxView,
     correlationId: string,
   ): Promise<void> {
     await publishJob(
       this.js,
       provisionSubject(org, task),
       ProvisionJobSchema,
-      { v: 1, op: 'teardown', org, task, generation, sandbox },
+      { v: 1, op: 'teardown', org, task, generation, sandbox: sandboxView(sandbox) },
       teardownMsgId(org, task, generation),
       correlationId,
     );

@@ -16,7 +16,7 @@ describe('bus setup', () => {
   let conns: NatsConnection[] = [];
   beforeAll(async () => {
     server = await NatsServer.start();
-    conns = await Promise.all(Array.from({ length: 4 }, () => connect({ servers: server.url })));
+    conns = await Promise.all(Array.from({ length: 4 }, () => connect({ servers: server.url, ...server.adminAuth })));
   });
   afterAll(async () => {
     await Promise.all(conns.map((c) => c.close()));
@@ -37,6 +37,7 @@ describe('bus setup', () => {
     const names: string[] = [];
     for await (const s of jsm.streams.list()) names.push(s.config.name);
     expect(names.sort()).toEqual([
+      'KV_sandbox-secrets',
       'KV_sandbox-slots',
       'KV_sessions',
       'KV_tab-requests',

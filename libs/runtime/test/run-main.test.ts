@@ -47,7 +47,7 @@ describe('runMain', () => {
   });
 
   it('announces ready over IPC with the ops port, serves readyz, and on SIGTERM drains and exits 0', async () => {
-    const child = run({ NATS_URL: server.url });
+    const child = run({ NATS_URL: server.url, ...server.adminEnv });
     const signal = await child.ready;
     expect(signal).toMatchObject({ type: 'tabmesh.ready', service: 'fixture' });
     const port = signal.ports.ops!;
@@ -63,7 +63,7 @@ describe('runMain', () => {
   });
 
   it('a bad setting: the ConfigError is logged with the variable named, and the process exits 1', async () => {
-    const child = run({ NATS_URL: server.url, TABMESH_CONCURRENCY: 'many' });
+    const child = run({ NATS_URL: server.url, ...server.adminEnv, TABMESH_CONCURRENCY: 'many' });
     expect(await child.exit).toBe(1);
     const fatal = child.lines.find((l) => l.msg === 'fixture failed to start');
     expect(fatal).toMatchObject({ level: 60, service: 'fixture', err: { type: 'ConfigError' } });
@@ -71,7 +71,7 @@ describe('runMain', () => {
   });
 
   it('a start that throws: what started is undone, the error logged, the process exits 1', async () => {
-    const child = run({ NATS_URL: server.url, FIXTURE_FAIL_START: '1' });
+    const child = run({ NATS_URL: server.url, ...server.adminEnv, FIXTURE_FAIL_START: '1' });
     expect(await child.exit).toBe(1);
     const msgs = child.lines.map((l) => l.msg);
     expect(msgs).toContain('part stopped');

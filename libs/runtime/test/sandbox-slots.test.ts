@@ -9,7 +9,7 @@ describe('sandbox slots (one compare-and-set key)', () => {
   let buses: Bus[];
   beforeAll(async () => {
     server = await NatsServer.start();
-    conns = await Promise.all(Array.from({ length: 4 }, () => connect({ servers: server.url })));
+    conns = await Promise.all(Array.from({ length: 4 }, () => connect({ servers: server.url, ...server.adminAuth })));
     buses = await Promise.all(conns.map((nc) => ensureBus(nc, loadConfig({ NATS_URL: server.url }))));
   });
   afterAll(async () => {

@@ -12,7 +12,7 @@ describe('service lifecycle', () => {
   let config: Config;
   beforeAll(async () => {
     server = await NatsServer.start();
-    config = testConfig(server.url);
+    config = testConfig(server.url, server.adminEnv);
   });
   afterAll(async () => {
     await server.stop();
@@ -76,7 +76,7 @@ describe('service lifecycle', () => {
     const own = await NatsServer.start();
     const svc = await startService({
       name: 'probe',
-      config: testConfig(own.url),
+      config: testConfig(own.url, own.adminEnv),
       logger,
       start: async () => ({ handle: {} }),
     });

@@ -1,7 +1,7 @@
 import { SessionJobSchema, Streams } from '@tabmesh/contracts';
 import { NatsServer, testConfig } from '@tabmesh/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Bus, connectNats, createLogger, ensureBus, JobWorker } from '../src/index.js';
+import { type Bus, connectNats, createLogger, ensureBus, JobWorker, natsAuthOf } from '../src/index.js';
 
 const logger = createLogger('worker-test', 'silent');
 
@@ -12,8 +12,8 @@ describe('JobWorker stop right after start', () => {
   let bus: Bus;
   beforeAll(async () => {
     server = await NatsServer.start();
-    const config = testConfig(server.url);
-    bus = await ensureBus(await connectNats(config.NATS_URL, 'worker-test', logger), config);
+    const config = testConfig(server.url, server.adminEnv);
+    bus = await ensureBus(await connectNats(config.NATS_URL, 'worker-test', logger, natsAuthOf(config)), config);
   });
   afterAll(async () => {
     await bus.nc.close();

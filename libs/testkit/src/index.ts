@@ -1,4 +1,5 @@
 export { freePort, natsServerBinary } from '@tabmesh/nats-launcher';
+export { TestAdminUser, TestBusUsers } from './bus-users.js';
 export { newTabId, tabRecord, taskRecord } from './fixtures.js';
 export { BusOps, type CreateOutcome } from './harness/bus-ops.js';
 export { type HandleOf, type Handles, Mesh, type Urls } from './harness/mesh.js';

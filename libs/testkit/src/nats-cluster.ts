@@ -1,5 +1,6 @@
 import { connect } from '@nats-io/transport-node';
 import { freePort } from '@tabmesh/nats-launcher';
+import { TestAdminUser, TestBusUsers } from './bus-users.js';
 import { NatsServer } from './nats-server.js';
 import { waitFor } from './wait.js';
 
@@ -9,10 +10,15 @@ import { waitFor } from './wait.js';
  * restarted with its store, as a crashed and rebooted machine would be.
  */
 export class NatsCluster {
-  private constructor(readonly nodes: NatsServer[]) {}
+  private constructor(
+    readonly nodes: NatsServer[],
+    /** The bus users every node knows; null for an open cluster. */
+    readonly users: TestBusUsers | null,
+  ) {}
 
-  static async start(opts: { size?: number; name?: string } = {}): Promise<NatsCluster> {
+  static async start(opts: { size?: number; name?: string; users?: TestBusUsers | false } = {}): Promise<NatsCluster> {
     const size = opts.size ?? 3;
+    const users = opts.users === false ? null : (opts.users ?? new TestBusUsers());
     const ports: Array<{ client: number; cluster: number }> = [];
     for (let i = 0; i < size; i++) ports.push({ client: await freePort(), cluster: await freePort() });
     const route = (p: number) => `nats://127.0.0.1:${p}`;
@@ -20,6 +26,7 @@ export class NatsCluster {
       ports.map(({ client, cluster }, i) =>
         NatsServer.start({
           port: client,
+          users: users ?? false,
           args: [
             '--cluster',
             route(cluster),
@@ -36,9 +43,14 @@ export class NatsCluster {
         }),
       ),
     );
-    const cluster = new NatsCluster(nodes);
+    const cluster = new NatsCluster(nodes, users);
     await cluster.waitForJetStream();
     return cluster;
+  }
+
+  /** Connection options of the test's own identity (`admin`; none on an open cluster). */
+  get adminAuth(): { user?: string; pass?: string } {
+    return this.users ? this.users.connectOptions(TestAdminUser) : {};
   }
 
   /** Every node's client URL, comma-separated, as NATS_URL takes it. */
@@ -49,7 +61,7 @@ export class NatsCluster {
   /** Waits until JetStream answers on a node that runs (a meta leader exists). */
   async waitForJetStream(timeoutMs = 60_000): Promise<void> {
     const live = this.nodes.filter((n) => n.pid !== undefined);
-    const nc = await connect({ servers: live.map((n) => n.url) });
+    const nc = await connect({ servers: live.map((n) => n.url), ...this.adminAuth });
     try {
       await waitFor(
         'JetStream meta leader',

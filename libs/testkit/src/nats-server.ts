@@ -1,8 +1,15 @@
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { BusIdentity } from '@tabmesh/contracts';
 import { freePort, launchNatsServer } from '@tabmesh/nats-launcher';
+import { TestAdminUser, TestBusUsers } from './bus-users.js';
+
+const setupEnv = (password: string): Record<string, string> => ({
+  NATS_SETUP_USER: BusIdentity.Setup,
+  NATS_SETUP_PASSWORD: password,
+});
 
 export type NatsServerOptions = {
   port?: number;
@@ -11,6 +18,11 @@ export type NatsServerOptions = {
   args?: string[];
   /** Print the server's output; off by default to keep test output readable. */
   verbose?: boolean;
+  /**
+   * The bus users (default: a fresh set): every service kind with its allow-lists, `setup`, and a
+   * test `admin`; anonymous connections are refused. `false` runs an open server (anonymous).
+   */
+  users?: TestBusUsers | false;
 };
 
 /** A nats-server child process with JetStream, on its own port and store. */
@@ -18,6 +30,9 @@ export class NatsServer {
   private proc: ChildProcess | null = null;
   private readonly ownsStore: boolean;
   readonly storeDir: string;
+  /** Who may connect; null for an open server. */
+  readonly users: TestBusUsers | null;
+  private readonly confDir: string | null;
 
   private constructor(
     readonly port: number,
@@ -26,6 +41,31 @@ export class NatsServer {
   ) {
     this.ownsStore = !storeDir;
     this.storeDir = storeDir ?? mkdtempSync(join(tmpdir(), 'tabmesh-nats-'));
+    this.users = opts.users === false ? null : (opts.users ?? new TestBusUsers());
+    this.confDir = this.users ? mkdtempSync(join(tmpdir(), 'tabmesh-nats-conf-')) : null;
+    if (this.users && this.confDir)
+      writeFileSync(join(this.confDir, 'users.conf'), this.users.renderConfig(), { mode: 0o600 });
+  }
+
+  /**
+   * The environment of a service started on its own against this server: its bus user, plus the
+   * `setup` identity so it sets the bus up itself first (nothing on an open server).
+   */
+  serviceEnv(identity: BusIdentity): Record<string, string> {
+    if (!this.users) return {};
+    return { ...this.users.env(identity), ...setupEnv(this.users.password(BusIdentity.Setup)) };
+  }
+
+  /** The environment of generic test code run as a service (lifecycle tests): `admin`, which may set the bus up too. */
+  get adminEnv(): Record<string, string> {
+    if (!this.users) return {};
+    const pw = this.users.password(TestAdminUser);
+    return { NATS_USER: TestAdminUser, NATS_PASSWORD: pw, NATS_SETUP_USER: TestAdminUser, NATS_SETUP_PASSWORD: pw };
+  }
+
+  /** Connection options of the test's own identity (`admin`; none on an open server). */
+  get adminAuth(): { user?: string; pass?: string } {
+    return this.users ? this.users.connectOptions(TestAdminUser) : {};
   }
 
   static async start(opts: NatsServerOptions = {}): Promise<NatsServer> {
@@ -46,7 +86,7 @@ export class NatsServer {
     this.proc = await launchNatsServer({
       port: this.port,
       storeDir: this.storeDir,
-      args: this.opts.args ?? [],
+      args: [...(this.confDir ? ['-c', join(this.confDir, 'users.conf')] : []), ...(this.opts.args ?? [])],
       output: this.opts.verbose ? 'inherit' : 'ignore',
     });
   }
@@ -70,6 +110,7 @@ export class NatsServer {
   async stop(): Promise<void> {
     await this.kill('SIGTERM');
     if (this.ownsStore) rmSync(this.storeDir, { recursive: true, force: true });
+    if (this.confDir) rmSync(this.confDir, { recursive: true, force: true });
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -33,7 +33,7 @@ type LogLine = { level: number; msg: string; [key: string]: unknown };
  */
 async function startAccessMesh(env: Record<string, string> = {}) {
   const server = await NatsServer.start();
-  const config = testConfig(server.url, { TABMESH_JWT_SECRET: Secret, ...env });
+  const config = testConfig(server.url, { ...server.serviceEnv('gateway'), TABMESH_JWT_SECRET: Secret, ...env });
   const logs: LogLine[] = [];
   const logger: Logger = pino(
     { level: 'debug' },
@@ -51,7 +51,7 @@ async function startAccessMesh(env: Record<string, string> = {}) {
   };
   try {
     gateway = await startGateway(config, logger, { requestTimeoutMs: 3000 });
-    nc = await connect({ servers: server.url });
+    nc = await connect({ servers: server.url, ...server.adminAuth });
     const bus = await ensureBus(nc, config);
     const tabs = new TabStore(bus.tabs);
     for (const subject of [
@@ -415,7 +415,10 @@ describe('gateway access configuration', () => {
     const m = await startAccessMesh();
     try {
       const logger = pino({ level: 'silent' });
-      const err = await startGateway({ ...testConfig(m.server.url), TABMESH_JWT_SECRET: undefined }, logger).then(
+      const err = await startGateway(
+        { ...testConfig(m.server.url, m.server.serviceEnv('gateway')), TABMESH_JWT_SECRET: undefined },
+        logger,
+      ).then(
         async (g) => {
           await g.stop();
           return null;
@@ -429,7 +432,7 @@ describe('gateway access configuration', () => {
 
       const lines: LogLine[] = [];
       const open = await startGateway(
-        testConfig(m.server.url, { TABMESH_AUTH: 'off' }),
+        testConfig(m.server.url, { ...m.server.serviceEnv('gateway'), TABMESH_AUTH: 'off' }),
         pino({ level: 'warn' }, { write: (l: string) => void lines.push(JSON.parse(l) as LogLine) }),
       );
       try {

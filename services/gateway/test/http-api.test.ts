@@ -136,13 +136,9 @@ describe('gateway HTTP API', () => {
     it('answers a known task with its status and without the sandbox token', async () => {
       const org = uniqueId('org');
       const task = uniqueId('task');
-      await putTask(
-        h.tasks,
-        taskRecord(org, task, {
-          state: 'provisioned',
-          sandbox: { provider: 'sim', id: 'sb-1', endpoint: 'http://x', token: 'secret' },
-        }),
-      );
+      // A record as written before credentials moved to `sandbox-secrets` still shows none of them.
+      const legacySandbox = { provider: 'sim', id: 'sb-1', endpoint: 'http://x', token: 'secret' };
+      await putTask(h.tasks, taskRecord(org, task, { state: 'provisioned', sandbox: legacySandbox }));
       const res = await h.http(`/v1/orgs/${org}/tasks/${task}`);
       const text = await res.text();
       expect(text).not.toContain('secret');

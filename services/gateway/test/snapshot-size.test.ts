@@ -74,7 +74,7 @@ const maxTask = () =>
     state: TaskProvisioning.Error,
     generation: 2 ** 31,
     progress: wide(MaxProgressLength),
-    sandbox: { provider: worst(64), id: 's'.repeat(64), endpoint: worst(256), token: null },
+    sandbox: { provider: worst(64), id: 's'.repeat(64) },
     error: { code: ErrorCode.ProvisionFailed, message: wide(MaxErrorMessageLength), retryable: true },
     provisionedAt: new Date().toISOString(),
   });

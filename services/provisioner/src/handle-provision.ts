@@ -1,7 +1,7 @@
 import {
   ErrorCode,
   type ProvisionJob,
-  type SandboxRef,
+  type SandboxView,
   Step,
   sandboxLimitDetail,
   TabState,
@@ -12,7 +12,7 @@ import {
   toProvisioned,
   toTaskError,
 } from '@tabmesh/contracts';
-import type { SandboxProvider } from '@tabmesh/providers';
+import type { SandboxAccess } from '@tabmesh/providers';
 import {
   errorInfoOf,
   type FailureInfo,
@@ -24,8 +24,8 @@ import {
 
 export type ProvisionDeps = {
   flow: TabFlow;
-  /** Checks every record it is handed names it (ownSandboxesOnly). */
-  provider: SandboxProvider;
+  /** Checks every record it is handed names it (ownSandboxesOnly); credentials through `sandbox-secrets`. */
+  provider: SandboxAccess;
   slots: SandboxSlots;
   /** How often a starting holder renews its slot lease. */
   renewMs: number;
@@ -78,7 +78,7 @@ export async function handleProvision(deps: ProvisionDeps, ctx: JobContext<Provi
     const renew = deps.slots.enabled
       ? setInterval(() => void deps.slots.renew(where).catch(() => undefined), deps.renewMs)
       : null;
-    let made: SandboxRef;
+    let made: SandboxView;
     try {
       made = await provider.provision({
         ...where,

@@ -1,5 +1,5 @@
-import { type SandboxRef, type TaskRecord, taskKey } from '@tabmesh/contracts';
-import type { SandboxProvider } from '@tabmesh/providers';
+import { type SandboxView, type TaskRecord, taskKey } from '@tabmesh/contracts';
+import type { SandboxAccess } from '@tabmesh/providers';
 import {
   holderIsCurrent,
   type Logger,
@@ -40,7 +40,7 @@ export class SandboxWatch {
   constructor(
     private readonly tasks: ProvisionedTasks,
     private readonly flow: TabFlow,
-    private readonly provider: SandboxProvider,
+    private readonly provider: SandboxAccess,
     private readonly slots: SandboxSlots,
     private readonly opts: SandboxWatchOptions,
   ) {}
@@ -91,7 +91,7 @@ export class SandboxWatch {
     await this.flow.replaceLostSandbox(task, sandbox.id, correlationId);
   }
 
-  private async alive(sandbox: SandboxRef): Promise<boolean> {
+  private async alive(sandbox: SandboxView): Promise<boolean> {
     try {
       return await this.provider.sandboxAlive(sandbox);
     } catch (err) {

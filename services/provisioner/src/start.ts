@@ -1,9 +1,15 @@
 import { ProvisionJobSchema, Streams } from '@tabmesh/contracts';
-import { ownSandboxesOnly, type SandboxProvider, startProviderWorker } from '@tabmesh/providers';
+import {
+  ownSandboxesOnly,
+  type SandboxProvider,
+  startProviderWorker,
+  withSandboxCredentials,
+} from '@tabmesh/providers';
 import {
   type Config,
   type Logger,
   ProvisionedTasks,
+  SandboxSecrets,
   SandboxSlots,
   TabFlow,
   type WorkerKind,
@@ -21,7 +27,7 @@ const provisioner: WorkerKind<typeof ProvisionJobSchema, ProvisionDeps, SandboxP
   // Every record it is handed must be this provider's: another's fails its job once, nothing touched.
   deps: (bus, provider, config) => ({
     flow: TabFlow.onBus(bus),
-    provider: ownSandboxesOnly(provider),
+    provider: withSandboxCredentials(ownSandboxesOnly(provider), new SandboxSecrets(bus.sandboxSecrets)),
     slots: new SandboxSlots(bus.sandboxSlots, config.TABMESH_MAX_SANDBOXES),
     renewMs: Math.max(250, Math.floor(config.TABMESH_ACK_WAIT_MS / 3)),
   }),

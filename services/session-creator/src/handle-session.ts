@@ -9,7 +9,7 @@ import {
   toReady,
   withSessionProgress,
 } from '@tabmesh/contracts';
-import type { SandboxProvider } from '@tabmesh/providers';
+import type { SandboxAccess } from '@tabmesh/providers';
 import {
   errorInfoOf,
   type FailureInfo,
@@ -23,7 +23,7 @@ export type SessionDeps = {
   tabs: TabStore;
   tasks: TaskStore;
   flow: TabFlow;
-  provider: SandboxProvider;
+  provider: SandboxAccess;
   /** Told how long a tab took from creation to ready (seconds), once, when this job made it ready. */
   onReady?: (seconds: number) => void;
 };

@@ -1,6 +1,18 @@
 import { SessionJobSchema, Streams } from '@tabmesh/contracts';
-import { ownSandboxesOnly, type SandboxProvider, startProviderWorker } from '@tabmesh/providers';
-import { type Config, type Logger, TabFlow, type WorkerKind, type WorkerServiceHandle } from '@tabmesh/runtime';
+import {
+  ownSandboxesOnly,
+  type SandboxProvider,
+  startProviderWorker,
+  withSandboxCredentials,
+} from '@tabmesh/providers';
+import {
+  type Config,
+  type Logger,
+  SandboxSecrets,
+  TabFlow,
+  type WorkerKind,
+  type WorkerServiceHandle,
+} from '@tabmesh/runtime';
 import { handleSession, onSessionFailure, type SessionDeps } from './handle-session.js';
 
 export type SessionCreatorHandle = WorkerServiceHandle<typeof SessionJobSchema, SessionDeps, SandboxProvider>;
@@ -16,13 +28,9 @@ const sessionCreator: WorkerKind<typeof SessionJobSchema, SessionDeps, SandboxPr
   deps: (bus, provider, _config, metrics) => {
     const flow = TabFlow.onBus(bus);
     // Every record it is handed must be this provider's: another's fails its job once, nothing touched.
-    return {
-      tabs: flow.tabs,
-      tasks: flow.tasks,
-      flow,
-      provider: ownSandboxesOnly(provider),
-      onReady: metrics.timeToReady,
-    };
+    // Credentials are read from `sandbox-secrets` at each call (its NATS user may read, not write, them).
+    const access = withSandboxCredentials(ownSandboxesOnly(provider), new SandboxSecrets(bus.sandboxSecrets));
+    return { tabs: flow.tabs, tasks: flow.tasks, flow, provider: access, onReady: metrics.timeToReady };
   },
 };
 

@@ -20,8 +20,11 @@ describe('tab-registry as a NATS micro service', () => {
   let client: ServiceClient;
   beforeAll(async () => {
     server = await NatsServer.start();
-    registry = await startTabRegistry(testConfig(server.url), createLogger('tab-registry', 'silent'));
-    nc = await connect({ servers: server.url });
+    registry = await startTabRegistry(
+      testConfig(server.url, server.serviceEnv('tab-registry')),
+      createLogger('tab-registry', 'silent'),
+    );
+    nc = await connect({ servers: server.url, ...server.adminAuth });
     client = new Svcm(nc).client();
   });
   afterAll(async () => {

@@ -41,7 +41,7 @@ export function localMeshForSuite(name: string, env: Record<string, string> = {}
     if (mesh && local) {
       for await (const key of await mesh.bus.tasks.keys()) {
         const sandbox = (await mesh.tasks.get(key))?.value.sandbox;
-        if (sandbox) await local.destroySandbox(sandbox);
+        if (sandbox) await local.destroySandbox(await mesh.reach(sandbox));
       }
     }
     await mesh?.stop();

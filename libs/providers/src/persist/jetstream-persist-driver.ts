@@ -9,8 +9,8 @@ import {
 } from '@nats-io/jetstream';
 import { type KV, Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { SessionPersistNames, sessionPersistKey } from '@tabmesh/contracts';
-import { isStreamNameInUse } from '@tabmesh/runtime';
+import { kvStream, SessionPersistNames, sessionPersistKey } from '@tabmesh/contracts';
+import { isStreamNameInUse, isStreamNotFound } from '@tabmesh/runtime';
 import type {
   ListEventsRequest,
   ListPage,
@@ -83,12 +83,19 @@ export class JetStreamSessionPersistDriver implements SessionPersistDriver {
       num_replicas: replicas,
       duplicate_window: (opts.duplicateWindowMs ?? 120_000) * 1_000_000,
     };
-    try {
-      await jsm.streams.add(config);
-    } catch (err) {
-      if (!isStreamNameInUse(err)) throw err;
+    // The bus set-up (ensureBus, as the `setup` identity) makes both; a service user may only bind.
+    // Made here only when missing (a test without the set-up), which needs a user that may create.
+    if (!(await exists(jsm, stream))) {
+      try {
+        await jsm.streams.add(config);
+      } catch (err) {
+        if (!isStreamNameInUse(err)) throw err;
+      }
     }
-    const kv = await new Kvm(js).create(bucket, { history: 1, storage: StorageType.File, replicas });
+    const kvm = new Kvm(js);
+    const kv = (await exists(jsm, kvStream(bucket)))
+      ? await kvm.open(bucket, { allow_direct: true })
+      : await kvm.create(bucket, { history: 1, storage: StorageType.File, replicas });
     return new JetStreamSessionPersistDriver(js, jsm, kv, stream, subjectPrefix);
   }
 
@@ -159,5 +166,16 @@ export class JetStreamSessionPersistDriver implements SessionPersistDriver {
 
   private subject(sessionId: string): string {
     return `${this.subjectPrefix}.${sessionKey(sessionId)}`;
+  }
+}
+
+/** Whether a stream exists (a stream-info, which a service user may ask for). */
+export async function exists(jsm: JetStreamManager, stream: string): Promise<boolean> {
+  try {
+    await jsm.streams.info(stream);
+    return true;
+  } catch (err) {
+    if (isStreamNotFound(err)) return false;
+    throw err;
   }
 }

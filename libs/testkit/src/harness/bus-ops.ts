@@ -3,6 +3,8 @@ import {
   decode,
   encode,
   parseTabKey,
+  type SandboxRef,
+  type SandboxView,
   Subjects,
   type Tab,
   type TabCreateRequest,
@@ -13,7 +15,7 @@ import {
   TabReplySchema,
   TabState,
 } from '@tabmesh/contracts';
-import { type Bus, TabStore, TaskStore } from '@tabmesh/runtime';
+import { type Bus, SandboxSecrets, TabStore, TaskStore } from '@tabmesh/runtime';
 import { testAuthHeader } from '../test-token.js';
 import { waitFor } from '../wait.js';
 
@@ -35,6 +37,14 @@ export class BusOps {
   ) {
     this.tabs = new TabStore(bus.tabs);
     this.tasks = new TaskStore(bus.tasks);
+    this.secrets = new SandboxSecrets(bus.sandboxSecrets);
+  }
+
+  private readonly secrets: SandboxSecrets;
+
+  /** A recorded sandbox with its credential (from `sandbox-secrets`), to ask a provider about it. */
+  reach(sandbox: SandboxView): Promise<SandboxRef> {
+    return this.secrets.reach(sandbox);
   }
 
   /** Sends any `tab.*` payload (valid or not) and decodes the reply. */

@@ -1,12 +1,21 @@
 import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { type Bus, type Config, createLogger, type Logger } from '@tabmesh/runtime';
+import { BusIdentities, type BusIdentity } from '@tabmesh/contracts';
+import { type Bus, type Config, createLogger, type Logger, loadConfig } from '@tabmesh/runtime';
+import { TestAdminUser, type TestBusUsers } from '../bus-users.js';
 import type { NatsCluster } from '../nats-cluster.js';
 import type { NatsServer } from '../nats-server.js';
 import { type ServiceName, ServiceProcess } from '../service-process.js';
 import { testToken } from '../test-token.js';
 import { BusOps } from './bus-ops.js';
-import type { AnyInProcess, GatewayLike, ProcessOptions, ServiceKind, Stoppable } from './options.js';
+import {
+  type AnyInProcess,
+  type GatewayLike,
+  type ProcessOptions,
+  processName,
+  type ServiceKind,
+  type Stoppable,
+} from './options.js';
 import { waitForReadyz } from './readyz.js';
 
 /** The handle type an in-process starter of `K` returns. */
@@ -39,6 +48,8 @@ export class Mesh<S extends AnyInProcess = AnyInProcess, P = unknown> extends Bu
     /** The nats-server this mesh owns, unless it runs a cluster or a given URL. */
     readonly server: NatsServer | null,
     readonly cluster: NatsCluster | null,
+    /** The bus users of the mesh's nats-server; null for an open server (a given URL). */
+    readonly users: TestBusUsers | null,
     /** The environment services start with (config in-process, process environment for children). */
     readonly env: Record<string, string>,
     readonly config: Config,
@@ -74,7 +85,7 @@ export class Mesh<S extends AnyInProcess = AnyInProcess, P = unknown> extends Bu
     const starter = this.inProcess?.[kind];
     if (!starter) throw new Error(`no in-process starter for ${kind}: pass inProcess to setup()`);
     const handle = (await starter({
-      config: this.config,
+      config: this.configOf(processName[kind]),
       logger: this.logger(kind),
       provider: this.sharedProvider as never,
     })) as Stoppable;
@@ -93,7 +104,7 @@ export class Mesh<S extends AnyInProcess = AnyInProcess, P = unknown> extends Bu
     const o = { ...this.processOptions, ...opts };
     const p = await ServiceProcess.start({
       service,
-      env: { ...this.env, ...env },
+      env: { ...this.env, ...this.userEnv(service), ...env },
       label,
       echo: o.echo ?? process.env.FAULT_ECHO === '1',
       ...(o.maxLogLines ? { maxLogLines: o.maxLogLines } : {}),
@@ -104,6 +115,23 @@ export class Mesh<S extends AnyInProcess = AnyInProcess, P = unknown> extends Bu
     this.processes.push(p);
     if (service === 'gateway') await waitForReadyz(this.gatewayUrls(p).http);
     return p;
+  }
+
+  /** Connection options of the test's own identity (`admin`; none on an open server). */
+  get adminAuth(): { user?: string; pass?: string } {
+    return this.users ? this.users.connectOptions(TestAdminUser) : {};
+  }
+
+  /** The environment that makes `service` connect as its own bus user (nothing on an open server). */
+  userEnv(service: string): Record<string, string> {
+    const identity = BusIdentities.find((i): i is BusIdentity => i === service);
+    return this.users && identity ? this.users.env(identity) : {};
+  }
+
+  /** The configuration of an in-process `service`: the mesh's, with the service's own bus user. */
+  configOf(service: string): Config {
+    const user = this.userEnv(service);
+    return Object.keys(user).length ? loadConfig({ ...this.env, ...user }) : this.config;
   }
 
   /** Child processes still running, of one service or all. */

@@ -1,5 +1,7 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { type Config, ensureBus, loadConfig } from '@tabmesh/runtime';
+import { BusIdentity } from '@tabmesh/contracts';
+import { bindBus, type Config, ensureBus, loadConfig } from '@tabmesh/runtime';
+import { TestAdminUser, type TestBusUsers } from '../bus-users.js';
 import { NatsCluster } from '../nats-cluster.js';
 import { NatsServer } from '../nats-server.js';
 import { inProcessTestEnv, loopbackEnv, processTestEnv } from '../test-config.js';
@@ -41,19 +43,24 @@ export async function setup<S extends AnyInProcess = AnyInProcess, P = unknown>(
       choice === 'sim' || choice === 'local' ? { TABMESH_PROVIDER: choice as string } : {};
     const env = { ...preset(natsUrl), ...named, ...opts.env };
     const config = loadConfig(env);
+    const users = server?.users ?? cluster?.users ?? null;
+    // The bus set-up runs as `setup`, as in production; then the test's own connection is `admin`.
+    if (users) await setUpBusAs(users, natsUrl, config);
     const nc = await connect({
       servers: natsUrl.split(','),
       name: 'tabmesh-test',
       maxReconnectAttempts: -1,
       reconnectTimeWait: 100,
+      ...(users ? users.connectOptions(TestAdminUser) : {}),
     });
     try {
-      const bus = await ensureBus(nc, config);
+      const bus = users ? await bindBus(nc, []) : await ensureBus(nc, config);
       const provider = await sharedProvider(opts.provider, mode, opts.inProcess, nc, config);
       const mesh = new Mesh<S, P>(
         natsUrl,
         server,
         cluster,
+        users,
         env,
         config,
         nc,
@@ -77,6 +84,20 @@ export async function setup<S extends AnyInProcess = AnyInProcess, P = unknown>(
     await server?.stop();
     await cluster?.stop();
     throw err;
+  }
+}
+
+/** Creates the streams, buckets and consumers on a short-lived connection of the `setup` user. */
+async function setUpBusAs(users: TestBusUsers, natsUrl: string, config: Config): Promise<void> {
+  const snc = await connect({
+    servers: natsUrl.split(','),
+    name: 'tabmesh-test-setup',
+    ...users.connectOptions(BusIdentity.Setup),
+  });
+  try {
+    await ensureBus(snc, config);
+  } finally {
+    await snc.close();
   }
 }
 
