@@ -7,7 +7,7 @@ import { GatedProvider } from './gated-provider.js';
 
 export const ChromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const hasChromium = existsSync(ChromiumPath);
-export const chromiumMissing = `browser tests skipped: ${ChromiumPath} is missing (install it with \`bash scripts/setup.sh --browser\`)`;
+export const chromiumMissing = `the browser tests need Chromium: ${ChromiumPath} is missing (install it with \`bash scripts/setup.sh --browser\`)`;
 
 export const ResultsDir = join(process.cwd(), 'test-results', 'browser');
 
