@@ -141,6 +141,23 @@ export const AllStreams: readonly string[] = [
  *   publishes the jobs that follow; the session persist driver.
  * - setup: creates and updates the streams, buckets and durable consumers (ensureBus), nothing else.
  */
+/**
+ * What both worker kinds hold: their inbox, their queue's consumer, tabs and tasks read and written,
+ * the jobs that follow a step, and the session persist driver.
+ */
+function worker(identity: BusIdentity, stream: { name: string; consumer: string }): BusGrant {
+  return merge(
+    g.inbox(identity),
+    g.jsInfo(),
+    g.workConsumer(stream),
+    rw(Buckets.tabs),
+    rw(Buckets.tasks),
+    g.publishJobs(Streams.provision),
+    g.publishJobs(Streams.sessions),
+    g.sessionPersist(),
+  );
+}
+
 export const BusPermissions: Record<BusIdentity, BusGrant> = {
   gateway: merge(
     g.inbox(BusIdentity.Gateway),
@@ -175,30 +192,13 @@ export const BusPermissions: Record<BusIdentity, BusGrant> = {
     g.streamPurge(SessionPersistNames.stream),
   ),
   provisioner: merge(
-    g.inbox(BusIdentity.Provisioner),
-    g.jsInfo(),
-    g.workConsumer(Streams.provision),
-    rw(Buckets.tabs),
-    rw(Buckets.tasks),
+    worker(BusIdentity.Provisioner, Streams.provision),
     g.kvWatch(Buckets.tasks),
     rw(Buckets.sandboxSlots),
     rw(Buckets.sandboxSecrets),
     g.kvErase(Buckets.sandboxSecrets),
-    g.publishJobs(Streams.provision),
-    g.publishJobs(Streams.sessions),
-    g.sessionPersist(),
   ),
-  'session-creator': merge(
-    g.inbox(BusIdentity.SessionCreator),
-    g.jsInfo(),
-    g.workConsumer(Streams.sessions),
-    rw(Buckets.tabs),
-    rw(Buckets.tasks),
-    g.kvRead(Buckets.sandboxSecrets),
-    g.publishJobs(Streams.provision),
-    g.publishJobs(Streams.sessions),
-    g.sessionPersist(),
-  ),
+  'session-creator': merge(worker(BusIdentity.SessionCreator, Streams.sessions), g.kvRead(Buckets.sandboxSecrets)),
   setup: merge(g.inbox(BusIdentity.Setup), g.jsInfo(), {
     publish: AllStreams.flatMap((s) => [
       `${api}.STREAM.CREATE.${s}`,

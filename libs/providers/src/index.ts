@@ -13,7 +13,7 @@ export {
 } from './persist/jetstream-persist-driver.js';
 export type { ProvisionRequest, SandboxProvider, SessionRequest } from './provider.js';
 export { assertOwnSandbox, ownSandboxesOnly, ProviderMismatchError } from './provider-guard.js';
-export { startProviderWorker } from './provider-worker.js';
+export { startProviderWorker, workerSandboxAccess } from './provider-worker.js';
 export { RemoteProvider } from './remote/remote-provider.js';
 export { isRemoteProvider, RemoteProviders, type RemoteSettings, remoteSettingsOf } from './remote/remote-settings.js';
 export { type SandboxAccess, type SandboxCredentials, withSandboxCredentials } from './sandbox-access.js';

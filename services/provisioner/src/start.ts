@@ -1,15 +1,9 @@
 import { ProvisionJobSchema, Streams } from '@tabmesh/contracts';
-import {
-  ownSandboxesOnly,
-  type SandboxProvider,
-  startProviderWorker,
-  withSandboxCredentials,
-} from '@tabmesh/providers';
+import { type SandboxProvider, startProviderWorker, workerSandboxAccess } from '@tabmesh/providers';
 import {
   type Config,
   type Logger,
   ProvisionedTasks,
-  SandboxSecrets,
   SandboxSlots,
   TabFlow,
   type WorkerKind,
@@ -24,10 +18,9 @@ export type ProvisionerHandle = WorkerServiceHandle<typeof ProvisionJobSchema, P
 const provisioner: WorkerKind<typeof ProvisionJobSchema, ProvisionDeps, SandboxProvider> = {
   stream: Streams.provision,
   schema: ProvisionJobSchema,
-  // Every record it is handed must be this provider's: another's fails its job once, nothing touched.
   deps: (bus, provider, config) => ({
     flow: TabFlow.onBus(bus),
-    provider: withSandboxCredentials(ownSandboxesOnly(provider), new SandboxSecrets(bus.sandboxSecrets)),
+    provider: workerSandboxAccess(bus, provider),
     slots: new SandboxSlots(bus.sandboxSlots, config.TABMESH_MAX_SANDBOXES),
     renewMs: Math.max(250, Math.floor(config.TABMESH_ACK_WAIT_MS / 3)),
   }),

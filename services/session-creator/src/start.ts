@@ -1,18 +1,6 @@
 import { SessionJobSchema, Streams } from '@tabmesh/contracts';
-import {
-  ownSandboxesOnly,
-  type SandboxProvider,
-  startProviderWorker,
-  withSandboxCredentials,
-} from '@tabmesh/providers';
-import {
-  type Config,
-  type Logger,
-  SandboxSecrets,
-  TabFlow,
-  type WorkerKind,
-  type WorkerServiceHandle,
-} from '@tabmesh/runtime';
+import { type SandboxProvider, startProviderWorker, workerSandboxAccess } from '@tabmesh/providers';
+import { type Config, type Logger, TabFlow, type WorkerKind, type WorkerServiceHandle } from '@tabmesh/runtime';
 import { handleSession, onSessionFailure, type SessionDeps } from './handle-session.js';
 
 export type SessionCreatorHandle = WorkerServiceHandle<typeof SessionJobSchema, SessionDeps, SandboxProvider>;
@@ -27,9 +15,7 @@ const sessionCreator: WorkerKind<typeof SessionJobSchema, SessionDeps, SandboxPr
   // Besides the flow's transitions, a session job reads the tab and the task directly.
   deps: (bus, provider, _config, metrics) => {
     const flow = TabFlow.onBus(bus);
-    // Every record it is handed must be this provider's: another's fails its job once, nothing touched.
-    // Credentials are read from `sandbox-secrets` at each call (its NATS user may read, not write, them).
-    const access = withSandboxCredentials(ownSandboxesOnly(provider), new SandboxSecrets(bus.sandboxSecrets));
+    const access = workerSandboxAccess(bus, provider); // its NATS user may read the credentials, not write them
     return { tabs: flow.tabs, tasks: flow.tasks, flow, provider: access, onReady: metrics.timeToReady };
   },
 };
