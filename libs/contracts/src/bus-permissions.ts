@@ -217,10 +217,10 @@ export const BusPermissions: Record<BusIdentity, BusGrant> = {
 };
 
 /**
- * What the sim provider's ledger (load and fault tests only) adds to the workers: read and write
- * `sim-ledger`. Test servers grant it; deployments do not.
+ * What the sim provider's ledger (load and fault tests only) adds to the workers: read, write and
+ * list `sim-ledger`. Test servers and the deploy configs grant it, since both may run `sim`.
  */
-export const SimLedgerGrant: BusGrant = merge(rw(SimLedgerBucket));
+export const SimLedgerGrant: BusGrant = merge(rw(SimLedgerBucket), g.kvWatch(SimLedgerBucket));
 
 /** Grants combined, for callers that add to an identity (tests). */
 export const mergeGrants = merge;
