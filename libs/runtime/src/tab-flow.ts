@@ -146,9 +146,12 @@ export class TabFlow {
     tab: string,
     sandboxId: string,
     correlationId: string,
+    known?: Versioned<TabRecord>,
   ): Promise<Versioned<TabRecord> | null> {
-    const res = await this.tabs.mutate(tabKey(org, task, tab), (cur) =>
-      cur ? toPendingSession(cur.value, sandboxId) : null,
+    const res = await this.tabs.mutate(
+      tabKey(org, task, tab),
+      (cur) => (cur ? toPendingSession(cur.value, sandboxId) : null),
+      known,
     );
     if (res && res.value.state === TabState.PendingSessionCreate) await this.enqueueSession(res.value, correlationId);
     return res ? { value: res.value, revision: res.revision } : null;
@@ -162,28 +165,44 @@ export class TabFlow {
     where: { org: string; task: string; generation: number },
     step: Step,
     detail?: string,
-    opts: { tabsEvenIfTaskUnchanged?: boolean } = {},
+    opts: {
+      tabsEvenIfTaskUnchanged?: boolean;
+      /** The task as the caller last read or wrote it (see TypedBucket.mutate); told what is stored after. */
+      task?: { known: Versioned<TaskRecord> | undefined };
+    } = {},
   ): Promise<boolean> {
-    const res = await this.tasks.mutate(taskKey(where.org, where.task), (cur) =>
-      cur && cur.value.generation === where.generation ? withTaskProvisionStep(cur.value, step, detail) : null,
+    const res = await this.tasks.mutate(
+      taskKey(where.org, where.task),
+      (cur) =>
+        cur && cur.value.generation === where.generation ? withTaskProvisionStep(cur.value, step, detail) : null,
+      opts.task?.known,
     );
+    if (opts.task) opts.task.known = res ? { value: res.value, revision: res.revision } : undefined;
     // A long wait (the sandbox limit) repeats its report, so that tabs created meanwhile say so too.
     if (!res?.changed && !(opts.tabsEvenIfTaskUnchanged && res?.value.generation === where.generation)) return false;
     for (const tab of await this.tabs.listTask(where.org, where.task)) {
       if (tab.value.state !== TabState.PendingProvision) continue;
-      await this.tabs.mutate(tabKey(where.org, where.task, tab.value.id), (cur) =>
-        cur ? withProvisionStep(cur.value, step, detail) : null,
+      // Just listed: the compare-and-set starts from that version instead of reading it again.
+      await this.tabs.mutate(
+        tabKey(where.org, where.task, tab.value.id),
+        (cur) => (cur ? withProvisionStep(cur.value, step, detail) : null),
+        tab,
       );
     }
     return true;
   }
 
-  /** Writes the progress text of a tab waiting for its session (queue position, retry). */
-  async reportSessionProgress(tab: TabRecord, detail?: string): Promise<boolean> {
-    const res = await this.tabs.mutate(tabKey(tab.org, tab.task, tab.id), (cur) =>
-      cur && cur.value.attempt === tab.attempt ? withSessionProgress(cur.value, detail) : null,
+  /** Writes the progress text of a tab waiting for its session (queue position, retry); returns what is stored. */
+  async reportSessionProgress(
+    tab: TabRecord,
+    detail?: string,
+    known?: Versioned<TabRecord>,
+  ): Promise<{ value: TabRecord; revision: number; changed: boolean } | null> {
+    return this.tabs.mutate(
+      tabKey(tab.org, tab.task, tab.id),
+      (cur) => (cur && cur.value.attempt === tab.attempt ? withSessionProgress(cur.value, detail) : null),
+      known,
     );
-    return res?.changed ?? false;
   }
 
   /**

@@ -42,17 +42,29 @@ export class TypedBucket<S extends z.ZodType> {
   /**
    * Reads, lets `change` decide, writes with compare-and-set, and retries on conflict.
    * `change` returns null to leave the value as it is; the result is what is stored afterwards.
+   * `known` is a version the caller has just read (a listing, the previous write): the first attempt
+   * starts from it instead of reading again, and a stale one only costs the compare-and-set a retry.
    * Losing `maxAttempts` times in a row throws WriteConflictError (retryable, `unavailable`).
    */
   async mutate(
     key: string,
     change: (current: Versioned<z.infer<S>> | null) => z.infer<S> | null,
+    known?: Versioned<z.infer<S>> | null,
     maxAttempts = 20,
   ): Promise<{ value: z.infer<S>; revision: number; changed: boolean } | null> {
+    let guess = known ?? undefined;
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
-      const current = await this.get(key);
+      const current = guess ?? (await this.get(key));
       const next = change(current);
-      if (next === null) return current ? { ...current, changed: false } : null;
+      if (next === null) {
+        // Nothing to write; from a guess, that is only certain once the key is read as it stands.
+        if (guess) {
+          guess = undefined;
+          continue;
+        }
+        return current ? { ...current, changed: false } : null;
+      }
+      guess = undefined;
       const revision = current ? await this.update(key, next, current.revision) : await this.create(key, next);
       if (revision !== null) return { value: next, revision, changed: true };
     }

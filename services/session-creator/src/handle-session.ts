@@ -77,7 +77,9 @@ export async function handleSession(deps: SessionDeps, ctx: JobContext<SessionJo
   }
   const sandbox = task.value.sandbox;
   // Picked up: whatever the queue said while it waited ("2 ahead", "retrying") is over.
-  await deps.flow.reportSessionProgress(tab.value);
+  const picked = await deps.flow.reportSessionProgress(tab.value, undefined, tab);
+  // What is stored now: the ready write's compare-and-set starts from it instead of reading again.
+  const known = picked ? { value: picked.value, revision: picked.revision } : undefined;
   let sessionId: string;
   try {
     ({ sessionId } = await deps.provider.createSession(sandbox, {
@@ -96,10 +98,13 @@ export async function handleSession(deps: SessionDeps, ctx: JobContext<SessionJo
     await deps.flow.replaceLostSandbox(tab.value, sandbox.id, ctx.correlationId);
     return;
   }
-  const res = await deps.tabs.mutate(key, (cur) =>
-    cur && cur.value.attempt === job.attempt && !cur.value.sessionId
-      ? toReady(cur.value, { sessionId, sandboxId: sandbox.id })
-      : null,
+  const res = await deps.tabs.mutate(
+    key,
+    (cur) =>
+      cur && cur.value.attempt === job.attempt && !cur.value.sessionId
+        ? toReady(cur.value, { sessionId, sandboxId: sandbox.id })
+        : null,
+    known,
   );
   if (!res?.changed) {
     if (res && res.value.state !== TabState.Closed && res.value.sessionId === sessionId) {

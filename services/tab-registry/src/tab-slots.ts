@@ -63,6 +63,7 @@ export class TabSlots {
     await this.bucket.mutate(
       taskKey(org, task),
       (cur) => (cur?.value.tabs.includes(tab) ? { v: 1, tabs: cur.value.tabs.filter((t) => t !== tab) } : null),
+      undefined,
       MaxAttempts,
     );
   }
