@@ -1,11 +1,15 @@
 import { Bucket, type KV } from '@nats-io/kv';
-import { decode, encode, WriteConflictError } from '@tabmesh/contracts';
+import { decode, encodeValidated, WriteConflictError } from '@tabmesh/contracts';
 import type { z } from 'zod';
 import { isWrongLastSequence } from './error-table.js';
 
 export type Versioned<T> = { value: T; revision: number };
 
-/** A KV bucket whose values are validated against one schema on every read and write. */
+/**
+ * A KV bucket whose values are validated against one schema on every read. Writes take the schema's
+ * type: what a service writes is a record it read (validated) and changed through the state machine,
+ * or one it built from a validated request, so it is not parsed a second time on the way out.
+ */
 export class TypedBucket<S extends z.ZodType> {
   constructor(
     readonly kv: KV,
@@ -22,7 +26,7 @@ export class TypedBucket<S extends z.ZodType> {
   /** Creates the key only if absent; returns null when another writer got there first. */
   async create(key: string, value: z.infer<S>): Promise<number | null> {
     try {
-      return await this.kv.create(key, encode(this.schema, value, this.what));
+      return await this.kv.create(key, encodeValidated<z.infer<S>>(value));
     } catch (err) {
       if (isWrongLastSequence(err)) return null;
       throw err;
@@ -32,7 +36,7 @@ export class TypedBucket<S extends z.ZodType> {
   /** Compare-and-set: returns null when the key moved past `revision`. */
   async update(key: string, value: z.infer<S>, revision: number): Promise<number | null> {
     try {
-      return await this.kv.update(key, encode(this.schema, value, this.what), revision);
+      return await this.kv.update(key, encodeValidated<z.infer<S>>(value), revision);
     } catch (err) {
       if (isWrongLastSequence(err)) return null;
       throw err;
