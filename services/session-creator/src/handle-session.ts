@@ -31,7 +31,7 @@ export async function handleSession(deps: SessionDeps, ctx: JobContext<SessionJo
   const task = await deps.tasks.getTask(job.org, job.task);
   if (job.op === 'destroy') {
     if (task?.value.sandbox) await deps.provider.destroySession(task.value.sandbox, job.sessionId);
-    logger.info({ sessionId: job.sessionId }, 'session destroyed');
+    logger.debug({ sessionId: job.sessionId }, 'session destroyed');
     return;
   }
   const key = tabKey(job.org, job.task, job.tab);
