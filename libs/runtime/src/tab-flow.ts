@@ -43,12 +43,19 @@ export class TabFlow {
 
   /**
    * Makes sure the task is being provisioned: starts a new generation when it is unprovisioned or
-   * failed, and (re)publishes the current generation's job. Returns the task as it now stands.
+   * failed, and publishes the current generation's job — when this call started it, or always with
+   * `republish` (the sweep's way to recover a job whose publisher died between the task write and
+   * the publish). Returns the task as it now stands.
    */
-  async requestProvisioning(org: string, task: string, correlationId: string): Promise<Versioned<TaskRecord>> {
+  async requestProvisioning(
+    org: string,
+    task: string,
+    correlationId: string,
+    opts: { republish?: boolean } = {},
+  ): Promise<Versioned<TaskRecord>> {
     const res = await this.tasks.mutate(taskKey(org, task), (cur) => toProvisioning(cur?.value ?? newTask(org, task)));
     if (!res) throw new Error(`task ${org}.${task} vanished while requesting provisioning`);
-    if (res.value.state === TaskProvisioning.Provisioning) {
+    if (res.value.state === TaskProvisioning.Provisioning && (res.changed || opts.republish !== false)) {
       await publishJob(
         this.js,
         provisionSubject(org, task),
@@ -208,15 +215,22 @@ export class TabFlow {
   /**
    * Brings one pending tab in line with its task: the step the tab waits on is (re)requested.
    * Used after a create or retry, and by the sweep for tabs whose job may have been lost.
+   * `republish: false` (a create) publishes a provision job only for a generation this call starts:
+   * the next tabs of a task being provisioned add no duplicate publish each; a job lost with its
+   * publisher is published again by the sweep, which republishes.
    * Returns the tab as written when this call moved it on, else null (no extra read).
    */
-  async drive(tab: TabRecord, correlationId: string): Promise<Versioned<TabRecord> | null> {
+  async drive(
+    tab: TabRecord,
+    correlationId: string,
+    opts: { republish?: boolean } = {},
+  ): Promise<Versioned<TabRecord> | null> {
     if (tab.state === TabState.PendingSessionCreate) {
       await this.enqueueSession(tab, correlationId);
       return null;
     }
     if (tab.state !== TabState.PendingProvision) return null;
-    const task = await this.requestProvisioning(tab.org, tab.task, correlationId);
+    const task = await this.requestProvisioning(tab.org, tab.task, correlationId, opts);
     const entry = pendingStateFor(task.value);
     if (entry.state === TabState.PendingSessionCreate) {
       return this.advanceToSession(tab.org, tab.task, tab.id, entry.sandboxId, correlationId);

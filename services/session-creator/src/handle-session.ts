@@ -2,6 +2,7 @@ import {
   ErrorCode,
   type SessionJob,
   TabmeshError,
+  type TabRecord,
   TabState,
   TaskProvisioning,
   tabKey,
@@ -17,6 +18,7 @@ import {
   type TabFlow,
   type TabStore,
   type TaskStore,
+  type Versioned,
 } from '@tabmesh/runtime';
 
 export type SessionDeps = { tabs: TabStore; tasks: TaskStore; flow: TabFlow; provider: SandboxProvider };
@@ -77,9 +79,13 @@ export async function handleSession(deps: SessionDeps, ctx: JobContext<SessionJo
   }
   const sandbox = task.value.sandbox;
   // Picked up: whatever the queue said while it waited ("2 ahead", "retrying") is over.
-  const picked = await deps.flow.reportSessionProgress(tab.value, undefined, tab);
-  // What is stored now: the ready write's compare-and-set starts from it instead of reading again.
-  const known = picked ? { value: picked.value, revision: picked.revision } : undefined;
+  // Only when the tab as just read says something else (a queue position, a retry): the common
+  // case writes nothing and reads nothing more. Either way the ready write starts from what is stored.
+  let known: Versioned<TabRecord> | undefined = tab;
+  if (withSessionProgress(tab.value) !== null) {
+    const picked = await deps.flow.reportSessionProgress(tab.value, undefined, tab);
+    known = picked ? { value: picked.value, revision: picked.revision } : undefined;
+  }
   let sessionId: string;
   try {
     ({ sessionId } = await deps.provider.createSession(sandbox, {

@@ -63,7 +63,7 @@ export async function createTab(ctx: RegistryContext, req: TabCreateRequest, met
     meta.logger.debug({ tab: id, state: written.value.state }, 'tab created');
     // Written first, then the task is read again inside drive(): a provisioner that finished in
     // between scans the tabs after writing the task, so one of the two always moves this tab on.
-    const driven = await ctx.flow.drive(written.value, meta.correlationId);
+    const driven = await ctx.flow.drive(written.value, meta.correlationId, { republish: false });
     return { tab: driven ?? written, created: revision !== null };
   } catch (err) {
     // Only a refusal by a bounded store is undone: it is certain the job was not queued. Any other
