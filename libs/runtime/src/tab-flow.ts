@@ -176,6 +176,12 @@ export class TabFlow {
       tabsEvenIfTaskUnchanged?: boolean;
       /** The task as the caller last read or wrote it (see TypedBucket.mutate); told what is stored after. */
       task?: { known: Versioned<TaskRecord> | undefined };
+      /**
+       * The tabs of the task as this job last wrote them: a later step starts each compare-and-set
+       * from there instead of reading the tab again (only tabs new since are read). Progress text
+       * only; moving tabs on reads them fresh (see handleProvision).
+       */
+      tabs?: Map<string, Versioned<TabRecord>>;
     } = {},
   ): Promise<boolean> {
     const res = await this.tasks.mutate(
@@ -187,14 +193,16 @@ export class TabFlow {
     if (opts.task) opts.task.known = res ? { value: res.value, revision: res.revision } : undefined;
     // A long wait (the sandbox limit) repeats its report, so that tabs created meanwhile say so too.
     if (!res?.changed && !(opts.tabsEvenIfTaskUnchanged && res?.value.generation === where.generation)) return false;
-    for (const tab of await this.tabs.listTask(where.org, where.task)) {
+    const known = opts.tabs;
+    const listed = known
+      ? await this.tabs.listTask(where.org, where.task, known)
+      : await this.tabs.listTask(where.org, where.task);
+    for (const tab of listed) {
       if (tab.value.state !== TabState.PendingProvision) continue;
-      // Just listed: the compare-and-set starts from that version instead of reading it again.
-      await this.tabs.mutate(
-        tabKey(where.org, where.task, tab.value.id),
-        (cur) => (cur ? withProvisionStep(cur.value, step, detail) : null),
-        tab,
-      );
+      // Just listed (or just written): the compare-and-set starts from that version, not a new read.
+      const key = tabKey(where.org, where.task, tab.value.id);
+      const res = await this.tabs.mutate(key, (cur) => (cur ? withProvisionStep(cur.value, step, detail) : null), tab);
+      if (known && res) known.set(key, { value: res.value, revision: res.revision });
     }
     return true;
   }

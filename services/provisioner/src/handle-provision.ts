@@ -4,6 +4,7 @@ import {
   type SandboxRef,
   Step,
   sandboxLimitDetail,
+  type TabRecord,
   TabState,
   TaskProvisioning,
   type TaskRecord,
@@ -83,12 +84,13 @@ export async function handleProvision(deps: ProvisionDeps, ctx: JobContext<Provi
     let made: SandboxRef;
     // The task as this job last saw it: each step's compare-and-set starts from it, not from a read.
     const task = { known: current as Versioned<TaskRecord> | undefined };
+    const tabs = new Map<string, Versioned<TabRecord>>();
     try {
       made = await provider.provision({
         ...where,
         signal: ctx.signal,
         onStep: async (step) => {
-          await flow.reportProvisionStep(where, step, undefined, { task });
+          await flow.reportProvisionStep(where, step, undefined, { task, tabs });
         },
       });
     } finally {
