@@ -1,3 +1,4 @@
+import { testToken } from '@tabmesh/testkit';
 import { Pool } from 'undici';
 
 /**
@@ -9,13 +10,16 @@ export function httpPool(origin: string, connections = 64): Pool {
   return new Pool(origin, { connections, pipelining: 1, keepAliveTimeout: 30_000 });
 }
 
+/** The bearer token of the load generator (every org; the phases that use it lift the per-token limits). */
+export const benchAuth = `Bearer ${testToken({ sub: 'bench', ttlSeconds: 6 * 3600 })}`;
+
 /** POSTs a JSON body; resolves true when the status is `expect`. The body is always read. */
 export async function postJson(pool: Pool, path: string, body: string, expect: number): Promise<boolean> {
   const res = await pool.request({
     method: 'POST',
     path,
     body,
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization: benchAuth },
     headersTimeout: 10_000,
     bodyTimeout: 10_000,
   });

@@ -11,7 +11,7 @@ import { mainThreadProfile, summarizeProfile } from './profile-summary.js';
 import { charts } from './report/charts.js';
 import { markdown } from './report/markdown.js';
 import type { BenchResults } from './results.js';
-import { runCreate, runFanout, runFloors, runOverhead, runThroughput } from './run.js';
+import { runCreate, runFanout, runFloors, runLifecycle, runOverhead, runThroughput } from './run.js';
 
 const opts = parseOptions(process.argv.slice(2));
 const args = process.argv.slice(2).filter((a) => a !== '--');
@@ -33,6 +33,7 @@ if (opts.phases.has('create')) await runCreate(ctx);
 if (opts.phases.has('overhead')) await runOverhead(ctx);
 if (opts.phases.has('fanout')) await runFanout(ctx);
 if (opts.phases.has('throughput')) await runThroughput(ctx);
+if (opts.phases.has('lifecycle')) await runLifecycle(ctx);
 
 results.loadAverageAtEnd = Math.round(loadavg()[0]! * 100) / 100;
 if (opts.profileDir) {
@@ -44,9 +45,11 @@ if (opts.profileDir) {
 
 mkdirSync(opts.outDir, { recursive: true });
 const md = markdown(results);
-writeFileSync(join(opts.outDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
-writeFileSync(join(opts.outDir, 'results.md'), md);
-for (const [name, svg] of Object.entries(charts(results))) writeFileSync(join(opts.outDir, name), `${svg}\n`);
+writeFileSync(join(opts.outDir, `${opts.reportName}.json`), `${JSON.stringify(results, null, 2)}\n`);
+writeFileSync(join(opts.outDir, `${opts.reportName}.md`), md);
+// The charts are of the other phases: a lifecycle-only run leaves those of the last full run alone.
+if (opts.reportName === 'results')
+  for (const [name, svg] of Object.entries(charts(results))) writeFileSync(join(opts.outDir, name), `${svg}\n`);
 console.log(md);
 for (const p of results.profiles ?? []) {
   console.log(`CPU profile ${p.file}:`);

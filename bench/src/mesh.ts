@@ -14,7 +14,7 @@ export type MeshSettings = {
   /** Environment for every service (sim latencies, concurrency). */
   env: Record<string, string>;
   /** Services to profile with --cpu-prof, and where the profiles go. */
-  profile?: { dir: string; services: ServiceName[] };
+  profile?: { dir: string; services: ServiceName[]; prefix?: string };
 };
 
 /**
@@ -39,7 +39,7 @@ export class BenchMesh {
         // One directory per process: the main thread and tsx's loader thread each write a profile there.
         nodeArgs: (service, label) =>
           profile?.services.includes(service)
-            ? ['--cpu-prof', `--cpu-prof-dir=${join(profile.dir, label.replace('#', '-'))}`]
+            ? ['--cpu-prof', `--cpu-prof-dir=${join(profile.dir, `${profile.prefix ?? ''}${label.replace('#', '-')}`)}`]
             : [],
       },
     });

@@ -1,15 +1,17 @@
 import { join } from 'node:path';
 import { repoRoot } from '@tabmesh/testkit';
 
-export const Phases = ['floors', 'create', 'overhead', 'fanout', 'throughput'] as const;
+export const Phases = ['floors', 'create', 'overhead', 'fanout', 'throughput', 'lifecycle'] as const;
 export type Phase = (typeof Phases)[number];
 
 export type BenchOptions = {
   quick: boolean;
   phases: Set<Phase>;
-  /** Where results.json, results.md and the charts go. */
+  /** Where the report (results.json, results.md, charts) goes. */
   outDir: string;
-  /** Profile gateway and tab-registry with --cpu-prof into this directory. */
+  /** Base name of the report files: `results`, or `lifecycle` when only that phase runs. */
+  reportName: string;
+  /** Profile services with --cpu-prof into this directory. */
   profileDir: string | null;
   /** Phase lengths. */
   rateMs: number;
@@ -18,37 +20,76 @@ export type BenchOptions = {
   fanoutSubscribers: number[];
   fanoutChanges: number;
   throughputSeconds: number;
+  lifecycle: {
+    /** Creates per second, one run each (1 subscriber per task). */
+    rates: number[];
+    /** Seconds of creates per run. */
+    seconds: number;
+    /** The fan-out run: subscribers per task at a rate; null skips it. */
+    fanout: { rate: number; subscribers: number } | null;
+  };
 };
 
-const usage = `usage: pnpm bench [--quick] [--only=floors,create,overhead,fanout,throughput] [--profile] [--out=DIR]
-  --quick    shorter phases (about 2 minutes); results go to bench/.out unless --out is given
-  --only     run only these phases
-  --profile  write V8 CPU profiles of gateway and tab-registry to bench/.profiles and summarise them
-  --out      directory for results.json, results.md and the SVG charts (default docs/bench)`;
+const usage = `usage: pnpm bench [--quick] [--only=PHASES | --phase PHASES] [--rate N] [--seconds N] [--subscribers N] [--profile] [--out=DIR]
+  --quick        shorter phases (about 2 minutes); results go to bench/.out unless --out is given
+  --only/--phase run only these phases (${Phases.join(', ')})
+  --rate         lifecycle: only this rate (creates/s); results go to bench/.out unless --out is given
+  --seconds      lifecycle: seconds of creates per rate (default 10, 5 in --quick)
+  --subscribers  lifecycle: WebSocket subscribers per task for the --rate run (default 1)
+  --profile      write V8 CPU profiles of the services to bench/.profiles and summarise them
+  --out          directory for the report and the SVG charts (default docs/bench)`;
+
+const Flags = ['quick', 'only', 'phase', 'profile', 'out', 'rate', 'seconds', 'subscribers', 'help'];
+const Valued = new Set(['only', 'phase', 'out', 'rate', 'seconds', 'subscribers']);
+
+function positive(flags: Map<string, string>, name: string): number | undefined {
+  const raw = flags.get(name);
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} needs a positive number, not ${JSON.stringify(raw)}`);
+  return n;
+}
+
+/** `--flag=value` and `--flag value` alike. */
+function readFlags(argv: string[]): Map<string, string> {
+  const flags = new Map<string, string>();
+  const args = argv.filter((a) => a !== '--');
+  for (let i = 0; i < args.length; i++) {
+    const m = /^--([a-z]+)(?:=(.*))?$/.exec(args[i] ?? '');
+    if (!m?.[1]) throw new Error(`unknown argument ${args[i]}\n${usage}`);
+    const name = m[1];
+    if (!Flags.includes(name)) throw new Error(`unknown flag --${name}\n${usage}`);
+    let value = m[2];
+    if (value === undefined && Valued.has(name)) {
+      value = args[i + 1];
+      if (value === undefined || value.startsWith('--')) throw new Error(`--${name} needs a value\n${usage}`);
+      i++;
+    }
+    flags.set(name, value ?? '');
+  }
+  return flags;
+}
 
 export function parseOptions(argv: string[]): BenchOptions {
-  const flags = new Map<string, string>();
-  for (const arg of argv) {
-    if (arg === '--') continue;
-    const m = /^--([a-z]+)(?:=(.*))?$/.exec(arg);
-    if (!m) throw new Error(`unknown argument ${arg}\n${usage}`);
-    flags.set(m[1]!, m[2] ?? '');
-  }
+  const flags = readFlags(argv);
   if (flags.has('help')) {
     console.log(usage);
     process.exit(0);
   }
-  for (const k of flags.keys())
-    if (!['quick', 'only', 'profile', 'out'].includes(k)) throw new Error(`unknown flag --${k}\n${usage}`);
   const quick = flags.has('quick');
-  const only = flags.get('only');
+  const only = flags.get('only') ?? flags.get('phase');
   const phases = new Set<Phase>(only ? (only.split(',') as Phase[]) : Phases);
   for (const p of phases) if (!Phases.includes(p)) throw new Error(`unknown phase ${p}; one of ${Phases.join(', ')}`);
+  const rate = positive(flags, 'rate');
+  const subscribers = positive(flags, 'subscribers');
+  const seconds = positive(flags, 'seconds') ?? (quick ? 5 : 10);
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const scratch = quick || rate !== undefined;
   return {
     quick,
     phases,
-    outDir: flags.get('out') || join(repoRoot, quick ? 'bench/.out' : 'docs/bench'),
+    outDir: flags.get('out') || join(repoRoot, scratch ? 'bench/.out' : 'docs/bench'),
+    reportName: phases.size === 1 && phases.has('lifecycle') ? 'lifecycle' : 'results',
     profileDir: flags.has('profile') ? join(repoRoot, 'bench/.profiles', stamp) : null,
     rateMs: quick ? 2000 : 5000,
     probeMs: quick ? 1500 : 3000,
@@ -56,5 +97,13 @@ export function parseOptions(argv: string[]): BenchOptions {
     fanoutSubscribers: [1000, 10_000],
     fanoutChanges: quick ? 5 : 20,
     throughputSeconds: quick ? 3 : 6,
+    lifecycle:
+      rate !== undefined
+        ? {
+            rates: subscribers && subscribers > 1 ? [] : [rate],
+            seconds,
+            fanout: subscribers && subscribers > 1 ? { rate, subscribers } : null,
+          }
+        : { rates: [100, 200, 400, 1000], seconds, fanout: { rate: 400, subscribers: 10 } },
   };
 }

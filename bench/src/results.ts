@@ -3,6 +3,7 @@ import type { Machine } from './machine.js';
 import type { OpenLoopResult } from './open-loop.js';
 import type { MaxRateSearch } from './phases/create.js';
 import type { ManyTasksResult, MeshFanoutResult } from './phases/fanout.js';
+import type { LifecycleResult } from './phases/lifecycle.js';
 import type { OverheadResult } from './phases/overhead.js';
 import type { ThroughputResult } from './phases/throughput.js';
 import type { Summary } from './stats.js';
@@ -27,5 +28,7 @@ export type BenchResults = {
   overhead?: OverheadResult;
   fanout?: { oneTask: MeshFanoutResult[]; manyTasks?: ManyTasksResult };
   throughput?: ThroughputResult[];
+  /** Whole tab lifecycles at each rate, default settings (sim 1,500 / 200 ms). */
+  lifecycle?: LifecycleResult[];
   profiles?: Array<{ process: string; file: string; top: Array<{ fn: string; selfPct: number }> }>;
 };

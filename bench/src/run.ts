@@ -6,12 +6,15 @@ import type { OpenLoopResult } from './open-loop.js';
 import type { BenchOptions } from './options.js';
 import { createAt, createSweep, holds, searchMaxRate } from './phases/create.js';
 import { type ManyTasksResult, type MeshFanoutResult, measureManyTasks, measureMeshFanout } from './phases/fanout.js';
+import { type LifecycleResult, measureLifecycle } from './phases/lifecycle.js';
 import { measureOverhead } from './phases/overhead.js';
 import { measureThroughput, type ThroughputResult } from './phases/throughput.js';
 import type { BenchResults } from './results.js';
 
 export const FloorRate = 1000;
 export const Overhead = { provisionMs: 200, sessionMs: 50, rate: 20 } as const;
+/** The issue's lifecycle conditions: the sim provider at 1,500 / 200 ms, everything else default. */
+export const Lifecycle = { provisionMs: 1500, sessionMs: 200, tabsPerTask: 10, lateMs: 12_000 } as const;
 export const Throughput = { provisionMs: 100, concurrency: 4, processes: [1, 2, 4] } as const;
 
 const log = (text: string) => process.stderr.write(`[bench] ${text}\n`);
@@ -172,4 +175,71 @@ export async function runThroughput(ctx: Ctx): Promise<void> {
     }
     ctx.results.throughput = out;
   });
+}
+
+/**
+ * Whole lifecycles with default settings: a fresh mesh per run (nothing left from the one before),
+ * tokens on and every limit at its default (creates spread over tokens so none is reached), the sim
+ * provider at the issue's latencies; a short warm-up, then the measured run.
+ */
+export async function runLifecycle(ctx: Ctx): Promise<void> {
+  const { opts } = ctx;
+  const env = {
+    TABMESH_SIM_PROVISION_MS: String(Lifecycle.provisionMs),
+    TABMESH_SIM_SESSION_MS: String(Lifecycle.sessionMs),
+  };
+  const runs: Array<{ rate: number; subscribers: number }> = opts.lifecycle.rates.map((rate) => ({
+    rate,
+    subscribers: 1,
+  }));
+  if (opts.lifecycle.fanout) runs.push(opts.lifecycle.fanout);
+  const out: LifecycleResult[] = [];
+  for (const { rate, subscribers } of runs) {
+    const name = `lifecycle-${rate}-${subscribers}`;
+    const settings: MeshSettings = {
+      logDir: ctx.logDir,
+      env,
+      ...(opts.profileDir
+        ? {
+            profile: {
+              dir: opts.profileDir,
+              prefix: `${name}-`,
+              services: [
+                ServiceName.Gateway,
+                ServiceName.TabRegistry,
+                ServiceName.Provisioner,
+                ServiceName.SessionCreator,
+              ],
+            },
+          }
+        : {}),
+    };
+    const mesh = await BenchMesh.start(settings);
+    try {
+      const gateway = await mesh.addAll();
+      const base = { subscribers, tabsPerTask: Lifecycle.tabsPerTask, lateMs: Lifecycle.lateMs };
+      log(`lifecycle: warm-up at ${Math.min(rate, 50)}/s`);
+      await measureLifecycle(
+        mesh,
+        gateway,
+        { ...base, rate: Math.min(rate, 50), seconds: 2, label: `warm${rate}` },
+        false,
+      );
+      await mesh.settle();
+      log(`lifecycle: ${rate} creates/s for ${opts.lifecycle.seconds} s, ${subscribers} subscriber(s) per task`);
+      const r = await measureLifecycle(mesh, gateway, {
+        ...base,
+        rate,
+        seconds: opts.lifecycle.seconds,
+        label: `run${rate}`,
+      });
+      log(
+        `lifecycle ${rate}/s: create p50 ${r.create.p50} p99 ${r.create.p99} ms; ready p50 ${r.timeToReady.p50} p99 ${r.timeToReady.p99} ms; fan-out p50 ${r.fanout.p50} p99 ${r.fanout.p99} ms; late ${r.late}, errors ${r.errors}; CPU ms/tab ${JSON.stringify(r.cpuMsPerTab)} (mesh ${r.cpuMsPerTabMesh})`,
+      );
+      out.push(r);
+    } finally {
+      await mesh.stop();
+    }
+  }
+  ctx.results.lifecycle = out;
 }

@@ -2,6 +2,7 @@ import { decode, type TabRecord, TabRecordSchema, TabState, tabKey } from '@tabm
 import type { Bus } from '@tabmesh/runtime';
 import type { ServiceProcess } from '@tabmesh/testkit';
 import type { Pool } from 'undici';
+import { benchAuth } from '../http-client.js';
 import { rssMiB } from '../machine.js';
 import { epochMs, type Summary, sleep, summarize } from '../stats.js';
 import { DelayRecorder, openClients } from '../ws-clients.js';
@@ -30,7 +31,7 @@ async function createTab(pool: Pool, org: string, task: string): Promise<string>
     method: 'POST',
     path: `/v1/orgs/${org}/tasks/${task}/tabs`,
     body: '{}',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization: benchAuth },
   });
   const body = (await res.body.json()) as { tab?: { id: string } };
   if (res.statusCode !== 201 || !body.tab) throw new Error(`create: HTTP ${res.statusCode}`);

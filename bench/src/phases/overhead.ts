@@ -2,6 +2,7 @@ import { KvWatchInclude } from '@nats-io/kv';
 import { decode, TabRecordSchema, TabState } from '@tabmesh/contracts';
 import type { Bus } from '@tabmesh/runtime';
 import type { Pool } from 'undici';
+import { benchAuth } from '../http-client.js';
 import { runOpenLoop } from '../open-loop.js';
 import { type Summary, sleep, summarize } from '../stats.js';
 
@@ -49,7 +50,7 @@ export async function measureOverhead(
         method: 'POST',
         path: `/v1/orgs/ovh/tasks/${run}-${i}/tabs`,
         body: '{}',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', authorization: benchAuth },
       });
       const body = (await res.body.json()) as { tab?: { id: string } };
       if (res.statusCode !== 201 || !body.tab) throw new Error(`HTTP ${res.statusCode}`);

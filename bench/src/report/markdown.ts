@@ -31,6 +31,39 @@ function rateRow(what: string, r: OpenLoopResult): string {
   return row([what, r.rate, r.achievedRate, lat(r.latency), r.errors, r.sent, cpu(r)]);
 }
 
+const kinds = ['gateway', 'tab-registry', 'provisioner', 'session-creator', 'nats-server'] as const;
+
+/** Whole lifecycles: latencies, late tabs, errors, and CPU per tab by process. */
+function lifecycleTable(r: BenchResults): string[] {
+  const runs = r.lifecycle ?? [];
+  const first = runs[0];
+  const lines = [
+    `Whole tab lifecycles (create → provision → session → ready → close) on fresh tasks, ${first?.tabsPerTask ?? 10} tabs per task, every tab closed when its \`ready\` frame arrives; default settings, tokens on, sim provider 1,500 / 200 ms. Latencies p50 / p99 in ms; late = not ready within ${(first?.lateMs ?? 12_000) / 1000} s; CPU in ms per tab.`,
+    '',
+    `| creates /s | subscribers per task | tabs | create | time to ready | fan-out | late | errors | ${kinds.map((k) => short[k] ?? k).join(' | ')} | mesh total | client |`,
+    `|---:|---:|---:|---:|---:|---:|---:|---:|${kinds.map(() => '---:|').join('')}---:|---:|`,
+  ];
+  for (const x of runs) {
+    const c = (k: string) => (x.cpuMsPerTab[k] ?? NaN).toFixed(2);
+    lines.push(
+      row([
+        x.rate,
+        x.subscribersPerTask,
+        x.tabs,
+        `${f(x.create.p50)} / ${f(x.create.p99)}`,
+        `${f(x.timeToReady.p50)} / ${f(x.timeToReady.p99)}`,
+        `${f(x.fanout.p50)} / ${f(x.fanout.p99)}`,
+        x.late,
+        x.errors,
+        ...kinds.map(c),
+        `**${x.cpuMsPerTabMesh.toFixed(2)}**`,
+        c('bench'),
+      ]),
+    );
+  }
+  return lines;
+}
+
 /** The Markdown report: machine, then one table per measurement, then the targets. */
 export function markdown(r: BenchResults): string {
   const m = r.machine;
@@ -42,12 +75,14 @@ export function markdown(r: BenchResults): string {
   );
   lines.push(`**Note:** ${m.note}. Every service is its own process; nats-server is one process with a file store.`);
   lines.push('');
-  lines.push(
-    'Latencies in ms: p50 | p90 | p99 | max. Open-loop rates: each request is timed from its scheduled send time.',
-  );
-  lines.push('');
-  lines.push('| measurement | rate /s | achieved /s | p50 | p90 | p99 | max | errors | n | CPU ms per request |');
-  lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+  if (r.floors || r.create || r.overhead || r.fanout) {
+    lines.push(
+      'Latencies in ms: p50 | p90 | p99 | max. Open-loop rates: each request is timed from its scheduled send time.',
+    );
+    lines.push('');
+    lines.push('| measurement | rate /s | achieved /s | p50 | p90 | p99 | max | errors | n | CPU ms per request |');
+    lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+  }
   if (r.floors) {
     const q = r.floors.request;
     lines.push(rateRow('floor: NATS request/reply echo', q.natsRequestReply));
@@ -172,6 +207,7 @@ export function markdown(r: BenchResults): string {
       );
     lines.push('');
   }
+  if (r.lifecycle?.length) lines.push(...lifecycleTable(r), '');
   lines.push('| target | goal | this run | met |');
   lines.push('|---|---|---|---|');
   for (const t of targets(r))

@@ -61,5 +61,43 @@ export function targets(r: BenchResults): Target[] {
     figure: f10k ? `${f10k.gatewayRssMiB.withSockets} MiB` : 'n/a',
     met: f10k ? f10k.gatewayRssMiB.withSockets * 1.048576 <= 150 : null,
   });
+  out.push(...lifecycleTargets(r));
+  return out;
+}
+
+/** The lifecycle issue's targets (docs/bench/README.md). */
+function lifecycleTargets(r: BenchResults): Target[] {
+  const runs = r.lifecycle;
+  if (!runs?.length) return [];
+  const at = (rate: number, subscribers = 1) =>
+    runs.find((x) => x.rate === rate && x.subscribersPerTask === subscribers);
+  const out: Target[] = [];
+  const l200 = at(200);
+  out.push({
+    name: 'CPU per whole tab lifecycle at 200/s, all processes',
+    target: '≤ 3 ms',
+    figure: ms(l200?.cpuMsPerTabMesh),
+    met: l200 ? l200.cpuMsPerTabMesh <= 3 : null,
+  });
+  out.push({
+    name: 'time to ready p50 at 200/s, and late tabs',
+    target: '≤ 1,800 ms, 0 late',
+    figure: l200 ? `${ms(l200.timeToReady.p50)}, ${l200.late} late` : 'n/a',
+    met: l200 ? l200.timeToReady.p50 <= 1800 && l200.late === 0 : null,
+  });
+  const l1000 = at(1000);
+  out.push({
+    name: 'create p99 at 1,000/s (whole mesh), errors',
+    target: '≤ 50 ms, 0 errors',
+    figure: l1000 ? `${ms(l1000.create.p99)}, ${l1000.errors} errors` : 'n/a',
+    met: l1000 ? l1000.create.p99 <= 50 && l1000.errors === 0 : null,
+  });
+  const f400 = runs.find((x) => x.rate === 400 && x.subscribersPerTask === 10);
+  out.push({
+    name: 'fan-out p99 to 10 subscribers at 400/s',
+    target: '≤ 15 ms',
+    figure: ms(f400?.fanout.p99),
+    met: f400 ? f400.fanout.p99 <= 15 : null,
+  });
   return out;
 }

@@ -35,6 +35,21 @@ describe('HS256 verifier', () => {
     expect(claims.exp).toBeGreaterThan(Date.now() / 1000);
   });
 
+  it('answers a token verified before from memory only while its exp holds', async () => {
+    const exp = Math.floor(Date.now() / 1000) + 2;
+    const token = await new SignJWT({ sub: 'ana', orgs: ['acme'] })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setExpirationTime(exp)
+      .sign(new TextEncoder().encode(secret));
+    expect((await verifyToken(token, verifier)).sub).toBe('ana');
+    expect((await verifyToken(token, verifier)).sub).toBe('ana');
+    await new Promise((r) => setTimeout(r, (exp + 0.2) * 1000 - Date.now()));
+    expect((await refusal(verifyToken(token, verifier))).message).toBe('token expired');
+    // Only the exact token verified is remembered: a changed signature is checked, and refused.
+    const tampered = `${token.slice(0, -2)}${token.endsWith('AA') ? 'BB' : 'AA'}`;
+    expect((await refusal(verifyToken(tampered, verifier))).message).toBe('invalid token');
+  });
+
   it('refuses a missing token as "missing bearer token"', async () => {
     expect((await refusal(verifyToken(undefined, verifier))).message).toBe('missing bearer token');
     expect((await refusal(verifyToken('', verifier))).message).toBe('missing bearer token');

@@ -44,6 +44,39 @@ export type TokenVerifier = {
 /** Raised inside the key lookup when the key set itself cannot be fetched: not the caller's fault. */
 class KeySourceDown extends Error {}
 
+/** Tokens remembered as verified, and for how long at most (a key withdrawn from a JWKS stops working within it). */
+const CacheEntries = 10_000;
+const CacheSeconds = 60;
+
+/**
+ * Tokens verified recently, so the same token on the next request (a workbench sends one per call)
+ * costs a map lookup instead of an HMAC or signature check. Keyed by the whole token, so only the
+ * exact bytes verified before hit; an entry is used only while the token's `exp` still holds, and
+ * for at most CacheSeconds. Failures are never kept.
+ */
+class VerifiedTokens {
+  private readonly entries = new Map<string, { claims: Claims; until: number }>();
+
+  constructor(private readonly toleranceSec: number) {}
+
+  get(token: string): Claims | null {
+    const e = this.entries.get(token);
+    if (!e) return null;
+    const now = Date.now() / 1000;
+    if (now < e.until && e.claims.exp > now - this.toleranceSec) return e.claims;
+    this.entries.delete(token);
+    return null;
+  }
+
+  set(token: string, claims: Claims): void {
+    if (this.entries.size >= CacheEntries) {
+      const oldest = this.entries.keys().next();
+      if (!oldest.done) this.entries.delete(oldest.value);
+    }
+    this.entries.set(token, { claims, until: Date.now() / 1000 + CacheSeconds });
+  }
+}
+
 /** Builds a verifier from the settings; throws when neither a secret nor a key set URL is given. */
 export function createVerifier(settings: VerifierSettings): TokenVerifier {
   const secret = settings.secret ? new TextEncoder().encode(settings.secret) : null;
@@ -66,9 +99,13 @@ export function createVerifier(settings: VerifierSettings): TokenVerifier {
     }
   };
 
+  const verified = new VerifiedTokens(settings.clockToleranceSec ?? 0);
+
   return {
     keys: [secret ? 'secret' : null, jwks ? 'jwks' : null].filter(Boolean).join('+'),
     async verify(token: string): Promise<Claims> {
+      const known = verified.get(token);
+      if (known) return known;
       let payload: unknown;
       try {
         ({ payload } = await jwtVerify(token, getKey, {
@@ -90,6 +127,7 @@ export function createVerifier(settings: VerifierSettings): TokenVerifier {
           code: 'ERR_TABMESH_CLAIMS',
           issues: claims.error.issues,
         });
+      verified.set(token, claims.data);
       return claims.data;
     },
   };

@@ -34,7 +34,7 @@ export const ConfigSchema = z.object({
   GATEWAY_HOST: z.string().default('127.0.0.1'),
   /** Per-socket send buffer cap: past it the client is dropped and resumes from its last revision. */
   GATEWAY_WS_MAX_BACKPRESSURE: int(1024 * 1024, 1024),
-  /** Jobs one worker process runs at once. */
+  /** Jobs one worker process runs at once; the default fits the provider (providerDefaults). */
   TABMESH_CONCURRENCY: int(8, 1),
   /** How long a job may go without an ack or heartbeat before JetStream redelivers it. */
   TABMESH_ACK_WAIT_MS: int(30_000, 1000),
@@ -159,12 +159,20 @@ export class ConfigError extends TabmeshError {
 
 /** Sandboxes one machine holds with the `local` provider (sandbox-agent servers, ~15 MB each, plus their agents). */
 const LocalMaxSandboxes = 32;
-const DefaultConcurrency = 8;
+/** `local` starts real processes on this machine: no more at once than the cap and the machine allow. */
+const LocalConcurrency = 8;
+/**
+ * I/O-bound providers (`sim`, remote SDK providers) spend a job waiting on a timer or a network call,
+ * not on this process's CPU: a worker keeps many in flight, or a provider taking seconds per sandbox
+ * starves the queue (8 jobs of 1.5 s are 5 tasks/s).
+ */
+const IoBoundConcurrency = 256;
 
 /**
  * Defaults that depend on the provider, in one place: `local` runs real processes on this machine,
  * so its sandboxes are capped and a provisioner starts no more at once than the cap allows; other
- * providers have no cap by default. Only variables the environment leaves unset are filled.
+ * providers have no cap by default and keep many jobs in flight per process. Only variables the
+ * environment leaves unset are filled.
  */
 export function providerDefaults(env: Record<string, string | undefined>): Record<string, string> {
   const set = (k: string) => env[k] !== undefined && env[k] !== '';
@@ -172,8 +180,9 @@ export function providerDefaults(env: Record<string, string | undefined>): Recor
   const local = (env.TABMESH_PROVIDER || 'local') === 'local';
   if (local && !set('TABMESH_MAX_SANDBOXES')) out.TABMESH_MAX_SANDBOXES = String(LocalMaxSandboxes);
   const cap = Number(set('TABMESH_MAX_SANDBOXES') ? env.TABMESH_MAX_SANDBOXES : (out.TABMESH_MAX_SANDBOXES ?? 0));
-  if (local && !set('TABMESH_CONCURRENCY') && Number.isInteger(cap) && cap > 0) {
-    out.TABMESH_CONCURRENCY = String(Math.min(DefaultConcurrency, cap));
+  if (!set('TABMESH_CONCURRENCY')) {
+    if (!local) out.TABMESH_CONCURRENCY = String(IoBoundConcurrency);
+    else if (Number.isInteger(cap) && cap > 0) out.TABMESH_CONCURRENCY = String(Math.min(LocalConcurrency, cap));
   }
   return out;
 }

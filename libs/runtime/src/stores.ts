@@ -30,10 +30,17 @@ export class TabStore extends TypedBucket<typeof TabRecordSchema> {
     return this.get(tabKey(org, task, tab));
   }
 
-  /** Every tab of a task, closed ones included, in id (creation) order. */
-  async listTask(org: string, task: string): Promise<Versioned<TabRecord>[]> {
+  /**
+   * Every tab of a task, closed ones included, in id (creation) order. `known` versions (by key)
+   * are taken as they are instead of read: for callers that only write with compare-and-set.
+   */
+  async listTask(
+    org: string,
+    task: string,
+    known?: Map<string, Versioned<TabRecord>>,
+  ): Promise<Versioned<TabRecord>[]> {
     const keys = (await this.keys(taskTabsFilter(org, task))).sort();
-    const entries = await Promise.all(keys.map((k) => this.get(k)));
+    const entries = await Promise.all(keys.map((k) => known?.get(k) ?? this.get(k)));
     return entries.filter((e): e is Versioned<TabRecord> => e !== null);
   }
 }

@@ -52,12 +52,19 @@ export class TabFlow {
 
   /**
    * Makes sure the task is being provisioned: starts a new generation when it is unprovisioned or
-   * failed, and (re)publishes the current generation's job. Returns the task as it now stands.
+   * failed, and publishes the current generation's job — when this call started it, or always with
+   * `republish` (the sweep's way to recover a job whose publisher died between the task write and
+   * the publish). Returns the task as it now stands.
    */
-  async requestProvisioning(org: string, task: string, correlationId: string): Promise<Versioned<TaskRecord>> {
+  async requestProvisioning(
+    org: string,
+    task: string,
+    correlationId: string,
+    opts: { republish?: boolean } = {},
+  ): Promise<Versioned<TaskRecord>> {
     const res = await this.tasks.mutate(taskKey(org, task), (cur) => toProvisioning(cur?.value ?? newTask(org, task)));
     if (!res) throw new Error(`task ${org}.${task} vanished while requesting provisioning`);
-    if (res.value.state === TaskProvisioning.Provisioning) {
+    if (res.value.state === TaskProvisioning.Provisioning && (res.changed || opts.republish !== false)) {
       await publishJob(
         this.js,
         provisionSubject(org, task),
@@ -160,9 +167,12 @@ export class TabFlow {
     tab: string,
     sandboxId: string,
     correlationId: string,
+    known?: Versioned<TabRecord>,
   ): Promise<Versioned<TabRecord> | null> {
-    const res = await this.tabs.mutate(tabKey(org, task, tab), (cur) =>
-      cur ? toPendingSession(cur.value, sandboxId) : null,
+    const res = await this.tabs.mutate(
+      tabKey(org, task, tab),
+      (cur) => (cur ? toPendingSession(cur.value, sandboxId) : null),
+      known,
     );
     if (res && res.value.state === TabState.PendingSessionCreate) await this.enqueueSession(res.value, correlationId);
     return res ? { value: res.value, revision: res.revision } : null;
@@ -176,42 +186,73 @@ export class TabFlow {
     where: { org: string; task: string; generation: number },
     step: Step,
     detail?: string,
-    opts: { tabsEvenIfTaskUnchanged?: boolean } = {},
+    opts: {
+      tabsEvenIfTaskUnchanged?: boolean;
+      /** The task as the caller last read or wrote it (see TypedBucket.mutate); told what is stored after. */
+      task?: { known: Versioned<TaskRecord> | undefined };
+      /**
+       * The tabs of the task as this job last wrote them: a later step starts each compare-and-set
+       * from there instead of reading the tab again (only tabs new since are read). Progress text
+       * only; moving tabs on reads them fresh (see handleProvision).
+       */
+      tabs?: Map<string, Versioned<TabRecord>>;
+    } = {},
   ): Promise<boolean> {
-    const res = await this.tasks.mutate(taskKey(where.org, where.task), (cur) =>
-      cur && cur.value.generation === where.generation ? withTaskProvisionStep(cur.value, step, detail) : null,
+    const res = await this.tasks.mutate(
+      taskKey(where.org, where.task),
+      (cur) =>
+        cur && cur.value.generation === where.generation ? withTaskProvisionStep(cur.value, step, detail) : null,
+      opts.task?.known,
     );
+    if (opts.task) opts.task.known = res ? { value: res.value, revision: res.revision } : undefined;
     // A long wait (the sandbox limit) repeats its report, so that tabs created meanwhile say so too.
     if (!res?.changed && !(opts.tabsEvenIfTaskUnchanged && res?.value.generation === where.generation)) return false;
-    for (const tab of await this.tabs.listTask(where.org, where.task)) {
+    const known = opts.tabs;
+    const listed = known
+      ? await this.tabs.listTask(where.org, where.task, known)
+      : await this.tabs.listTask(where.org, where.task);
+    for (const tab of listed) {
       if (tab.value.state !== TabState.PendingProvision) continue;
-      await this.tabs.mutate(tabKey(where.org, where.task, tab.value.id), (cur) =>
-        cur ? withProvisionStep(cur.value, step, detail) : null,
-      );
+      // Just listed (or just written): the compare-and-set starts from that version, not a new read.
+      const key = tabKey(where.org, where.task, tab.value.id);
+      const res = await this.tabs.mutate(key, (cur) => (cur ? withProvisionStep(cur.value, step, detail) : null), tab);
+      if (known && res) known.set(key, { value: res.value, revision: res.revision });
     }
     return true;
   }
 
-  /** Writes the progress text of a tab waiting for its session (queue position, retry). */
-  async reportSessionProgress(tab: TabRecord, detail?: string): Promise<boolean> {
-    const res = await this.tabs.mutate(tabKey(tab.org, tab.task, tab.id), (cur) =>
-      cur && cur.value.attempt === tab.attempt ? withSessionProgress(cur.value, detail) : null,
+  /** Writes the progress text of a tab waiting for its session (queue position, retry); returns what is stored. */
+  async reportSessionProgress(
+    tab: TabRecord,
+    detail?: string,
+    known?: Versioned<TabRecord>,
+  ): Promise<{ value: TabRecord; revision: number; changed: boolean } | null> {
+    return this.tabs.mutate(
+      tabKey(tab.org, tab.task, tab.id),
+      (cur) => (cur && cur.value.attempt === tab.attempt ? withSessionProgress(cur.value, detail) : null),
+      known,
     );
-    return res?.changed ?? false;
   }
 
   /**
    * Brings one pending tab in line with its task: the step the tab waits on is (re)requested.
    * Used after a create or retry, and by the sweep for tabs whose job may have been lost.
+   * `republish: false` (a create) publishes a provision job only for a generation this call starts:
+   * the next tabs of a task being provisioned add no duplicate publish each; a job lost with its
+   * publisher is published again by the sweep, which republishes.
    * Returns the tab as written when this call moved it on, else null (no extra read).
    */
-  async drive(tab: TabRecord, correlationId: string): Promise<Versioned<TabRecord> | null> {
+  async drive(
+    tab: TabRecord,
+    correlationId: string,
+    opts: { republish?: boolean } = {},
+  ): Promise<Versioned<TabRecord> | null> {
     if (tab.state === TabState.PendingSessionCreate) {
       await this.enqueueSession(tab, correlationId);
       return null;
     }
     if (tab.state !== TabState.PendingProvision) return null;
-    const task = await this.requestProvisioning(tab.org, tab.task, correlationId);
+    const task = await this.requestProvisioning(tab.org, tab.task, correlationId, opts);
     const entry = pendingStateFor(task.value);
     if (entry.state === TabState.PendingSessionCreate) {
       return this.advanceToSession(tab.org, tab.task, tab.id, entry.sandboxId, correlationId);

@@ -1,11 +1,15 @@
 import { Bucket, type KV } from '@nats-io/kv';
-import { decode, encode, WriteConflictError } from '@tabmesh/contracts';
+import { decode, encodeValidated, WriteConflictError } from '@tabmesh/contracts';
 import type { z } from 'zod';
 import { isWrongLastSequence } from './error-table.js';
 
 export type Versioned<T> = { value: T; revision: number };
 
-/** A KV bucket whose values are validated against one schema on every read and write. */
+/**
+ * A KV bucket whose values are validated against one schema on every read. Writes take the schema's
+ * type: what a service writes is a record it read (validated) and changed through the state machine,
+ * or one it built from a validated request, so it is not parsed a second time on the way out.
+ */
 export class TypedBucket<S extends z.ZodType> {
   constructor(
     readonly kv: KV,
@@ -22,7 +26,7 @@ export class TypedBucket<S extends z.ZodType> {
   /** Creates the key only if absent; returns null when another writer got there first. */
   async create(key: string, value: z.infer<S>): Promise<number | null> {
     try {
-      return await this.kv.create(key, encode(this.schema, value, this.what));
+      return await this.kv.create(key, encodeValidated<z.infer<S>>(value));
     } catch (err) {
       if (isWrongLastSequence(err)) return null;
       throw err;
@@ -32,7 +36,7 @@ export class TypedBucket<S extends z.ZodType> {
   /** Compare-and-set: returns null when the key moved past `revision`. */
   async update(key: string, value: z.infer<S>, revision: number): Promise<number | null> {
     try {
-      return await this.kv.update(key, encode(this.schema, value, this.what), revision);
+      return await this.kv.update(key, encodeValidated<z.infer<S>>(value), revision);
     } catch (err) {
       if (isWrongLastSequence(err)) return null;
       throw err;
@@ -42,17 +46,29 @@ export class TypedBucket<S extends z.ZodType> {
   /**
    * Reads, lets `change` decide, writes with compare-and-set, and retries on conflict.
    * `change` returns null to leave the value as it is; the result is what is stored afterwards.
+   * `known` is a version the caller has just read (a listing, the previous write): the first attempt
+   * starts from it instead of reading again, and a stale one only costs the compare-and-set a retry.
    * Losing `maxAttempts` times in a row throws WriteConflictError (retryable, `unavailable`).
    */
   async mutate(
     key: string,
     change: (current: Versioned<z.infer<S>> | null) => z.infer<S> | null,
+    known?: Versioned<z.infer<S>> | null,
     maxAttempts = 20,
   ): Promise<{ value: z.infer<S>; revision: number; changed: boolean } | null> {
+    let guess = known ?? undefined;
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
-      const current = await this.get(key);
+      const current = guess ?? (await this.get(key));
       const next = change(current);
-      if (next === null) return current ? { ...current, changed: false } : null;
+      if (next === null) {
+        // Nothing to write; from a guess, that is only certain once the key is read as it stands.
+        if (guess) {
+          guess = undefined;
+          continue;
+        }
+        return current ? { ...current, changed: false } : null;
+      }
+      guess = undefined;
       const revision = current ? await this.update(key, next, current.revision) : await this.create(key, next);
       if (revision !== null) return { value: next, revision, changed: true };
     }

@@ -60,10 +60,14 @@ describe('provider defaults', () => {
       { TABMESH_PROVIDER: 'local', TABMESH_MAX_SANDBOXES: '0' },
       { TABMESH_MAX_SANDBOXES: 0, TABMESH_CONCURRENCY: 8 },
     ],
-    [{ TABMESH_PROVIDER: 'sim' }, { TABMESH_MAX_SANDBOXES: 0, TABMESH_CONCURRENCY: 8 }],
+    [{ TABMESH_PROVIDER: 'sim' }, { TABMESH_MAX_SANDBOXES: 0, TABMESH_CONCURRENCY: 256 }],
+    [
+      { TABMESH_PROVIDER: 'sim', TABMESH_CONCURRENCY: '4' },
+      { TABMESH_MAX_SANDBOXES: 0, TABMESH_CONCURRENCY: 4 },
+    ],
     [
       { TABMESH_PROVIDER: 'daytona', TABMESH_MAX_SANDBOXES: '10' },
-      { TABMESH_MAX_SANDBOXES: 10, TABMESH_CONCURRENCY: 8 },
+      { TABMESH_MAX_SANDBOXES: 10, TABMESH_CONCURRENCY: 256 },
     ],
   ])('%o -> %o', (env, want) => {
     const config = loadConfig(env);

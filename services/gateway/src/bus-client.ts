@@ -1,7 +1,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
   decode,
-  encode,
+  encodeValidated,
   Subjects,
   type Tab,
   type TabCreateRequest,
@@ -55,12 +55,13 @@ export class BusClient {
 
   private async call<Q extends z.ZodType, R extends z.ZodType>(
     subject: string,
-    requestSchema: Q,
+    _requestSchema: Q,
     request: z.input<Q>,
     replySchema: R,
     correlationId: string,
   ): Promise<z.infer<R>> {
-    const payload = encode(requestSchema, request, `${subject} request`);
+    // Built from the validated HTTP input; tab-registry validates it on receipt.
+    const payload = encodeValidated<z.input<Q>>(request);
     let data: Uint8Array;
     try {
       const msg = await this.nc.request(subject, payload, {

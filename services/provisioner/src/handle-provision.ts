@@ -4,8 +4,10 @@ import {
   type SandboxView,
   Step,
   sandboxLimitDetail,
+  type TabRecord,
   TabState,
   TaskProvisioning,
+  type TaskRecord,
   tabKey,
   taskKey,
   toError,
@@ -20,6 +22,7 @@ import {
   type SandboxSlots,
   type SlotHolderRef,
   type TabFlow,
+  type Versioned,
 } from '@tabmesh/runtime';
 
 export type ProvisionDeps = {
@@ -79,20 +82,25 @@ export async function handleProvision(deps: ProvisionDeps, ctx: JobContext<Provi
       ? setInterval(() => void deps.slots.renew(where).catch(() => undefined), deps.renewMs)
       : null;
     let made: SandboxView;
+    // The task as this job last saw it: each step's compare-and-set starts from it, not from a read.
+    const task = { known: current as Versioned<TaskRecord> | undefined };
+    const tabs = new Map<string, Versioned<TabRecord>>();
     try {
       made = await provider.provision({
         ...where,
         signal: ctx.signal,
         onStep: async (step) => {
-          await flow.reportProvisionStep(where, step);
+          await flow.reportProvisionStep(where, step, undefined, { task, tabs });
         },
       });
     } finally {
       if (renew) clearInterval(renew);
     }
     if (deps.slots.enabled) await deps.slots.attach(where, made);
-    const res = await flow.tasks.mutate(taskKey(job.org, job.task), (cur) =>
-      cur && cur.value.generation === job.generation ? toProvisioned(cur.value, made) : null,
+    const res = await flow.tasks.mutate(
+      taskKey(job.org, job.task),
+      (cur) => (cur && cur.value.generation === job.generation ? toProvisioned(cur.value, made) : null),
+      task.known,
     );
     if (!res || (!res.changed && res.value.sandbox?.id !== made.id)) {
       // Torn down or superseded while we worked: what we made belongs to nobody.
@@ -116,7 +124,7 @@ export async function handleProvision(deps: ProvisionDeps, ctx: JobContext<Provi
   // by tab-registry, which reads the task after writing the tab.
   for (const tab of await flow.tabs.listTask(job.org, job.task)) {
     if (tab.value.state === TabState.PendingProvision) {
-      await flow.advanceToSession(job.org, job.task, tab.value.id, sandbox.id, ctx.correlationId);
+      await flow.advanceToSession(job.org, job.task, tab.value.id, sandbox.id, ctx.correlationId, tab);
     }
   }
 }

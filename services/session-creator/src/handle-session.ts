@@ -2,6 +2,7 @@ import {
   ErrorCode,
   type SessionJob,
   TabmeshError,
+  type TabRecord,
   TabState,
   TaskProvisioning,
   tabKey,
@@ -17,6 +18,7 @@ import {
   type TabFlow,
   type TabStore,
   type TaskStore,
+  type Versioned,
 } from '@tabmesh/runtime';
 
 export type SessionDeps = {
@@ -38,7 +40,7 @@ export async function handleSession(deps: SessionDeps, ctx: JobContext<SessionJo
   const task = await deps.tasks.getTask(job.org, job.task);
   if (job.op === 'destroy') {
     if (task?.value.sandbox) await deps.provider.destroySession(task.value.sandbox, job.sessionId);
-    logger.info({ sessionId: job.sessionId }, 'session destroyed');
+    logger.debug({ sessionId: job.sessionId }, 'session destroyed');
     return;
   }
   const key = tabKey(job.org, job.task, job.tab);
@@ -84,7 +86,13 @@ export async function handleSession(deps: SessionDeps, ctx: JobContext<SessionJo
   }
   const sandbox = task.value.sandbox;
   // Picked up: whatever the queue said while it waited ("2 ahead", "retrying") is over.
-  await deps.flow.reportSessionProgress(tab.value);
+  // Only when the tab as just read says something else (a queue position, a retry): the common
+  // case writes nothing and reads nothing more. Either way the ready write starts from what is stored.
+  let known: Versioned<TabRecord> | undefined = tab;
+  if (withSessionProgress(tab.value) !== null) {
+    const picked = await deps.flow.reportSessionProgress(tab.value, undefined, tab);
+    known = picked ? { value: picked.value, revision: picked.revision } : undefined;
+  }
   let sessionId: string;
   try {
     ({ sessionId } = await deps.provider.createSession(sandbox, {
@@ -103,10 +111,13 @@ export async function handleSession(deps: SessionDeps, ctx: JobContext<SessionJo
     await deps.flow.replaceLostSandbox(tab.value, sandbox.id, ctx.correlationId);
     return;
   }
-  const res = await deps.tabs.mutate(key, (cur) =>
-    cur && cur.value.attempt === job.attempt && !cur.value.sessionId
-      ? toReady(cur.value, { sessionId, sandboxId: sandbox.id })
-      : null,
+  const res = await deps.tabs.mutate(
+    key,
+    (cur) =>
+      cur && cur.value.attempt === job.attempt && !cur.value.sessionId
+        ? toReady(cur.value, { sessionId, sandboxId: sandbox.id })
+        : null,
+    known,
   );
   if (!res?.changed) {
     if (res && res.value.state !== TabState.Closed && res.value.sessionId === sessionId) {

@@ -5,6 +5,7 @@ import {
   ErrorCode,
   type ErrorInfo,
   encode,
+  encodeValidated,
   QueueGroups,
   TabmeshError,
   UnavailableError,
@@ -142,7 +143,8 @@ async function answer(
   }
   let data: Uint8Array;
   try {
-    data = encode(route.reply, reply, `${route.subject} reply`);
+    // Typed by the route's reply schema and built from validated records; the gateway validates it on receipt.
+    data = encodeValidated(reply);
   } catch (err) {
     log.error({ err }, 'reply failed');
     fail(err);

@@ -33,38 +33,87 @@ export class TabSlots {
     },
   ) {}
 
+  /** Slot changes per task key: the one being written, and the next, still taking more. */
+  private readonly batches = new Map<string, SlotBatch>();
+
   /** Takes a slot for `tab` (again: no change); refuses with LimitReachedError when the task is full. */
-  async reserve(org: string, task: string, tab: string): Promise<void> {
-    const key = taskKey(org, task);
-    for (let attempt = 0; attempt < MaxAttempts; attempt++) {
-      const cur = await this.bucket.get(key);
-      let held = cur ? cur.value.tabs : await this.seed(org, task);
-      if (held.includes(tab)) {
-        if (cur) return;
-      } else {
-        if (held.length >= this.opts.max) held = await this.freeStale(org, task, held);
-        if (held.length >= this.opts.max) {
-          throw new LimitReachedError(
-            `task ${org}/${task} has ${this.opts.max} open tabs, the most it may hold (TABMESH_MAX_TABS_PER_TASK); close one to make room`,
-          );
-        }
-        held = [...held, tab];
-      }
-      const next: TabSlotsValue = { v: 1, tabs: held };
-      const written = cur ? await this.bucket.update(key, next, cur.revision) : await this.bucket.create(key, next);
-      if (written !== null) return;
-      await jitter(attempt);
-    }
-    throw new UnavailableError(`task ${org}/${task}: too many concurrent creates; retry`);
+  reserve(org: string, task: string, tab: string): Promise<void> {
+    return this.enqueue(org, task, { kind: 'reserve', tab });
   }
 
   /** Gives the slot of `tab` back; idempotent. */
-  async release(org: string, task: string, tab: string): Promise<void> {
-    await this.bucket.mutate(
-      taskKey(org, task),
-      (cur) => (cur?.value.tabs.includes(tab) ? { v: 1, tabs: cur.value.tabs.filter((t) => t !== tab) } : null),
-      MaxAttempts,
-    );
+  release(org: string, task: string, tab: string): Promise<void> {
+    return this.enqueue(org, task, { kind: 'release', tab });
+  }
+
+  /**
+   * Changes of one task's slots from this process are written together: while one compare-and-set
+   * of the key is in flight, the next changes gather and go in the following one. Ten creates of a
+   * task at once are two or three writes, not ten writers racing each other through conflicts
+   * (other registries still race through compare-and-set as before).
+   */
+  private enqueue(org: string, task: string, change: Omit<SlotOp, 'resolve' | 'reject'>): Promise<void> {
+    const key = taskKey(org, task);
+    return new Promise<void>((resolve, reject) => {
+      const op: SlotOp = { ...change, resolve, reject };
+      const open = this.batches.get(key);
+      if (open && !open.started) {
+        open.ops.push(op);
+        return;
+      }
+      const batch: SlotBatch = { ops: [op], started: false, done: Promise.resolve() };
+      this.batches.set(key, batch);
+      batch.done = (open?.done ?? Promise.resolve())
+        .then(() => {
+          batch.started = true;
+          return this.write(org, task, batch.ops);
+        })
+        .finally(() => {
+          if (this.batches.get(key) === batch) this.batches.delete(key);
+        });
+    });
+  }
+
+  /** One compare-and-set for a batch of changes, in their order; settles every op, never rejects. */
+  private async write(org: string, task: string, ops: SlotOp[]): Promise<void> {
+    const key = taskKey(org, task);
+    try {
+      for (let attempt = 0; attempt < MaxAttempts; attempt++) {
+        const cur = await this.bucket.get(key);
+        const reserving = ops.some((op) => op.kind === 'reserve');
+        if (!cur && !reserving) return settle(ops, new Map());
+        const held = cur ? cur.value.tabs : await this.seed(org, task);
+        let next = [...held];
+        const refused = new Map<SlotOp, Error>();
+        for (const op of ops) {
+          if (op.kind === 'release') {
+            next = next.filter((t) => t !== op.tab);
+            continue;
+          }
+          if (next.includes(op.tab)) continue;
+          if (next.length >= this.opts.max) next = await this.freeStale(org, task, next);
+          if (next.length >= this.opts.max) {
+            refused.set(
+              op,
+              new LimitReachedError(
+                `task ${org}/${task} has ${this.opts.max} open tabs, the most it may hold (TABMESH_MAX_TABS_PER_TASK); close one to make room`,
+              ),
+            );
+            continue;
+          }
+          next.push(op.tab);
+        }
+        if (cur && next.length === held.length && next.every((t, i) => t === held[i])) return settle(ops, refused);
+        const value: TabSlotsValue = { v: 1, tabs: next };
+        const written = cur ? await this.bucket.update(key, value, cur.revision) : await this.bucket.create(key, value);
+        if (written !== null) return settle(ops, refused);
+        await jitter(attempt);
+      }
+      const busy = new UnavailableError(`task ${org}/${task}: too many concurrent creates; retry`);
+      for (const op of ops) op.reject(busy);
+    } catch (err) {
+      for (const op of ops) op.reject(err);
+    }
   }
 
   /**
@@ -88,6 +137,22 @@ export class TabSlots {
       if (this.index.closed.has(key) || this.index.markers.has(key)) return false;
       return listed.has(key) || decodeTime(id) > cutoff;
     });
+  }
+}
+
+type SlotOp = {
+  kind: 'reserve' | 'release';
+  tab: string;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+};
+type SlotBatch = { ops: SlotOp[]; started: boolean; done: Promise<void> };
+
+function settle(ops: SlotOp[], refused: Map<SlotOp, Error>): void {
+  for (const op of ops) {
+    const err = refused.get(op);
+    if (err) op.reject(err);
+    else op.resolve();
   }
 }
 

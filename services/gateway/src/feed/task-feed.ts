@@ -1,5 +1,12 @@
 import type { KvWatchEntry } from '@nats-io/kv';
-import { encodeText, parseTabKey, parseTaskKey, ServerFrameSchema, ServerFrameType, taskKey } from '@tabmesh/contracts';
+import {
+  parseTabKey,
+  parseTaskKey,
+  type ServerFrame,
+  ServerFrameType,
+  taskKey,
+  textOfValidated,
+} from '@tabmesh/contracts';
 import { type Logger, TabStore, type TaskStore } from '@tabmesh/runtime';
 import type { GatewayMetrics } from '../gateway-metrics.js';
 import { BucketWatch } from './bucket-watch.js';
@@ -182,7 +189,8 @@ export class TaskFeed {
   private dispatchTab(cache: TaskCache, change: TabChange): void {
     const tab = cache.onTabChange(change);
     if (!tab) return;
-    const text = encodeText(ServerFrameSchema, { v: 1, type: ServerFrameType.Tab, tab }, 'tab frame');
+    // The tab was validated when its entry was decoded (tabChangeOf): the frame is not parsed again.
+    const text = textOfValidated<ServerFrame>({ v: 1, type: ServerFrameType.Tab, tab });
     cache.ring.push(change.revision, text);
     this.sink.publish(cache.topic, text, ServerFrameType.Tab);
   }
@@ -198,7 +206,7 @@ export class TaskFeed {
       if (!key || !cache) return;
       const status = taskStatusOf(e, key.org, key.task);
       if (!cache.onTaskChange(status)) return;
-      const text = encodeText(ServerFrameSchema, { v: 1, type: ServerFrameType.Task, task: status }, 'task frame');
+      const text = textOfValidated<ServerFrame>({ v: 1, type: ServerFrameType.Task, task: status });
       this.sink.publish(cache.topic, text, ServerFrameType.Task);
     } catch (err) {
       metrics.kvInvalidEntries.inc({ bucket: 'tasks' });

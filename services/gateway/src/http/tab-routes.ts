@@ -35,7 +35,7 @@ export function registerTabRoutes(app: OpenAPIHono<AppEnv>, { bus, tabs, metrics
     const stop = metrics.tabCreateSeconds.startTimer();
     const { tab, created } = await bus.createTab({ v: 1, org, task, ...options }, c.get('requestId'));
     stop();
-    c.get('logger').info({ org, task, tab: tab.id, created }, created ? 'tab created' : 'tab create repeated');
+    c.get('logger').debug({ org, task, tab: tab.id, created }, created ? 'tab created' : 'tab create repeated');
     return created ? reply(c, TabResponseSchema, { v: 1, tab }, 201) : reply(c, TabResponseSchema, { v: 1, tab }, 200);
   });
 

@@ -15,6 +15,6 @@ export async function closeTab(
   // Also when it was already closed: a registry that died between the close and this publish left
   // the session live, and the caller's retry lands here. The job is deduped and destroy idempotent.
   if (res.value.sessionId) await ctx.flow.enqueueSessionDestroy(res.value, meta.correlationId);
-  if (res.changed) meta.logger.info({ tab: req.tab }, 'tab closed');
+  if (res.changed) meta.logger.debug({ tab: req.tab }, 'tab closed');
   return res;
 }

@@ -60,10 +60,10 @@ export async function createTab(ctx: RegistryContext, req: TabCreateRequest, met
     revision = await ctx.tabs.create(key, record);
     written = revision === null ? await ctx.tabs.getTab(org, task, id) : { value: record, revision };
     if (!written) throw new Error(`tab ${id} could not be written`);
-    meta.logger.info({ tab: id, state: written.value.state }, 'tab created');
+    meta.logger.debug({ tab: id, state: written.value.state }, 'tab created');
     // Written first, then the task is read again inside drive(): a provisioner that finished in
     // between scans the tabs after writing the task, so one of the two always moves this tab on.
-    const driven = await ctx.flow.drive(written.value, meta.correlationId);
+    const driven = await ctx.flow.drive(written.value, meta.correlationId, { republish: false });
     return { tab: driven ?? written, created: revision !== null };
   } catch (err) {
     // Only a refusal by a bounded store is undone: it is certain the job was not queued. Any other
