@@ -1,15 +1,7 @@
 import { TabState } from '@tabmesh/contracts';
-import { waitFor } from '@tabmesh/testkit';
+import { tabRecord, waitFor } from '@tabmesh/testkit';
 import { describe, expect, it } from 'vitest';
-import {
-  harnessForSuite,
-  nextFrames,
-  putTab,
-  subscribedClient,
-  tabRecord,
-  updateTab,
-  validFrames,
-} from './support/harness.js';
+import { harnessForSuite, nextFrames, putTab, subscribedClient, updateTab, validFrames } from './support/harness.js';
 
 describe('gateway through a nats-server restart', () => {
   const h = harnessForSuite();

@@ -1,13 +1,10 @@
+import type { ProvisionJob, SandboxView, TabRecord, TaskRecord } from '@tabmesh/contracts';
 import {
   ErrorCode,
-  type ProvisionJob,
-  type SandboxView,
   Step,
   sandboxLimitDetail,
-  type TabRecord,
   TabState,
   TaskProvisioning,
-  type TaskRecord,
   tabKey,
   taskKey,
   toError,
