@@ -119,6 +119,20 @@ describe('gateway HTTP API', () => {
       await expectProblem(res, 413, ErrorCode.InvalidRequest, /larger than/);
     });
 
+    it('refuses a chunked body over 16 KiB with 413 (no Content-Length to go by)', async () => {
+      const bytes = new TextEncoder().encode(JSON.stringify({ title: 'x'.repeat(17 * 1024) }));
+      const body = new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(bytes.subarray(0, 8 * 1024));
+          controller.enqueue(bytes.subarray(8 * 1024));
+          controller.close();
+        },
+      });
+      const init = { method: 'POST', headers: { 'Content-Type': 'application/json' }, body, duplex: 'half' };
+      const res = await h.http('/v1/orgs/o/tasks/t/tabs', init as RequestInit);
+      await expectProblem(res, 413, ErrorCode.InvalidRequest, /larger than/);
+    });
+
     it('answers an unknown route with a 404 problem', async () => {
       await expectProblem(await h.http('/v2/nothing'), 404, ErrorCode.NotFound);
     });

@@ -1,6 +1,5 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { type Logger, newCorrelationId, type TabStore, type TaskStore } from '@tabmesh/runtime';
-import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import type { Authenticator } from '../access/authenticator.js';
 import type { OriginPolicy } from '../access/origins.js';
@@ -11,6 +10,7 @@ import type { GatewayLimits } from '../limits/gateway-limits.js';
 import type { Readiness } from '../readiness.js';
 import type { AppEnv } from './app-env.js';
 import { authenticate, authorizeOrg } from './auth.js';
+import { bodyLimit } from './body-limit.js';
 import { requireJsonBody } from './json-only.js';
 import { registerDocRoutes, validationHook } from './openapi.js';
 import { registerOpsRoutes } from './ops-routes.js';
