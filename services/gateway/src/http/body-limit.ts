@@ -25,36 +25,7 @@ export function bodyLimit(options: {
     if (headers['transfer-encoding'] !== undefined) return counted(c, next);
     const length = headers['content-length'];
     if (length === undefined) return next();
-    const size = Number.parseInt(length, 10);
-    if (size > options.maxSize) return counted(c, next);
-    if (size > 0) readLazily(c.req.bodyCache, incoming);
+    if (Number.parseInt(length, 10) > options.maxSize) return counted(c, next);
     return next();
   };
-}
-
-/**
- * The body as text (what `c.req.text()` and `c.req.json()` read), read from Node's request only when
- * asked for and never through a fetch Request: @hono/node-server would build one per request with a
- * web stream over the socket just to hand over a few hundred bytes. Decoded as Request.text() does
- * (UTF-8, a byte order mark dropped). Nothing else reads the body (see validate.ts's jsonBody).
- */
-function readLazily(cache: object, incoming: IncomingMessage): void {
-  let text: Promise<string> | undefined;
-  Object.defineProperty(cache, 'text', {
-    configurable: true,
-    enumerable: true,
-    get: () => (text ??= readText(incoming)),
-  });
-}
-
-function readText(incoming: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
-    incoming.once('end', () => resolve(new TextDecoder().decode(Buffer.concat(chunks))));
-    incoming.once('error', reject);
-    incoming.once('close', () => {
-      if (!incoming.complete) reject(new Error('request body: the client went away before sending it all'));
-    });
-  });
 }
