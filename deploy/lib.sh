@@ -16,13 +16,13 @@ PASSTHROUGH_FILE="$DEPLOY_DIR/.passthrough.env"
 if [ -f "$PASSTHROUGH_FILE" ]; then export TABMESH_PASSTHROUGH_ENV="$PASSTHROUGH_FILE"; else unset TABMESH_PASSTHROUGH_ENV; fi
 
 # The bus users' passwords (deploy/nats/accounts.conf reads them): random ones made once, kept in
-# deploy/.nats-users.env (0600, not committed); any already set in the environment win. Letters and
-# digits only, starting with a letter: nats-server parses a `$VAR` value as config, so one starting
-# with a digit reads as a number and the server refuses its config.
+# deploy/.nats-users.env (0600, not committed); any already set in the environment win.
+# shellcheck source=bus-password.sh
+source "$DEPLOY_DIR/bus-password.sh"
 NATS_USERS_FILE="$DEPLOY_DIR/.nats-users.env"
 if [ ! -f "$NATS_USERS_FILE" ]; then
   (umask 077; for u in GATEWAY TAB_REGISTRY PROVISIONER SESSION_CREATOR SETUP; do
-    echo "NATS_${u}_PASSWORD=p$(head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')"
+    echo "NATS_${u}_PASSWORD=$(new_bus_password)"
   done >"$NATS_USERS_FILE")
 fi
 while IFS='=' read -r name value; do
