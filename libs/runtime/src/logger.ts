@@ -60,7 +60,9 @@ export function createLogger(service: string, level: string, destination?: Desti
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: RedactedPaths, censor: '[Redacted]' },
   };
-  return destination ? pino(options, destination) : pino(options);
+  // Written synchronously: lines reach stdout in the order they were logged, and none is lost when
+  // the process exits right after its last line (a stop ends in process.exit).
+  return pino(options, destination ?? pino.destination({ dest: 1, sync: true }));
 }
 
 const LevelMethods = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace']);

@@ -16,7 +16,9 @@ export async function runMain(
   try {
     const config = loadConfig();
     logger = createLogger(name, config.LOG_LEVEL);
-    stopOnSignals(await start(config, logger), logger);
+    const started = start(config, logger);
+    stopOnSignals(started, logger);
+    await started;
   } catch (err) {
     logger.fatal({ err }, `${name} failed to start`);
     process.exit(1);

@@ -62,6 +62,18 @@ describe('runMain', () => {
     expect(msgs).toContain('stopped');
   });
 
+  it('drains on a SIGTERM sent the moment it announces ready, its lines in the order they were logged', async () => {
+    for (let round = 0; round < 3; round++) {
+      const child = run({ NATS_URL: server.url, ...server.adminEnv });
+      await child.ready;
+      child.kill('SIGTERM');
+      expect(await child.exit).toBe(0);
+      const msgs = child.lines.map((l) => l.msg);
+      const order = ['fixture ready', 'stopping', 'drain start', 'part stopped', 'drain end', 'stopped'];
+      expect(msgs.filter((m) => order.includes(m as string))).toEqual(order);
+    }
+  });
+
   it('a bad setting: the ConfigError is logged with the variable named, and the process exits 1', async () => {
     const child = run({ NATS_URL: server.url, ...server.adminEnv, TABMESH_CONCURRENCY: 'many' });
     expect(await child.exit).toBe(1);
