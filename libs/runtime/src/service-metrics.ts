@@ -90,9 +90,17 @@ export function registerWorkerMetrics(registry: Registry, opts: WorkerMetricsOpt
       this.set(opts.stats().inFlight);
     },
   });
-  // Read at scrape time; a scrape while NATS is away shows no value rather than a stale one.
-  const readCounts = (): Promise<ConsumerCounts | null> =>
-    withTimeout(opts.consumerInfo(), opts.consumerInfoTimeoutMs ?? 2000).catch(() => null);
+  // Read at scrape time; a scrape while NATS is away shows no value rather than a stale one. The
+  // two gauges below are collected together and share the one consumer-info request under way.
+  let reading: Promise<ConsumerCounts | null> | null = null;
+  const readCounts = (): Promise<ConsumerCounts | null> => {
+    reading ??= withTimeout(opts.consumerInfo(), opts.consumerInfoTimeoutMs ?? 2000)
+      .catch(() => null)
+      .finally(() => {
+        reading = null;
+      });
+    return reading;
+  };
   new Gauge({
     name: WorkerMetricNames.consumerPending,
     help: 'Messages of the consumer not yet delivered to any worker (queue depth).',

@@ -21,11 +21,13 @@ describe('service metrics', () => {
     const registry = createMetricsRegistry('provisioner');
     const stats: WorkerStats = { inFlight: 2, started: 9, succeeded: 5, retried: 3, failed: 1, poison: 0 };
     let counts: ConsumerCounts | Error = { num_pending: 7, num_ack_pending: 2 };
+    let infoReads = 0;
     registerWorkerMetrics(registry, {
       consumer: 'provisioner',
       provider: 'sim',
       stats: () => stats,
       consumerInfo: async () => {
+        infoReads++;
         if (counts instanceof Error) throw counts;
         return counts;
       },
@@ -34,6 +36,7 @@ describe('service metrics', () => {
       series(text, WorkerMetricNames.jobs).find((l) => l.includes(`outcome="${outcome}"`));
 
     let text = await registry.metrics();
+    expect(infoReads).toBe(1); // both consumer gauges from one request
     expect(line(text, 'succeeded')).toMatch(/ 5$/);
     expect(line(text, 'retried')).toMatch(/ 3$/);
     expect(line(text, 'failed')).toMatch(/ 1$/);
@@ -47,6 +50,7 @@ describe('service metrics', () => {
     stats.inFlight = 0;
     counts = new Error('nats away');
     text = await registry.metrics();
+    expect(infoReads).toBe(2);
     expect(line(text, 'succeeded')).toMatch(/ 6$/);
     expect(text).toMatch(/^tabmesh_jobs_in_flight\{service="provisioner"\} 0$/m);
     // No consumer info, no value: a stale queue depth would mislead a scaler.
