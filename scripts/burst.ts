@@ -1,12 +1,16 @@
 /**
- * `npx tsx scripts/burst.ts <gateway-url> <token> <creates-per-second> <seconds>`: an open-loop
+ * `TABMESH_TOKEN=… npx tsx scripts/burst.ts <gateway-url> <creates-per-second> <seconds>`: an open-loop
  * burst of creates on fresh tasks (10 tabs a task), the way the bounds issue tried the mesh. Prints
  * one JSON line: requests sent, how long sending took, and the answers by HTTP status or network
- * error. For trying bounds by hand against `pnpm start`; not part of the test suites.
+ * error. For trying bounds by hand against `pnpm start`; not part of the test suites. The token
+ * comes from the environment, not the command line, which any user of the machine can read.
  */
-const [base, token, rateArg, secondsArg] = process.argv.slice(2);
+const [base, rateArg, secondsArg] = process.argv.slice(2);
+const token = process.env.TABMESH_TOKEN;
 if (!base || !token || !rateArg || !secondsArg) {
-  process.stderr.write('usage: tsx scripts/burst.ts <gateway-url> <token> <creates-per-second> <seconds>\n');
+  process.stderr.write(
+    'usage: TABMESH_TOKEN=<token> tsx scripts/burst.ts <gateway-url> <creates-per-second> <seconds>\n',
+  );
   process.exit(2);
 }
 const rate = Number(rateArg);
