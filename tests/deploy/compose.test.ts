@@ -7,7 +7,7 @@
 
 import { readFileSync, statSync } from 'node:fs';
 import { Streams } from '@tabmesh/contracts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import {
   authHeader,
@@ -16,6 +16,7 @@ import {
   containerOf,
   containers,
   createTab,
+  failureReport,
   Gateway,
   GatewayWs,
   inspect,
@@ -91,6 +92,12 @@ beforeAll(async () => {
   expect(out).toMatch(/^token: /m);
   secret = readFileSync(JwtSecretFile, 'utf8').trim();
   await useSecret(secret);
+});
+
+beforeEach(({ onTestFailed }) => {
+  onTestFailed(async () => {
+    process.stdout.write(`${await failureReport()}\n`);
+  });
 });
 
 afterAll(async () => {

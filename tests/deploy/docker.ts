@@ -110,6 +110,8 @@ export type Tab = {
   state: string;
   sandboxId: string | null;
   sessionId: string | null;
+  progress?: unknown;
+  updatedAt?: string;
 };
 
 export async function createTab(org: string, task: string): Promise<{ status: number; tab?: Tab }> {
@@ -127,15 +129,38 @@ export async function getTab(tab: { org: string; task: string; id: string }): Pr
   return res.ok ? ((await res.json()) as { tab: Tab }).tab : null;
 }
 
-export const waitForState = (tab: Tab, state: string, timeoutMs = 60_000): Promise<Tab> =>
-  waitFor(
-    `tab ${tab.id} ${state}`,
-    async () => {
-      const t = await getTab(tab);
-      return t?.state === state ? t : null;
-    },
-    timeoutMs,
-  );
+/** Waits for a tab's state; a timeout names what the tab last showed, so a failed run says where it stood. */
+export async function waitForState(tab: Tab, state: string, timeoutMs = 60_000): Promise<Tab> {
+  let seen: Tab | null = null;
+  try {
+    return await waitFor(
+      `tab ${tab.id} ${state}`,
+      async () => {
+        seen = await getTab(tab);
+        return seen?.state === state ? seen : null;
+      },
+      timeoutMs,
+    );
+  } catch (err) {
+    throw new Error(`${(err as Error).message}; last seen: ${JSON.stringify(seen)}`);
+  }
+}
+
+/**
+ * Warnings and errors the services logged, with the stream and consumer state, for a failed run:
+ * the deployment is removed after the suite, and with it every log.
+ */
+export async function failureReport(): Promise<string> {
+  const parts: string[] = [];
+  for (const service of ['tab-registry', 'provisioner', 'session-creator', 'gateway']) {
+    for (const id of await containers(service, true).catch(() => [] as string[])) {
+      const logs = await sh('docker', ['logs', id]).catch((err: Error) => err.message);
+      const loud = logs.split('\n').filter((l) => /"level":(40|50|60)/.test(l));
+      parts.push(`--- ${service} ${id}: ${loud.length} warnings and errors (last 60)`, ...loud.slice(-60));
+    }
+  }
+  return parts.join('\n');
+}
 
 let snapshotScript: string | null = null;
 

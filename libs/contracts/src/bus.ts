@@ -76,6 +76,11 @@ export const provisionMsgId = (org: string, task: string, generation: number): s
 export const sessionMsgId = (tab: string, attempt: number): string => `session.${tab}.${attempt}`;
 export const teardownMsgId = (org: string, task: string, generation: number): string =>
   `teardown.${org}.${task}.${generation}`;
+/**
+ * The dedupe id of a job published again because the first is presumed lost (the pending sweep):
+ * one more job per `round`, so the sweeps of several registries in one round still publish one.
+ */
+export const redriveMsgId = (msgId: string, round: number): string => (round > 0 ? `${msgId}.redrive.${round}` : msgId);
 export const sessionDestroyMsgId = (tab: string, sessionId: string): string => `destroy.${tab}.${sessionId}`;
 
 /** Splits a `tabs` key back into its parts; null for a key of another shape. */

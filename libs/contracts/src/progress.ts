@@ -32,6 +32,10 @@ export function progressText(step: Step, detail?: string): string {
 /** The detail of a provisioning that waits for a free sandbox slot (TABMESH_MAX_SANDBOXES). */
 export const sandboxLimitDetail = (cap: number): string => `sandbox limit ${cap} reached`;
 
+/** Whether a progress text says its provisioning waits for a sandbox slot (see sandboxLimitDetail). */
+export const waitsForSandboxSlot = (progress: string | null | undefined): boolean =>
+  progress != null && /\(sandbox limit \d+ reached\)$/.test(progress);
+
 /** The detail of a tab or task whose sandbox died or was reaped: it waits for a new one. */
 export const SandboxLostDetail = 'sandbox lost, provisioning a new one';
 

@@ -49,6 +49,11 @@ export const ConfigSchema = z.object({
   TABMESH_SWEEP_INTERVAL_MS: int(5000, 100),
   /** A pending tab untouched this long is re-enqueued by the sweep. */
   TABMESH_SWEEP_AFTER_MS: int(10_000, 100),
+  /**
+   * A pending tab untouched this long whose job is not waiting in its queue is taken to have lost
+   * it, and gets a job under a new dedupe id (see PendingSweep). Above any step a provider takes.
+   */
+  TABMESH_SWEEP_LOST_AFTER_MS: int(60_000, 1000),
   /** How often tab-registry refreshes "why still pending" (queue position, no worker running). */
   TABMESH_QUEUE_OBSERVE_MS: int(1000, 100),
   /** How long a closed tab stays readable by id. */

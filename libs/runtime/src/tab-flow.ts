@@ -5,6 +5,7 @@ import {
   pendingStateFor,
   provisionMsgId,
   provisionSubject,
+  redriveMsgId,
   type SandboxView,
   type SessionJob,
   SessionJobSchema,
@@ -33,6 +34,16 @@ import { publishJob } from './publish.js';
 import { TabStore, TaskStore } from './stores.js';
 import type { Versioned } from './typed-kv.js';
 
+export type DriveOptions = {
+  /** false (a create): publish a provision job only for a generation this call starts. */
+  republish?: boolean;
+  /**
+   * Above 0: the job is presumed lost (the pending sweep), so it is published under a new dedupe
+   * id for this round instead of the one a lost job still holds for the dedupe window.
+   */
+  redrive?: number;
+};
+
 /**
  * The steps that move a tab along, shared by tab-registry (on create, retry and sweep) and the
  * provisioner (after a sandbox is ready). Each is idempotent: state changes are compare-and-set and
@@ -60,7 +71,7 @@ export class TabFlow {
     org: string,
     task: string,
     correlationId: string,
-    opts: { republish?: boolean } = {},
+    opts: DriveOptions = {},
   ): Promise<Versioned<TaskRecord>> {
     const res = await this.tasks.mutate(taskKey(org, task), (cur) => toProvisioning(cur?.value ?? newTask(org, task)));
     if (!res) throw new Error(`task ${org}.${task} vanished while requesting provisioning`);
@@ -70,7 +81,7 @@ export class TabFlow {
         provisionSubject(org, task),
         ProvisionJobSchema,
         { v: 1, op: 'provision', org, task, generation: res.value.generation },
-        provisionMsgId(org, task, res.value.generation),
+        redriveMsgId(provisionMsgId(org, task, res.value.generation), opts.redrive ?? 0),
         correlationId,
       );
     }
@@ -140,9 +151,9 @@ export class TabFlow {
   }
 
   /** Publishes the session job of a tab in `pending_session_create` (deduped per tab attempt). */
-  async enqueueSession(tab: TabRecord, correlationId: string): Promise<void> {
+  async enqueueSession(tab: TabRecord, correlationId: string, redrive = 0): Promise<void> {
     const job = { v: 1, op: 'create', org: tab.org, task: tab.task, tab: tab.id, attempt: tab.attempt } as const;
-    await this.publishSessionJob(tab, job, sessionMsgId(tab.id, tab.attempt), correlationId);
+    await this.publishSessionJob(tab, job, redriveMsgId(sessionMsgId(tab.id, tab.attempt), redrive), correlationId);
   }
 
   /** Publishes the destroy job of a closed tab's live session (deduped per session; destroy is idempotent). */
@@ -242,13 +253,9 @@ export class TabFlow {
    * publisher is published again by the sweep, which republishes.
    * Returns the tab as written when this call moved it on, else null (no extra read).
    */
-  async drive(
-    tab: TabRecord,
-    correlationId: string,
-    opts: { republish?: boolean } = {},
-  ): Promise<Versioned<TabRecord> | null> {
+  async drive(tab: TabRecord, correlationId: string, opts: DriveOptions = {}): Promise<Versioned<TabRecord> | null> {
     if (tab.state === TabState.PendingSessionCreate) {
-      await this.enqueueSession(tab, correlationId);
+      await this.enqueueSession(tab, correlationId, opts.redrive);
       return null;
     }
     if (tab.state !== TabState.PendingProvision) return null;

@@ -9,6 +9,7 @@ import {
   TaskProvisioning,
 } from '@tabmesh/contracts';
 import type { Logger, TabFlow } from '@tabmesh/runtime';
+import { lastJobSeq } from './job-locator.js';
 
 /** Bounds the reads of one tick when a large backlog waits; the rest are seen on later ticks. */
 const MaxPerTick = 100;
@@ -75,11 +76,6 @@ export class QueueObserver {
     return ahead > 0 ? `${ahead} ahead` : undefined;
   }
 
-  private async lastSeq(stream: string, subject: string): Promise<number | null> {
-    const msg = await this.jsm.streams.getMessage(stream, { last_by_subj: subject }).catch(() => null);
-    return msg?.seq ?? null;
-  }
-
   async tick(): Promise<void> {
     if (this.running) return;
     this.running = true;
@@ -95,7 +91,7 @@ export class QueueObserver {
           const current = await this.flow.tasks.getTask(org, task);
           if (current?.value.state !== TaskProvisioning.Provisioning || current.value.step !== Step.Queued) continue;
           if (current.value.progress?.includes('retrying')) continue;
-          const seq = await this.lastSeq(Streams.provision.name, provisionSubject(org, task));
+          const seq = await lastJobSeq(this.jsm, Streams.provision.name, provisionSubject(org, task));
           if (seq === null) continue;
           const detail = this.detail(q, seq, 'provisioner');
           if (detail === null) continue;
@@ -106,7 +102,7 @@ export class QueueObserver {
       if (qs) {
         for (const tab of rotate(waitingSessions, this.turn)) {
           if (tab.progress?.includes('retrying')) continue;
-          const seq = await this.lastSeq(Streams.sessions.name, sessionSubject(tab.org, tab.task, tab.id));
+          const seq = await lastJobSeq(this.jsm, Streams.sessions.name, sessionSubject(tab.org, tab.task, tab.id));
           if (seq === null) continue;
           const detail = this.detail(qs, seq, 'session-creator');
           if (detail === null) continue;

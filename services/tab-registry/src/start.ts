@@ -114,9 +114,10 @@ export function startTabRegistry(config: Config, logger: Logger): Promise<TabReg
       const ctx = registryContext(config, bus, index);
       const endpoints = await serveEndpoints(bus.nc, routes(ctx), logger);
       onStop(() => endpoints.stop());
-      const sweep = new PendingSweep(index, ctx.flow, {
+      const sweep = new PendingSweep(index, ctx.flow, bus.jsm, {
         intervalMs: config.TABMESH_SWEEP_INTERVAL_MS,
         staleAfterMs: config.TABMESH_SWEEP_AFTER_MS,
+        lostAfterMs: config.TABMESH_SWEEP_LOST_AFTER_MS,
         logger,
       });
       sweep.start();

@@ -1,0 +1,44 @@
+import type { JetStreamManager } from '@nats-io/jetstream';
+import { provisionSubject, Streams, sessionSubject, type TabRecord, TabState } from '@tabmesh/contracts';
+
+/** The stream sequence of the last job on `subject`, or null when the work queue holds none. */
+export async function lastJobSeq(jsm: JetStreamManager, stream: string, subject: string): Promise<number | null> {
+  const msg = await jsm.streams.getMessage(stream, { last_by_subj: subject }).catch(() => null);
+  return msg?.seq ?? null;
+}
+
+/**
+ * Where the job a pending tab waits on is, from the work queue's own state: `queued` (in the stream,
+ * not yet handed to a worker), `handed-out` (a worker has it, or had it and it awaits redelivery),
+ * `absent` (no job for it in the stream: acknowledged, or never published).
+ */
+export type JobWhereabouts = 'queued' | 'handed-out' | 'absent';
+
+/** Looks jobs up for one pass over the pending tabs; each queue's consumer state is read once per pass. */
+export class JobLocator {
+  private readonly delivered = new Map<string, Promise<number>>();
+
+  constructor(private readonly jsm: JetStreamManager) {}
+
+  async whereIs(tab: TabRecord): Promise<JobWhereabouts | null> {
+    const queue =
+      tab.state === TabState.PendingProvision
+        ? { stream: Streams.provision, subject: provisionSubject(tab.org, tab.task) }
+        : tab.state === TabState.PendingSessionCreate
+          ? { stream: Streams.sessions, subject: sessionSubject(tab.org, tab.task, tab.id) }
+          : null;
+    if (!queue) return null;
+    const seq = await lastJobSeq(this.jsm, queue.stream.name, queue.subject);
+    if (seq === null) return 'absent';
+    return seq > (await this.deliveredSeq(queue.stream)) ? 'queued' : 'handed-out';
+  }
+
+  private deliveredSeq(stream: { name: string; consumer: string }): Promise<number> {
+    let seq = this.delivered.get(stream.name);
+    if (!seq) {
+      seq = this.jsm.consumers.info(stream.name, stream.consumer).then((c) => c.delivered.stream_seq);
+      this.delivered.set(stream.name, seq);
+    }
+    return seq;
+  }
+}
