@@ -152,6 +152,8 @@ function worker(identity: BusIdentity, stream: { name: string; consumer: string 
     g.workConsumer(stream),
     rw(Buckets.tabs),
     rw(Buckets.tasks),
+    // A task's open tabs are found from its slot set (TabStore.listOpen).
+    g.kvRead(Buckets.tabSlots),
     g.publishJobs(Streams.provision),
     g.publishJobs(Streams.sessions),
     g.sessionPersist(),

@@ -58,7 +58,7 @@ export class TabFlow {
 
   /** The flow over the bus's `tabs` and `tasks` buckets. */
   static onBus(bus: Bus): TabFlow {
-    return new TabFlow(bus.js, new TabStore(bus.tabs), new TaskStore(bus.tasks));
+    return new TabFlow(bus.js, new TabStore(bus.tabs, bus.tabSlots), new TaskStore(bus.tasks));
   }
 
   /**
@@ -117,7 +117,7 @@ export class TabFlow {
    */
   async rehomeTabs(org: string, task: string, lostSandboxId: string, correlationId: string): Promise<number> {
     let moved = 0;
-    for (const t of await this.tabs.listTask(org, task)) {
+    for (const t of await this.tabs.listOpen(org, task)) {
       if (t.value.sandboxId !== lostSandboxId) continue;
       const res = await this.tabs.mutate(tabKey(org, task, t.value.id), (cur) =>
         cur ? toSandboxLost(cur.value, lostSandboxId) : null,
@@ -220,8 +220,8 @@ export class TabFlow {
     if (!res?.changed && !(opts.tabsEvenIfTaskUnchanged && res?.value.generation === where.generation)) return false;
     const known = opts.tabs;
     const listed = known
-      ? await this.tabs.listTask(where.org, where.task, known)
-      : await this.tabs.listTask(where.org, where.task);
+      ? await this.tabs.listOpen(where.org, where.task, known)
+      : await this.tabs.listOpen(where.org, where.task);
     for (const tab of listed) {
       if (tab.value.state !== TabState.PendingProvision) continue;
       // Just listed (or just written): the compare-and-set starts from that version, not a new read.

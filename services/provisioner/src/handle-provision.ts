@@ -119,7 +119,7 @@ export async function handleProvision(deps: ProvisionDeps, ctx: JobContext<Provi
   if (!sandbox) return;
   // Written the task first, now scan the tabs: a tab created meanwhile is moved on either here or
   // by tab-registry, which reads the task after writing the tab.
-  for (const tab of await flow.tabs.listTask(job.org, job.task)) {
+  for (const tab of await flow.tabs.listOpen(job.org, job.task)) {
     if (tab.value.state === TabState.PendingProvision) {
       await flow.advanceToSession(job.org, job.task, tab.value.id, sandbox.id, ctx.correlationId, tab);
     }
@@ -152,7 +152,7 @@ export async function onProvisionFailure(
   // Failed for good: whatever it held of the cap is free (a provider cleans up its own half-start).
   if (deps.slots.enabled) await deps.slots.releaseGeneration(where);
   if (!res?.changed) return;
-  for (const tab of await flow.tabs.listTask(job.org, job.task)) {
+  for (const tab of await flow.tabs.listOpen(job.org, job.task)) {
     if (tab.value.state !== TabState.PendingProvision) continue;
     // Only the tabs waiting on this provisioning fail with it; a tab waiting for its session does not.
     await flow.tabs.mutate(tabKey(job.org, job.task, tab.value.id), (cur) =>

@@ -82,7 +82,7 @@ function routes(ctx: RegistryContext): AnyRoute[] {
 }
 
 function registryContext(config: Config, bus: Bus, index: TabIndex): RegistryContext {
-  const tabs = new TabStore(bus.tabs);
+  const tabs = new TabStore(bus.tabs, bus.tabSlots);
   const tasks = new TaskStore(bus.tasks);
   const requests = new TypedBucket(bus.tabRequests, z.string(), 'tab request');
   const slots = new TabSlots(new TypedBucket(bus.tabSlots, TabSlotsSchema, 'tab slots'), tabs, index, {
