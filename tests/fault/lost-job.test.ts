@@ -25,53 +25,53 @@ async function jobsOn(mesh: FaultMesh, stream: string, subject: string): Promise
   return info.state.subjects?.[subject] ?? 0;
 }
 
+/** One tab on a task of its own. */
+async function createOnFreshTask(mesh: FaultMesh) {
+  const org = uniqueId('org');
+  const task = uniqueId('task');
+  const created = await mesh.tryCreate(org, task);
+  if (!created.ok) throw new Error(created.error);
+  return { org, task, tab: created.tab };
+}
+
 describe('a job lost from its queue after it was published', () => {
   const fixture = faultMeshPerTest();
 
   it('provision job: the sweep publishes it again under a new dedupe id and the tab ends ready on one sandbox', async () => {
     const mesh = await fixture.start(sweepEnv);
     const registry = await mesh.spawn(ServiceName.TabRegistry);
-    const org = uniqueId('org');
-    const task = uniqueId('task');
-    const created = await mesh.tryCreate(org, task);
-    if (!created.ok) throw new Error(created.error);
+    const { org, task, tab: created } = await createOnFreshTask(mesh);
     await loseJob(mesh, Streams.provision.name, provisionSubject(org, task));
 
     await mesh.spawn(ServiceName.Provisioner);
     await mesh.spawn(ServiceName.SessionCreator);
-    await mesh.waitForState(org, task, created.tab.id, [TabState.Ready], 30_000);
-    const republished = registry.lines(Republished).filter((l) => l.tab === created.tab.id);
+    await mesh.waitForState(org, task, created.id, [TabState.Ready], 30_000);
+    const republished = registry.lines(Republished).filter((l) => l.tab === created.id);
     expect(republished.length).toBeGreaterThanOrEqual(1);
     expect(republished[0]).toMatchObject({ job: 'absent', state: TabState.PendingProvision, round: 1 });
     const live = await mesh.live();
     expect(live.sandboxesByTask.get(`${org}.${task}`)).toBe(1);
-    expect(live.sessionsByTab.get(created.tab.id)).toBe(1);
+    expect(live.sessionsByTab.get(created.id)).toBe(1);
   });
 
   it('session job: published again and the tab ends ready with one session', async () => {
     const mesh = await fixture.start(sweepEnv);
     await mesh.spawn(ServiceName.TabRegistry);
     await mesh.spawn(ServiceName.Provisioner);
-    const org = uniqueId('org');
-    const task = uniqueId('task');
-    const created = await mesh.tryCreate(org, task);
-    if (!created.ok) throw new Error(created.error);
-    await mesh.waitForState(org, task, created.tab.id, [TabState.PendingSessionCreate], 30_000);
-    await loseJob(mesh, Streams.sessions.name, sessionSubject(org, task, created.tab.id));
+    const { org, task, tab: created } = await createOnFreshTask(mesh);
+    await mesh.waitForState(org, task, created.id, [TabState.PendingSessionCreate], 30_000);
+    await loseJob(mesh, Streams.sessions.name, sessionSubject(org, task, created.id));
 
     await mesh.spawn(ServiceName.SessionCreator);
-    const ready = await mesh.waitForState(org, task, created.tab.id, [TabState.Ready], 30_000);
-    expect(ready.attempt).toBe(created.tab.attempt);
-    expect((await mesh.live()).sessionsByTab.get(created.tab.id)).toBe(1);
+    const ready = await mesh.waitForState(org, task, created.id, [TabState.Ready], 30_000);
+    expect(ready.attempt).toBe(created.attempt);
+    expect((await mesh.live()).sessionsByTab.get(created.id)).toBe(1);
   });
 
   it('a job waiting in its queue is not published again, however long it waits', async () => {
     const mesh = await fixture.start(sweepEnv);
     const registry = await mesh.spawn(ServiceName.TabRegistry);
-    const org = uniqueId('org');
-    const task = uniqueId('task');
-    const created = await mesh.tryCreate(org, task);
-    if (!created.ok) throw new Error(created.error);
+    const { org, task, tab: created } = await createOnFreshTask(mesh);
     // No provisioner yet: three lost-after periods pass with the job queued.
     await sleep(6500);
     expect(await jobsOn(mesh, Streams.provision.name, provisionSubject(org, task))).toBe(1);
@@ -79,7 +79,7 @@ describe('a job lost from its queue after it was published', () => {
 
     await mesh.spawn(ServiceName.Provisioner);
     await mesh.spawn(ServiceName.SessionCreator);
-    await mesh.waitForState(org, task, created.tab.id, [TabState.Ready], 30_000);
+    await mesh.waitForState(org, task, created.id, [TabState.Ready], 30_000);
     expect((await mesh.live()).sandboxesByTask.get(`${org}.${task}`)).toBe(1);
   });
 });
