@@ -1,9 +1,9 @@
 import type { JetStreamManager } from '@nats-io/jetstream';
 import { provisionSubject, Streams, sessionSubject, type TabRecord, TabState } from '@tabmesh/contracts';
 
-/** The stream sequence of the last job on `subject`, or null when the work queue holds none. */
+/** The stream sequence of the last job on `subject`, or null when the work queue holds none; a failed read throws. */
 export async function lastJobSeq(jsm: JetStreamManager, stream: string, subject: string): Promise<number | null> {
-  const msg = await jsm.streams.getMessage(stream, { last_by_subj: subject }).catch(() => null);
+  const msg = await jsm.streams.getMessage(stream, { last_by_subj: subject });
   return msg?.seq ?? null;
 }
 
@@ -14,9 +14,13 @@ export async function lastJobSeq(jsm: JetStreamManager, stream: string, subject:
  */
 export type JobWhereabouts = 'queued' | 'handed-out' | 'absent';
 
-/** Looks jobs up for one pass over the pending tabs; each queue's consumer state is read once per pass. */
+/**
+ * Looks jobs up for one pass over the pending tabs: each queue's consumer state is read once per
+ * pass, and each job subject once (the pending tabs of one task share their provision job).
+ */
 export class JobLocator {
   private readonly delivered = new Map<string, Promise<number>>();
+  private readonly lastSeqs = new Map<string, Promise<number | null>>();
 
   constructor(private readonly jsm: JetStreamManager) {}
 
@@ -28,7 +32,12 @@ export class JobLocator {
           ? { stream: Streams.sessions, subject: sessionSubject(tab.org, tab.task, tab.id) }
           : null;
     if (!queue) return null;
-    const seq = await lastJobSeq(this.jsm, queue.stream.name, queue.subject);
+    let last = this.lastSeqs.get(queue.subject);
+    if (!last) {
+      last = lastJobSeq(this.jsm, queue.stream.name, queue.subject);
+      this.lastSeqs.set(queue.subject, last);
+    }
+    const seq = await last;
     if (seq === null) return 'absent';
     return seq > (await this.deliveredSeq(queue.stream)) ? 'queued' : 'handed-out';
   }

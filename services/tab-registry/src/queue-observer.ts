@@ -91,7 +91,7 @@ export class QueueObserver {
           const current = await this.flow.tasks.getTask(org, task);
           if (current?.value.state !== TaskProvisioning.Provisioning || current.value.step !== Step.Queued) continue;
           if (current.value.progress?.includes('retrying')) continue;
-          const seq = await lastJobSeq(this.jsm, Streams.provision.name, provisionSubject(org, task));
+          const seq = await lastJobSeq(this.jsm, Streams.provision.name, provisionSubject(org, task)).catch(() => null);
           if (seq === null) continue;
           const detail = this.detail(q, seq, 'provisioner');
           if (detail === null) continue;
@@ -102,7 +102,11 @@ export class QueueObserver {
       if (qs) {
         for (const tab of rotate(waitingSessions, this.turn)) {
           if (tab.progress?.includes('retrying')) continue;
-          const seq = await lastJobSeq(this.jsm, Streams.sessions.name, sessionSubject(tab.org, tab.task, tab.id));
+          const seq = await lastJobSeq(
+            this.jsm,
+            Streams.sessions.name,
+            sessionSubject(tab.org, tab.task, tab.id),
+          ).catch(() => null);
           if (seq === null) continue;
           const detail = this.detail(qs, seq, 'session-creator');
           if (detail === null) continue;
