@@ -141,7 +141,9 @@ async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig>
   try {
     await jsm.streams.add(config);
   } catch (err) {
-    if (!isStreamNameInUse(err)) throw err;
+    // Another process's set-up made it first; nats-server 2.9 may say so as a subject overlap with
+    // the stream of the same name. An overlap with some other stream fails the update instead.
+    if (!isStreamNameInUse(err) && !isSubjectOverlap(err)) throw err;
     await jsm.streams.update(config.name, config);
   }
 }
