@@ -34,6 +34,8 @@ export type GatewayHandle = RunningService<{
   reopenWsListener: () => Promise<void>;
   /** Tasks currently cached for fan-out. */
   cachedTasks: () => number;
+  /** The last `tabs` bucket revision the fan-out has processed. */
+  feedRevision: () => number;
   /** Method and hono path of every route the HTTP app registered (middleware left out). */
   httpRoutes: { method: string; path: string }[];
 }>;
@@ -120,6 +122,7 @@ export async function startGateway(
           closeWsListener: () => wsServer.closeListener(),
           reopenWsListener: async () => wsServer.reopenListener(),
           cachedTasks: () => taskFeed.cachedTasks,
+          feedRevision: () => taskFeed.lastRevision,
           httpRoutes: app.routes.filter((r) => r.method !== 'ALL').map(({ method, path }) => ({ method, path })),
         },
         running: () => readiness.report().ready,

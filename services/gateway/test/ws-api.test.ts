@@ -152,7 +152,7 @@ describe('gateway WebSocket API', () => {
     await waitFor('watch caught up', async () =>
       (await h.http('/metrics')).text().then((t) => /tabmesh_gateway_kv_entries_total\{bucket="tasks"\} [1-9]/.test(t)),
     );
-    await sleep(100);
+    await waitFor('the gateway to see the tabs', () => h.gateway.feedRevision() >= tab.revision);
 
     const c2 = await h.ws();
     c2.send({ op: 'subscribe', org, task, sinceRevision: lastSeen });
@@ -232,6 +232,8 @@ describe('gateway WebSocket API', () => {
     await c1.waitClosed();
     await expect(h.ws()).rejects.toThrow();
     const moved = await updateTab(h.tabs, tab, { state: TabState.PendingSessionCreate });
+    // The change must be in the ring before the resume, or it arrives live after the task frame.
+    await waitFor('the gateway to see the change', () => h.gateway.feedRevision() >= moved.revision);
     await h.gateway.reopenWsListener();
     const c2 = await h.ws();
     const frames = await (async () => {
