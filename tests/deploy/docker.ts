@@ -129,8 +129,12 @@ export async function getTab(tab: { org: string; task: string; id: string }): Pr
   return res.ok ? ((await res.json()) as { tab: Tab }).tab : null;
 }
 
-/** Waits for a tab's state; a timeout names what the tab last showed, so a failed run says where it stood. */
-export async function waitForState(tab: Tab, state: string, timeoutMs = 60_000): Promise<Tab> {
+/**
+ * Waits for a tab's state; a timeout names what the tab last showed, so a failed run says where it stood.
+ * The default patience outlasts TABMESH_SWEEP_LOST_AFTER_MS (60 s), the mesh's own recovery of a job
+ * the cluster lost, so a test fails only when that recovery fails too.
+ */
+export async function waitForState(tab: Tab, state: string, timeoutMs = 120_000): Promise<Tab> {
   let seen: Tab | null = null;
   try {
     return await waitFor(
