@@ -299,7 +299,7 @@ describe('compose deployment', () => {
       `refused: ${seen}`,
     ).toEqual([]);
     expect(acked.length).toBeGreaterThan(240 - TakenAgainAt);
-    for (const tab of acked) await waitForState(tab, 'ready', 120_000);
+    for (const tab of acked) await waitForState(tab, 'ready');
     await waitFor(
       'nats-2 healthy',
       async () => (await inspect('nats-2', '{{.State.Health.Status}}')) === 'healthy',
@@ -322,7 +322,7 @@ describe('compose deployment', () => {
     expect(acked).toHaveLength(12);
     await new Promise((r) => setTimeout(r, 250)); // sim provisioning takes 500 ms: jobs are mid-step now
     await sh('docker', ['kill', victim!]);
-    for (const tab of acked) await waitForState(tab, 'ready', 120_000);
+    for (const tab of acked) await waitForState(tab, 'ready');
     const { sandboxesByTask, sessionsByTab } = await ledgerSnapshot();
     for (const tab of acked) {
       expect(sandboxesByTask[`deploy.${tab.task}`], tab.task).toBe(1);
