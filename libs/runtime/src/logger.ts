@@ -68,19 +68,25 @@ export function createLogger(service: string, level: string, destination?: Desti
 const LevelMethods = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace']);
 const noop = () => undefined;
 
+/** What a lazy child stands for: the logger it will be a child of, and its bindings. */
+const lazyOrigins = new WeakMap<Logger, { parent: Logger; bindings: Record<string, unknown> }>();
+
 /**
  * A child logger that is built only when it first writes a line at an enabled level (or is asked
  * for anything else a pino logger has). With redaction on, pino's `child()` runs every binding
  * through the redaction paths (about 20 µs here), and most jobs and requests log nothing at `info`.
- * Its own children merge their bindings, lazily too.
+ * A lazy child of a lazy child merges both bindings onto the first real logger, so asking whether a
+ * level is enabled never builds the one in between.
  */
 function lazyChild(parent: Logger, bindings: Record<string, unknown>): Logger {
+  const origin = lazyOrigins.get(parent);
+  if (origin) return lazyChild(origin.parent, { ...origin.bindings, ...bindings });
   let real: Logger | null = null;
   const materialise = (): Logger => {
     real ??= parent.child(bindings);
     return real;
   };
-  return new Proxy(parent, {
+  const proxy = new Proxy(parent, {
     get(target, prop) {
       if (prop === 'child')
         return (more: Record<string, unknown>, opts?: ChildLoggerOptions) =>
@@ -94,6 +100,8 @@ function lazyChild(parent: Logger, bindings: Record<string, unknown>): Logger {
       return Reflect.set(materialise(), prop, value);
     },
   });
+  lazyOrigins.set(proxy, { parent, bindings });
+  return proxy;
 }
 
 /** A child logger for one job or request, built from its ids in one place (lazily: see lazyChild). */

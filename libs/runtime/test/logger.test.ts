@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createLogger, jobLogger } from '../src/logger.js';
 
 /** A pino destination that keeps every line, parsed. */
@@ -59,6 +59,23 @@ describe('logger redaction', () => {
     expect(field(f, 'query.access_token')).toBe('[Redacted]');
     expect(field(g, 'token')).toBe('[Redacted]');
     expect(field(g, 'org')).toBe('o');
+  });
+
+  it('builds a nested job logger only when it writes, once, with the bindings of both levels', () => {
+    const out = capture();
+    const root = createLogger('test', 'info', out.stream);
+    const child = vi.spyOn(root, 'child');
+    const log = jobLogger(jobLogger(root, { correlationId: 'c1', token: Canary }), { org: 'o', task: 't' });
+    log.debug('not at info');
+    expect(child).not.toHaveBeenCalled();
+    log.info('one');
+    log.info('two');
+    expect(child).toHaveBeenCalledTimes(1);
+    expect(out.lines).toHaveLength(2);
+    expect(out.text()).not.toContain(Canary);
+    expect(field(out.lines[1], 'correlationId')).toBe('c1');
+    expect(field(out.lines[1], 'org')).toBe('o');
+    expect(field(out.lines[1], 'token')).toBe('[Redacted]');
   });
 
   it("redacts a token carried in an error's details", () => {
