@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { Streams } from '@tabmesh/contracts';
 import type { Bus } from '@tabmesh/runtime';
 import { type Mesh, ServiceName, type ServiceProcess, setup } from '@tabmesh/testkit';
+import { type ConnzSnapshot, connz } from './bus-traffic.js';
 import { cpuSeconds } from './machine.js';
 import type { OpenLoopResult } from './open-loop.js';
 import { sleep } from './stats.js';
@@ -30,6 +31,7 @@ export class BenchMesh {
     const mesh = await setup({
       mode: 'process',
       testDefaults: false,
+      natsServer: { monitor: true },
       provider: 'sim',
       services: { tabRegistry: 0, provisioner: 0, sessionCreator: 0, gateway: 0 },
       env: settings.env,
@@ -102,6 +104,20 @@ export class BenchMesh {
     const cpu: Record<string, number> = {};
     for (const [k, v] of Object.entries(after)) cpu[k] = Math.round((v - (before[k] ?? 0)) * 100) / 100;
     return { value, cpu, wallSeconds: Math.round(wallSeconds * 100) / 100 };
+  }
+
+  /**
+   * `measureCpu` with the bus connections' counters read just outside its window, so building
+   * `/connz` adds nothing to nats-server's CPU.
+   */
+  async measureCpuAndBus<T>(
+    fn: () => Promise<T>,
+  ): Promise<{ value: T; cpu: Record<string, number>; bus: { before: ConnzSnapshot; after: ConnzSnapshot } }> {
+    const monitorUrl = this.mesh.server?.monitorUrl;
+    if (!monitorUrl) throw new Error('the mesh nats-server has no monitoring port');
+    const before = await connz(monitorUrl);
+    const { value, cpu } = await this.measureCpu(fn);
+    return { value, cpu, bus: { before, after: await connz(monitorUrl) } };
   }
 
   /**

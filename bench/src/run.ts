@@ -1,4 +1,5 @@
 import { ServiceName } from '@tabmesh/testkit';
+import { msgsInOut } from './bus-traffic.js';
 import { measureKvWatchFloor, measureRequestFloors, measureUwsFloor, startFloorServer } from './floors.js';
 import { httpPool } from './http-client.js';
 import { BenchMesh, type MeshSettings } from './mesh.js';
@@ -234,7 +235,7 @@ export async function runLifecycle(ctx: Ctx): Promise<void> {
         label: `run${rate}`,
       });
       log(
-        `lifecycle ${rate}/s: create p50 ${r.create.p50} p99 ${r.create.p99} ms; ready p50 ${r.timeToReady.p50} p99 ${r.timeToReady.p99} ms; fan-out p50 ${r.fanout.p50} p99 ${r.fanout.p99} ms; late ${r.late}, errors ${r.errors}; CPU ms/tab ${JSON.stringify(r.cpuMsPerTab)} (mesh ${r.cpuMsPerTabMesh})`,
+        `lifecycle ${rate}/s: create p50 ${r.create.p50} p99 ${r.create.p99} ms; ready p50 ${r.timeToReady.p50} p99 ${r.timeToReady.p99} ms; fan-out p50 ${r.fanout.p50} p99 ${r.fanout.p99} ms; late ${r.late}, errors ${r.errors}; CPU ms/tab ${JSON.stringify(r.cpuMsPerTab)} (mesh ${r.cpuMsPerTabMesh}); bus msgs/tab in+out ${JSON.stringify(msgsInOut(r.busPerTab))}`,
       );
       out.push(r);
     } finally {

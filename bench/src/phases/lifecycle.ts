@@ -1,6 +1,7 @@
 import { type TabState, TabState as TabStates } from '@tabmesh/contracts';
 import { type ServiceProcess, testToken } from '@tabmesh/testkit';
 import type WebSocket from 'ws';
+import { type BusTraffic, busPerRequest } from '../bus-traffic.js';
 import { httpPool } from '../http-client.js';
 import { type BenchMesh, perRequest } from '../mesh.js';
 import { runOpenLoop } from '../open-loop.js';
@@ -33,6 +34,11 @@ export type LifecycleResult = {
   cpuMsPerTab: Record<string, number>;
   /** The mesh's processes summed (the load generator, `bench`, left out). */
   cpuMsPerTabMesh: number;
+  /**
+   * Bus messages and bytes per tab by process kind, from nats-server's `/connz` over the same window
+   * as the CPU: deterministic where CPU is noisy. `bench` is every connection not named after a service.
+   */
+  busPerTab: Record<string, BusTraffic>;
 };
 
 export type LifecycleOptions = {
@@ -232,9 +238,13 @@ export async function measureLifecycle(
     return loop;
   };
 
-  const { value: loop, cpu } = measured
-    ? await mesh.measureCpu(run)
-    : { value: await run(), cpu: {} as Record<string, number> };
+  const {
+    value: loop,
+    cpu,
+    bus,
+  } = measured
+    ? await mesh.measureCpuAndBus(run)
+    : { value: await run(), cpu: {} as Record<string, number>, bus: null };
   for (const p of pools) await p.close();
   await pool.close();
 
@@ -266,5 +276,6 @@ export async function measureLifecycle(
     errorSamples: [...loop.errorSamples, ...rec.errorSamples].slice(0, 5),
     cpuMsPerTab,
     cpuMsPerTabMesh: Math.round(mesh$ * 1000) / 1000,
+    busPerTab: bus ? busPerRequest(bus.before, bus.after, loop.sent) : {},
   };
 }

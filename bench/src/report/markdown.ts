@@ -1,4 +1,5 @@
 import type { OpenLoopResult } from '../open-loop.js';
+import type { LifecycleResult } from '../phases/lifecycle.js';
 import type { BenchResults } from '../results.js';
 import type { Summary } from '../stats.js';
 import { floorSumP50, targets } from './targets.js';
@@ -60,6 +61,26 @@ function lifecycleTable(r: BenchResults): string[] {
         c('bench'),
       ]),
     );
+  }
+  return [...lines, '', ...busTable(runs)];
+}
+
+const busKinds = ['gateway', 'tab-registry', 'provisioner', 'session-creator', 'bench'] as const;
+
+/** Bus messages per tab by process, from nats-server's `/connz`: the same window as the CPU, but not noisy. */
+function busTable(runs: LifecycleResult[]): string[] {
+  const lines = [
+    'Bus messages per tab (published / delivered) by process, counted by nats-server over the same window as the CPU.',
+    '',
+    `| creates /s | subscribers per task | ${busKinds.map((k) => short[k] ?? k).join(' | ')} |`,
+    `|---:|---:|${busKinds.map(() => '---:|').join('')}`,
+  ];
+  for (const x of runs) {
+    const m = (k: string) => {
+      const t = x.busPerTab[k];
+      return t ? `${t.inMsgs.toFixed(1)} / ${t.outMsgs.toFixed(1)}` : 'n/a';
+    };
+    lines.push(row([x.rate, x.subscribersPerTask, ...busKinds.map(m)]));
   }
   return lines;
 }

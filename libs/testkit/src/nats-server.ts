@@ -23,6 +23,8 @@ export type NatsServerOptions = {
    * test `admin`; anonymous connections are refused. `false` runs an open server (anonymous).
    */
   users?: TestBusUsers | false;
+  /** Serve nats-server's HTTP monitoring (`/connz`, `/varz`, …) on a free port, at `monitorUrl`. */
+  monitor?: boolean;
 };
 
 /** A nats-server child process with JetStream, on its own port and store. */
@@ -38,6 +40,8 @@ export class NatsServer {
     readonly port: number,
     storeDir: string | undefined,
     private readonly opts: NatsServerOptions,
+    /** The HTTP monitoring port; null unless `monitor` was asked for. */
+    readonly monitorPort: number | null = null,
   ) {
     this.ownsStore = !storeDir;
     this.storeDir = storeDir ?? mkdtempSync(join(tmpdir(), 'tabmesh-nats-'));
@@ -69,13 +73,19 @@ export class NatsServer {
   }
 
   static async start(opts: NatsServerOptions = {}): Promise<NatsServer> {
-    const server = new NatsServer(opts.port ?? (await freePort()), opts.storeDir, opts);
+    const monitorPort = opts.monitor ? await freePort() : null;
+    const server = new NatsServer(opts.port ?? (await freePort()), opts.storeDir, opts, monitorPort);
     await server.launch();
     return server;
   }
 
   get url(): string {
     return `nats://127.0.0.1:${this.port}`;
+  }
+
+  /** Base URL of the HTTP monitoring endpoints; null unless `monitor` was asked for. */
+  get monitorUrl(): string | null {
+    return this.monitorPort === null ? null : `http://127.0.0.1:${this.monitorPort}`;
   }
 
   get pid(): number | undefined {
@@ -86,7 +96,11 @@ export class NatsServer {
     this.proc = await launchNatsServer({
       port: this.port,
       storeDir: this.storeDir,
-      args: [...(this.confDir ? ['-c', join(this.confDir, 'users.conf')] : []), ...(this.opts.args ?? [])],
+      args: [
+        ...(this.confDir ? ['-c', join(this.confDir, 'users.conf')] : []),
+        ...(this.monitorPort === null ? [] : ['-m', String(this.monitorPort)]),
+        ...(this.opts.args ?? []),
+      ],
       output: this.opts.verbose ? 'inherit' : 'ignore',
     });
   }

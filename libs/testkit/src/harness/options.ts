@@ -1,5 +1,6 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Config, Logger } from '@tabmesh/runtime';
+import type { NatsServerOptions } from '../nats-server.js';
 import { ServiceName } from '../service-process.js';
 
 /** The four kinds of service, as `setup()` counts them and keeps their in-process handles. */
@@ -73,6 +74,8 @@ export type ProcessOptions = {
 
 export type SetupOptions<S, P> = {
   nats?: NatsChoice;
+  /** Options of the one nats-server of `nats: 'single'` (a cluster or a given URL has none). */
+  natsServer?: Pick<NatsServerOptions, 'monitor'>;
   /** How the services counted in `services` start: in this process (default) or as child processes. */
   mode?: 'in-process' | 'process';
   /** How many of each to start; defaults: one tab-registry, provisioner and session-creator, no gateway. */

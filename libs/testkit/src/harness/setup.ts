@@ -29,7 +29,7 @@ export async function setup<S extends AnyInProcess = AnyInProcess, P = unknown>(
   opts: SetupOptions<S, P> = {},
 ): Promise<Mesh<S, P>> {
   const nats = opts.nats ?? 'single';
-  const server = nats === 'single' ? await NatsServer.start() : null;
+  const server = nats === 'single' ? await NatsServer.start(opts.natsServer) : null;
   let cluster: NatsCluster | null = null;
   try {
     if (nats === 'cluster' || (typeof nats === 'object' && 'cluster' in nats)) {
