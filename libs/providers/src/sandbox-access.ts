@@ -4,7 +4,8 @@ import type { ProvisionRequest, SandboxProvider, SessionRequest } from './provid
 /** Where sandbox credentials live (runtime's `SandboxSecrets`, KV bucket `sandbox-secrets`). */
 export type SandboxCredentials = {
   put(ref: SandboxRef): Promise<void>;
-  reach(view: SandboxView): Promise<SandboxRef>;
+  /** `fresh`: read the store, not a credential seen lately (see SandboxSecrets.reach). */
+  reach(view: SandboxView, opts?: { fresh?: boolean }): Promise<SandboxRef>;
   remove(id: string): Promise<void>;
 };
 
@@ -29,6 +30,9 @@ export type SandboxAccess = {
 
 export function withSandboxCredentials(provider: SandboxProvider, credentials: SandboxCredentials): SandboxAccess {
   const reach = (s: SandboxView) => credentials.reach(sandboxView(s));
+  // Whether a sandbox is still there decides re-provisioning: never answered from a credential
+  // another process may have removed since.
+  const reachFresh = (s: SandboxView) => credentials.reach(sandboxView(s), { fresh: true });
   return {
     name: provider.name,
     provision: async (req) => {
@@ -43,7 +47,7 @@ export function withSandboxCredentials(provider: SandboxProvider, credentials: S
     createSession: async (s, req) => provider.createSession(await reach(s), req),
     sessionIdOf: (tab, attempt) => provider.sessionIdOf(tab, attempt),
     destroySession: async (s, id) => provider.destroySession(await reach(s), id),
-    sandboxAlive: async (s) => provider.sandboxAlive(await reach(s)),
+    sandboxAlive: async (s) => provider.sandboxAlive(await reachFresh(s)),
     sessionExists: async (s, id) => provider.sessionExists(await reach(s), id),
     close: () => provider.close(),
   };
