@@ -7,12 +7,14 @@ import {
   taskKey,
   UnavailableError,
 } from '@tabmesh/contracts';
-import type { TabStore, TypedBucket } from '@tabmesh/runtime';
+import type { TabStore, TypedBucket, Versioned } from '@tabmesh/runtime';
 import { decodeTime } from 'ulidx';
 import type { TabIndex } from './tab-index.js';
 
 /** Compare-and-set rounds before giving up: many creates on one task each win one round. */
 const MaxAttempts = 200;
+/** Task sets remembered for the next compare-and-set: the tasks this registry is busy with. */
+const RecentSets = 10_000;
 
 /**
  * The tabs-per-task bound, held by any number of registries: KV bucket `tab-slots` keeps, per task,
@@ -35,6 +37,18 @@ export class TabSlots {
 
   /** Slot changes per task key: the one being written, and the next, still taking more. */
   private readonly batches = new Map<string, SlotBatch>();
+  /** The last version of each task's set this process read or wrote, most recent last (bounded). */
+  private readonly recent = new Map<string, Versioned<TabSlotsValue>>();
+
+  private remember(key: string, v: Versioned<TabSlotsValue> | null): void {
+    this.recent.delete(key);
+    if (!v) return;
+    this.recent.set(key, v);
+    if (this.recent.size > RecentSets) {
+      const oldest = this.recent.keys().next();
+      if (!oldest.done) this.recent.delete(oldest.value);
+    }
+  }
 
   /** Takes a slot for `tab` (again: no change); refuses with LimitReachedError when the task is full. */
   reserve(org: string, task: string, tab: string): Promise<void> {
@@ -77,12 +91,20 @@ export class TabSlots {
   /** One compare-and-set for a batch of changes, in their order; settles every op, never rejects. */
   private async write(org: string, task: string, ops: SlotOp[]): Promise<void> {
     const key = taskKey(org, task);
+    // The set as this process last read or wrote it: the first compare-and-set starts from there
+    // instead of a read. Only a write is decided on it; anything that writes nothing (a slot
+    // already held or already free, a refusal at the bound) is decided on a fresh read.
+    let guess = this.recent.get(key);
     try {
       for (let attempt = 0; attempt < MaxAttempts; attempt++) {
-        const cur = await this.bucket.get(key);
+        const fromGuess = guess !== undefined;
+        const cur = guess ?? (await this.bucket.get(key));
+        guess = undefined;
+        this.remember(key, cur);
         const reserving = ops.some((op) => op.kind === 'reserve');
         if (!cur && !reserving) return settle(ops, new Map());
         const held = cur ? cur.value.tabs : await this.seed(org, task);
+        if (fromGuess && cur && held.length + ops.length > this.opts.max) continue;
         let next = [...held];
         const refused = new Map<SlotOp, Error>();
         for (const op of ops) {
@@ -103,10 +125,17 @@ export class TabSlots {
           }
           next.push(op.tab);
         }
-        if (cur && next.length === held.length && next.every((t, i) => t === held[i])) return settle(ops, refused);
+        if (cur && next.length === held.length && next.every((t, i) => t === held[i])) {
+          if (fromGuess) continue;
+          return settle(ops, refused);
+        }
         const value: TabSlotsValue = { v: 1, tabs: next };
         const written = cur ? await this.bucket.update(key, value, cur.revision) : await this.bucket.create(key, value);
-        if (written !== null) return settle(ops, refused);
+        if (written !== null) {
+          this.remember(key, { value, revision: written });
+          return settle(ops, refused);
+        }
+        if (fromGuess) continue;
         await jitter(attempt);
       }
       const busy = new UnavailableError(`task ${org}/${task}: too many concurrent creates; retry`);
