@@ -222,13 +222,21 @@ export class TabFlow {
     const listed = known
       ? await this.tabs.listOpen(where.org, where.task, known)
       : await this.tabs.listOpen(where.org, where.task);
-    for (const tab of listed) {
-      if (tab.value.state !== TabState.PendingProvision) continue;
-      // Just listed (or just written): the compare-and-set starts from that version, not a new read.
-      const key = tabKey(where.org, where.task, tab.value.id);
-      const res = await this.tabs.mutate(key, (cur) => (cur ? withProvisionStep(cur.value, step, detail) : null), tab);
-      if (known && res) known.set(key, { value: res.value, revision: res.revision });
-    }
+    // Just listed (or just written): each compare-and-set starts from that version, not a new read,
+    // and all go at once, each tab being its own key.
+    await Promise.all(
+      listed
+        .filter((tab) => tab.value.state === TabState.PendingProvision)
+        .map(async (tab) => {
+          const key = tabKey(where.org, where.task, tab.value.id);
+          const res = await this.tabs.mutate(
+            key,
+            (cur) => (cur ? withProvisionStep(cur.value, step, detail) : null),
+            tab,
+          );
+          if (known && res) known.set(key, { value: res.value, revision: res.revision });
+        }),
+    );
     return true;
   }
 

@@ -69,6 +69,9 @@ export async function handleProvision(deps: ProvisionDeps, ctx: JobContext<Provi
     return;
   }
   let sandbox = current.value.sandbox;
+  // The tabs of the task as this job last wrote them (by key): each later compare-and-set starts
+  // from there instead of reading the tab again; a stale one only costs that write a retry.
+  const tabs = new Map<string, Versioned<TabRecord>>();
   if (current.value.state === TaskProvisioning.Provisioning) {
     const where = { org: job.org, task: job.task, generation: job.generation };
     if (deps.slots.enabled && !(await takeSlot(deps, ctx, where))) {
@@ -81,7 +84,6 @@ export async function handleProvision(deps: ProvisionDeps, ctx: JobContext<Provi
     let made: SandboxView;
     // The task as this job last saw it: each step's compare-and-set starts from it, not from a read.
     const task = { known: current as Versioned<TaskRecord> | undefined };
-    const tabs = new Map<string, Versioned<TabRecord>>();
     try {
       made = await provider.provision({
         ...where,
@@ -118,12 +120,15 @@ export async function handleProvision(deps: ProvisionDeps, ctx: JobContext<Provi
   }
   if (!sandbox) return;
   // Written the task first, now scan the tabs: a tab created meanwhile is moved on either here or
-  // by tab-registry, which reads the task after writing the tab.
-  for (const tab of await flow.tabs.listOpen(job.org, job.task)) {
-    if (tab.value.state === TabState.PendingProvision) {
-      await flow.advanceToSession(job.org, job.task, tab.value.id, sandbox.id, ctx.correlationId, tab);
-    }
-  }
+  // by tab-registry, which reads the task after writing the tab. Its slot is read fresh, so a tab
+  // this job has not written is read too. All at once: each tab is its own compare-and-set.
+  const waiting = (await flow.tabs.listOpen(job.org, job.task, tabs)).filter(
+    (tab) => tab.value.state === TabState.PendingProvision,
+  );
+  const moved = sandbox;
+  await Promise.all(
+    waiting.map((tab) => flow.advanceToSession(job.org, job.task, tab.value.id, moved.id, ctx.correlationId, tab)),
+  );
 }
 
 /** A retry shows as progress; the last failure puts the task and its waiting tabs in `error`. */

@@ -37,14 +37,14 @@ export type SessionDeps = {
  */
 export async function handleSession(deps: SessionDeps, ctx: JobContext<SessionJob>): Promise<void> {
   const { job, logger } = ctx;
-  const task = await deps.tasks.getTask(job.org, job.task);
   if (job.op === 'destroy') {
+    const task = await deps.tasks.getTask(job.org, job.task);
     if (task?.value.sandbox) await deps.provider.destroySession(task.value.sandbox, job.sessionId);
     logger.debug({ sessionId: job.sessionId }, 'session destroyed');
     return;
   }
   const key = tabKey(job.org, job.task, job.tab);
-  const tab = await deps.tabs.get(key);
+  const [task, tab] = await Promise.all([deps.tasks.getTask(job.org, job.task), deps.tabs.get(key)]);
   if (
     !tab ||
     tab.value.state !== TabState.PendingSessionCreate ||
