@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import type { Msg, Subscription } from '@nats-io/transport-node';
 import {
   decode,
@@ -233,6 +234,37 @@ describe('gateway HTTP API', () => {
       const generated = again.headers.get('x-request-id');
       expect(generated).toMatch(/^[0-9a-f-]{36}$/);
       expect(seen[1]!.headers?.get(Headers.correlationId)).toBe(generated);
+    });
+
+    it('reads a body that arrives in pieces, with a Content-Length or chunked', async () => {
+      const seen = await respond(Subjects.tabCreate, (msg) => replyTab(msg, true));
+      const body = JSON.stringify({ title: `piece ${'x'.repeat(150)}`, clientRequestId: 'pieces-1' });
+      const token = await h.mint(['*']);
+      const send = (headers: Record<string, string>) =>
+        new Promise<number>((resolve, reject) => {
+          const req = httpRequest(
+            {
+              host: '127.0.0.1',
+              port: h.gateway.httpPort,
+              method: 'POST',
+              path: '/v1/orgs/o/tasks/t/tabs',
+              headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...headers },
+            },
+            (res) => {
+              res.resume();
+              res.on('end', () => resolve(res.statusCode ?? 0));
+            },
+          );
+          req.on('error', reject);
+          req.write(body.slice(0, 40));
+          setTimeout(() => req.end(body.slice(40)), 30);
+        });
+      expect(await send({ 'content-length': String(Buffer.byteLength(body)) })).toBe(201);
+      expect(await send({ 'transfer-encoding': 'chunked' })).toBe(201);
+      expect(seen.map((m) => decode(TabCreateRequestSchema, m.data, 'req').title)).toEqual([
+        JSON.parse(body).title,
+        JSON.parse(body).title,
+      ]);
     });
 
     it('accepts a create with no body at all', async () => {
