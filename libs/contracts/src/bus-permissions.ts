@@ -137,8 +137,8 @@ export const AllStreams: readonly string[] = [
  *   reads the queues' state; prunes a purged tab's session records. No sandbox secret.
  * - provisioner: consumes PROVISION; writes tasks, tabs, sandbox-slots and sandbox-secrets;
  *   publishes the jobs that follow; the session persist driver.
- * - session-creator: consumes SESSIONS; writes tabs and tasks (lost sandbox); reads sandbox-secrets;
- *   publishes the jobs that follow; the session persist driver.
+ * - session-creator: consumes SESSIONS; writes tabs and tasks (lost sandbox); watches tasks (which
+ *   sandbox each holds); reads sandbox-secrets; publishes the jobs that follow; the session persist driver.
  * - setup: creates and updates the streams, buckets and durable consumers (ensureBus), nothing else.
  */
 /**
@@ -200,7 +200,11 @@ export const BusPermissions: Record<BusIdentity, BusGrant> = {
     rw(Buckets.sandboxSecrets),
     g.kvErase(Buckets.sandboxSecrets),
   ),
-  'session-creator': merge(worker(BusIdentity.SessionCreator, Streams.sessions), g.kvRead(Buckets.sandboxSecrets)),
+  'session-creator': merge(
+    worker(BusIdentity.SessionCreator, Streams.sessions),
+    g.kvWatch(Buckets.tasks),
+    g.kvRead(Buckets.sandboxSecrets),
+  ),
   setup: merge(g.inbox(BusIdentity.Setup), g.jsInfo(), {
     publish: AllStreams.flatMap((s) => [
       `${api}.STREAM.CREATE.${s}`,

@@ -5,6 +5,7 @@ import {
   type TabRecord,
   TabState,
   TaskProvisioning,
+  type TaskRecord,
   tabKey,
   toError,
   toReady,
@@ -24,6 +25,12 @@ import {
 export type SessionDeps = {
   tabs: TabStore;
   tasks: TaskStore;
+  /**
+   * The task as the watch of provisioned tasks last saw it, if it holds a sandbox. A few
+   * milliseconds behind at most: trusted only to say that a sandbox is still the task's, never that
+   * it is not (that is always read).
+   */
+  provisionedTask: (org: string, task: string) => TaskRecord | null;
   flow: TabFlow;
   provider: SandboxAccess;
   /** Told how long a tab took from creation to ready (seconds), once, when this job made it ready. */
@@ -38,38 +45,46 @@ export type SessionDeps = {
 export async function handleSession(deps: SessionDeps, ctx: JobContext<SessionJob>): Promise<void> {
   const { job, logger } = ctx;
   if (job.op === 'destroy') {
-    const task = await deps.tasks.getTask(job.org, job.task);
-    if (task?.value.sandbox) await deps.provider.destroySession(task.value.sandbox, job.sessionId);
+    const sandbox =
+      deps.provisionedTask(job.org, job.task)?.sandbox ?? (await deps.tasks.getTask(job.org, job.task))?.value.sandbox;
+    if (sandbox) await deps.provider.destroySession(sandbox, job.sessionId);
     logger.debug({ sessionId: job.sessionId }, 'session destroyed');
     return;
   }
   const key = tabKey(job.org, job.task, job.tab);
-  const [task, tab] = await Promise.all([deps.tasks.getTask(job.org, job.task), deps.tabs.get(key)]);
+  const tab = await deps.tabs.get(key);
   if (
     !tab ||
     tab.value.state !== TabState.PendingSessionCreate ||
     tab.value.attempt !== job.attempt ||
     tab.value.sessionId
   ) {
-    if (
+    const redelivered =
       tab &&
       ctx.delivery > 1 &&
       tab.value.state === TabState.Closed &&
       tab.value.attempt === job.attempt &&
-      !tab.value.sessionId &&
-      task?.value.sandbox
-    ) {
+      !tab.value.sessionId;
+    const sandbox = redelivered ? (await deps.tasks.getTask(job.org, job.task))?.value.sandbox : null;
+    if (sandbox) {
       // A redelivery for a tab closed while pending: the delivery before may have died after the
       // session was made and before it was recorded. Session ids are per tab attempt, so the
       // provider can name that session without having seen it; destroying is idempotent.
       const sessionId = deps.provider.sessionIdOf(job.tab, job.attempt);
-      await deps.provider.destroySession(task.value.sandbox, sessionId);
+      await deps.provider.destroySession(sandbox, sessionId);
       logger.info({ sessionId }, 'tab closed before its session was recorded; session destroyed');
       return;
     }
     logger.info({ state: tab?.value.state ?? null }, 'stale session job skipped');
     return;
   }
+  // The watch answers when it shows the tab's sandbox still the task's; anything else is read, since
+  // only what is stored may send the tab back to provisioning.
+  const seen = deps.provisionedTask(job.org, job.task);
+  const task =
+    seen?.sandbox && seen.sandbox.id === tab.value.sandboxId
+      ? { value: seen }
+      : await deps.tasks.getTask(job.org, job.task);
   if (
     task?.value.state !== TaskProvisioning.Provisioned ||
     !task.value.sandbox ||

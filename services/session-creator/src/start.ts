@@ -1,12 +1,22 @@
-import { SessionJobSchema, Streams } from '@tabmesh/contracts';
+import { SessionJobSchema, Streams, taskKey } from '@tabmesh/contracts';
 import { type SandboxProvider, startProviderWorker, workerSandboxAccess } from '@tabmesh/providers';
-import { type Config, type Logger, TabFlow, type WorkerKind, type WorkerServiceHandle } from '@tabmesh/runtime';
+import {
+  type Config,
+  type Logger,
+  ProvisionedTasks,
+  TabFlow,
+  type WorkerKind,
+  type WorkerServiceHandle,
+} from '@tabmesh/runtime';
 import { handleSession, onSessionFailure, type SessionDeps } from './handle-session.js';
 
-export type SessionCreatorHandle = WorkerServiceHandle<typeof SessionJobSchema, SessionDeps, SandboxProvider>;
+/** The deps of a session job, with the watch that backs `provisionedTask` once it runs. */
+type SessionCreatorDeps = SessionDeps & { watch: { provisioned: ProvisionedTasks | null } };
+
+export type SessionCreatorHandle = WorkerServiceHandle<typeof SessionJobSchema, SessionCreatorDeps, SandboxProvider>;
 
 /** Session jobs create and destroy a tab's agent session in its task's sandbox. */
-const sessionCreator: WorkerKind<typeof SessionJobSchema, SessionDeps, SandboxProvider> = {
+const sessionCreator: WorkerKind<typeof SessionJobSchema, SessionCreatorDeps, SandboxProvider> = {
   stream: Streams.sessions,
   schema: SessionJobSchema,
   handle: handleSession,
@@ -16,7 +26,23 @@ const sessionCreator: WorkerKind<typeof SessionJobSchema, SessionDeps, SandboxPr
   deps: (bus, provider, _config, metrics) => {
     const flow = TabFlow.onBus(bus);
     const access = workerSandboxAccess(bus, provider); // its NATS user may read the credentials, not write them
-    return { tabs: flow.tabs, tasks: flow.tasks, flow, provider: access, onReady: metrics.timeToReady };
+    const watch: { provisioned: ProvisionedTasks | null } = { provisioned: null };
+    return {
+      tabs: flow.tabs,
+      tasks: flow.tasks,
+      provisionedTask: (org: string, task: string) => watch.provisioned?.byKey.get(taskKey(org, task)) ?? null,
+      watch,
+      flow,
+      provider: access,
+      onReady: metrics.timeToReady,
+    };
+  },
+  // Until the watch of provisioned tasks has started, every job reads its task.
+  companions: async (deps, { bus, logger, onStop }) => {
+    const provisioned = new ProvisionedTasks(bus.tasks, logger);
+    await provisioned.start();
+    deps.watch.provisioned = provisioned;
+    onStop(() => provisioned.stop());
   },
 };
 
