@@ -1,30 +1,19 @@
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { NatsServer } from '@tabmesh/testkit';
+import { type BusOnServer, startBusOnServer } from '@tabmesh/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Bus, ensureBus, SandboxSecrets } from '../src/index.js';
+import { type Bus, SandboxSecrets } from '../src/index.js';
 
 const ref = { provider: 'sim', id: 'sbx-1', endpoint: 'http://127.0.0.1:4000', token: 'tok-1' };
 const view = { provider: 'sim', id: 'sbx-1' };
 const gone = { ...view, endpoint: null, token: null };
 
 describe('sandbox secrets', () => {
-  let server: NatsServer;
-  let nc: NatsConnection;
+  let running: BusOnServer;
   let bus: Bus;
   beforeAll(async () => {
-    server = await NatsServer.start();
-    nc = await connect({ servers: server.url, ...server.adminAuth });
-    bus = await ensureBus(nc, {
-      TABMESH_ACK_WAIT_MS: 5000,
-      TABMESH_MAX_DELIVER: 3,
-      TABMESH_DEDUPE_WINDOW_MS: 60_000,
-      TABMESH_REPLICAS: 1,
-    });
+    running = await startBusOnServer();
+    bus = running.bus;
   });
-  afterAll(async () => {
-    await nc.close();
-    await server.stop();
-  });
+  afterAll(() => running.stop());
 
   it('serves a credential read lately without a read, and reads the store when asked for a fresh one', async () => {
     await new SandboxSecrets(bus.sandboxSecrets, null).put(ref);

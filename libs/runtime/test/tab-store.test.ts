@@ -1,24 +1,18 @@
-import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { newTab, TabSlotsSchema, tabKey, taskKey, toClosed } from '@tabmesh/contracts';
-import { NatsServer } from '@tabmesh/testkit';
+import { type BusOnServer, startBusOnServer } from '@tabmesh/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Bus, ensureBus, loadConfig, TabStore, TypedBucket } from '../src/index.js';
+import { type Bus, TabStore, TypedBucket } from '../src/index.js';
 
 const ids = ['01JAAAAAAAAAAAAAAAAAAAAAA1', '01JAAAAAAAAAAAAAAAAAAAAAA2', '01JAAAAAAAAAAAAAAAAAAAAAA3'];
 
 describe('TabStore.listOpen (a task’s open tabs from its slot set)', () => {
-  let server: NatsServer;
-  let nc: NatsConnection;
+  let running: BusOnServer;
   let bus: Bus;
   beforeAll(async () => {
-    server = await NatsServer.start();
-    nc = await connect({ servers: server.url, ...server.adminAuth });
-    bus = await ensureBus(nc, loadConfig({ NATS_URL: server.url }));
+    running = await startBusOnServer();
+    bus = running.bus;
   });
-  afterAll(async () => {
-    await nc.close();
-    await server.stop();
-  });
+  afterAll(() => running.stop());
 
   it('lists the tabs holding a slot in id order, skips a slot without a tab, and leaves out released ones', async () => {
     const tabs = new TabStore(bus.tabs, bus.tabSlots);

@@ -1,4 +1,5 @@
 export { freePort, natsServerBinary } from '@tabmesh/nats-launcher';
+export { type BusOnServer, startBusOnServer } from './bus-on-server.js';
 export { TestAdminUser, TestBusUsers } from './bus-users.js';
 export { newTabId, tabRecord, taskRecord } from './fixtures.js';
 export { BusOps, type CreateOutcome } from './harness/bus-ops.js';

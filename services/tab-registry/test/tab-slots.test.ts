@@ -1,7 +1,6 @@
-import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { TabSlotsSchema, taskKey } from '@tabmesh/contracts';
-import { type Bus, createLogger, ensureBus, TabStore, TypedBucket } from '@tabmesh/runtime';
-import { NatsServer } from '@tabmesh/testkit';
+import { type Bus, createLogger, TabStore, TypedBucket } from '@tabmesh/runtime';
+import { type BusOnServer, startBusOnServer } from '@tabmesh/testkit';
 import { ulid } from 'ulidx';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TabIndex } from '../src/tab-index.js';
@@ -9,8 +8,7 @@ import { TabSlots } from '../src/tab-slots.js';
 
 /** Two registries' slot sets over one bucket: each remembers the version it last wrote. */
 describe('tab slots held by several registries', () => {
-  let server: NatsServer;
-  let nc: NatsConnection;
+  let running: BusOnServer;
   let bus: Bus;
   let index: TabIndex;
   const registry = (max: number) =>
@@ -22,20 +20,11 @@ describe('tab slots held by several registries', () => {
     (await new TypedBucket(bus.tabSlots, TabSlotsSchema, 'tab slots').get(taskKey('o', task)))?.value.tabs ?? [];
 
   beforeAll(async () => {
-    server = await NatsServer.start();
-    nc = await connect({ servers: server.url, ...server.adminAuth });
-    bus = await ensureBus(nc, {
-      TABMESH_ACK_WAIT_MS: 5000,
-      TABMESH_MAX_DELIVER: 3,
-      TABMESH_DEDUPE_WINDOW_MS: 60_000,
-      TABMESH_REPLICAS: 1,
-    });
+    running = await startBusOnServer();
+    bus = running.bus;
     index = new TabIndex(bus.tabs, createLogger('test', 'silent'));
   });
-  afterAll(async () => {
-    await nc.close();
-    await server.stop();
-  });
+  afterAll(() => running.stop());
 
   it('never writes from a stale version: changes made by another registry meanwhile are kept', async () => {
     const a = registry(10);
