@@ -1,6 +1,6 @@
 import { encode, SessionJobSchema, Subjects, sessionSubject, TabState } from '@tabmesh/contracts';
 import { setup, type TabmeshMesh } from '@tabmesh/harness';
-import { sleep, uniqueId } from '@tabmesh/testkit';
+import { sleep, uniqueId, waitFor } from '@tabmesh/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // Invariants 4 and 5: at most one session per tab; no session outlives a tab closed while pending.
@@ -51,5 +51,53 @@ describe('invariants 4 and 5: sessions', () => {
       expect((await mesh.tab(org, task, t.id))?.state).toBe(TabState.Closed);
       expect(mesh.provider.ledger.liveSessionsOfTab(t.id)).toBe(0);
     }
+  });
+
+  it('starts a first delivery from the tab its job carries, and a stale one leaves no live session', async () => {
+    const org = uniqueId('org');
+    const task = uniqueId('task');
+    const warm = await mesh.create(org, task);
+    await mesh.waitForState(org, task, warm.id, [TabState.Ready]);
+    const t = await mesh.create(org, task);
+    const pending = await mesh.tabs.getTab(org, task, t.id);
+    expect(pending?.value.state).toBe(TabState.PendingSessionCreate);
+    const ready = await mesh.waitForState(org, task, t.id, [TabState.Ready]);
+    expect((await mesh.tabOp(Subjects.tabClose, org, task, t.id)).ok).toBe(true);
+    await waitFor('the session destroyed', () => mesh.provider.ledger.liveSessionsOfTab(t.id) === 0);
+    const calls = mesh.provider.ledger.sessionCalls;
+    // The job as it was published while the tab waited, delivered only now: a first delivery trusts it.
+    const written = { revision: pending!.revision, tab: pending!.value };
+    const job = encode(SessionJobSchema, { v: 1, op: 'create', org, task, tab: t.id, attempt: 1, written }, 'job');
+    await mesh.bus.js.publish(sessionSubject(org, task, t.id), job, { msgID: `late-${t.id}` });
+    await waitFor('the late job run', () => mesh.provider.ledger.sessionCalls > calls);
+    await sleep(800); // its ready write loses the compare-and-set and the session is destroyed
+    const after = await mesh.tab(org, task, t.id);
+    expect(after?.state).toBe(TabState.Closed);
+    expect(after?.sessionId).toBe(ready.sessionId);
+    expect(mesh.provider.ledger.liveSessionsOfTab(t.id)).toBe(0);
+  });
+
+  it('reads the tab when the one a job carries is another tab', async () => {
+    const org = uniqueId('org');
+    const task = uniqueId('task');
+    const warm = await mesh.create(org, task);
+    await mesh.waitForState(org, task, warm.id, [TabState.Ready]);
+    const t = await mesh.create(org, task);
+    await mesh.waitForState(org, task, t.id, [TabState.Ready]);
+    expect((await mesh.tabOp(Subjects.tabClose, org, task, t.id)).ok).toBe(true);
+    const other = await mesh.create(org, task);
+    const otherPending = await mesh.tabs.getTab(org, task, other.id);
+    expect(otherPending?.value.state).toBe(TabState.PendingSessionCreate);
+    await mesh.waitForState(org, task, other.id, [TabState.Ready]);
+    await sleep(300);
+    const calls = mesh.provider.ledger.sessionCalls;
+    const written = { revision: otherPending!.revision, tab: otherPending!.value };
+    const job = encode(SessionJobSchema, { v: 1, op: 'create', org, task, tab: t.id, attempt: 1, written }, 'job');
+    await mesh.bus.js.publish(sessionSubject(org, task, t.id), job, { msgID: `other-${t.id}` });
+    await sleep(800);
+    // Read as it stands (closed), the job is stale: no session is made for it.
+    expect(mesh.provider.ledger.sessionCalls).toBe(calls);
+    expect((await mesh.tab(org, task, t.id))?.state).toBe(TabState.Closed);
+    expect(mesh.provider.ledger.liveSessionsOfTab(t.id)).toBe(0);
   });
 });

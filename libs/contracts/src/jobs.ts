@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { OrgIdSchema, TabIdSchema, TaskIdSchema } from './ids.js';
+import { TabRecordSchema } from './tab.js';
 import { SandboxViewSchema } from './task.js';
 
 /**
@@ -40,6 +41,14 @@ export const SessionJobSchema = z.discriminatedUnion('op', [
       task: TaskIdSchema,
       tab: TabIdSchema,
       attempt: z.number().int().min(1),
+      /**
+       * The tab as the publisher just wrote it, at that KV revision: a first delivery starts from it
+       * instead of reading the tab, and its compare-and-set finds out if the tab has moved since.
+       */
+      written: z
+        .object({ revision: z.number().int().min(1), tab: TabRecordSchema })
+        .strict()
+        .optional(),
     })
     .strict(),
   z

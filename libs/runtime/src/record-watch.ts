@@ -32,9 +32,11 @@ export async function watchRecords<S extends z.ZodType>(
   return () => watch.stop();
 }
 
+const utf8 = new TextDecoder();
+
 function jsonOrNull(data: Uint8Array): unknown {
   try {
-    return JSON.parse(new TextDecoder().decode(data));
+    return JSON.parse(utf8.decode(data));
   } catch {
     return null;
   }

@@ -42,6 +42,8 @@ export type DriveOptions = {
    * id for this round instead of the one a lost job still holds for the dedupe window.
    */
   redrive?: number;
+  /** The tab as the caller just wrote it, at its revision: a session job published here carries it. */
+  written?: Versioned<TabRecord>;
 };
 
 /**
@@ -150,9 +152,26 @@ export class TabFlow {
     );
   }
 
-  /** Publishes the session job of a tab in `pending_session_create` (deduped per tab attempt). */
-  async enqueueSession(tab: TabRecord, correlationId: string, redrive = 0): Promise<void> {
-    const job = { v: 1, op: 'create', org: tab.org, task: tab.task, tab: tab.id, attempt: tab.attempt } as const;
+  /**
+   * Publishes the session job of a tab in `pending_session_create` (deduped per tab attempt).
+   * `written`: the tab as this call's caller just wrote it, carried on the job so that its first
+   * delivery need not read the tab again.
+   */
+  async enqueueSession(
+    tab: TabRecord,
+    correlationId: string,
+    redrive = 0,
+    written?: Versioned<TabRecord>,
+  ): Promise<void> {
+    const job: SessionJob = {
+      v: 1,
+      op: 'create',
+      org: tab.org,
+      task: tab.task,
+      tab: tab.id,
+      attempt: tab.attempt,
+      ...(written ? { written: { revision: written.revision, tab: written.value } } : {}),
+    };
     await this.publishSessionJob(tab, job, redriveMsgId(sessionMsgId(tab.id, tab.attempt), redrive), correlationId);
   }
 
@@ -185,7 +204,8 @@ export class TabFlow {
       (cur) => (cur ? toPendingSession(cur.value, sandboxId) : null),
       known,
     );
-    if (res && res.value.state === TabState.PendingSessionCreate) await this.enqueueSession(res.value, correlationId);
+    if (res && res.value.state === TabState.PendingSessionCreate)
+      await this.enqueueSession(res.value, correlationId, 0, res);
     return res ? { value: res.value, revision: res.revision } : null;
   }
 
@@ -263,7 +283,7 @@ export class TabFlow {
    */
   async drive(tab: TabRecord, correlationId: string, opts: DriveOptions = {}): Promise<Versioned<TabRecord> | null> {
     if (tab.state === TabState.PendingSessionCreate) {
-      await this.enqueueSession(tab, correlationId, opts.redrive);
+      await this.enqueueSession(tab, correlationId, opts.redrive, opts.written);
       return null;
     }
     if (tab.state !== TabState.PendingProvision) return null;

@@ -52,7 +52,7 @@ export async function handleSession(deps: SessionDeps, ctx: JobContext<SessionJo
     return;
   }
   const key = tabKey(job.org, job.task, job.tab);
-  const tab = await deps.tabs.get(key);
+  const tab = firstSight(job, ctx.delivery) ?? (await deps.tabs.get(key));
   if (
     !tab ||
     tab.value.state !== TabState.PendingSessionCreate ||
@@ -162,6 +162,19 @@ export async function handleSession(deps: SessionDeps, ctx: JobContext<SessionJo
   const { createdAt, readyAt } = res.value;
   if (readyAt) deps.onReady?.((Date.parse(readyAt) - Date.parse(createdAt)) / 1000);
   logger.info({ sessionId }, 'tab ready');
+}
+
+/**
+ * The tab as the job's publisher wrote it, for a first delivery: it may be a moment old, which the
+ * ready write's compare-and-set finds out (and a session made for a tab closed meanwhile is then
+ * destroyed). A redelivery reads, since the delivery before it may have moved the tab on.
+ */
+function firstSight(job: SessionJob & { op: 'create' }, delivery: number): Versioned<TabRecord> | null {
+  const written = job.written;
+  if (!written || delivery > 1) return null;
+  const { tab } = written;
+  if (tab.org !== job.org || tab.task !== job.task || tab.id !== job.tab) return null;
+  return { value: tab, revision: written.revision };
 }
 
 /** A retry shows as progress on the tab; the last failure puts it in `error`. */

@@ -1,4 +1,5 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
+import type { TaskRecord } from '@tabmesh/contracts';
 import type { Config, Logger, TabFlow, TabStore, TaskStore, TypedBucket } from '@tabmesh/runtime';
 import type { z } from 'zod';
 import type { TabSlots } from './tab-slots.js';
@@ -13,6 +14,11 @@ export type RegistryContext = {
   flow: TabFlow;
   /** Open tabs per task, for TABMESH_MAX_TABS_PER_TASK. */
   slots: TabSlots;
+  /**
+   * The task as the registry's watch of `tasks` last saw it (undefined: not lately). Only what a new
+   * tab starts from: whether the tab moves on is decided on a fresh read after it is written.
+   */
+  seenTask: (org: string, task: string) => TaskRecord | undefined;
 };
 
 export type RequestMeta = { correlationId: string; logger: Logger };

@@ -6,6 +6,7 @@ import {
   TabSlotsSchema,
   TaskRefRequestSchema,
   TaskReplySchema,
+  taskKey,
 } from '@tabmesh/contracts';
 import {
   type Bus,
@@ -81,7 +82,7 @@ function routes(ctx: RegistryContext): AnyRoute[] {
   ];
 }
 
-function registryContext(config: Config, bus: Bus, index: TabIndex): RegistryContext {
+function registryContext(config: Config, bus: Bus, index: TabIndex, watched: ProvisionedTasks): RegistryContext {
   const tabs = new TabStore(bus.tabs, bus.tabSlots);
   const tasks = new TaskStore(bus.tasks);
   const requests = new TypedBucket(bus.tabRequests, z.string(), 'tab request');
@@ -97,6 +98,7 @@ function registryContext(config: Config, bus: Bus, index: TabIndex): RegistryCon
     requests,
     flow: new TabFlow(bus.js, tabs, tasks),
     slots,
+    seenTask: (org, task) => watched.seen(taskKey(org, task)),
   };
 }
 
@@ -111,7 +113,11 @@ export function startTabRegistry(config: Config, logger: Logger): Promise<TabReg
       const index = new TabIndex(bus.tabs, logger);
       onStop(() => index.stop());
       await index.start();
-      const ctx = registryContext(config, bus, index);
+      // Before the endpoints too: a create starts its tab from the task as this watch saw it.
+      const provisioned = new ProvisionedTasks(bus.tasks, logger);
+      await provisioned.start();
+      onStop(() => provisioned.stop());
+      const ctx = registryContext(config, bus, index, provisioned);
       const endpoints = await serveEndpoints(bus.nc, routes(ctx), logger);
       onStop(() => endpoints.stop());
       const sweep = new PendingSweep(index, ctx.flow, bus.jsm, {
@@ -139,9 +145,6 @@ export function startTabRegistry(config: Config, logger: Logger): Promise<TabReg
       });
       observer.start();
       onStop(() => observer.stop());
-      const provisioned = new ProvisionedTasks(bus.tasks, logger);
-      await provisioned.start();
-      onStop(() => provisioned.stop());
       const idleReaper = new IdleReaper(index, provisioned, ctx.flow, {
         idleMs: config.TABMESH_SANDBOX_IDLE_MS,
         intervalMs: Math.max(50, Math.min(30_000, Math.floor(config.TABMESH_SANDBOX_IDLE_MS / 4))),

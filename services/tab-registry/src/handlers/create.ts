@@ -44,7 +44,10 @@ export async function createTab(ctx: RegistryContext, req: TabCreateRequest, met
   let written: Versioned<TabRecord> | null = null;
   let revision: number | null = null;
   try {
-    const taskNow = await ctx.tasks.getTask(org, task);
+    // The watch's view, not a read: a view a moment old starts the tab one step behind at worst
+    // (the next step write catches it up), or on a sandbox just let go, which the session-creator
+    // finds and sends back to provisioning, as it would after a read that raced the same change.
+    const taskNow = ctx.seenTask(org, task);
     const record = newTab(
       {
         id,
@@ -55,7 +58,7 @@ export async function createTab(ctx: RegistryContext, req: TabCreateRequest, met
         model: req.model ?? null,
         clientRequestId: req.clientRequestId ?? null,
       },
-      taskNow?.value,
+      taskNow,
     );
     revision = await ctx.tabs.create(key, record);
     written = revision === null ? await ctx.tabs.getTab(org, task, id) : { value: record, revision };
@@ -63,7 +66,10 @@ export async function createTab(ctx: RegistryContext, req: TabCreateRequest, met
     meta.logger.debug({ tab: id, state: written.value.state }, 'tab created');
     // Written first, then the task is read again inside drive(): a provisioner that finished in
     // between scans the tabs after writing the task, so one of the two always moves this tab on.
-    const driven = await ctx.flow.drive(written.value, meta.correlationId, { republish: false });
+    const driven = await ctx.flow.drive(written.value, meta.correlationId, {
+      republish: false,
+      ...(revision !== null ? { written } : {}),
+    });
     return { tab: driven ?? written, created: revision !== null };
   } catch (err) {
     // Only a refusal by a bounded store is undone: it is certain the job was not queued. Any other
