@@ -56,6 +56,22 @@ describe('tab lifecycle on a real nats-server', () => {
     expect((await mesh.tabs.listTask(org, task)).length).toBe(1);
   });
 
+  it('closes a tab written a moment before from what is stored, not from an older copy', async () => {
+    const org = uniqueId('org');
+    const task = uniqueId('task');
+    const tabs = await Promise.all(Array.from({ length: 5 }, () => mesh.create(org, task)));
+    for (const t of tabs) await mesh.waitForState(org, task, t.id, [TabState.Ready]);
+    for (const t of tabs) {
+      // Another writer changes the tab, and the close follows at once: the registry's copy is older.
+      const key = `${org}.${task}.${t.id}`;
+      await mesh.tabs.mutate(key, (cur) => (cur ? { ...cur.value, title: `renamed ${t.id}` } : null));
+      const r = await mesh.tabOp(Subjects.tabClose, org, task, t.id);
+      expect(r.ok && [r.tab.state, r.tab.title]).toEqual([TabState.Closed, `renamed ${t.id}`]);
+      const stored = await mesh.tab(org, task, t.id);
+      expect([stored?.state, stored?.title]).toEqual([TabState.Closed, `renamed ${t.id}`]);
+    }
+  });
+
   it('closes tabs in any state, twice without change, and marks read once', async () => {
     const org = uniqueId('org');
     const task = uniqueId('task');

@@ -1,6 +1,6 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
-import type { TaskRecord } from '@tabmesh/contracts';
-import type { Config, Logger, TabFlow, TabStore, TaskStore, TypedBucket } from '@tabmesh/runtime';
+import type { TabRecord, TaskRecord } from '@tabmesh/contracts';
+import type { Config, Logger, TabFlow, TabStore, TaskStore, TypedBucket, Versioned } from '@tabmesh/runtime';
 import type { z } from 'zod';
 import type { TabSlots } from './tab-slots.js';
 
@@ -19,6 +19,8 @@ export type RegistryContext = {
    * tab starts from: whether the tab moves on is decided on a fresh read after it is written.
    */
   seenTask: (org: string, task: string) => TaskRecord | undefined;
+  /** An open tab as the registry's watch of `tabs` last saw it, if written lately: where a close starts. */
+  recentTab: (key: string) => Versioned<TabRecord> | undefined;
 };
 
 export type RequestMeta = { correlationId: string; logger: Logger };

@@ -99,6 +99,7 @@ function registryContext(config: Config, bus: Bus, index: TabIndex, watched: Pro
     flow: new TabFlow(bus.js, tabs, tasks),
     slots,
     seenTask: (org, task) => watched.seen(taskKey(org, task)),
+    recentTab: (key) => index.recentTab(key),
   };
 }
 

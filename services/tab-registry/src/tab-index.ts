@@ -1,6 +1,9 @@
 import type { KV } from '@nats-io/kv';
 import { isPendingState, parseTabKey, type TabRecord, TabRecordSchema, TabState, taskKey } from '@tabmesh/contracts';
-import { type Logger, watchRecords } from '@tabmesh/runtime';
+import { type Logger, type Versioned, watchRecords } from '@tabmesh/runtime';
+
+/** Open tabs whose latest record is kept for a close to start from, newest write last. */
+const RecentOpenTabs = 10_000;
 
 export type ClosedTab = {
   closedAt: number;
@@ -15,7 +18,8 @@ export type ClosedTab = {
  * The registry's view of the tabs that still need attention, kept from one KV watch: pending tabs
  * (for the sweep and the queue observer), closed ones and purge markers (for the retention reaper)
  * and which tasks have open tabs (for the idle reaper). Of open ready and error tabs only the key is
- * held, so memory follows the pending and recently closed tabs.
+ * held, and the record of the last RecentOpenTabs written (for closes), so memory follows the
+ * pending and recently written tabs.
  */
 export class TabIndex {
   readonly pending = new Map<string, TabRecord>();
@@ -28,6 +32,8 @@ export class TabIndex {
    * (so watchers learn of it), and the closed-reaper erases it once watchers have had time to see it.
    */
   readonly markers = new Map<string, number>();
+  /** The latest record of the open tabs written last (at most RecentOpenTabs), at its revision. */
+  private readonly recentOpen = new Map<string, Versioned<TabRecord>>();
   private stopWatch: (() => void) | null = null;
 
   constructor(
@@ -43,8 +49,10 @@ export class TabIndex {
       const tk = parts ? taskKey(parts.org, parts.task) : null;
       if (tk) this.forgetOpen(tk, key);
       this.markers.delete(key);
+      this.recentOpen.delete(key);
       if (entry.operation !== 'PUT') this.markers.set(key, entry.created.getTime());
       if (!tab) return;
+      if (tab.state !== TabState.Closed) this.rememberOpen(key, { value: tab, revision: entry.revision });
       if (tk && tab.state !== TabState.Closed) this.openByTask.set(tk, (this.openByTask.get(tk) ?? new Set()).add(key));
       if (tk && tab.state === TabState.Closed) {
         this.lastClosedAt.set(tk, Math.max(this.lastClosedAt.get(tk) ?? 0, Date.parse(tab.closedAt ?? tab.updatedAt)));
@@ -66,6 +74,22 @@ export class TabIndex {
   /** Open tabs of a task, as far as the watch has seen. */
   openTabs(org: string, task: string): number {
     return this.openByTask.get(taskKey(org, task))?.size ?? 0;
+  }
+
+  /**
+   * The tab as the watch last saw it, if it is open and was written lately: a moment old at most, so
+   * only a compare-and-set may start from it (a stale one costs that write a read and a retry).
+   */
+  recentTab(key: string): Versioned<TabRecord> | undefined {
+    return this.recentOpen.get(key);
+  }
+
+  private rememberOpen(key: string, tab: Versioned<TabRecord>): void {
+    if (this.recentOpen.size >= RecentOpenTabs) {
+      const oldest = this.recentOpen.keys().next();
+      if (!oldest.done) this.recentOpen.delete(oldest.value);
+    }
+    this.recentOpen.set(key, tab);
   }
 
   private forgetOpen(tk: string, key: string): void {

@@ -8,7 +8,10 @@ export async function closeTab(
   req: TabRefRequest,
   meta: RequestMeta,
 ): Promise<Versioned<TabRecord> & { changed: boolean }> {
-  const res = await ctx.tabs.mutate(tabKey(req.org, req.task, req.tab), (cur) => (cur ? toClosed(cur.value) : null));
+  const key = tabKey(req.org, req.task, req.tab);
+  // From the index's copy when it has one (a tab written lately): the compare-and-set finds out if
+  // the tab has moved on since, and then reads it.
+  const res = await ctx.tabs.mutate(key, (cur) => (cur ? toClosed(cur.value) : null), ctx.recentTab(key));
   if (!res) throw new NotFoundError(`tab ${req.tab} not found in ${req.org}/${req.task}`);
   // Also when it was already closed: a close that died before this line left the slot taken.
   await ctx.slots.release(req.org, req.task, req.tab);
