@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
-import { natsServerBinary } from '@tabmesh/nats-launcher';
+import { natsServerBinary, serverThreads } from '@tabmesh/nats-launcher';
 
 export type Machine = {
   date: string;
@@ -18,7 +18,8 @@ export type Machine = {
 
 function natsVersion(): string {
   try {
-    return execFileSync(natsServerBinary(), ['--version'], { encoding: 'utf8' }).trim();
+    const version = execFileSync(natsServerBinary(), ['--version'], { encoding: 'utf8' }).trim();
+    return `${version} (GOMAXPROCS ${serverThreads()})`;
   } catch (err) {
     return `unknown (${(err as Error).message})`;
   }
