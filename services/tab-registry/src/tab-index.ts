@@ -3,7 +3,7 @@ import { isPendingState, parseTabKey, type TabRecord, TabRecordSchema, TabState,
 import { type Logger, type Versioned, watchRecords } from '@tabmesh/runtime';
 
 /** Open tabs whose latest record is kept for a close to start from, newest write last. */
-const RecentOpenTabs = 10_000;
+const RecentOpenTabs = 4096;
 
 export type ClosedTab = {
   closedAt: number;
