@@ -13,7 +13,13 @@ import { Hono } from 'hono';
 import { FloorSubjects, FloorTopic, FloorWsPath } from './floor-names.js';
 import { epochMs } from './stats.js';
 
-const nc = await connect({ servers: process.env.NATS_URL ?? 'nats://127.0.0.1:4222', name: 'bench-floor' });
+// The bench's own identity when the server checks users (it does unless told not to).
+const { NATS_USER: user, NATS_PASSWORD: pass } = process.env;
+const nc = await connect({
+  servers: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
+  name: 'bench-floor',
+  ...(user && pass ? { user, pass } : {}),
+});
 nc.subscribe(FloorSubjects.echo, { callback: (_err, msg) => void msg.respond(msg.data) });
 
 const app = new Hono();

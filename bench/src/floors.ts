@@ -12,11 +12,15 @@ import { DelayRecorder, openClients } from './ws-clients.js';
 export type FloorServer = { child: ServiceProcess<'floor-server'>; httpPort: number; wsPort: number };
 
 /** The floor server as its own process, ready once it announced its ports. */
-export async function startFloorServer(natsUrl: string, logDir: string): Promise<FloorServer> {
+export async function startFloorServer(
+  natsUrl: string,
+  auth: Record<string, string>,
+  logDir: string,
+): Promise<FloorServer> {
   const child = await ServiceProcess.start({
     service: 'floor-server',
     script: 'bench/src/floor-server.ts',
-    env: { NATS_URL: natsUrl },
+    env: { NATS_URL: natsUrl, ...auth },
     logFile: join(logDir, 'floor-server.log'),
     captureLogs: false,
   });

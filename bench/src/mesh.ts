@@ -52,6 +52,11 @@ export class BenchMesh {
     return this.mesh.natsUrl;
   }
 
+  /** NATS_USER / NATS_PASSWORD of the bench's own identity, for a helper process of the bench. */
+  get adminEnv(): Record<string, string> {
+    return this.mesh.server?.adminEnv ?? {};
+  }
+
   get nc(): Mesh['nc'] {
     return this.mesh.nc;
   }

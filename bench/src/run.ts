@@ -52,7 +52,7 @@ async function withMesh<T>(ctx: Ctx, env: Record<string, string>, fn: (mesh: Ben
 export async function runFloors(ctx: Ctx): Promise<void> {
   const { opts } = ctx;
   await withMesh(ctx, {}, async (mesh) => {
-    const floor = await startFloorServer(mesh.url, ctx.logDir);
+    const floor = await startFloorServer(mesh.url, mesh.adminEnv, ctx.logDir);
     try {
       log(`floors: request/reply, KV create, HTTP at ${FloorRate}/s`);
       const request = await measureRequestFloors(mesh.nc, floor, FloorRate, opts.rateMs, (run) =>
