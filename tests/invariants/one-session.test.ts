@@ -14,11 +14,17 @@ describe('invariants 4 and 5: sessions', () => {
   });
   afterAll(() => mesh.stop());
 
-  it('keeps one live session per tab when duplicate jobs (no dedupe id) reach three session-creators', async () => {
+  /** A task with a ready tab: the next creates on it go straight to session creation. */
+  async function provisionedTask(): Promise<{ org: string; task: string }> {
     const org = uniqueId('org');
     const task = uniqueId('task');
-    const first = await mesh.create(org, task);
-    await mesh.waitForState(org, task, first.id, [TabState.Ready]);
+    const warm = await mesh.create(org, task);
+    await mesh.waitForState(org, task, warm.id, [TabState.Ready]);
+    return { org, task };
+  }
+
+  it('keeps one live session per tab when duplicate jobs (no dedupe id) reach three session-creators', async () => {
+    const { org, task } = await provisionedTask();
     const tabs = await Promise.all(Array.from({ length: 5 }, () => mesh.create(org, task)));
     for (const t of tabs) {
       const job = encode(SessionJobSchema, { v: 1, op: 'create', org, task, tab: t.id, attempt: 1 }, 'job');
@@ -36,10 +42,7 @@ describe('invariants 4 and 5: sessions', () => {
   });
 
   it('leaves no live session for tabs closed while their session was being created', async () => {
-    const org = uniqueId('org');
-    const task = uniqueId('task');
-    const warm = await mesh.create(org, task);
-    await mesh.waitForState(org, task, warm.id, [TabState.Ready]);
+    const { org, task } = await provisionedTask();
     const tabs = await Promise.all(Array.from({ length: 6 }, () => mesh.create(org, task)));
     await sleep(100); // session creation (300 ms) is under way
     for (const t of tabs) {
@@ -54,10 +57,7 @@ describe('invariants 4 and 5: sessions', () => {
   });
 
   it('starts a first delivery from the tab its job carries, and a stale one leaves no live session', async () => {
-    const org = uniqueId('org');
-    const task = uniqueId('task');
-    const warm = await mesh.create(org, task);
-    await mesh.waitForState(org, task, warm.id, [TabState.Ready]);
+    const { org, task } = await provisionedTask();
     const t = await mesh.create(org, task);
     const pending = await mesh.tabs.getTab(org, task, t.id);
     expect(pending?.value.state).toBe(TabState.PendingSessionCreate);
@@ -78,10 +78,7 @@ describe('invariants 4 and 5: sessions', () => {
   });
 
   it('reads the tab when the one a job carries is another tab', async () => {
-    const org = uniqueId('org');
-    const task = uniqueId('task');
-    const warm = await mesh.create(org, task);
-    await mesh.waitForState(org, task, warm.id, [TabState.Ready]);
+    const { org, task } = await provisionedTask();
     const t = await mesh.create(org, task);
     await mesh.waitForState(org, task, t.id, [TabState.Ready]);
     expect((await mesh.tabOp(Subjects.tabClose, org, task, t.id)).ok).toBe(true);
