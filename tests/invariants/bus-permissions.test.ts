@@ -10,6 +10,7 @@ import {
 import {
   Buckets,
   BusIdentity,
+  inboxPrefix,
   kvStream,
   kvSubjectPrefix,
   provisionSubject,
@@ -176,6 +177,24 @@ describe('bus permissions (real nats-server with the BusPermissions users)', () 
     await registry.flush(); // a refusal would have arrived before the second round trip
     expect(sub.isClosed()).toBe(false);
     sub.unsubscribe();
+  });
+
+  it("lets tab-registry answer into the gateway's inbox and an operator's, never into a worker's or the set-up's", async () => {
+    const registry = await as(BusIdentity.TabRegistry);
+    for (const identity of [BusIdentity.Provisioner, BusIdentity.SessionCreator, BusIdentity.Setup])
+      await expectPublishRefused(registry, `${inboxPrefix(identity)}.forged`);
+    const gateway = await as(BusIdentity.Gateway);
+    const toGateway = gateway.subscribe(`${inboxPrefix(BusIdentity.Gateway)}.probe`, { max: 1 });
+    const toOperator = mesh.nc.subscribe('_INBOX.operator-probe', { max: 1 });
+    await Promise.all([gateway.flush(), mesh.nc.flush()]);
+    registry.publish(`${inboxPrefix(BusIdentity.Gateway)}.probe`, 'reply');
+    registry.publish('_INBOX.operator-probe', 'reply');
+    await registry.flush();
+    const received = async (sub: typeof toGateway) => {
+      for await (const m of sub) return m.string();
+      return null;
+    };
+    expect(await Promise.all([received(toGateway), received(toOperator)])).toEqual(['reply', 'reply']);
   });
 
   it('refuses the setup identity the data: no KV read, no job, no request', async () => {

@@ -22,9 +22,9 @@ export const ServiceIdentities = BusIdentities.filter((i) => i !== BusIdentity.S
 /** What one identity may publish and subscribe to. */
 export type BusGrant = {
   publish: string[];
+  /** Refused even where `publish` allows them. */
+  publishDeny?: string[];
   subscribe: string[];
-  /** May answer the requests it receives (publish once to their reply subject). */
-  allowResponses?: boolean;
 };
 
 /**
@@ -42,11 +42,20 @@ const g = {
   jsInfo: (): BusGrant => ({ publish: [`${api}.INFO`], subscribe: [] }),
   /** `tab.*` and `task.teardown` requests. */
   requestTabs: (): BusGrant => ({ publish: Object.values(Subjects), subscribe: [] }),
-  /** Serving them with @nats-io/services (queue group endpoints, `$SRV` discovery and stats). */
+  /**
+   * Serving them with @nats-io/services (queue group endpoints, `$SRV` discovery and stats). A reply
+   * goes to the asker's inbox, the gateway's or an operator's, and never into a worker's or the
+   * set-up's, so none of their answers can be forged. Not `allow_responses`: nats-server then tracks
+   * every message delivered to the user with a reply subject (each KV watch message has one) until it
+   * expires, and with the registry's watches that was most of nats-server's CPU, growing with the
+   * rate (docs/bench/README.md, sixth round).
+   */
   serveTabs: (): BusGrant => ({
-    publish: [],
+    publish: ['_INBOX.>'],
+    publishDeny: [BusIdentity.Provisioner, BusIdentity.SessionCreator, BusIdentity.Setup].map(
+      (identity) => `${inboxPrefix(identity)}.>`,
+    ),
     subscribe: [...Object.values(Subjects), '$SRV.>'],
-    allowResponses: true,
   }),
   /** Publishing jobs (the ack comes back to the inbox). */
   publishJobs: (stream: { subjects: readonly string[] }): BusGrant => ({
@@ -114,7 +123,8 @@ function merge(...grants: BusGrant[]): BusGrant {
   for (const x of grants) {
     out.publish.push(...x.publish.filter((s) => !out.publish.includes(s)));
     out.subscribe.push(...x.subscribe.filter((s) => !out.subscribe.includes(s)));
-    if (x.allowResponses) out.allowResponses = true;
+    if (x.publishDeny)
+      out.publishDeny = [...(out.publishDeny ?? []), ...x.publishDeny.filter((s) => !out.publishDeny?.includes(s))];
   }
   return out;
 }

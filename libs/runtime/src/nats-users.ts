@@ -43,9 +43,10 @@ export function renderNatsAuthorization(users: NatsUser[]): string {
       `      user: ${q(user)}`,
       `      password: ${pw}`,
       `      permissions: {`,
-      `        publish: { allow: ${list(grant.publish, '        ')} }`,
+      `        publish: { allow: ${list(grant.publish, '        ')}${
+        grant.publishDeny?.length ? `, deny: ${list(grant.publishDeny, '        ')}` : ''
+      } }`,
       `        subscribe: { allow: ${list(grant.subscribe, '        ')} }`,
-      ...(grant.allowResponses ? ['        allow_responses: true'] : []),
       `      }`,
       `    }`,
     ];

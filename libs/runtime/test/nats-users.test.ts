@@ -19,9 +19,16 @@ describe('bus users', () => {
     for (const u of BusIdentities) expect(conf).toContain(`user: "${u}"`);
     expect(conf).toContain('password: $NATS_GATEWAY_PASSWORD');
     expect(conf).toContain('password: "p\\"w"');
-    // Only tab-registry answers requests.
-    expect(conf.match(/allow_responses: true/g)).toHaveLength(1);
-    expect(BusPermissions['tab-registry'].allowResponses).toBe(true);
+    // No response tracking (it made nats-server scan every reply subject it had delivered); the
+    // registry answers into inboxes, never a worker's or the set-up's.
+    expect(conf).not.toContain('allow_responses');
+    expect(BusPermissions['tab-registry'].publish).toContain('_INBOX.>');
+    expect(BusPermissions['tab-registry'].publishDeny).toEqual([
+      '_INBOX.provisioner.>',
+      '_INBOX.session-creator.>',
+      '_INBOX.setup.>',
+    ]);
+    expect(conf.match(/deny: \[/g)).toHaveLength(1);
   });
 
   it('keeps local passwords in a 0600 file in a 0700 directory, the same on the next start', () => {
