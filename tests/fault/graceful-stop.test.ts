@@ -60,8 +60,9 @@ describe('graceful stop of a worker (SIGTERM)', () => {
     const next = await mesh.spawn(ServiceName.SessionCreator);
     await mesh.waitForState(org, 'main', late!.id, [TabState.Ready], 30_000);
     // Handed back at most once by the draining worker: not bounced until its deliveries ran out.
-    const taken = next.lines('tab ready').find((l) => l.tab === late!.id);
-    expect(taken?.delivery).toBeLessThanOrEqual(2);
+    // Its log line follows the ready write (after the task check), so it is waited for, not read at once.
+    const taken = await next.waitForLog('tab ready', (l) => l.msg === 'tab ready' && l.tab === late!.id, 10_000);
+    expect(taken.delivery).toBeLessThanOrEqual(2);
   });
 
   it('hands back what is still running at the drain timeout, and another worker takes it at once, not after the ack wait', async () => {
