@@ -47,6 +47,7 @@ export {
 export { ProvisionedTasks } from './provisioned-tasks.js';
 export { isStoreFull, publishJob, QueueFullError } from './publish.js';
 export { announceReady, isReadySignal, type ReadySignal } from './ready-signal.js';
+export { RecentMap } from './recent-map.js';
 export { type RecordEntryHandler, watchRecords } from './record-watch.js';
 export { runMain } from './run-main.js';
 export { SandboxSecrets } from './sandbox-secrets.js';

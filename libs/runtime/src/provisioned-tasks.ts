@@ -1,6 +1,7 @@
 import type { KV } from '@nats-io/kv';
 import { TaskProvisioning, type TaskRecord, TaskRecordSchema } from '@tabmesh/contracts';
 import type { Logger } from './logger.js';
+import { RecentMap } from './recent-map.js';
 import { watchRecords } from './record-watch.js';
 
 /** Tasks of any state remembered from the watch, newest write last; the oldest go first. */
@@ -14,14 +15,16 @@ const RecentTasks = 4096;
  */
 export class ProvisionedTasks {
   readonly byKey = new Map<string, TaskRecord>();
-  private readonly recent = new Map<string, TaskRecord>();
+  private readonly recent: RecentMap<string, TaskRecord>;
   private stopWatch: (() => void) | null = null;
 
   constructor(
     private readonly kv: KV,
     private readonly logger: Logger,
-    private readonly recentMax = RecentTasks,
-  ) {}
+    recentMax = RecentTasks,
+  ) {
+    this.recent = new RecentMap(recentMax);
+  }
 
   async start(): Promise<void> {
     this.stopWatch = await watchRecords(this.kv, TaskRecordSchema, this.logger, (key, task) => {
@@ -31,10 +34,6 @@ export class ProvisionedTasks {
       if (task.state === TaskProvisioning.Provisioned && task.sandbox) {
         this.byKey.set(key, task);
         return;
-      }
-      if (this.recent.size >= this.recentMax) {
-        const oldest = this.recent.keys().next();
-        if (!oldest.done) this.recent.delete(oldest.value);
       }
       this.recent.set(key, task);
     });

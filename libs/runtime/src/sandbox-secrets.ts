@@ -1,5 +1,6 @@
 import type { KV } from '@nats-io/kv';
 import { type SandboxRef, SandboxSecretSchema, type SandboxView } from '@tabmesh/contracts';
+import { RecentMap } from './recent-map.js';
 import { TypedBucket } from './typed-kv.js';
 
 /**
@@ -10,10 +11,10 @@ import { TypedBucket } from './typed-kv.js';
 export class SandboxSecrets {
   private readonly bucket: TypedBucket<typeof SandboxSecretSchema>;
   /**
-   * Credentials read or written lately, by sandbox id, oldest first: a sandbox's credential never
+   * Credentials read or written lately (the last `maxEntries`), by sandbox id: a sandbox's credential never
    * changes, and every session of a task's tabs reaches the same sandbox, so one read serves them all.
    */
-  private readonly recent = new Map<string, { ref: SandboxRef; at: number }>();
+  private readonly recent: RecentMap<string, { ref: SandboxRef; at: number }>;
   private readonly reading = new Map<string, Promise<SandboxRef>>();
 
   constructor(
@@ -22,6 +23,7 @@ export class SandboxSecrets {
     private readonly cache: { maxEntries: number; ttlMs: number } | null = { maxEntries: 4096, ttlMs: 60_000 },
   ) {
     this.bucket = new TypedBucket(kv, SandboxSecretSchema, 'sandbox secret');
+    this.recent = new RecentMap(cache?.maxEntries ?? 0);
   }
 
   /** Keeps the credential of a sandbox just made (a sandbox's credential never changes). */
@@ -73,13 +75,7 @@ export class SandboxSecrets {
   }
 
   private remember(ref: SandboxRef): void {
-    if (!this.cache) return;
-    this.recent.delete(ref.id);
-    this.recent.set(ref.id, { ref, at: Date.now() });
-    if (this.recent.size > this.cache.maxEntries) {
-      const oldest = this.recent.keys().next();
-      if (!oldest.done) this.recent.delete(oldest.value);
-    }
+    if (this.cache) this.recent.set(ref.id, { ref, at: Date.now() });
   }
 }
 

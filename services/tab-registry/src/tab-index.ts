@@ -1,6 +1,6 @@
 import type { KV } from '@nats-io/kv';
 import { isPendingState, parseTabKey, type TabRecord, TabRecordSchema, TabState, taskKey } from '@tabmesh/contracts';
-import { type Logger, type Versioned, watchRecords } from '@tabmesh/runtime';
+import { type Logger, RecentMap, type Versioned, watchRecords } from '@tabmesh/runtime';
 
 /** Open tabs whose latest record is kept for a close to start from, newest write last. */
 const RecentOpenTabs = 4096;
@@ -33,7 +33,7 @@ export class TabIndex {
    */
   readonly markers = new Map<string, number>();
   /** The latest record of the open tabs written last (at most RecentOpenTabs), at its revision. */
-  private readonly recentOpen = new Map<string, Versioned<TabRecord>>();
+  private readonly recentOpen = new RecentMap<string, Versioned<TabRecord>>(RecentOpenTabs);
   private stopWatch: (() => void) | null = null;
 
   constructor(
@@ -52,7 +52,7 @@ export class TabIndex {
       this.recentOpen.delete(key);
       if (entry.operation !== 'PUT') this.markers.set(key, entry.created.getTime());
       if (!tab) return;
-      if (tab.state !== TabState.Closed) this.rememberOpen(key, { value: tab, revision: entry.revision });
+      if (tab.state !== TabState.Closed) this.recentOpen.set(key, { value: tab, revision: entry.revision });
       if (tk && tab.state !== TabState.Closed) this.openByTask.set(tk, (this.openByTask.get(tk) ?? new Set()).add(key));
       if (tk && tab.state === TabState.Closed) {
         this.lastClosedAt.set(tk, Math.max(this.lastClosedAt.get(tk) ?? 0, Date.parse(tab.closedAt ?? tab.updatedAt)));
@@ -82,14 +82,6 @@ export class TabIndex {
    */
   recentTab(key: string): Versioned<TabRecord> | undefined {
     return this.recentOpen.get(key);
-  }
-
-  private rememberOpen(key: string, tab: Versioned<TabRecord>): void {
-    if (this.recentOpen.size >= RecentOpenTabs) {
-      const oldest = this.recentOpen.keys().next();
-      if (!oldest.done) this.recentOpen.delete(oldest.value);
-    }
-    this.recentOpen.set(key, tab);
   }
 
   private forgetOpen(tk: string, key: string): void {

@@ -7,7 +7,7 @@ import {
   taskKey,
   UnavailableError,
 } from '@tabmesh/contracts';
-import type { TabStore, TypedBucket, Versioned } from '@tabmesh/runtime';
+import { RecentMap, type TabStore, type TypedBucket, type Versioned } from '@tabmesh/runtime';
 import { decodeTime } from 'ulidx';
 import type { TabIndex } from './tab-index.js';
 
@@ -38,16 +38,11 @@ export class TabSlots {
   /** Slot changes per task key: the one being written, and the next, still taking more. */
   private readonly batches = new Map<string, SlotBatch>();
   /** The last version of each task's set this process read or wrote, most recent last (bounded). */
-  private readonly recent = new Map<string, Versioned<TabSlotsValue>>();
+  private readonly recent = new RecentMap<string, Versioned<TabSlotsValue>>(RecentSets);
 
   private remember(key: string, v: Versioned<TabSlotsValue> | null): void {
-    this.recent.delete(key);
-    if (!v) return;
-    this.recent.set(key, v);
-    if (this.recent.size > RecentSets) {
-      const oldest = this.recent.keys().next();
-      if (!oldest.done) this.recent.delete(oldest.value);
-    }
+    if (v) this.recent.set(key, v);
+    else this.recent.delete(key);
   }
 
   /** Takes a slot for `tab` (again: no change); refuses with LimitReachedError when the task is full. */
