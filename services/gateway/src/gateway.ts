@@ -6,7 +6,7 @@ import { OriginPolicy } from './access/origins.js';
 import { BusClient, DefaultRequestTimeoutMs } from './bus-client.js';
 import { TaskFeed } from './feed/task-feed.js';
 import { createGatewayMetrics, type GatewayMetrics } from './gateway-metrics.js';
-import { createHttpApp } from './http/app.js';
+import { createHttpApp, MaxBodyBytes } from './http/app.js';
 import { startHttpServer } from './http/server.js';
 import { GatewayLimits } from './limits/gateway-limits.js';
 import { Readiness } from './readiness.js';
@@ -111,7 +111,11 @@ export async function startGateway(
         origins,
         limits,
       });
-      const http = await startHttpServer(app, config.GATEWAY_HOST, config.GATEWAY_HTTP_PORT);
+      const http = await startHttpServer(app, {
+        hostname: config.GATEWAY_HOST,
+        port: config.GATEWAY_HTTP_PORT,
+        maxBodyBytes: MaxBodyBytes,
+      });
       onStop(() => http.close());
       origins.addOwnOrigins(http.port);
       return {

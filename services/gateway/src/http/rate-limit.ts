@@ -1,19 +1,9 @@
-import { getConnInfo } from '@hono/node-server/conninfo';
-import type { Context, MiddlewareHandler } from 'hono';
+import type { MiddlewareHandler } from 'hono';
 import type { Authenticator } from '../access/authenticator.js';
 import { GatewayLimits } from '../limits/gateway-limits.js';
 import type { AppEnv } from './app-env.js';
 
 export type RateLimitOptions = { limits: GatewayLimits; authenticator: Authenticator };
-
-/** The peer's address on Node's server; undefined where there is none (app.request in tests). */
-function remoteAddress(c: Context<AppEnv>): string | undefined {
-  try {
-    return getConnInfo(c).remote.address;
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * Spends one request of the caller's rate (GATEWAY_RATE_LIMIT), after authentication so the key is
@@ -22,7 +12,7 @@ function remoteAddress(c: Context<AppEnv>): string | undefined {
  */
 export function rateLimit({ limits, authenticator }: RateLimitOptions): MiddlewareHandler<AppEnv> {
   return async function rateLimit(c, next) {
-    const key = GatewayLimits.callerKey(c.get('principal'), authenticator.enabled, remoteAddress(c));
+    const key = GatewayLimits.callerKey(c.get('principal'), authenticator.enabled, c.env?.remoteAddress);
     try {
       limits.checkRequest(key);
     } catch (err) {

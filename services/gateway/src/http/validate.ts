@@ -1,4 +1,3 @@
-import type { IncomingMessage } from 'node:http';
 import { decode } from '@tabmesh/contracts';
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
@@ -20,31 +19,9 @@ export async function jsonBody<S extends z.ZodType>(c: Context<AppEnv>, schema: 
   if (type && !isJsonType(type)) {
     throw new UnsupportedMediaTypeError(`request body: content-type must be application/json, got ${type}`);
   }
-  const text = await bodyText(c);
+  // Under the HTTP server the body is already in memory: reading it is a decode.
+  const text = await c.req.text();
   return decode(schema, text.trim() === '' ? '{}' : text, 'request body');
-}
-
-/**
- * The body as text. On Node's server with a Content-Length (which bodyLimit has held to the
- * limit; Node's parser holds the body to it) and nothing read yet, straight from the socket's
- * stream: `c.req.text()` would make @hono/node-server build a fetch Request and a web stream over
- * it first, ~5 % of the gateway's CPU on creates. What is read is cached where hono looks for it.
- */
-async function bodyText(c: Context<AppEnv>): Promise<string> {
-  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
-  const direct =
-    incoming?.headers !== undefined &&
-    incoming.headers['transfer-encoding'] === undefined &&
-    incoming.headers['content-length'] !== undefined &&
-    incoming.readableDidRead === false &&
-    Object.keys(c.req.bodyCache).length === 0;
-  if (!direct) return c.req.text();
-  const chunks: Buffer[] = [];
-  for await (const chunk of incoming) chunks.push(chunk as Buffer);
-  const text = Buffer.concat(chunks).toString('utf8');
-  // hono keeps the promise of each body read there (its type says the value).
-  (c.req.bodyCache as { text?: Promise<string> }).text = Promise.resolve(text);
-  return text;
 }
 
 /**
