@@ -28,7 +28,8 @@ describe('graceful stop of a worker (SIGTERM)', () => {
   let mesh: FaultMesh;
 
   it('finishes in-flight jobs within the drain timeout, logs drain start/end with the counts, takes no new job, exits 0', async () => {
-    mesh = await fixture.start({ TABMESH_SIM_SESSION_MS: '2500', TABMESH_DRAIN_TIMEOUT_MS: '20000' });
+    // 'tab ready' is a debug line: the lines read below tell which worker made the session.
+    mesh = await fixture.start({ TABMESH_SIM_SESSION_MS: '2500', TABMESH_DRAIN_TIMEOUT_MS: '20000', LOG_LEVEL: 'debug' });
     await mesh.spawn(ServiceName.TabRegistry);
     await mesh.spawn(ServiceName.Provisioner);
     const worker = await mesh.spawn(ServiceName.SessionCreator);
@@ -66,10 +67,12 @@ describe('graceful stop of a worker (SIGTERM)', () => {
   });
 
   it('hands back what is still running at the drain timeout, and another worker takes it at once, not after the ack wait', async () => {
+    // 'tab ready' is a debug line: the lines read below tell which worker made each session.
     mesh = await fixture.start({
       TABMESH_SIM_SESSION_MS: '6000',
       TABMESH_DRAIN_TIMEOUT_MS: '1000',
       TABMESH_ACK_WAIT_MS: '60000',
+      LOG_LEVEL: 'debug',
     });
     await mesh.spawn(ServiceName.TabRegistry);
     await mesh.spawn(ServiceName.Provisioner);

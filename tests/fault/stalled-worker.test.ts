@@ -20,7 +20,8 @@ describe('a worker paused past its ack wait', () => {
   let mesh: FaultMesh;
 
   it('session-creator: the job is redelivered to another worker; the late result leaves one live session and the ready tab untouched', async () => {
-    mesh = await fixture.start({ TABMESH_ACK_WAIT_MS: '2000', TABMESH_SIM_SESSION_MS: '3000' });
+    // 'tab ready' is a debug line: the lines read below tell which worker made the session.
+    mesh = await fixture.start({ TABMESH_ACK_WAIT_MS: '2000', TABMESH_SIM_SESSION_MS: '3000', LOG_LEVEL: 'debug' });
     await mesh.spawn(ServiceName.TabRegistry);
     await mesh.spawn(ServiceName.Provisioner);
     const stalled = await mesh.spawn(ServiceName.SessionCreator);

@@ -69,7 +69,8 @@ describe('a worker killed mid-step', () => {
   });
 
   it('session-creator SIGKILLed mid-creation: a new process gives every tab exactly one live session', async () => {
-    mesh = await fixture.start({ TABMESH_SIM_SESSION_MS: '4000' });
+    // 'tab ready' is a debug line: the lines read below tell which worker made the sessions.
+    mesh = await fixture.start({ TABMESH_SIM_SESSION_MS: '4000', LOG_LEVEL: 'debug' });
     await mesh.spawn(ServiceName.TabRegistry);
     await mesh.spawn(ServiceName.Provisioner);
     const doomed = await mesh.spawn(ServiceName.SessionCreator);

@@ -13,11 +13,13 @@ export async function closeTab(
   // the tab has moved on since, and then reads it.
   const res = await ctx.tabs.mutate(key, (cur) => (cur ? toClosed(cur.value) : null), ctx.recentTab(key));
   if (!res) throw new NotFoundError(`tab ${req.tab} not found in ${req.org}/${req.task}`);
-  // Also when it was already closed: a close that died before this line left the slot taken.
-  await ctx.slots.release(req.org, req.task, req.tab);
-  // Also when it was already closed: a registry that died between the close and this publish left
-  // the session live, and the caller's retry lands here. The job is deduped and destroy idempotent.
-  if (res.value.sessionId) await ctx.flow.enqueueSessionDestroy(res.value, meta.correlationId);
+  // Both also when it was already closed: a close that died before them left the slot taken or the
+  // session live, and the caller's retry lands here (the job is deduped, destroy idempotent). They
+  // do not depend on each other, so they go out together.
+  await Promise.all([
+    ctx.slots.release(req.org, req.task, req.tab),
+    res.value.sessionId ? ctx.flow.enqueueSessionDestroy(res.value, meta.correlationId) : undefined,
+  ]);
   if (res.changed) meta.logger.debug({ tab: req.tab }, 'tab closed');
   return res;
 }
