@@ -31,7 +31,21 @@ export const ProvisionJobSchema = z.discriminatedUnion('op', [
 ]);
 export type ProvisionJob = z.infer<typeof ProvisionJobSchema>;
 
-/** Job on stream SESSIONS, subject `session.{org}.{task}.{tab}`. */
+/**
+ * The tab as the publisher just wrote it, at that KV revision: a first delivery starts from it
+ * instead of reading the tab, and its compare-and-set finds out if the tab has moved since.
+ */
+const WrittenTabSchema = z.object({ revision: z.number().int().min(1), tab: TabRecordSchema }).strict();
+
+/** Most tab attempts one `create_many` job carries; more waiting tabs make more jobs. */
+export const MaxSessionBatch = 32;
+
+/**
+ * Job on stream SESSIONS, subject `session.{org}.{task}.{tab}`: create the session of one tab
+ * attempt, destroy a closed tab's session, or (`create_many`, on the subject of its first tab) create
+ * the sessions of several tab attempts of one task at once, as a provisioning that has just finished
+ * hands over all the tabs that waited for it.
+ */
 export const SessionJobSchema = z.discriminatedUnion('op', [
   z
     .object({
@@ -41,14 +55,24 @@ export const SessionJobSchema = z.discriminatedUnion('op', [
       task: TaskIdSchema,
       tab: TabIdSchema,
       attempt: z.number().int().min(1),
-      /**
-       * The tab as the publisher just wrote it, at that KV revision: a first delivery starts from it
-       * instead of reading the tab, and its compare-and-set finds out if the tab has moved since.
-       */
-      written: z
-        .object({ revision: z.number().int().min(1), tab: TabRecordSchema })
-        .strict()
-        .optional(),
+      written: WrittenTabSchema.optional(),
+    })
+    .strict(),
+  z
+    .object({
+      v: z.literal(1),
+      op: z.literal('create_many'),
+      org: OrgIdSchema,
+      task: TaskIdSchema,
+      tabs: z
+        .array(
+          z
+            .object({ tab: TabIdSchema, attempt: z.number().int().min(1), written: WrittenTabSchema.optional() })
+            .strict(),
+        )
+        .min(1)
+        .max(MaxSessionBatch)
+        .refine((tabs) => new Set(tabs.map((t) => t.tab)).size === tabs.length, 'a tab appears twice'),
     })
     .strict(),
   z
@@ -63,3 +87,5 @@ export const SessionJobSchema = z.discriminatedUnion('op', [
     .strict(),
 ]);
 export type SessionJob = z.infer<typeof SessionJobSchema>;
+/** One tab attempt of a session create, alone (`create`) or in a `create_many`. */
+export type SessionCreate = { tab: string; attempt: number; written?: z.infer<typeof WrittenTabSchema> | undefined };

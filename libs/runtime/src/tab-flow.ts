@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import {
+  MaxSessionBatch,
   newTask,
   ProvisionJobSchema,
   pendingStateFor,
@@ -175,6 +177,39 @@ export class TabFlow {
     await this.publishSessionJob(tab, job, redriveMsgId(sessionMsgId(tab.id, tab.attempt), redrive), correlationId);
   }
 
+  /**
+   * Publishes one `create_many` job for tabs of one task in `pending_session_create`, each with its
+   * version as just written (at most MaxSessionBatch per job; more make more jobs). One tab gets the
+   * job of its own, as from anywhere else.
+   */
+  async enqueueSessions(tabs: Versioned<TabRecord>[], correlationId: string): Promise<void> {
+    const [first] = tabs;
+    if (!first) return;
+    if (tabs.length === 1) return this.enqueueSession(first.value, correlationId, 0, first);
+    const { org, task } = first.value;
+    const jobs: Promise<boolean>[] = [];
+    for (let i = 0; i < tabs.length; i += MaxSessionBatch) {
+      const batch = tabs.slice(i, i + MaxSessionBatch);
+      const chunk = batch.map((t) => ({
+        tab: t.value.id,
+        attempt: t.value.attempt,
+        written: { revision: t.revision, tab: t.value },
+      }));
+      const job: SessionJob = { v: 1, op: 'create_many', org, task, tabs: chunk };
+      jobs.push(
+        publishJob(
+          this.js,
+          sessionSubject(org, task, (batch[0] ?? first).value.id),
+          SessionJobSchema,
+          job,
+          sessionBatchMsgId(org, task, chunk),
+          correlationId,
+        ),
+      );
+    }
+    await Promise.all(jobs);
+  }
+
   /** Publishes the destroy job of a closed tab's live session (deduped per session; destroy is idempotent). */
   async enqueueSessionDestroy(tab: TabRecord, correlationId: string): Promise<void> {
     if (!tab.sessionId) return;
@@ -207,6 +242,34 @@ export class TabFlow {
     if (res && res.value.state === TabState.PendingSessionCreate)
       await this.enqueueSession(res.value, correlationId, 0, res);
     return res ? { value: res.value, revision: res.revision } : null;
+  }
+
+  /**
+   * Moves the `pending_provision` tabs of a task just provisioned to `pending_session_create`, each
+   * with compare-and-set from the version given, and hands them to session creation in one job (see
+   * enqueueSessions) instead of one job each. Tabs already past that point are left alone; those
+   * still waiting for a session are in the job again (dedupe and idempotent jobs make that harmless).
+   */
+  async advanceAllToSession(
+    org: string,
+    task: string,
+    tabs: Versioned<TabRecord>[],
+    sandboxId: string,
+    correlationId: string,
+  ): Promise<void> {
+    const moved = await Promise.all(
+      tabs.map((tab) =>
+        this.tabs.mutate(
+          tabKey(org, task, tab.value.id),
+          (cur) => (cur ? toPendingSession(cur.value, sandboxId) : null),
+          tab,
+        ),
+      ),
+    );
+    const waiting = moved.flatMap((res) =>
+      res && res.value.state === TabState.PendingSessionCreate ? [{ value: res.value, revision: res.revision }] : [],
+    );
+    await this.enqueueSessions(waiting, correlationId);
   }
 
   /**
@@ -294,4 +357,14 @@ export class TabFlow {
     }
     return null;
   }
+}
+
+/**
+ * A `create_many` job's dedupe id: one per set of tab attempts, so a provisioning job run again
+ * (redelivered after its publish) hands the same waiting tabs over once. A tab attempt in two jobs
+ * (a create raced the hand-over) is harmless: session jobs are idempotent per tab attempt.
+ */
+export function sessionBatchMsgId(org: string, task: string, tabs: { tab: string; attempt: number }[]): string {
+  const set = tabs.map((t) => `${t.tab}.${t.attempt}`).join(',');
+  return `sessions.${org}.${task}.${createHash('sha256').update(set).digest('base64url')}`;
 }

@@ -121,14 +121,12 @@ export async function handleProvision(deps: ProvisionDeps, ctx: JobContext<Provi
   if (!sandbox) return;
   // Written the task first, now scan the tabs: a tab created meanwhile is moved on either here or
   // by tab-registry, which reads the task after writing the tab. Its slot is read fresh, so a tab
-  // this job has not written is read too. All at once: each tab is its own compare-and-set.
+  // this job has not written is read too. All at once (each tab is its own compare-and-set), and
+  // handed to session creation in one job.
   const waiting = (await flow.tabs.listOpen(job.org, job.task, tabs)).filter(
     (tab) => tab.value.state === TabState.PendingProvision,
   );
-  const moved = sandbox;
-  await Promise.all(
-    waiting.map((tab) => flow.advanceToSession(job.org, job.task, tab.value.id, moved.id, ctx.correlationId, tab)),
-  );
+  await flow.advanceAllToSession(job.org, job.task, waiting, sandbox.id, ctx.correlationId);
 }
 
 /** A retry shows as progress; the last failure puts the task and its waiting tabs in `error`. */

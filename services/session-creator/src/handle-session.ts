@@ -1,5 +1,6 @@
 import {
   ErrorCode,
+  type SessionCreate,
   type SessionJob,
   TabmeshError,
   type TabRecord,
@@ -16,6 +17,7 @@ import {
   errorInfoOf,
   type FailureInfo,
   type JobContext,
+  type Logger,
   type TabFlow,
   type TabStore,
   type TaskStore,
@@ -37,10 +39,15 @@ export type SessionDeps = {
   onReady?: (seconds: number) => void;
 };
 
+/** A tab this job made ready, still to be checked against its task (see confirmOnSandbox). */
+type MadeReady = { tab: TabRecord; sandboxId: string; logger: Logger };
+
 /**
- * Creates the agent session of one tab attempt and records it with compare-and-set. A session
- * whose tab moved on meanwhile (closed, or won by a redelivered copy of this job) is destroyed,
- * so a tab never ends with two sessions or a closed tab with a live one.
+ * Creates the agent session of each tab attempt of the job and records it with compare-and-set. A
+ * session whose tab moved on meanwhile (closed, or won by a redelivered copy of this job) is
+ * destroyed, so a tab never ends with two sessions or a closed tab with a live one. The tabs of a
+ * `create_many` job are made at once and checked against their task with one read; if any failed,
+ * the job fails after the others are done, and its retry skips the tabs already ready.
  */
 export async function handleSession(deps: SessionDeps, ctx: JobContext<SessionJob>): Promise<void> {
   const { job, logger } = ctx;
@@ -51,55 +58,75 @@ export async function handleSession(deps: SessionDeps, ctx: JobContext<SessionJo
     logger.debug({ sessionId: job.sessionId }, 'session destroyed');
     return;
   }
-  const key = tabKey(job.org, job.task, job.tab);
-  const tab = firstSight(job, ctx.delivery) ?? (await deps.tabs.get(key));
+  if (job.op === 'create') {
+    const made = await createSession(deps, ctx, job, logger);
+    if (made) await confirmOnSandbox(deps, ctx, [made]);
+    return;
+  }
+  const results = await Promise.allSettled(
+    job.tabs.map((entry) => createSession(deps, ctx, entry, logger.child({ tab: entry.tab }))),
+  );
+  const made = results.flatMap((r) => (r.status === 'fulfilled' && r.value ? [r.value] : []));
+  if (made.length > 0) await confirmOnSandbox(deps, ctx, made);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
+/** One tab attempt: its session made and recorded; the tab made ready, or null when it moved on. */
+async function createSession(
+  deps: SessionDeps,
+  ctx: JobContext<SessionJob>,
+  entry: SessionCreate,
+  logger: Logger,
+): Promise<MadeReady | null> {
+  const { org, task } = ctx.job;
+  const key = tabKey(org, task, entry.tab);
+  const tab = firstSight(org, task, entry, ctx.delivery) ?? (await deps.tabs.get(key));
   if (
     !tab ||
     tab.value.state !== TabState.PendingSessionCreate ||
-    tab.value.attempt !== job.attempt ||
+    tab.value.attempt !== entry.attempt ||
     tab.value.sessionId
   ) {
     const redelivered =
       tab &&
       ctx.delivery > 1 &&
       tab.value.state === TabState.Closed &&
-      tab.value.attempt === job.attempt &&
+      tab.value.attempt === entry.attempt &&
       !tab.value.sessionId;
-    const sandbox = redelivered ? (await deps.tasks.getTask(job.org, job.task))?.value.sandbox : null;
+    const sandbox = redelivered ? (await deps.tasks.getTask(org, task))?.value.sandbox : null;
     if (sandbox) {
       // A redelivery for a tab closed while pending: the delivery before may have died after the
       // session was made and before it was recorded. Session ids are per tab attempt, so the
       // provider can name that session without having seen it; destroying is idempotent.
-      const sessionId = deps.provider.sessionIdOf(job.tab, job.attempt);
+      const sessionId = deps.provider.sessionIdOf(entry.tab, entry.attempt);
       await deps.provider.destroySession(sandbox, sessionId);
       logger.info({ sessionId }, 'tab closed before its session was recorded; session destroyed');
-      return;
+      return null;
     }
     logger.info({ state: tab?.value.state ?? null }, 'stale session job skipped');
-    return;
+    return null;
   }
   // The watch answers when it shows the tab's sandbox still the task's; anything else is read, since
   // only what is stored may send the tab back to provisioning.
-  const seen = deps.provisionedTask(job.org, job.task);
-  const task =
-    seen?.sandbox && seen.sandbox.id === tab.value.sandboxId
-      ? { value: seen }
-      : await deps.tasks.getTask(job.org, job.task);
+  const seen = deps.provisionedTask(org, task);
+  const taskNow =
+    seen?.sandbox && seen.sandbox.id === tab.value.sandboxId ? { value: seen } : await deps.tasks.getTask(org, task);
   if (
-    task?.value.state !== TaskProvisioning.Provisioned ||
-    !task.value.sandbox ||
-    task.value.sandbox.id !== tab.value.sandboxId
+    taskNow?.value.state !== TaskProvisioning.Provisioned ||
+    !taskNow.value.sandbox ||
+    taskNow.value.sandbox.id !== tab.value.sandboxId
   ) {
     // The task no longer holds the sandbox this tab waits in (reaped idle, lost, torn down): never
     // make a session there; the tab goes back to provisioning and ends on the task's next sandbox.
     logger.info(
-      { sandbox: tab.value.sandboxId, taskSandbox: task?.value.sandbox?.id ?? null },
+      { sandbox: tab.value.sandboxId, taskSandbox: taskNow?.value.sandbox?.id ?? null },
       "the task no longer holds the tab's sandbox; back to provisioning",
     );
     await deps.flow.replaceLostSandbox(tab.value, tab.value.sandboxId ?? '', ctx.correlationId);
-    return;
+    return null;
   }
-  const sandbox = task.value.sandbox;
+  const sandbox = taskNow.value.sandbox;
   // Picked up: whatever the queue said while it waited ("2 ahead", "retrying") is over.
   // Only when the tab as just read says something else (a queue position, a retry): the common
   // case writes nothing and reads nothing more. Either way the ready write starts from what is stored.
@@ -111,10 +138,10 @@ export async function handleSession(deps: SessionDeps, ctx: JobContext<SessionJo
   let sessionId: string;
   try {
     ({ sessionId } = await deps.provider.createSession(sandbox, {
-      org: job.org,
-      task: job.task,
-      tab: job.tab,
-      attempt: job.attempt,
+      org,
+      task,
+      tab: entry.tab,
+      attempt: entry.attempt,
       agent: tab.value.agent,
       model: tab.value.model,
       signal: ctx.signal,
@@ -124,12 +151,12 @@ export async function handleSession(deps: SessionDeps, ctx: JobContext<SessionJo
     if (await deps.provider.sandboxAlive(sandbox)) throw err;
     logger.warn({ sandbox: sandbox.id }, 'sandbox is gone; provisioning a new one');
     await deps.flow.replaceLostSandbox(tab.value, sandbox.id, ctx.correlationId);
-    return;
+    return null;
   }
   const res = await deps.tabs.mutate(
     key,
     (cur) =>
-      cur && cur.value.attempt === job.attempt && !cur.value.sessionId
+      cur && cur.value.attempt === entry.attempt && !cur.value.sessionId
         ? toReady(cur.value, { sessionId, sandboxId: sandbox.id })
         : null,
     known,
@@ -139,30 +166,41 @@ export async function handleSession(deps: SessionDeps, ctx: JobContext<SessionJo
       // Another delivery of this job recorded the same session (session ids are per tab attempt):
       // it is the tab's session now, so it must live on.
       logger.info({ sessionId }, 'session already recorded by another delivery');
-      return;
+      return null;
     }
     logger.info(
       { sessionId, state: res?.value.state ?? null },
       'tab moved on during session creation; destroying the session',
     );
     await deps.provider.destroySession(sandbox, sessionId);
-    return;
+    return null;
   }
-  // Checked again after the ready write: a reaper that let the sandbox go in between has either
-  // seen this tab ready (and moved it) or is seen here; either way the tab does not stay on it.
-  const after = await deps.tasks.getTask(job.org, job.task);
-  if (after?.value.sandbox?.id !== sandbox.id) {
-    logger.info(
-      { sandbox: sandbox.id },
-      'the task let the sandbox go while the session was made; back to provisioning',
-    );
-    await deps.flow.replaceLostSandbox(tab.value, sandbox.id, ctx.correlationId);
-    return;
+  return { tab: res.value, sandboxId: sandbox.id, logger: logger.child({ sessionId }) };
+}
+
+/**
+ * Checked after the ready writes: a reaper that let the sandbox go in between has either seen these
+ * tabs ready (and moved them) or is seen here; either way no tab stays on it. One read of the task
+ * covers every tab of the job, all written before it.
+ */
+async function confirmOnSandbox(deps: SessionDeps, ctx: JobContext<SessionJob>, made: MadeReady[]): Promise<void> {
+  const { org, task } = ctx.job;
+  const after = await deps.tasks.getTask(org, task);
+  const lost = new Set<string>();
+  for (const { tab, sandboxId, logger } of made) {
+    if (after?.value.sandbox?.id !== sandboxId) {
+      logger.info(
+        { sandbox: sandboxId },
+        'the task let the sandbox go while the session was made; back to provisioning',
+      );
+      lost.add(sandboxId);
+      continue;
+    }
+    if (tab.readyAt) deps.onReady?.((Date.parse(tab.readyAt) - Date.parse(tab.createdAt)) / 1000);
+    // Debug, as the other per-tab lines: at info a line per tab costs this service about a tenth of its CPU.
+    logger.debug('tab ready');
   }
-  const { createdAt, readyAt } = res.value;
-  if (readyAt) deps.onReady?.((Date.parse(readyAt) - Date.parse(createdAt)) / 1000);
-  // Debug, as the other per-tab lines: at info a line per tab costs this service about a tenth of its CPU.
-  logger.debug({ sessionId }, 'tab ready');
+  for (const sandboxId of lost) await deps.flow.replaceLostSandbox({ org, task }, sandboxId, ctx.correlationId);
 }
 
 /**
@@ -170,29 +208,35 @@ export async function handleSession(deps: SessionDeps, ctx: JobContext<SessionJo
  * ready write's compare-and-set finds out (and a session made for a tab closed meanwhile is then
  * destroyed). A redelivery reads, since the delivery before it may have moved the tab on.
  */
-function firstSight(job: SessionJob & { op: 'create' }, delivery: number): Versioned<TabRecord> | null {
-  const written = job.written;
+function firstSight(org: string, task: string, entry: SessionCreate, delivery: number): Versioned<TabRecord> | null {
+  const written = entry.written;
   if (!written || delivery > 1) return null;
   const { tab } = written;
-  if (tab.org !== job.org || tab.task !== job.task || tab.id !== job.tab) return null;
+  if (tab.org !== org || tab.task !== task || tab.id !== entry.tab) return null;
   return { value: tab, revision: written.revision };
 }
 
-/** A retry shows as progress on the tab; the last failure puts it in `error`. */
+/** A retry shows as progress on the tabs still waiting for this job; the last failure puts them in `error`. */
 export async function onSessionFailure(
   deps: SessionDeps,
   ctx: JobContext<SessionJob>,
   failure: FailureInfo,
 ): Promise<void> {
   const { job } = ctx;
-  if (job.op !== 'create') return;
-  const key = tabKey(job.org, job.task, job.tab);
+  if (job.op === 'destroy') return;
   const seconds = Math.max(1, Math.round((failure.retryInMs ?? 0) / 1000));
-  await deps.tabs.mutate(key, (cur) => {
-    // Only the attempt this job creates: an older attempt's failure must not touch a retried tab.
-    if (!cur || cur.value.state !== TabState.PendingSessionCreate || cur.value.attempt !== job.attempt) return null;
-    if (!failure.final)
-      return withSessionProgress(cur.value, `retrying in ${seconds} s, ${ctx.delivery} of ${ctx.maxDeliver}`);
-    return toError(cur.value, { ...errorInfoOf(failure.error, ErrorCode.SessionFailed), retryable: true });
-  });
+  const entries: SessionCreate[] = job.op === 'create' ? [job] : job.tabs;
+  await Promise.all(
+    entries.map((entry) =>
+      deps.tabs.mutate(tabKey(job.org, job.task, entry.tab), (cur) => {
+        // Only the attempt this job creates: an older attempt's failure must not touch a retried tab,
+        // and a tab of the job that is already ready is not waiting any more.
+        if (!cur || cur.value.state !== TabState.PendingSessionCreate || cur.value.attempt !== entry.attempt)
+          return null;
+        if (!failure.final)
+          return withSessionProgress(cur.value, `retrying in ${seconds} s, ${ctx.delivery} of ${ctx.maxDeliver}`);
+        return toError(cur.value, { ...errorInfoOf(failure.error, ErrorCode.SessionFailed), retryable: true });
+      }),
+    ),
+  );
 }

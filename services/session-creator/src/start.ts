@@ -21,7 +21,7 @@ const sessionCreator: WorkerKind<typeof SessionJobSchema, SessionCreatorDeps, Sa
   schema: SessionJobSchema,
   handle: handleSession,
   onFailure: onSessionFailure,
-  logIds: (job) => ({ org: job.org, task: job.task, tab: job.tab, op: job.op }),
+  logIds: (job) => ({ org: job.org, task: job.task, tab: 'tab' in job ? job.tab : undefined, op: job.op }),
   // Besides the flow's transitions, a session job reads the tab and the task directly.
   deps: (bus, provider, _config, metrics) => {
     const flow = TabFlow.onBus(bus);

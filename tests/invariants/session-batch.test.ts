@@ -1,0 +1,167 @@
+import type { Msg, Subscription } from '@nats-io/transport-node';
+import {
+  decode,
+  ErrorCode,
+  encode,
+  type SandboxRef,
+  type SessionJob,
+  SessionJobSchema,
+  Subjects,
+  sessionSubject,
+  TabmeshError,
+  TabState,
+} from '@tabmesh/contracts';
+import { setup, type TabmeshMesh } from '@tabmesh/harness';
+import { type SessionRequest, SimProvider } from '@tabmesh/providers';
+import { sleep, uniqueId, waitFor } from '@tabmesh/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/** The sim provider, except that the tabs named in `failOnce` fail their first session creation (retryably). */
+class FailingOnceSim extends SimProvider {
+  readonly failOnce = new Set<string>();
+  readonly sessionCallsOfTab = new Map<string, number>();
+
+  override async createSession(sandbox: SandboxRef, req: SessionRequest): Promise<{ sessionId: string }> {
+    this.sessionCallsOfTab.set(req.tab, (this.sessionCallsOfTab.get(req.tab) ?? 0) + 1);
+    if (this.failOnce.delete(req.tab)) {
+      throw new TabmeshError(ErrorCode.SessionFailed, 'sim provider: failing this tab once', { retryable: true });
+    }
+    return super.createSession(sandbox, req);
+  }
+}
+
+// A provisioning that finishes hands every tab that waited for it to session creation in one job.
+describe('session jobs of a task provisioned with tabs waiting', () => {
+  let mesh: TabmeshMesh<FailingOnceSim>;
+  const provider = new FailingOnceSim({ provisionMs: 500, sessionMs: 150, failRate: 0 });
+
+  beforeAll(async () => {
+    mesh = await setup({
+      provider,
+      services: { sessionCreator: 2 },
+      env: { TABMESH_RETRY_BASE_MS: '200' },
+    });
+  });
+  afterAll(() => mesh.stop());
+
+  /** Every session job published for the task from now on, decoded. */
+  function recordJobs(org: string, task: string): { jobs: SessionJob[]; sub: Subscription } {
+    const jobs: SessionJob[] = [];
+    const sub = mesh.nc.subscribe(`session.${org}.${task}.>`, {
+      callback: (_err, msg: Msg) => {
+        jobs.push(decode(SessionJobSchema, msg.data, 'session job'));
+      },
+    });
+    return { jobs, sub };
+  }
+
+  /** `n` tabs created at once on a fresh task: all wait for its provisioning. */
+  async function waitingTabs(n: number) {
+    const org = uniqueId('org');
+    const task = uniqueId('task');
+    const recorded = recordJobs(org, task);
+    await mesh.nc.flush();
+    const tabs = await Promise.all(Array.from({ length: n }, () => mesh.create(org, task)));
+    for (const t of tabs) expect(t.state).toBe(TabState.PendingProvision);
+    return { org, task, tabs, ...recorded };
+  }
+
+  it('publishes one create_many job for all the waiting tabs, and each ends ready with one live session', async () => {
+    const { org, task, tabs, jobs, sub } = await waitingTabs(6);
+    const ready = await Promise.all(tabs.map((t) => mesh.waitForState(org, task, t.id, [TabState.Ready])));
+    await sleep(300);
+    sub.unsubscribe();
+    expect(jobs).toHaveLength(1);
+    const [job] = jobs;
+    expect(job?.op).toBe('create_many');
+    if (job?.op !== 'create_many') return;
+    expect(job.tabs.map((t) => t.tab).sort()).toEqual(tabs.map((t) => t.id).sort());
+    expect(job.tabs.every((t) => t.attempt === 1 && t.written?.tab.state === TabState.PendingSessionCreate)).toBe(true);
+    for (const t of ready) {
+      expect(mesh.provider.ledger.liveSessionsOfTab(t.id)).toBe(1);
+      expect(mesh.provider.ledger.sessions.get(t.sessionId!)?.live).toBe(true);
+    }
+  });
+
+  it('makes the other tabs of the job ready at once when one fails, and retries only that one', async () => {
+    const org = uniqueId('org');
+    const task = uniqueId('task');
+    const tabs = await Promise.all(Array.from({ length: 4 }, () => mesh.create(org, task)));
+    const unlucky = tabs[1]!;
+    provider.failOnce.add(unlucky.id);
+    const others = tabs.filter((t) => t.id !== unlucky.id);
+    const first = await Promise.all(others.map((t) => mesh.waitForState(org, task, t.id, [TabState.Ready])));
+    const retried = await mesh.waitForState(org, task, unlucky.id, [TabState.Ready]);
+    // The others did not wait for the retry (200 ms later) of the one that failed.
+    const lastOther = Math.max(...first.map((t) => Date.parse(t.readyAt!)));
+    expect(Date.parse(retried.readyAt!) - lastOther).toBeGreaterThanOrEqual(150);
+    await sleep(300);
+    expect(provider.sessionCallsOfTab.get(unlucky.id)).toBe(2);
+    for (const t of first) {
+      // Made once: the retry skipped the tabs already ready.
+      expect(provider.sessionCallsOfTab.get(t.id)).toBe(1);
+      expect(mesh.provider.ledger.liveSessionsOfTab(t.id)).toBe(1);
+    }
+    expect(mesh.provider.ledger.liveSessionsOfTab(unlucky.id)).toBe(1);
+  });
+
+  it('leaves no live session for a tab of the job closed while the sessions are made', async () => {
+    const { org, task, tabs, sub } = await waitingTabs(5);
+    sub.unsubscribe();
+    // Session creation (150 ms) is under way once the tabs wait for it.
+    await Promise.all(
+      tabs.map((t) => mesh.waitForState(org, task, t.id, [TabState.PendingSessionCreate, TabState.Ready])),
+    );
+    const closing = tabs.slice(0, 2);
+    for (const t of closing) expect((await mesh.tabOp(Subjects.tabClose, org, task, t.id)).ok).toBe(true);
+    const kept = await Promise.all(tabs.slice(2).map((t) => mesh.waitForState(org, task, t.id, [TabState.Ready])));
+    await waitFor('the closed tabs without a live session', () =>
+      closing.every((t) => mesh.provider.ledger.liveSessionsOfTab(t.id) === 0),
+    );
+    await sleep(400);
+    for (const t of closing) {
+      expect((await mesh.tab(org, task, t.id))?.state).toBe(TabState.Closed);
+      expect(mesh.provider.ledger.liveSessionsOfTab(t.id)).toBe(0);
+    }
+    for (const t of kept) expect(mesh.provider.ledger.liveSessionsOfTab(t.id)).toBe(1);
+  });
+
+  it('keeps one live session per tab when a create_many job is delivered several times (no dedupe)', async () => {
+    const org = uniqueId('org');
+    const task = uniqueId('task');
+    const warm = await mesh.create(org, task);
+    await mesh.waitForState(org, task, warm.id, [TabState.Ready]);
+    const tabs = await Promise.all(Array.from({ length: 4 }, () => mesh.create(org, task)));
+    const calls = mesh.provider.ledger.sessionCalls;
+    const job = encode(
+      SessionJobSchema,
+      { v: 1, op: 'create_many', org, task, tabs: tabs.map((t) => ({ tab: t.id, attempt: 1 })) },
+      'job',
+    );
+    for (let i = 0; i < 3; i++)
+      await mesh.bus.js.publish(sessionSubject(org, task, tabs[0]!.id), job, { msgID: `dup-many-${task}-${i}` });
+    const ready = await Promise.all(tabs.map((t) => mesh.waitForState(org, task, t.id, [TabState.Ready])));
+    await sleep(600); // let any copy still running finish and lose its compare-and-set
+    expect(mesh.provider.ledger.sessionCalls - calls).toBeGreaterThan(tabs.length); // the copies really ran
+    for (const t of ready) {
+      expect(mesh.provider.ledger.liveSessionsOfTab(t.id)).toBe(1);
+      expect(mesh.provider.ledger.sessions.get(t.sessionId!)?.live).toBe(true);
+    }
+  });
+
+  it('refuses a create_many job that names a tab twice or no tab', () => {
+    const base = { v: 1, op: 'create_many', org: 'o', task: 't' } as const;
+    const tab = '01JF3Z6M8WQXK3V2B4N5P6R7S8';
+    expect(SessionJobSchema.safeParse({ ...base, tabs: [] }).success).toBe(false);
+    expect(
+      SessionJobSchema.safeParse({
+        ...base,
+        tabs: [
+          { tab, attempt: 1 },
+          { tab, attempt: 2 },
+        ],
+      }).success,
+    ).toBe(false);
+    expect(SessionJobSchema.safeParse({ ...base, tabs: [{ tab, attempt: 1 }] }).success).toBe(true);
+  });
+});
