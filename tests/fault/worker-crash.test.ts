@@ -78,9 +78,20 @@ describe('a worker killed mid-step', () => {
     const tasks = ['a', 'b'];
     const created = await createMany(mesh, org, tasks, 4);
 
+    // Every tab waits for its session and every session job is with the worker (a task's tabs that
+    // waited for its provisioning share one job): all eight sessions are being made when it dies.
     await waitFor(
-      'eight session jobs in flight',
-      async () => (await mesh.consumer(Streams.sessions.name, Streams.sessions.consumer)).ackPending === 8,
+      'every session job in flight',
+      async () => {
+        const c = await mesh.consumer(Streams.sessions.name, Streams.sessions.consumer);
+        const tabs = await mesh.allTabs(org);
+        return (
+          c.pending === 0 &&
+          c.ackPending > 0 &&
+          tabs.length === 8 &&
+          tabs.every((t) => t.state === TabState.PendingSessionCreate)
+        );
+      },
       30_000,
     );
     await doomed.kill('SIGKILL');
