@@ -29,7 +29,11 @@ describe('graceful stop of a worker (SIGTERM)', () => {
 
   it('finishes in-flight jobs within the drain timeout, logs drain start/end with the counts, takes no new job, exits 0', async () => {
     // 'tab ready' is a debug line: the lines read below tell which worker made the session.
-    mesh = await fixture.start({ TABMESH_SIM_SESSION_MS: '2500', TABMESH_DRAIN_TIMEOUT_MS: '20000', LOG_LEVEL: 'debug' });
+    mesh = await fixture.start({
+      TABMESH_SIM_SESSION_MS: '2500',
+      TABMESH_DRAIN_TIMEOUT_MS: '20000',
+      LOG_LEVEL: 'debug',
+    });
     await mesh.spawn(ServiceName.TabRegistry);
     await mesh.spawn(ServiceName.Provisioner);
     const worker = await mesh.spawn(ServiceName.SessionCreator);
