@@ -70,7 +70,9 @@ describe('a worker killed mid-step', () => {
 
   it('session-creator SIGKILLed mid-creation: a new process gives every tab exactly one live session', async () => {
     // 'tab ready' is a debug line: the lines read below tell which worker made the sessions.
-    mesh = await fixture.start({ TABMESH_SIM_SESSION_MS: '4000', LOG_LEVEL: 'debug' });
+    // Sessions long enough that the first task's are still being made when the last task's start,
+    // also on a loaded machine (its provisioning may finish seconds after the first one's).
+    mesh = await fixture.start({ TABMESH_SIM_SESSION_MS: '8000', LOG_LEVEL: 'debug' });
     await mesh.spawn(ServiceName.TabRegistry);
     await mesh.spawn(ServiceName.Provisioner);
     const doomed = await mesh.spawn(ServiceName.SessionCreator);
