@@ -149,26 +149,6 @@ describe('session jobs of a task provisioned with tabs waiting', () => {
     }
   });
 
-  it("destroys every session of a task's tabs closed together, in fewer jobs than tabs", async () => {
-    const { org, task, tabs, jobs, sub } = await waitingTabs(6);
-    const ready = await Promise.all(tabs.map((t) => mesh.waitForState(org, task, t.id, [TabState.Ready])));
-    jobs.length = 0;
-    const closed = await Promise.all(tabs.map((t) => mesh.tabOp(Subjects.tabClose, org, task, t.id)));
-    expect(closed.every((r) => r.ok && r.tab.state === TabState.Closed)).toBe(true);
-    await waitFor('every session destroyed', () =>
-      tabs.every((t) => mesh.provider.ledger.liveSessionsOfTab(t.id) === 0),
-    );
-    await sleep(300);
-    sub.unsubscribe();
-    const destroyed = jobs.flatMap((j) =>
-      j.op === 'destroy' ? [j.sessionId] : j.op === 'destroy_many' ? j.sessions.map((s) => s.sessionId) : [],
-    );
-    // Each session in exactly one job, and the closes that came while one was queued shared a job.
-    expect(destroyed.sort()).toEqual(ready.map((t) => t.sessionId!).sort());
-    expect(jobs.length).toBeLessThan(tabs.length);
-    expect(jobs.some((j) => j.op === 'destroy_many')).toBe(true);
-  });
-
   it('refuses a create_many job that names a tab twice or no tab', () => {
     const base = { v: 1, op: 'create_many', org: 'o', task: 't' } as const;
     const tab = '01JF3Z6M8WQXK3V2B4N5P6R7S8';

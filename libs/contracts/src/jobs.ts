@@ -42,9 +42,9 @@ export const MaxSessionBatch = 32;
 
 /**
  * Job on stream SESSIONS, subject `session.{org}.{task}.{tab}`: create the session of one tab
- * attempt, destroy a closed tab's session, or (`create_many`, `destroy_many`, on the subject of their
- * first tab) do either for several tabs of one task at once: the tabs a provisioning that has just
- * finished hands over, the sessions of tabs closed while the destroy of another was being queued.
+ * attempt, destroy a closed tab's session, or (`create_many`, on the subject of its first tab) create
+ * the sessions of several tab attempts of one task at once, as a provisioning that has just finished
+ * hands over all the tabs that waited for it.
  */
 export const SessionJobSchema = z.discriminatedUnion('op', [
   z
@@ -83,18 +83,6 @@ export const SessionJobSchema = z.discriminatedUnion('op', [
       task: TaskIdSchema,
       tab: TabIdSchema,
       sessionId: z.string().min(1),
-    })
-    .strict(),
-  z
-    .object({
-      v: z.literal(1),
-      op: z.literal('destroy_many'),
-      org: OrgIdSchema,
-      task: TaskIdSchema,
-      sessions: z
-        .array(z.object({ tab: TabIdSchema, sessionId: z.string().min(1) }).strict())
-        .min(1)
-        .max(MaxSessionBatch),
     })
     .strict(),
 ]);

@@ -22,7 +22,6 @@ export { correlationHeaders, correlationOf, newCorrelationId } from './correlati
 // The whole error table is public: every service classifies failures the same way.
 export * from './error-table.js';
 export { freePort } from './free-port.js';
-export { KeyBatches } from './key-batches.js';
 export { drainConnection, type ServiceHandle, stopOnSignals } from './lifecycle.js';
 export { createLogger, jobLogger, type Logger } from './logger.js';
 export { authOptions, connectNats, type NatsAuth, natsAuthOf, setupAuthOf } from './nats.js';

@@ -32,7 +32,6 @@ import {
   withTaskProvisionStep,
 } from '@tabmesh/contracts';
 import type { Bus } from './bus-setup.js';
-import { KeyBatches } from './key-batches.js';
 import { publishJob } from './publish.js';
 import { TabStore, TaskStore } from './stores.js';
 import type { Versioned } from './typed-kv.js';
@@ -211,38 +210,12 @@ export class TabFlow {
     await Promise.all(jobs);
   }
 
-  /**
-   * Queues the destroy of a closed tab's live session (deduped per session; destroy is idempotent).
-   * The closes of a task's tabs that come while one of its destroys is being queued go out together,
-   * in one `destroy_many` job after it; one alone gets a `destroy` job of its own.
-   */
+  /** Publishes the destroy job of a closed tab's live session (deduped per session; destroy is idempotent). */
   async enqueueSessionDestroy(tab: TabRecord, correlationId: string): Promise<void> {
     if (!tab.sessionId) return;
-    await this.destroys.add(taskKey(tab.org, tab.task), { tab, sessionId: tab.sessionId, correlationId });
+    const job = { v: 1, op: 'destroy', org: tab.org, task: tab.task, tab: tab.id, sessionId: tab.sessionId } as const;
+    await this.publishSessionJob(tab, job, sessionDestroyMsgId(tab.id, tab.sessionId), correlationId);
   }
-
-  private readonly destroys = new KeyBatches<{ tab: TabRecord; sessionId: string; correlationId: string }>(
-    async (_key, items) => {
-      const [first] = items;
-      if (!first) return;
-      const { tab, sessionId, correlationId } = first;
-      if (items.length === 1) {
-        const job = { v: 1, op: 'destroy', org: tab.org, task: tab.task, tab: tab.id, sessionId } as const;
-        await this.publishSessionJob(tab, job, sessionDestroyMsgId(tab.id, sessionId), correlationId);
-        return;
-      }
-      const jobs: Promise<unknown>[] = [];
-      for (let i = 0; i < items.length; i += MaxSessionBatch) {
-        const chunk = items.slice(i, i + MaxSessionBatch);
-        const sessions = chunk.map((d) => ({ tab: d.tab.id, sessionId: d.sessionId }));
-        const job: SessionJob = { v: 1, op: 'destroy_many', org: tab.org, task: tab.task, sessions };
-        const head = (chunk[0] ?? first).tab;
-        const msgId = `destroy.${tab.org}.${tab.task}.${digest(sessions.map((d) => `${d.tab}.${d.sessionId}`))}`;
-        jobs.push(this.publishSessionJob(head, job, msgId, correlationId));
-      }
-      await Promise.all(jobs);
-    },
-  );
 
   private async publishSessionJob(tab: TabRecord, job: SessionJob, msgId: string, correlationId: string) {
     await publishJob(this.js, sessionSubject(tab.org, tab.task, tab.id), SessionJobSchema, job, msgId, correlationId);
@@ -392,10 +365,6 @@ export class TabFlow {
  * (a create raced the hand-over) is harmless: session jobs are idempotent per tab attempt.
  */
 export function sessionBatchMsgId(org: string, task: string, tabs: { tab: string; attempt: number }[]): string {
-  return `sessions.${org}.${task}.${digest(tabs.map((t) => `${t.tab}.${t.attempt}`))}`;
-}
-
-/** A short name for a set of ids, for the dedupe id of a job that carries them all. */
-function digest(ids: string[]): string {
-  return createHash('sha256').update(ids.join(',')).digest('base64url');
+  const set = tabs.map((t) => `${t.tab}.${t.attempt}`).join(',');
+  return `sessions.${org}.${task}.${createHash('sha256').update(set).digest('base64url')}`;
 }

@@ -51,12 +51,11 @@ type MadeReady = { tab: TabRecord; sandboxId: string; logger: Logger };
  */
 export async function handleSession(deps: SessionDeps, ctx: JobContext<SessionJob>): Promise<void> {
   const { job, logger } = ctx;
-  if (job.op === 'destroy' || job.op === 'destroy_many') {
-    const sessions = job.op === 'destroy' ? [{ tab: job.tab, sessionId: job.sessionId }] : job.sessions;
+  if (job.op === 'destroy') {
     const sandbox =
       deps.provisionedTask(job.org, job.task)?.sandbox ?? (await deps.tasks.getTask(job.org, job.task))?.value.sandbox;
-    if (sandbox) await Promise.all(sessions.map((s) => deps.provider.destroySession(sandbox, s.sessionId)));
-    for (const s of sessions) logger.debug(s, 'session destroyed');
+    if (sandbox) await deps.provider.destroySession(sandbox, job.sessionId);
+    logger.debug({ sessionId: job.sessionId }, 'session destroyed');
     return;
   }
   if (job.op === 'create') {
@@ -224,7 +223,7 @@ export async function onSessionFailure(
   failure: FailureInfo,
 ): Promise<void> {
   const { job } = ctx;
-  if (job.op === 'destroy' || job.op === 'destroy_many') return;
+  if (job.op === 'destroy') return;
   const seconds = Math.max(1, Math.round((failure.retryInMs ?? 0) / 1000));
   const entries: SessionCreate[] = job.op === 'create' ? [job] : job.tabs;
   await Promise.all(
