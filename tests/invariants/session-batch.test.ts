@@ -20,13 +20,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 class FailingOnceSim extends SimProvider {
   readonly failOnce = new Set<string>();
   readonly sessionCallsOfTab = new Map<string, number>();
+  /** Session creations under way, and the most seen at once. */
+  inFlight = 0;
+  maxInFlight = 0;
 
   override async createSession(sandbox: SandboxRef, req: SessionRequest): Promise<{ sessionId: string }> {
     this.sessionCallsOfTab.set(req.tab, (this.sessionCallsOfTab.get(req.tab) ?? 0) + 1);
     if (this.failOnce.delete(req.tab)) {
       throw new TabmeshError(ErrorCode.SessionFailed, 'sim provider: failing this tab once', { retryable: true });
     }
-    return super.createSession(sandbox, req);
+    this.maxInFlight = Math.max(this.maxInFlight, ++this.inFlight);
+    try {
+      return await super.createSession(sandbox, req);
+    } finally {
+      this.inFlight--;
+    }
   }
 }
 
@@ -163,5 +171,25 @@ describe('session jobs of a task provisioned with tabs waiting', () => {
       }).success,
     ).toBe(false);
     expect(SessionJobSchema.safeParse({ ...base, tabs: [{ tab, attempt: 1 }] }).success).toBe(true);
+  });
+});
+
+describe('sessions of a create_many job under TABMESH_CONCURRENCY', () => {
+  let mesh: TabmeshMesh<FailingOnceSim>;
+  const provider = new FailingOnceSim({ provisionMs: 300, sessionMs: 200, failRate: 0 });
+
+  beforeAll(async () => {
+    mesh = await setup({ provider, services: { sessionCreator: 1 }, env: { TABMESH_CONCURRENCY: '2' } });
+  });
+  afterAll(() => mesh.stop());
+
+  it('makes no more sessions at once than the concurrency, however many tabs one job carries', async () => {
+    const org = uniqueId('org');
+    const task = uniqueId('task');
+    const tabs = await Promise.all(Array.from({ length: 6 }, () => mesh.create(org, task)));
+    for (const t of tabs) expect(t.state).toBe(TabState.PendingProvision);
+    await Promise.all(tabs.map((t) => mesh.waitForState(org, task, t.id, [TabState.Ready])));
+    expect(provider.maxInFlight).toBe(2);
+    for (const t of tabs) expect(mesh.provider.ledger.liveSessionsOfTab(t.id)).toBe(1);
   });
 });

@@ -18,6 +18,7 @@ import {
   type FailureInfo,
   type JobContext,
   type Logger,
+  type Semaphore,
   type TabFlow,
   type TabStore,
   type TaskStore,
@@ -37,6 +38,11 @@ export type SessionDeps = {
   provider: SandboxAccess;
   /** Told how long a tab took from creation to ready (seconds), once, when this job made it ready. */
   onReady?: (seconds: number) => void;
+  /**
+   * Sessions being made at once by this process (TABMESH_CONCURRENCY), counted per tab: a
+   * `create_many` job's tabs take one each, so the provider sees no more at once than with a job each.
+   */
+  sessionSlots?: Semaphore;
 };
 
 /** A tab this job made ready, still to be checked against its task (see confirmOnSandbox). */
@@ -136,6 +142,7 @@ async function createSession(
     known = picked ? { value: picked.value, revision: picked.revision } : undefined;
   }
   let sessionId: string;
+  await deps.sessionSlots?.acquire();
   try {
     ({ sessionId } = await deps.provider.createSession(sandbox, {
       org,
@@ -152,6 +159,8 @@ async function createSession(
     logger.warn({ sandbox: sandbox.id }, 'sandbox is gone; provisioning a new one');
     await deps.flow.replaceLostSandbox(tab.value, sandbox.id, ctx.correlationId);
     return null;
+  } finally {
+    deps.sessionSlots?.release();
   }
   const res = await deps.tabs.mutate(
     key,

@@ -4,6 +4,7 @@ import {
   type Config,
   type Logger,
   ProvisionedTasks,
+  Semaphore,
   TabFlow,
   type WorkerKind,
   type WorkerServiceHandle,
@@ -23,7 +24,7 @@ const sessionCreator: WorkerKind<typeof SessionJobSchema, SessionCreatorDeps, Sa
   onFailure: onSessionFailure,
   logIds: (job) => ({ org: job.org, task: job.task, tab: 'tab' in job ? job.tab : undefined, op: job.op }),
   // Besides the flow's transitions, a session job reads the tab and the task directly.
-  deps: (bus, provider, _config, metrics) => {
+  deps: (bus, provider, config, metrics) => {
     const flow = TabFlow.onBus(bus);
     const access = workerSandboxAccess(bus, provider); // its NATS user may read the credentials, not write them
     const watch: { provisioned: ProvisionedTasks | null } = { provisioned: null };
@@ -35,6 +36,7 @@ const sessionCreator: WorkerKind<typeof SessionJobSchema, SessionCreatorDeps, Sa
       flow,
       provider: access,
       onReady: metrics.timeToReady,
+      sessionSlots: new Semaphore(config.TABMESH_CONCURRENCY),
     };
   },
   // Until the watch of provisioned tasks has started, every job reads its task.
