@@ -1,13 +1,15 @@
 /**
  * The bare parts tabmesh is built from, in their own process like the mesh's services: a NATS echo
- * responder, a trivial hono route on @hono/node-server and a uWS topic publish. Their round trips
- * are the floors the mesh's figures are compared with.
+ * responder, a trivial hono route on the gateway's HTTP server (uWS) and, for comparison, on
+ * @hono/node-server, and a uWS topic publish. Their round trips are the floors the mesh's figures
+ * are compared with.
  */
 
 import uWS from 'uWebSockets.js';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { connect } from '@nats-io/transport-node';
+import { startHttpServer } from '@tabmesh/gateway';
 import { announceReady } from '@tabmesh/runtime';
 import { Hono } from 'hono';
 import { FloorSubjects, FloorTopic, FloorWsPath } from './floor-names.js';
@@ -27,9 +29,10 @@ app.post('/echo', async (c) => {
   await c.req.text();
   return c.json({ ok: true }, 201);
 });
-const httpPort = await new Promise<number>((resolve) => {
+const nodeHttpPort = await new Promise<number>((resolve) => {
   serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, (info: AddressInfo) => resolve(info.port));
 });
+const gatewayHttp = await startHttpServer(app, { hostname: '127.0.0.1', port: 0, maxBodyBytes: 16 * 1024 });
 
 const ws = uWS.App().ws(FloorWsPath, {
   maxPayloadLength: 16 * 1024,
@@ -62,5 +65,5 @@ nc.subscribe(FloorSubjects.subscribers, {
 process.on('SIGTERM', () => {
   void nc.close().finally(() => process.exit(0));
 });
-console.log(JSON.stringify({ msg: 'floor server ready', httpPort, wsPort }));
-announceReady('floor-server', { http: httpPort, ws: wsPort });
+console.log(JSON.stringify({ msg: 'floor server ready', httpPort: gatewayHttp.port, nodeHttpPort, wsPort }));
+announceReady('floor-server', { http: gatewayHttp.port, nodeHttp: nodeHttpPort, ws: wsPort });

@@ -9,7 +9,14 @@ import { type OpenLoopResult, runOpenLoop } from './open-loop.js';
 import { epochMs, type Summary, sleep, summarize } from './stats.js';
 import { DelayRecorder, openClients } from './ws-clients.js';
 
-export type FloorServer = { child: ServiceProcess<'floor-server'>; httpPort: number; wsPort: number };
+export type FloorServer = {
+  child: ServiceProcess<'floor-server'>;
+  /** hono on the gateway's HTTP server (uWS). */
+  httpPort: number;
+  /** The same hono app on @hono/node-server, which the gateway ran on before. */
+  nodeHttpPort: number;
+  wsPort: number;
+};
 
 /** The floor server as its own process, ready once it announced its ports. */
 export async function startFloorServer(
@@ -24,9 +31,10 @@ export async function startFloorServer(
     logFile: join(logDir, 'floor-server.log'),
     captureLogs: false,
   });
-  const { http, ws } = child.ports;
-  if (http === undefined || ws === undefined) throw new Error('floor server: no ports in its ready signal');
-  return { child, httpPort: http, wsPort: ws };
+  const { http, nodeHttp, ws } = child.ports;
+  if (http === undefined || nodeHttp === undefined || ws === undefined)
+    throw new Error('floor server: no ports in its ready signal');
+  return { child, httpPort: http, nodeHttpPort: nodeHttp, wsPort: ws };
 }
 
 /** About the size of a tab record, so KV floors move as many bytes as the mesh does. */
@@ -35,7 +43,14 @@ const requestSized = new TextEncoder().encode(
   JSON.stringify({ v: 1, org: 'bench', task: 'task-0001', pad: 'x'.repeat(40) }),
 );
 
-export type RequestFloors = { natsRequestReply: OpenLoopResult; kvCreate: OpenLoopResult; http: OpenLoopResult };
+export type RequestFloors = {
+  natsRequestReply: OpenLoopResult;
+  kvCreate: OpenLoopResult;
+  /** hono on the gateway's HTTP server: the HTTP part of a create's floor. */
+  http: OpenLoopResult;
+  /** hono on @hono/node-server, for comparison (absent from results before the gateway moved off it). */
+  nodeServerHttp?: OpenLoopResult;
+};
 
 /** The three parts of a create, each alone, at `rate` for `durationMs`. */
 export async function measureRequestFloors(
@@ -61,12 +76,17 @@ export async function measureRequestFloors(
   await runOpenLoop({ rate, durationMs: 1000, fire: create('warm') });
   const kvCreate = await measure(() => runOpenLoop({ rate, durationMs, fire: create('run') }));
   await kv.destroy();
-  const pool = httpPool(`http://127.0.0.1:${floor.httpPort}`);
-  // Open the connections before measuring, as the create phases do.
-  await runOpenLoop({ rate, durationMs: 1000, fire: () => postJson(pool, '/echo', '{}', 201) });
-  const http = await measure(() => runOpenLoop({ rate, durationMs, fire: () => postJson(pool, '/echo', '{}', 201) }));
-  await pool.close();
-  return { natsRequestReply, kvCreate, http };
+  const post = async (port: number) => {
+    const pool = httpPool(`http://127.0.0.1:${port}`);
+    // Open the connections before measuring, as the create phases do.
+    await runOpenLoop({ rate, durationMs: 1000, fire: () => postJson(pool, '/echo', '{}', 201) });
+    const res = await measure(() => runOpenLoop({ rate, durationMs, fire: () => postJson(pool, '/echo', '{}', 201) }));
+    await pool.close();
+    return res;
+  };
+  const http = await post(floor.httpPort);
+  const nodeServerHttp = await post(floor.nodeHttpPort);
+  return { natsRequestReply, kvCreate, http, nodeServerHttp };
 }
 
 /** KV put to watch delivery, in one process: the floor under the gateway's fan-out input. */

@@ -108,7 +108,8 @@ export function markdown(r: BenchResults): string {
     const q = r.floors.request;
     lines.push(rateRow('floor: NATS request/reply echo', q.natsRequestReply));
     lines.push(rateRow('floor: KV create', q.kvCreate));
-    lines.push(rateRow('floor: hono + node-server POST', q.http));
+    lines.push(rateRow("floor: hono on the gateway's HTTP server (uWS) POST", q.http));
+    if (q.nodeServerHttp) lines.push(rateRow('floor: hono + node-server POST (for comparison)', q.nodeServerHttp));
     lines.push(row(['floor: KV put → watch', '–', '–', lat(r.floors.kvWatch), 0, r.floors.kvWatch.n, '–']));
     for (const u of r.floors.uws)
       lines.push(

@@ -1,7 +1,6 @@
 import uWS from 'uWebSockets.js';
 import { STATUS_CODES } from 'node:http';
-import type { Hono } from 'hono';
-import type { AppEnv, ServerBindings } from './app-env.js';
+import type { ServerBindings } from './app-env.js';
 import { BufferedRequest } from './buffered-request.js';
 import { installLightResponse, keptParts } from './light-response.js';
 
@@ -19,12 +18,16 @@ const WrittenByServer = new Set(['content-length', 'transfer-encoding', 'connect
 /** A Host header fit to build a URL from; anything else is replaced by the listening address. */
 const PlainHost = /^[\w.-]+(:\d+)?$|^\[[\da-f:.]+\](:\d+)?$/i;
 
+/** What the server runs: a hono app's `fetch` (any app: it is handed the server's bindings as its env). */
+export type FetchApp = { fetch: (request: Request, env: ServerBindings) => Response | Promise<Response> };
+
 /**
  * Serves the hono app on uWebSockets.js: HTTP parsing and writing in uWS's native code instead of
  * Node's http server, which cost the gateway about 0.3 ms of CPU per request (see docs/bench).
  * Resolves once listening, with the bound port.
  */
-export function startHttpServer(app: Hono<AppEnv>, opts: HttpServerOptions): Promise<HttpServer> {
+
+export function startHttpServer(app: FetchApp, opts: HttpServerOptions): Promise<HttpServer> {
   installLightResponse();
   let closing = false;
   const server = uWS.App().any('/*', (res, req) => {
