@@ -234,13 +234,24 @@ export class TabFlow {
     correlationId: string,
     known?: Versioned<TabRecord>,
   ): Promise<Versioned<TabRecord> | null> {
+    const res = await this.moveToSession(org, task, tab, sandboxId, known);
+    if (res?.value.state === TabState.PendingSessionCreate) await this.enqueueSession(res.value, correlationId, 0, res);
+    return res;
+  }
+
+  /** The compare-and-set that moves a tab to `pending_session_create` (no change past it); what is stored after. */
+  private async moveToSession(
+    org: string,
+    task: string,
+    tab: string,
+    sandboxId: string,
+    known?: Versioned<TabRecord>,
+  ): Promise<Versioned<TabRecord> | null> {
     const res = await this.tabs.mutate(
       tabKey(org, task, tab),
       (cur) => (cur ? toPendingSession(cur.value, sandboxId) : null),
       known,
     );
-    if (res && res.value.state === TabState.PendingSessionCreate)
-      await this.enqueueSession(res.value, correlationId, 0, res);
     return res ? { value: res.value, revision: res.revision } : null;
   }
 
@@ -257,17 +268,9 @@ export class TabFlow {
     sandboxId: string,
     correlationId: string,
   ): Promise<void> {
-    const moved = await Promise.all(
-      tabs.map((tab) =>
-        this.tabs.mutate(
-          tabKey(org, task, tab.value.id),
-          (cur) => (cur ? toPendingSession(cur.value, sandboxId) : null),
-          tab,
-        ),
-      ),
-    );
-    const waiting = moved.flatMap((res) =>
-      res && res.value.state === TabState.PendingSessionCreate ? [{ value: res.value, revision: res.revision }] : [],
+    const moved = await Promise.all(tabs.map((tab) => this.moveToSession(org, task, tab.value.id, sandboxId, tab)));
+    const waiting = moved.filter(
+      (res): res is Versioned<TabRecord> => res?.value.state === TabState.PendingSessionCreate,
     );
     await this.enqueueSessions(waiting, correlationId);
   }
