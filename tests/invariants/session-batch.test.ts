@@ -193,3 +193,29 @@ describe('sessions of a create_many job under TABMESH_CONCURRENCY', () => {
     for (const t of tabs) expect(mesh.provider.ledger.liveSessionsOfTab(t.id)).toBe(1);
   });
 });
+
+describe('the pending sweep and a create_many job', () => {
+  let mesh: TabmeshMesh<FailingOnceSim>;
+  const provider = new FailingOnceSim({ provisionMs: 300, sessionMs: 1500, failRate: 0 });
+
+  beforeAll(async () => {
+    mesh = await setup({
+      provider,
+      // Sweeps every 100 ms, of tabs untouched for 300 ms: well inside the 1.5 s sessions.
+      env: { TABMESH_SWEEP_INTERVAL_MS: '100', TABMESH_SWEEP_AFTER_MS: '300' },
+    });
+  });
+  afterAll(() => mesh.stop());
+
+  it('leaves tabs whose sessions a job is making to that job: no second job, no second creation', async () => {
+    const org = uniqueId('org');
+    const task = uniqueId('task');
+    const tabs = await Promise.all(Array.from({ length: 4 }, () => mesh.create(org, task)));
+    await Promise.all(tabs.map((t) => mesh.waitForState(org, task, t.id, [TabState.Ready], 10_000)));
+    await sleep(300);
+    for (const t of tabs) {
+      expect(provider.sessionCallsOfTab.get(t.id)).toBe(1);
+      expect(mesh.provider.ledger.liveSessionsOfTab(t.id)).toBe(1);
+    }
+  });
+});

@@ -42,6 +42,23 @@ export class JobLocator {
     return seq > (await this.deliveredSeq(queue.stream)) ? 'queued' : 'handed-out';
   }
 
+  /**
+   * Where the newest session job of the tab's task is (any subject of the task): a task's tabs that
+   * a provisioning handed over share one job, on the subject of the first of them, so a tab's own
+   * subject does not say whether its session work is still queued.
+   */
+  async taskSessionWork(tab: TabRecord): Promise<JobWhereabouts> {
+    const subject = sessionSubject(tab.org, tab.task, '*');
+    let last = this.lastSeqs.get(subject);
+    if (!last) {
+      last = lastJobSeq(this.jsm, Streams.sessions.name, subject);
+      this.lastSeqs.set(subject, last);
+    }
+    const seq = await last;
+    if (seq === null) return 'absent';
+    return seq > (await this.deliveredSeq(Streams.sessions)) ? 'queued' : 'handed-out';
+  }
+
   private deliveredSeq(stream: { name: string; consumer: string }): Promise<number> {
     let seq = this.delivered.get(stream.name);
     if (!seq) {

@@ -1,5 +1,5 @@
 import type { JetStreamManager } from '@nats-io/jetstream';
-import { type TabRecord, waitsForSandboxSlot } from '@tabmesh/contracts';
+import { type TabRecord, TabState, waitsForSandboxSlot } from '@tabmesh/contracts';
 import { type Logger, newCorrelationId, type TabFlow } from '@tabmesh/runtime';
 import { JobLocator } from './job-locator.js';
 import type { TabIndex } from './tab-index.js';
@@ -58,6 +58,13 @@ export class PendingSweep {
         if (staleFor < this.opts.staleAfterMs) continue;
         const correlationId = newCorrelationId();
         try {
+          // Its session may be in a job of several tabs (not under its own dedupe id, so driving it
+          // would queue a second job): while the task has session work queued, or handed out and
+          // not yet presumed lost, it is left to that.
+          if (tab.state === TabState.PendingSessionCreate) {
+            const work = await jobs.taskSessionWork(tab);
+            if (work === 'queued' || (work === 'handed-out' && staleFor < this.opts.lostAfterMs)) continue;
+          }
           let redrive = 0;
           if (
             staleFor >= this.opts.lostAfterMs &&
