@@ -11,7 +11,7 @@ import {
   TabmeshError,
   TabState,
 } from '@tabmesh/contracts';
-import { setup, type TabmeshMesh } from '@tabmesh/harness';
+import { type HarnessOptions, setup, type TabmeshMesh } from '@tabmesh/harness';
 import { type SessionRequest, SimProvider } from '@tabmesh/providers';
 import { sleep, uniqueId, waitFor } from '@tabmesh/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -38,24 +38,38 @@ class FailingOnceSim extends SimProvider {
   }
 }
 
+/** A mesh over its own FailingOnceSim for the describe block that calls this, started and stopped with it. */
+function meshPerBlock(
+  sim: { provisionMs: number; sessionMs: number },
+  opts: Omit<HarnessOptions<FailingOnceSim>, 'provider'>,
+): { provider: FailingOnceSim; readonly mesh: TabmeshMesh<FailingOnceSim> } {
+  const provider = new FailingOnceSim({ ...sim, failRate: 0 });
+  let mesh: TabmeshMesh<FailingOnceSim> | undefined;
+  beforeAll(async () => {
+    mesh = await setup({ ...opts, provider });
+  });
+  afterAll(() => mesh?.stop());
+  return {
+    provider,
+    get mesh() {
+      if (!mesh) throw new Error('the mesh of this block has not started');
+      return mesh;
+    },
+  };
+}
+
 // A provisioning that finishes hands every tab that waited for it to session creation in one job.
 describe('session jobs of a task provisioned with tabs waiting', () => {
-  let mesh: TabmeshMesh<FailingOnceSim>;
-  const provider = new FailingOnceSim({ provisionMs: 500, sessionMs: 150, failRate: 0 });
-
-  beforeAll(async () => {
-    mesh = await setup({
-      provider,
-      services: { sessionCreator: 2 },
-      env: { TABMESH_RETRY_BASE_MS: '200' },
-    });
-  });
-  afterAll(() => mesh.stop());
+  const block = meshPerBlock(
+    { provisionMs: 500, sessionMs: 150 },
+    { services: { sessionCreator: 2 }, env: { TABMESH_RETRY_BASE_MS: '200' } },
+  );
+  const { provider } = block;
 
   /** Every session job published for the task from now on, decoded. */
   function recordJobs(org: string, task: string): { jobs: SessionJob[]; sub: Subscription } {
     const jobs: SessionJob[] = [];
-    const sub = mesh.nc.subscribe(`session.${org}.${task}.>`, {
+    const sub = block.mesh.nc.subscribe(`session.${org}.${task}.>`, {
       callback: (_err, msg: Msg) => {
         jobs.push(decode(SessionJobSchema, msg.data, 'session job'));
       },
@@ -68,15 +82,15 @@ describe('session jobs of a task provisioned with tabs waiting', () => {
     const org = uniqueId('org');
     const task = uniqueId('task');
     const recorded = recordJobs(org, task);
-    await mesh.nc.flush();
-    const tabs = await Promise.all(Array.from({ length: n }, () => mesh.create(org, task)));
+    await block.mesh.nc.flush();
+    const tabs = await Promise.all(Array.from({ length: n }, () => block.mesh.create(org, task)));
     for (const t of tabs) expect(t.state).toBe(TabState.PendingProvision);
     return { org, task, tabs, ...recorded };
   }
 
   it('publishes one create_many job for all the waiting tabs, and each ends ready with one live session', async () => {
     const { org, task, tabs, jobs, sub } = await waitingTabs(6);
-    const ready = await Promise.all(tabs.map((t) => mesh.waitForState(org, task, t.id, [TabState.Ready])));
+    const ready = await Promise.all(tabs.map((t) => block.mesh.waitForState(org, task, t.id, [TabState.Ready])));
     await sleep(300);
     sub.unsubscribe();
     expect(jobs).toHaveLength(1);
@@ -86,20 +100,20 @@ describe('session jobs of a task provisioned with tabs waiting', () => {
     expect(job.tabs.map((t) => t.tab).sort()).toEqual(tabs.map((t) => t.id).sort());
     expect(job.tabs.every((t) => t.attempt === 1 && t.written?.tab.state === TabState.PendingSessionCreate)).toBe(true);
     for (const t of ready) {
-      expect(mesh.provider.ledger.liveSessionsOfTab(t.id)).toBe(1);
-      expect(mesh.provider.ledger.sessions.get(t.sessionId!)?.live).toBe(true);
+      expect(block.mesh.provider.ledger.liveSessionsOfTab(t.id)).toBe(1);
+      expect(block.mesh.provider.ledger.sessions.get(t.sessionId!)?.live).toBe(true);
     }
   });
 
   it('makes the other tabs of the job ready at once when one fails, and retries only that one', async () => {
     const org = uniqueId('org');
     const task = uniqueId('task');
-    const tabs = await Promise.all(Array.from({ length: 4 }, () => mesh.create(org, task)));
+    const tabs = await Promise.all(Array.from({ length: 4 }, () => block.mesh.create(org, task)));
     const unlucky = tabs[1]!;
     provider.failOnce.add(unlucky.id);
     const others = tabs.filter((t) => t.id !== unlucky.id);
-    const first = await Promise.all(others.map((t) => mesh.waitForState(org, task, t.id, [TabState.Ready])));
-    const retried = await mesh.waitForState(org, task, unlucky.id, [TabState.Ready]);
+    const first = await Promise.all(others.map((t) => block.mesh.waitForState(org, task, t.id, [TabState.Ready])));
+    const retried = await block.mesh.waitForState(org, task, unlucky.id, [TabState.Ready]);
     // The others did not wait for the retry (200 ms later) of the one that failed.
     const lastOther = Math.max(...first.map((t) => Date.parse(t.readyAt!)));
     expect(Date.parse(retried.readyAt!) - lastOther).toBeGreaterThanOrEqual(150);
@@ -108,9 +122,9 @@ describe('session jobs of a task provisioned with tabs waiting', () => {
     for (const t of first) {
       // Made once: the retry skipped the tabs already ready.
       expect(provider.sessionCallsOfTab.get(t.id)).toBe(1);
-      expect(mesh.provider.ledger.liveSessionsOfTab(t.id)).toBe(1);
+      expect(block.mesh.provider.ledger.liveSessionsOfTab(t.id)).toBe(1);
     }
-    expect(mesh.provider.ledger.liveSessionsOfTab(unlucky.id)).toBe(1);
+    expect(block.mesh.provider.ledger.liveSessionsOfTab(unlucky.id)).toBe(1);
   });
 
   it('leaves no live session for a tab of the job closed while the sessions are made', async () => {
@@ -118,42 +132,44 @@ describe('session jobs of a task provisioned with tabs waiting', () => {
     sub.unsubscribe();
     // Session creation (150 ms) is under way once the tabs wait for it.
     await Promise.all(
-      tabs.map((t) => mesh.waitForState(org, task, t.id, [TabState.PendingSessionCreate, TabState.Ready])),
+      tabs.map((t) => block.mesh.waitForState(org, task, t.id, [TabState.PendingSessionCreate, TabState.Ready])),
     );
     const closing = tabs.slice(0, 2);
-    for (const t of closing) expect((await mesh.tabOp(Subjects.tabClose, org, task, t.id)).ok).toBe(true);
-    const kept = await Promise.all(tabs.slice(2).map((t) => mesh.waitForState(org, task, t.id, [TabState.Ready])));
+    for (const t of closing) expect((await block.mesh.tabOp(Subjects.tabClose, org, task, t.id)).ok).toBe(true);
+    const kept = await Promise.all(
+      tabs.slice(2).map((t) => block.mesh.waitForState(org, task, t.id, [TabState.Ready])),
+    );
     await waitFor('the closed tabs without a live session', () =>
-      closing.every((t) => mesh.provider.ledger.liveSessionsOfTab(t.id) === 0),
+      closing.every((t) => block.mesh.provider.ledger.liveSessionsOfTab(t.id) === 0),
     );
     await sleep(400);
     for (const t of closing) {
-      expect((await mesh.tab(org, task, t.id))?.state).toBe(TabState.Closed);
-      expect(mesh.provider.ledger.liveSessionsOfTab(t.id)).toBe(0);
+      expect((await block.mesh.tab(org, task, t.id))?.state).toBe(TabState.Closed);
+      expect(block.mesh.provider.ledger.liveSessionsOfTab(t.id)).toBe(0);
     }
-    for (const t of kept) expect(mesh.provider.ledger.liveSessionsOfTab(t.id)).toBe(1);
+    for (const t of kept) expect(block.mesh.provider.ledger.liveSessionsOfTab(t.id)).toBe(1);
   });
 
   it('keeps one live session per tab when a create_many job is delivered several times (no dedupe)', async () => {
     const org = uniqueId('org');
     const task = uniqueId('task');
-    const warm = await mesh.create(org, task);
-    await mesh.waitForState(org, task, warm.id, [TabState.Ready]);
-    const tabs = await Promise.all(Array.from({ length: 4 }, () => mesh.create(org, task)));
-    const calls = mesh.provider.ledger.sessionCalls;
+    const warm = await block.mesh.create(org, task);
+    await block.mesh.waitForState(org, task, warm.id, [TabState.Ready]);
+    const tabs = await Promise.all(Array.from({ length: 4 }, () => block.mesh.create(org, task)));
+    const calls = block.mesh.provider.ledger.sessionCalls;
     const job = encode(
       SessionJobSchema,
       { v: 1, op: 'create_many', org, task, tabs: tabs.map((t) => ({ tab: t.id, attempt: 1 })) },
       'job',
     );
     for (let i = 0; i < 3; i++)
-      await mesh.bus.js.publish(sessionSubject(org, task, tabs[0]!.id), job, { msgID: `dup-many-${task}-${i}` });
-    const ready = await Promise.all(tabs.map((t) => mesh.waitForState(org, task, t.id, [TabState.Ready])));
+      await block.mesh.bus.js.publish(sessionSubject(org, task, tabs[0]!.id), job, { msgID: `dup-many-${task}-${i}` });
+    const ready = await Promise.all(tabs.map((t) => block.mesh.waitForState(org, task, t.id, [TabState.Ready])));
     await sleep(600); // let any copy still running finish and lose its compare-and-set
-    expect(mesh.provider.ledger.sessionCalls - calls).toBeGreaterThan(tabs.length); // the copies really ran
+    expect(block.mesh.provider.ledger.sessionCalls - calls).toBeGreaterThan(tabs.length); // the copies really ran
     for (const t of ready) {
-      expect(mesh.provider.ledger.liveSessionsOfTab(t.id)).toBe(1);
-      expect(mesh.provider.ledger.sessions.get(t.sessionId!)?.live).toBe(true);
+      expect(block.mesh.provider.ledger.liveSessionsOfTab(t.id)).toBe(1);
+      expect(block.mesh.provider.ledger.sessions.get(t.sessionId!)?.live).toBe(true);
     }
   });
 
@@ -175,47 +191,40 @@ describe('session jobs of a task provisioned with tabs waiting', () => {
 });
 
 describe('sessions of a create_many job under TABMESH_CONCURRENCY', () => {
-  let mesh: TabmeshMesh<FailingOnceSim>;
-  const provider = new FailingOnceSim({ provisionMs: 300, sessionMs: 200, failRate: 0 });
-
-  beforeAll(async () => {
-    mesh = await setup({ provider, services: { sessionCreator: 1 }, env: { TABMESH_CONCURRENCY: '2' } });
-  });
-  afterAll(() => mesh.stop());
+  const block = meshPerBlock(
+    { provisionMs: 300, sessionMs: 200 },
+    { services: { sessionCreator: 1 }, env: { TABMESH_CONCURRENCY: '2' } },
+  );
+  const { provider } = block;
 
   it('makes no more sessions at once than the concurrency, however many tabs one job carries', async () => {
     const org = uniqueId('org');
     const task = uniqueId('task');
-    const tabs = await Promise.all(Array.from({ length: 6 }, () => mesh.create(org, task)));
+    const tabs = await Promise.all(Array.from({ length: 6 }, () => block.mesh.create(org, task)));
     for (const t of tabs) expect(t.state).toBe(TabState.PendingProvision);
-    await Promise.all(tabs.map((t) => mesh.waitForState(org, task, t.id, [TabState.Ready])));
+    await Promise.all(tabs.map((t) => block.mesh.waitForState(org, task, t.id, [TabState.Ready])));
     expect(provider.maxInFlight).toBe(2);
-    for (const t of tabs) expect(mesh.provider.ledger.liveSessionsOfTab(t.id)).toBe(1);
+    for (const t of tabs) expect(block.mesh.provider.ledger.liveSessionsOfTab(t.id)).toBe(1);
   });
 });
 
 describe('the pending sweep and a create_many job', () => {
-  let mesh: TabmeshMesh<FailingOnceSim>;
-  const provider = new FailingOnceSim({ provisionMs: 300, sessionMs: 1500, failRate: 0 });
-
-  beforeAll(async () => {
-    mesh = await setup({
-      provider,
-      // Sweeps every 100 ms, of tabs untouched for 300 ms: well inside the 1.5 s sessions.
-      env: { TABMESH_SWEEP_INTERVAL_MS: '100', TABMESH_SWEEP_AFTER_MS: '300' },
-    });
-  });
-  afterAll(() => mesh.stop());
+  // Sweeps every 100 ms, of tabs untouched for 300 ms: well inside the 1.5 s sessions.
+  const block = meshPerBlock(
+    { provisionMs: 300, sessionMs: 1500 },
+    { env: { TABMESH_SWEEP_INTERVAL_MS: '100', TABMESH_SWEEP_AFTER_MS: '300' } },
+  );
+  const { provider } = block;
 
   it('leaves tabs whose sessions a job is making to that job: no second job, no second creation', async () => {
     const org = uniqueId('org');
     const task = uniqueId('task');
-    const tabs = await Promise.all(Array.from({ length: 4 }, () => mesh.create(org, task)));
-    await Promise.all(tabs.map((t) => mesh.waitForState(org, task, t.id, [TabState.Ready], 10_000)));
+    const tabs = await Promise.all(Array.from({ length: 4 }, () => block.mesh.create(org, task)));
+    await Promise.all(tabs.map((t) => block.mesh.waitForState(org, task, t.id, [TabState.Ready], 10_000)));
     await sleep(300);
     for (const t of tabs) {
       expect(provider.sessionCallsOfTab.get(t.id)).toBe(1);
-      expect(mesh.provider.ledger.liveSessionsOfTab(t.id)).toBe(1);
+      expect(block.mesh.provider.ledger.liveSessionsOfTab(t.id)).toBe(1);
     }
   });
 });
