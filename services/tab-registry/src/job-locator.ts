@@ -32,14 +32,7 @@ export class JobLocator {
           ? { stream: Streams.sessions, subject: sessionSubject(tab.org, tab.task, tab.id) }
           : null;
     if (!queue) return null;
-    let last = this.lastSeqs.get(queue.subject);
-    if (!last) {
-      last = lastJobSeq(this.jsm, queue.stream.name, queue.subject);
-      this.lastSeqs.set(queue.subject, last);
-    }
-    const seq = await last;
-    if (seq === null) return 'absent';
-    return seq > (await this.deliveredSeq(queue.stream)) ? 'queued' : 'handed-out';
+    return this.whereIsLast(queue.stream, queue.subject);
   }
 
   /**
@@ -47,16 +40,20 @@ export class JobLocator {
    * a provisioning handed over share one job, on the subject of the first of them, so a tab's own
    * subject does not say whether its session work is still queued.
    */
-  async taskSessionWork(tab: TabRecord): Promise<JobWhereabouts> {
-    const subject = sessionSubject(tab.org, tab.task, '*');
+  taskSessionWork(tab: TabRecord): Promise<JobWhereabouts> {
+    return this.whereIsLast(Streams.sessions, sessionSubject(tab.org, tab.task, '*'));
+  }
+
+  /** Where the last job on `subject` (a wildcard takes the newest of its subjects) is, each subject read once. */
+  private async whereIsLast(stream: { name: string; consumer: string }, subject: string): Promise<JobWhereabouts> {
     let last = this.lastSeqs.get(subject);
     if (!last) {
-      last = lastJobSeq(this.jsm, Streams.sessions.name, subject);
+      last = lastJobSeq(this.jsm, stream.name, subject);
       this.lastSeqs.set(subject, last);
     }
     const seq = await last;
     if (seq === null) return 'absent';
-    return seq > (await this.deliveredSeq(Streams.sessions)) ? 'queued' : 'handed-out';
+    return seq > (await this.deliveredSeq(stream)) ? 'queued' : 'handed-out';
   }
 
   private deliveredSeq(stream: { name: string; consumer: string }): Promise<number> {
