@@ -1,0 +1,86 @@
+/**
+ * Runs tabmesh services together in this one Node process, each exactly as it runs alone: its own
+ * configuration, bus connection and bus user, logger, ops listener, and drain on stop. Only the
+ * process is shared. `pnpm start` runs the whole mesh this way unless told `--processes`: on one
+ * machine, four Node processes cost about a third more CPU per tab than one doing the same work with
+ * the same bus traffic (docs/bench/README.md, eighth round), and nothing on one machine needs them
+ * apart. Deployments that scale each kind on its own run each service alone (deploy/).
+ *
+ * Input: TABMESH_HOSTED_ENV, a JSON object from service name to the environment that service gets
+ * on top of this process's own (its bus identity, its ops port). The services named are started in
+ * a fixed order; once all are ready this process sends one ready signal, `mesh-host`, with the
+ * gateway's ports when it hosts the gateway.
+ */
+import { startGateway } from '@tabmesh/gateway';
+import { startProvisioner } from '@tabmesh/provisioner';
+import {
+  announceReady,
+  type Config,
+  createLogger,
+  type Logger,
+  loadConfig,
+  type ServiceHandle,
+  stopOnSignals,
+} from '@tabmesh/runtime';
+import { startSessionCreator } from '@tabmesh/session-creator';
+import { startTabRegistry } from '@tabmesh/tab-registry';
+import * as z from 'zod';
+
+export const MeshHostName = 'mesh-host';
+
+/** Start order: the gateway last, so it answers only once what it talks to is there. */
+const HostableServices = ['tab-registry', 'provisioner', 'session-creator', 'gateway'] as const;
+type HostableService = (typeof HostableServices)[number];
+
+const HostedEnvSchema = z.partialRecord(z.enum(HostableServices), z.record(z.string(), z.string()));
+
+async function startHosted(hosted: z.infer<typeof HostedEnvSchema>): Promise<ServiceHandle> {
+  const handles: ServiceHandle[] = [];
+  const ports: Record<string, number> = {};
+  const stopAll = async () => {
+    await Promise.all(handles.map((h) => h.stop()));
+  };
+  try {
+    for (const name of HostableServices) {
+      const env = hosted[name];
+      if (!env) continue;
+      const config = loadConfig({ ...process.env, ...env });
+      const logger = createLogger(name, config.LOG_LEVEL);
+      if (name === 'gateway') {
+        const gateway = await startGateway(config, logger);
+        Object.assign(ports, { http: gateway.httpPort, ws: gateway.wsPort });
+        handles.push(gateway);
+      } else handles.push(await starters[name](config, logger));
+    }
+  } catch (err) {
+    await stopAll().catch(() => undefined);
+    throw err;
+  }
+  announceReady(MeshHostName, ports);
+  return { stop: stopAll };
+}
+
+const starters: Record<
+  Exclude<HostableService, 'gateway'>,
+  (config: Config, logger: Logger) => Promise<ServiceHandle>
+> = {
+  'tab-registry': startTabRegistry,
+  provisioner: startProvisioner,
+  'session-creator': startSessionCreator,
+};
+
+const logger = createLogger(MeshHostName, process.env.LOG_LEVEL ?? 'info');
+try {
+  const parsed = HostedEnvSchema.safeParse(JSON.parse(process.env.TABMESH_HOSTED_ENV ?? '{}'));
+  if (!parsed.success || Object.keys(parsed.data).length === 0) {
+    throw new Error(
+      `TABMESH_HOSTED_ENV must name at least one of ${HostableServices.join(', ')}, each with an object of strings`,
+    );
+  }
+  const started = startHosted(parsed.data);
+  stopOnSignals(started, logger);
+  await started;
+} catch (err) {
+  logger.fatal({ err }, `${MeshHostName} failed to start`);
+  process.exit(1);
+}
