@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { Streams } from '@tabmesh/contracts';
 import type { Bus } from '@tabmesh/runtime';
-import { type Mesh, ServiceName, type ServiceProcess, setup } from '@tabmesh/testkit';
+import { type Mesh, type MeshHost, ServiceName, type ServiceProcess, setup } from '@tabmesh/testkit';
 import { type ConnzSnapshot, connz } from './bus-traffic.js';
 import { cpuSeconds } from './machine.js';
 import type { OpenLoopResult } from './open-loop.js';
@@ -14,8 +14,8 @@ export type MeshSettings = {
   logDir: string;
   /** Environment for every service (sim latencies, concurrency). */
   env: Record<string, string>;
-  /** Services to profile with --cpu-prof, and where the profiles go. */
-  profile?: { dir: string; services: ServiceName[]; prefix?: string };
+  /** Services (or the mesh host) to profile with --cpu-prof, and where the profiles go. */
+  profile?: { dir: string; services: Array<ServiceName | typeof MeshHost>; prefix?: string };
 };
 
 /**
@@ -81,8 +81,16 @@ export class BenchMesh {
     return gateway!;
   }
 
-  /** HTTP and WebSocket addresses of a gateway process. */
-  gatewayUrls(gateway: ServiceProcess): { http: string; ws: string } {
+  /**
+   * The four services in one process, as `pnpm start` runs them (scripts/mesh-host.ts); returns it,
+   * which serves the gateway's ports.
+   */
+  addHost(): Promise<ServiceProcess<typeof MeshHost>> {
+    return this.mesh.spawnHost();
+  }
+
+  /** HTTP and WebSocket addresses of a gateway process (or of a mesh host). */
+  gatewayUrls(gateway: ServiceProcess<string>): { http: string; ws: string } {
     return this.mesh.gatewayUrls(gateway);
   }
 
@@ -92,7 +100,8 @@ export class BenchMesh {
       'nats-server': cpuSeconds(this.mesh.server!.pid!),
       bench: cpuSeconds(process.pid),
     };
-    for (const child of [...this.mesh.running(), ...extra]) out[child.label] = cpuSeconds(child.pid);
+    const hosts = this.mesh.hosts.filter((h) => h.running);
+    for (const child of [...this.mesh.running(), ...hosts, ...extra]) out[child.label] = cpuSeconds(child.pid);
     return out;
   }
 

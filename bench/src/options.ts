@@ -21,14 +21,20 @@ export type BenchOptions = {
   fanoutChanges: number;
   throughputSeconds: number;
   lifecycle: {
-    /** Creates per second, one run each (1 subscriber per task). */
-    rates: number[];
+    /** One run each, on a fresh mesh. */
+    runs: LifecycleRun[];
     /** Seconds of creates per run. */
     seconds: number;
-    /** The fan-out run: subscribers per task at a rate; null skips it. */
-    fanout: { rate: number; subscribers: number } | null;
   };
 };
+
+/**
+ * How the four services run: `host`, together in one process, as `pnpm start` runs them
+ * (scripts/mesh-host.ts); `processes`, each in its own, as deploy/ runs them.
+ */
+export const Layouts = ['host', 'processes'] as const;
+export type Layout = (typeof Layouts)[number];
+export type LifecycleRun = { rate: number; subscribers: number; layout: Layout };
 
 const usage = `usage: pnpm bench [--quick] [--only=PHASES | --phase PHASES] [--rate N] [--seconds N] [--subscribers N] [--profile] [--out=DIR]
   --quick        shorter phases (about 2 minutes); results go to bench/.out unless --out is given
@@ -36,11 +42,13 @@ const usage = `usage: pnpm bench [--quick] [--only=PHASES | --phase PHASES] [--r
   --rate         lifecycle: only this rate (creates/s); results go to bench/.out unless --out is given
   --seconds      lifecycle: seconds of creates per rate (default 10, 5 in --quick)
   --subscribers  lifecycle: WebSocket subscribers per task for the --rate run (default 1)
+  --layout       lifecycle: host (the four services in one process, as pnpm start runs them; default)
+                 or processes (one process each, as deploy/ runs them) for the --rate run
   --profile      write V8 CPU profiles of the services to bench/.profiles and summarise them
   --out          directory for the report and the SVG charts (default docs/bench)`;
 
-const Flags = ['quick', 'only', 'phase', 'profile', 'out', 'rate', 'seconds', 'subscribers', 'help'];
-const Valued = new Set(['only', 'phase', 'out', 'rate', 'seconds', 'subscribers']);
+const Flags = ['quick', 'only', 'phase', 'profile', 'out', 'rate', 'seconds', 'subscribers', 'layout', 'help'];
+const Valued = new Set(['only', 'phase', 'out', 'rate', 'seconds', 'subscribers', 'layout']);
 
 function positive(flags: Map<string, string>, name: string): number | undefined {
   const raw = flags.get(name);
@@ -83,6 +91,8 @@ export function parseOptions(argv: string[]): BenchOptions {
   const rate = positive(flags, 'rate');
   const subscribers = positive(flags, 'subscribers');
   const seconds = positive(flags, 'seconds') ?? (quick ? 5 : 10);
+  const layout = (flags.get('layout') ?? 'host') as Layout;
+  if (!Layouts.includes(layout)) throw new Error(`--layout is one of ${Layouts.join(', ')}, not ${layout}`);
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const scratch = quick || rate !== undefined;
   return {
@@ -97,13 +107,17 @@ export function parseOptions(argv: string[]): BenchOptions {
     fanoutSubscribers: [1000, 10_000],
     fanoutChanges: quick ? 5 : 20,
     throughputSeconds: quick ? 3 : 6,
-    lifecycle:
-      rate !== undefined
-        ? {
-            rates: subscribers && subscribers > 1 ? [] : [rate],
-            seconds,
-            fanout: subscribers && subscribers > 1 ? { rate, subscribers } : null,
-          }
-        : { rates: [100, 200, 400, 1000], seconds, fanout: { rate: 400, subscribers: 10 } },
+    lifecycle: {
+      seconds,
+      runs:
+        rate !== undefined
+          ? [{ rate, subscribers: subscribers ?? 1, layout }]
+          : [
+              ...[100, 200, 400, 1000].map((r) => ({ rate: r, subscribers: 1, layout: 'host' as const })),
+              { rate: 400, subscribers: 10, layout: 'host' },
+              // The same load with a process per service, as deployments run it: what the host saves.
+              { rate: 200, subscribers: 1, layout: 'processes' },
+            ],
+    },
   };
 }

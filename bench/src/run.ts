@@ -1,4 +1,4 @@
-import { ServiceName } from '@tabmesh/testkit';
+import { MeshHost, ServiceName } from '@tabmesh/testkit';
 import { msgsInOut } from './bus-traffic.js';
 import { measureKvWatchFloor, measureRequestFloors, measureUwsFloor, startFloorServer } from './floors.js';
 import { httpPool } from './http-client.js';
@@ -189,14 +189,9 @@ export async function runLifecycle(ctx: Ctx): Promise<void> {
     TABMESH_SIM_PROVISION_MS: String(Lifecycle.provisionMs),
     TABMESH_SIM_SESSION_MS: String(Lifecycle.sessionMs),
   };
-  const runs: Array<{ rate: number; subscribers: number }> = opts.lifecycle.rates.map((rate) => ({
-    rate,
-    subscribers: 1,
-  }));
-  if (opts.lifecycle.fanout) runs.push(opts.lifecycle.fanout);
   const out: LifecycleResult[] = [];
-  for (const { rate, subscribers } of runs) {
-    const name = `lifecycle-${rate}-${subscribers}`;
+  for (const { rate, subscribers, layout } of opts.lifecycle.runs) {
+    const name = `lifecycle-${rate}-${subscribers}-${layout}`;
     const settings: MeshSettings = {
       logDir: ctx.logDir,
       env,
@@ -206,6 +201,7 @@ export async function runLifecycle(ctx: Ctx): Promise<void> {
               dir: opts.profileDir,
               prefix: `${name}-`,
               services: [
+                MeshHost,
                 ServiceName.Gateway,
                 ServiceName.TabRegistry,
                 ServiceName.Provisioner,
@@ -217,8 +213,8 @@ export async function runLifecycle(ctx: Ctx): Promise<void> {
     };
     const mesh = await BenchMesh.start(settings);
     try {
-      const gateway = await mesh.addAll();
-      const base = { subscribers, tabsPerTask: Lifecycle.tabsPerTask, lateMs: Lifecycle.lateMs };
+      const gateway = layout === 'host' ? await mesh.addHost() : await mesh.addAll();
+      const base = { subscribers, layout, tabsPerTask: Lifecycle.tabsPerTask, lateMs: Lifecycle.lateMs };
       log(`lifecycle: warm-up at ${Math.min(rate, 50)}/s`);
       await measureLifecycle(
         mesh,
@@ -227,7 +223,9 @@ export async function runLifecycle(ctx: Ctx): Promise<void> {
         false,
       );
       await mesh.settle();
-      log(`lifecycle: ${rate} creates/s for ${opts.lifecycle.seconds} s, ${subscribers} subscriber(s) per task`);
+      log(
+        `lifecycle: ${rate} creates/s for ${opts.lifecycle.seconds} s, ${subscribers} subscriber(s) per task, services in ${layout === 'host' ? 'one process' : 'a process each'}`,
+      );
       const r = await measureLifecycle(mesh, gateway, {
         ...base,
         rate,
@@ -235,7 +233,7 @@ export async function runLifecycle(ctx: Ctx): Promise<void> {
         label: `run${rate}`,
       });
       log(
-        `lifecycle ${rate}/s: create p50 ${r.create.p50} p99 ${r.create.p99} ms; ready p50 ${r.timeToReady.p50} p99 ${r.timeToReady.p99} ms; fan-out p50 ${r.fanout.p50} p99 ${r.fanout.p99} ms; late ${r.late}, errors ${r.errors}; CPU ms/tab ${JSON.stringify(r.cpuMsPerTab)} (mesh ${r.cpuMsPerTabMesh}); bus msgs/tab in+out ${JSON.stringify(msgsInOut(r.busPerTab))}`,
+        `lifecycle ${rate}/s (${layout}): create p50 ${r.create.p50} p99 ${r.create.p99} ms; ready p50 ${r.timeToReady.p50} p99 ${r.timeToReady.p99} ms; fan-out p50 ${r.fanout.p50} p99 ${r.fanout.p99} ms; late ${r.late}, errors ${r.errors}; CPU ms/tab ${JSON.stringify(r.cpuMsPerTab)} (mesh ${r.cpuMsPerTabMesh}); bus msgs/tab in+out ${JSON.stringify(msgsInOut(r.busPerTab))}`,
       );
       out.push(r);
     } finally {

@@ -5,12 +5,15 @@ import { type BusTraffic, busPerRequest } from '../bus-traffic.js';
 import { httpPool } from '../http-client.js';
 import { type BenchMesh, perRequest } from '../mesh.js';
 import { runOpenLoop } from '../open-loop.js';
+import type { Layout } from '../options.js';
 import { epochMs, type Summary, sleep, summarize } from '../stats.js';
 import { openClients } from '../ws-clients.js';
 
 /** Whole tab lifecycles on fresh tasks: create → provision → session → ready → close. */
 export type LifecycleResult = {
   rate: number;
+  /** How the services ran (see Layout); results from before layouts were measured were `processes`. */
+  layout?: Layout;
   subscribersPerTask: number;
   tabsPerTask: number;
   seconds: number;
@@ -43,6 +46,7 @@ export type LifecycleResult = {
 
 export type LifecycleOptions = {
   rate: number;
+  layout: Layout;
   seconds: number;
   subscribers: number;
   tabsPerTask?: number;
@@ -77,7 +81,8 @@ class Recorder {
  */
 export async function measureLifecycle(
   mesh: BenchMesh,
-  gateway: ServiceProcess,
+  /** The gateway's process: the gateway alone, or the mesh host. */
+  gateway: ServiceProcess<string>,
   opts: LifecycleOptions,
   measured = true,
 ): Promise<LifecycleResult> {
@@ -261,6 +266,7 @@ export async function measureLifecycle(
     .reduce((s, [, v]) => s + v, 0);
   return {
     rate: opts.rate,
+    layout: opts.layout,
     subscribersPerTask: opts.subscribers,
     tabsPerTask,
     seconds: opts.seconds,

@@ -17,6 +17,7 @@ const short: Record<string, string> = {
   'session-creator': 'sess',
   'floor-server': 'floor',
   bench: 'client',
+  'mesh-host': 'host',
 };
 
 /** CPU milliseconds per request by process, e.g. `gw 0.9 · reg 1.0 · nats 0.7 · client 0.4`. */
@@ -32,22 +33,29 @@ function rateRow(what: string, r: OpenLoopResult): string {
   return row([what, r.rate, r.achievedRate, lat(r.latency), r.errors, r.sent, cpu(r)]);
 }
 
-const kinds = ['gateway', 'tab-registry', 'provisioner', 'session-creator', 'nats-server'] as const;
+const kinds = ['gateway', 'tab-registry', 'provisioner', 'session-creator', 'mesh-host', 'nats-server'] as const;
+
+/** How a run's services ran: results from before layouts were measured ran a process each. */
+const layoutOf = (x: LifecycleResult): string => (x.layout === 'host' ? 'one process' : 'a process each');
 
 /** Whole lifecycles: latencies, late tabs, errors, and CPU per tab by process. */
 function lifecycleTable(r: BenchResults): string[] {
   const runs = r.lifecycle ?? [];
   const first = runs[0];
   const lines = [
-    `Whole tab lifecycles (create → provision → session → ready → close) on fresh tasks, ${first?.tabsPerTask ?? 10} tabs per task, every tab closed when its \`ready\` frame arrives; default settings, tokens on, sim provider 1,500 / 200 ms. Latencies p50 / p99 in ms; late = not ready within ${(first?.lateMs ?? 12_000) / 1000} s; CPU in ms per tab.`,
+    `Whole tab lifecycles (create → provision → session → ready → close) on fresh tasks, ${first?.tabsPerTask ?? 10} tabs per task, every tab closed when its \`ready\` frame arrives; default settings, tokens on, sim provider 1,500 / 200 ms. Services in one process (\`host\`, as \`pnpm start\` runs them) or a process each (as deploy/ runs them). Latencies p50 / p99 in ms; late = not ready within ${(first?.lateMs ?? 12_000) / 1000} s; CPU in ms per tab.`,
     '',
-    `| creates /s | subscribers per task | tabs | create | time to ready | fan-out | late | errors | ${kinds.map((k) => short[k] ?? k).join(' | ')} | mesh total | client |`,
-    `|---:|---:|---:|---:|---:|---:|---:|---:|${kinds.map(() => '---:|').join('')}---:|---:|`,
+    `| services | creates /s | subscribers per task | tabs | create | time to ready | fan-out | late | errors | ${kinds.map((k) => short[k] ?? k).join(' | ')} | mesh total | client |`,
+    `|---|---:|---:|---:|---:|---:|---:|---:|---:|${kinds.map(() => '---:|').join('')}---:|---:|`,
   ];
   for (const x of runs) {
-    const c = (k: string) => (x.cpuMsPerTab[k] ?? NaN).toFixed(2);
+    const c = (k: string) => {
+      const v = x.cpuMsPerTab[k];
+      return v === undefined ? '–' : v.toFixed(2);
+    };
     lines.push(
       row([
+        layoutOf(x),
         x.rate,
         x.subscribersPerTask,
         x.tabs,
@@ -72,15 +80,15 @@ function busTable(runs: LifecycleResult[]): string[] {
   const lines = [
     'Bus messages per tab (published / delivered) by process, counted by nats-server over the same window as the CPU.',
     '',
-    `| creates /s | subscribers per task | ${busKinds.map((k) => short[k] ?? k).join(' | ')} |`,
-    `|---:|---:|${busKinds.map(() => '---:|').join('')}`,
+    `| services | creates /s | subscribers per task | ${busKinds.map((k) => short[k] ?? k).join(' | ')} |`,
+    `|---|---:|---:|${busKinds.map(() => '---:|').join('')}`,
   ];
   for (const x of runs) {
     const m = (k: string) => {
       const t = x.busPerTab[k];
       return t ? `${t.inMsgs.toFixed(1)} / ${t.outMsgs.toFixed(1)}` : 'n/a';
     };
-    lines.push(row([x.rate, x.subscribersPerTask, ...busKinds.map(m)]));
+    lines.push(row([layoutOf(x), x.rate, x.subscribersPerTask, ...busKinds.map(m)]));
   }
   return lines;
 }
@@ -94,7 +102,7 @@ export function markdown(r: BenchResults): string {
   lines.push(
     `Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB; Node ${m.node}; ${m.natsServer}; open-files limit ${m.openFilesLimit}; 1-minute load average ${m.loadAverageAtStart} at the start and ${r.loadAverageAtEnd ?? 'n/a'} at the end (above ${m.cores}, other work was competing for the cores).`,
   );
-  lines.push(`**Note:** ${m.note}. Every service is its own process; nats-server is one process with a file store.`);
+  lines.push(`**Note:** ${m.note}. nats-server is one process with a file store.`);
   lines.push('');
   if (r.floors || r.create || r.overhead || r.fanout) {
     lines.push(

@@ -24,6 +24,7 @@ export { NatsServer, type NatsServerOptions } from './nats-server.js';
 export {
   type Exit,
   type LogLine,
+  MeshHost,
   repoRoot,
   ServiceName,
   ServiceProcess,

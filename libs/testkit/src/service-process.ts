@@ -16,6 +16,9 @@ export const ServiceName = {
 } as const;
 export type ServiceName = (typeof ServiceName)[keyof typeof ServiceName];
 
+/** What a mesh host (scripts/mesh-host.ts: the four services in one process) announces itself as. */
+export const MeshHost = 'mesh-host';
+
 /** One pino JSON line; non-JSON output is kept as `{ msg: line, raw: true }`. */
 export type LogLine = { msg?: string; level?: number; [key: string]: unknown };
 
@@ -24,6 +27,11 @@ export type ServiceProcessOptions<N extends string = ServiceName> = {
   service: N;
   /** Another entry point than `services/<service>/src/main.ts`, relative to the repository root. */
   script?: string;
+  /**
+   * The service whose ready signal means ready; any, by default. The mesh host forwards the signal
+   * of every service it starts and sends its own once all are up.
+   */
+  readyFrom?: string;
   env: Record<string, string>;
   /** Node options before the script (`--cpu-prof`, say). */
   nodeArgs?: string[];
@@ -115,7 +123,8 @@ export class ServiceProcess<N extends string = ServiceName> {
         fn();
       };
       const onMessage = (msg: unknown) => {
-        if (isReadySignal(msg)) done(() => resolve(msg));
+        if (isReadySignal(msg) && (!this.opts.readyFrom || msg.service === this.opts.readyFrom))
+          done(() => resolve(msg));
       };
       const timer = setTimeout(
         () => done(() => reject(new Error(`${this.label}: not ready within ${timeoutMs} ms${this.tail()}`))),

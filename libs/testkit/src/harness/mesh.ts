@@ -5,7 +5,10 @@ import { type Bus, type Config, createLogger, type Logger, loadConfig } from '@t
 import { TestAdminUser, type TestBusUsers } from '../bus-users.js';
 import type { NatsCluster } from '../nats-cluster.js';
 import type { NatsServer } from '../nats-server.js';
-import { type ServiceName, ServiceProcess } from '../service-process.js';
+import { MeshHost, type ServiceName, ServiceName as ServiceNames, ServiceProcess } from '../service-process.js';
+
+type SpawnOptions = { maxLogLines?: number; logDir?: string };
+
 import { testToken } from '../test-token.js';
 import { BusOps } from './bus-ops.js';
 import {
@@ -39,6 +42,8 @@ const urls = (http: number, ws: number): Urls => ({
 export class Mesh<S extends AnyInProcess = AnyInProcess, P = unknown> extends BusOps {
   readonly handles = { tabRegistry: [], provisioner: [], sessionCreator: [], gateway: [] } as unknown as Handles<S>;
   readonly processes: ServiceProcess[] = [];
+  /** Mesh hosts (all four services in one child process), see spawnHost. */
+  readonly hosts: ServiceProcess<typeof MeshHost>[] = [];
   private counter = 0;
   private stopped = false;
 
@@ -98,23 +103,48 @@ export class Mesh<S extends AnyInProcess = AnyInProcess, P = unknown> extends Bu
   async spawn(
     service: ServiceName,
     env: Record<string, string> = {},
-    opts: { maxLogLines?: number; logDir?: string } = {},
+    opts: SpawnOptions = {},
   ): Promise<ServiceProcess> {
     const label = `${service}#${++this.counter}`;
-    const o = { ...this.processOptions, ...opts };
     const p = await ServiceProcess.start({
       service,
       env: { ...this.env, ...this.userEnv(service), ...env },
+      ...this.childOptions(service, label, opts),
+    });
+    this.processes.push(p);
+    if (service === 'gateway') await waitForReadyz(this.gatewayUrls(p).http);
+    return p;
+  }
+
+  /**
+   * Starts the four services together in one child process (scripts/mesh-host.ts), the way
+   * `pnpm start` runs them, each with its own bus user; ready once all four are and the gateway answers.
+   */
+  async spawnHost(env: Record<string, string> = {}, opts: SpawnOptions = {}): Promise<ServiceProcess<typeof MeshHost>> {
+    const label = `${MeshHost}#${++this.counter}`;
+    const hosted = Object.fromEntries(Object.values(ServiceNames).map((s) => [s, this.userEnv(s)]));
+    const p = await ServiceProcess.start({
+      service: MeshHost,
+      script: join('scripts', 'mesh-host.ts'),
+      readyFrom: MeshHost,
+      env: { ...this.env, ...env, TABMESH_HOSTED_ENV: JSON.stringify(hosted) },
+      ...this.childOptions(MeshHost, label, opts),
+    });
+    this.hosts.push(p);
+    await waitForReadyz(this.gatewayUrls(p).http);
+    return p;
+  }
+
+  private childOptions(name: ServiceName | typeof MeshHost, label: string, opts: SpawnOptions) {
+    const o = { ...this.processOptions, ...opts };
+    return {
       label,
       echo: o.echo ?? process.env.FAULT_ECHO === '1',
       ...(o.maxLogLines ? { maxLogLines: o.maxLogLines } : {}),
       ...(o.logDir ? { logFile: join(o.logDir, `${label.replace('#', '-')}.log`) } : {}),
       ...(o.captureLogs === false ? { captureLogs: false } : {}),
-      ...(o.nodeArgs ? { nodeArgs: o.nodeArgs(service, label) } : {}),
-    });
-    this.processes.push(p);
-    if (service === 'gateway') await waitForReadyz(this.gatewayUrls(p).http);
-    return p;
+      ...(o.nodeArgs ? { nodeArgs: o.nodeArgs(name, label) } : {}),
+    };
   }
 
   /** Connection options of the test's own identity (`admin`; none on an open server). */
@@ -140,7 +170,7 @@ export class Mesh<S extends AnyInProcess = AnyInProcess, P = unknown> extends Bu
   }
 
   /** HTTP and WebSocket addresses of a gateway: a child process, or the first (or `i`-th) in-process one. */
-  gatewayUrls(gateway: ServiceProcess | number = 0): Urls {
+  gatewayUrls(gateway: ServiceProcess<string> | number = 0): Urls {
     if (gateway instanceof ServiceProcess) {
       const { http, ws } = gateway.ports;
       if (http === undefined || ws === undefined) throw new Error(`${gateway.label} announced no http and ws ports`);
@@ -161,7 +191,7 @@ export class Mesh<S extends AnyInProcess = AnyInProcess, P = unknown> extends Bu
     await Promise.allSettled(h.gateway.map((g) => g.stop()));
     await Promise.allSettled([
       ...[...h.tabRegistry, ...h.provisioner, ...h.sessionCreator].map((s) => s.stop()),
-      ...this.processes.map((p) => p.stop(10_000)),
+      ...[...this.processes, ...this.hosts].map((p) => p.stop(10_000)),
     ]);
     const provider = this.sharedProvider as { close?: () => Promise<void> } | undefined;
     await provider?.close?.().catch(() => undefined);

@@ -1,7 +1,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Config, Logger } from '@tabmesh/runtime';
 import type { NatsServerOptions } from '../nats-server.js';
-import { ServiceName } from '../service-process.js';
+import { type MeshHost, ServiceName } from '../service-process.js';
 
 /** The four kinds of service, as `setup()` counts them and keeps their in-process handles. */
 export type ServiceKind = 'tabRegistry' | 'provisioner' | 'sessionCreator' | 'gateway';
@@ -69,7 +69,7 @@ export type ProcessOptions = {
   /** Off: output only to the log files, not read by this process (load generators). */
   captureLogs?: boolean;
   /** Node options per service, e.g. `--cpu-prof`. */
-  nodeArgs?: (service: ServiceName, label: string) => string[];
+  nodeArgs?: (service: ServiceName | typeof MeshHost, label: string) => string[];
 };
 
 export type SetupOptions<S, P> = {
