@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
@@ -9,8 +9,30 @@ import { type Bus, ensureBus, loadConfig, TabStore } from '@tabmesh/runtime';
 import { freePort, NatsServer, repoRoot, uniqueId, waitFor } from '@tabmesh/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-// Issue 11: stopping `pnpm start` with SIGTERM stops the local sandboxes it ran.
-describe('pnpm start stopped with SIGTERM (local provider)', () => {
+/** The Node processes `pid` started itself (its children), from /proc. */
+function nodeChildren(pid: number): number[] {
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((d) => {
+      try {
+        // comm is in parentheses and may hold spaces; the fields after it are space-separated.
+        const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+        const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+        return ppid === pid && comm === 'node';
+      } catch {
+        return false; // gone meanwhile
+      }
+    })
+    .map(Number);
+}
+
+// Issue 11: stopping `pnpm start` with SIGTERM stops the local sandboxes it ran; in both layouts:
+// the four services in one process (the default) or a process each (`--processes`).
+describe.each([
+  { layout: 'one process', args: [] as string[], serviceProcesses: 1 },
+  { layout: 'a process each', args: ['--processes'], serviceProcesses: 4 },
+])('pnpm start with its services in $layout, stopped with SIGTERM (local provider)', ({ args, serviceProcesses }) => {
   let server: NatsServer;
   let nc: NatsConnection;
   let bus: Bus;
@@ -29,7 +51,7 @@ describe('pnpm start stopped with SIGTERM (local provider)', () => {
   });
 
   it('leaves no sandbox-agent process of the run', async () => {
-    const launcher = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'scripts', 'start-mesh.ts')], {
+    const launcher = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'scripts', 'start-mesh.ts'), ...args], {
       cwd: repoRoot,
       env: {
         ...process.env,
@@ -74,6 +96,7 @@ describe('pnpm start stopped with SIGTERM (local provider)', () => {
         200,
       );
       expect(localSandboxProcesses(stateDir)).toHaveLength(1);
+      expect(nodeChildren(launcher.pid ?? -1)).toHaveLength(serviceProcesses);
       launcher.kill('SIGTERM');
       expect(await exited).toBe(0);
       expect(localSandboxProcesses(stateDir)).toEqual([]);
