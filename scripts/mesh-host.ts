@@ -69,15 +69,28 @@ const starters: Record<
   'session-creator': startSessionCreator,
 };
 
-const logger = createLogger(MeshHostName, process.env.LOG_LEVEL ?? 'info');
-try {
-  const parsed = HostedEnvSchema.safeParse(JSON.parse(process.env.TABMESH_HOSTED_ENV ?? '{}'));
+/** The hosted services and their environments; the error never quotes the input (it holds bus passwords). */
+function hostedServices(raw: string | undefined): z.infer<typeof HostedEnvSchema> {
+  let json: unknown;
+  try {
+    json = JSON.parse(raw ?? '{}');
+  } catch {
+    json = null;
+  }
+  const parsed = HostedEnvSchema.safeParse(json);
   if (!parsed.success || Object.keys(parsed.data).length === 0) {
     throw new Error(
-      `TABMESH_HOSTED_ENV must name at least one of ${HostableServices.join(', ')}, each with an object of strings`,
+      `TABMESH_HOSTED_ENV must be a JSON object naming at least one of ${HostableServices.join(', ')}, each with an object of strings`,
     );
   }
-  const started = startHosted(parsed.data);
+  return parsed.data;
+}
+
+// The configured level is not known until the configuration parsed; a boot failure is logged at info.
+let logger = createLogger(MeshHostName, 'info');
+try {
+  logger = createLogger(MeshHostName, loadConfig().LOG_LEVEL);
+  const started = startHosted(hostedServices(process.env.TABMESH_HOSTED_ENV));
   stopOnSignals(started, logger);
   await started;
 } catch (err) {

@@ -1,5 +1,16 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { BusIdentity, TabResponseSchema, TabState } from '@tabmesh/contracts';
-import { type Mesh, MeshHost, type ServiceProcess, setup, testAuthHeader, uniqueId, waitFor } from '@tabmesh/testkit';
+import {
+  type Mesh,
+  MeshHost,
+  repoRoot,
+  type ServiceProcess,
+  setup,
+  testAuthHeader,
+  uniqueId,
+  waitFor,
+} from '@tabmesh/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 type Connz = { connections: Array<{ name?: string; authorized_user?: string }> };
@@ -56,5 +67,30 @@ describe('the mesh host: four services in one process', () => {
     const drained = host.lines('drain end').map((l) => l.service);
     expect(drained.sort()).toEqual(['gateway', 'provisioner', 'session-creator', 'tab-registry']);
     expect(host.lines('stopped').map((l) => l.service)).toContain(MeshHost);
+  });
+});
+
+describe('the mesh host given a bad TABMESH_HOSTED_ENV', () => {
+  const run = (hostedEnv: string) =>
+    new Promise<{ code: number | null; output: string }>((resolve) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'scripts', 'mesh-host.ts')], {
+        cwd: repoRoot,
+        env: { ...process.env, NATS_URL: 'nats://127.0.0.1:1', TABMESH_HOSTED_ENV: hostedEnv },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      for (const s of [child.stdout, child.stderr]) s.on('data', (d: Buffer) => (output += d.toString()));
+      child.once('exit', (code) => resolve({ code, output }));
+    });
+
+  it.each([
+    ['JSON cut short', '{"gateway":{"NATS_PASSWORD":"hunter2-canary'],
+    ['a service it does not know', '{"billing":{"NATS_PASSWORD":"hunter2-canary"}}'],
+    ['no service at all', '{}'],
+  ])('refuses %s, says why, and never repeats the input', async (_what, hostedEnv) => {
+    const { code, output } = await run(hostedEnv);
+    expect(code).toBe(1);
+    expect(output).toContain('TABMESH_HOSTED_ENV must be a JSON object naming at least one of');
+    expect(output).not.toContain('hunter2-canary');
   });
 });
