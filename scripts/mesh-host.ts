@@ -19,14 +19,13 @@ import {
   createLogger,
   type Logger,
   loadConfig,
+  MeshHostName,
   type ServiceHandle,
   stopOnSignals,
 } from '@tabmesh/runtime';
 import { startSessionCreator } from '@tabmesh/session-creator';
 import { startTabRegistry } from '@tabmesh/tab-registry';
 import * as z from 'zod';
-
-export const MeshHostName = 'mesh-host';
 
 /** Start order: the gateway last, so it answers only once what it talks to is there. */
 const HostableServices = ['tab-registry', 'provisioner', 'session-creator', 'gateway'] as const;

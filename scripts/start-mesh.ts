@@ -25,6 +25,7 @@ import {
   isReadySignal,
   loadConfig,
   localBusPasswords,
+  MeshHostName,
   natsUserEnv,
   type ReadySignal,
   renderNatsAuthorization,
@@ -162,7 +163,7 @@ async function main(): Promise<void> {
       launch(name, join(root, 'services', name, 'src', 'main.ts'), { ...common, ...ownEnv(name) });
   } else {
     const hosted = Object.fromEntries(services.map((name) => [name, ownEnv(name)]));
-    launch('mesh-host', join(root, 'scripts', 'mesh-host.ts'), {
+    launch(MeshHostName, join(root, 'scripts', 'mesh-host.ts'), {
       ...common,
       TABMESH_HOSTED_ENV: JSON.stringify(hosted),
     });
@@ -205,7 +206,7 @@ async function main(): Promise<void> {
 
   const signals = await Promise.all(ready).catch(() => null);
   if (!signals) return; // a service died first; stop() is under way
-  const gateway = signals.find((r) => r.service === 'gateway' || r.service === 'mesh-host')?.ports ?? {};
+  const gateway = signals.find((r) => r.service === 'gateway' || r.service === MeshHostName)?.ports ?? {};
   const http = gateway.http ?? config.GATEWAY_HTTP_PORT;
   const ws = gateway.ws ?? config.GATEWAY_WS_PORT;
   process.stdout.write(

@@ -5,6 +5,12 @@
  */
 export type ReadySignal = { type: 'tabmesh.ready'; service: string; ports: Record<string, number> };
 
+/**
+ * The name a mesh host (scripts/mesh-host.ts: several services in one process) signals ready under,
+ * once every service it runs is; it passes on each service's own signal too.
+ */
+export const MeshHostName = 'mesh-host';
+
 export const isReadySignal = (msg: unknown): msg is ReadySignal =>
   typeof msg === 'object' && msg !== null && (msg as { type?: unknown }).type === 'tabmesh.ready';
 

@@ -3,7 +3,7 @@ import { closeSync, createWriteStream, openSync, readFileSync, type WriteStream 
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { isReadySignal, type ReadySignal } from '@tabmesh/runtime';
+import { isReadySignal, MeshHostName, type ReadySignal } from '@tabmesh/runtime';
 
 /** The repository root, where `services/<name>/src/main.ts` lives. */
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -17,7 +17,7 @@ export const ServiceName = {
 export type ServiceName = (typeof ServiceName)[keyof typeof ServiceName];
 
 /** What a mesh host (scripts/mesh-host.ts: the four services in one process) announces itself as. */
-export const MeshHost = 'mesh-host';
+export const MeshHost = MeshHostName;
 
 /** One pino JSON line; non-JSON output is kept as `{ msg: line, raw: true }`. */
 export type LogLine = { msg?: string; level?: number; [key: string]: unknown };

@@ -6,9 +6,6 @@ import { TestAdminUser, type TestBusUsers } from '../bus-users.js';
 import type { NatsCluster } from '../nats-cluster.js';
 import type { NatsServer } from '../nats-server.js';
 import { MeshHost, type ServiceName, ServiceName as ServiceNames, ServiceProcess } from '../service-process.js';
-
-type SpawnOptions = { maxLogLines?: number; logDir?: string };
-
 import { testToken } from '../test-token.js';
 import { BusOps } from './bus-ops.js';
 import {
@@ -28,6 +25,7 @@ export type HandleOf<S, K extends ServiceKind> = S extends { [k in K]?: (...args
 export type Handles<S> = { [K in ServiceKind]: HandleOf<S, K>[] };
 
 export type Urls = { http: string; ws: string };
+type SpawnOptions = { maxLogLines?: number; logDir?: string };
 /** The gateway's addresses; the WebSocket one carries a test token for every org (browsers' way). */
 const urls = (http: number, ws: number): Urls => ({
   http: `http://127.0.0.1:${http}`,
