@@ -80,7 +80,7 @@ function readySignal(child: ChildProcess, name: string): Promise<ReadySignal> {
       reject(new Error(`${name} exited (${signal ?? code}) before it was ready`));
     child.once('exit', onExit);
     child.on('message', function onMessage(msg: unknown) {
-      // The host forwards each hosted service's signal too; its own comes once all are ready.
+      // Each service in the host sends its own signal too; the host's comes once all are ready.
       if (!isReadySignal(msg) || msg.service !== name) return;
       child.off('message', onMessage);
       child.off('exit', onExit);

@@ -7,7 +7,7 @@ export type ReadySignal = { type: 'tabmesh.ready'; service: string; ports: Recor
 
 /**
  * The name a mesh host (scripts/mesh-host.ts: several services in one process) signals ready under,
- * once every service it runs is; it passes on each service's own signal too.
+ * once every service it runs is; each of those sends its own signal as well.
  */
 export const MeshHostName = 'mesh-host';
 

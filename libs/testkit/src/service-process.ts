@@ -28,8 +28,8 @@ export type ServiceProcessOptions<N extends string = ServiceName> = {
   /** Another entry point than `services/<service>/src/main.ts`, relative to the repository root. */
   script?: string;
   /**
-   * The service whose ready signal means ready; any, by default. The mesh host forwards the signal
-   * of every service it starts and sends its own once all are up.
+   * The service whose ready signal means ready; any, by default. In a mesh host each service sends
+   * its own signal, and the host sends one more once all are up.
    */
   readyFrom?: string;
   env: Record<string, string>;
