@@ -26,13 +26,14 @@ import {
 } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ServiceStartOrder } from '@tabmesh/contracts';
 import { build, type Plugin } from 'esbuild';
 import { bundlePage } from '../libs/workbench-ui/src/index.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, 'dist', 'deploy');
 
-export const Services = ['gateway', 'tab-registry', 'provisioner', 'session-creator'] as const;
+export const Services = ServiceStartOrder;
 
 /** External package -> the workspace package that declares it (its install is the one copied). */
 const Externals: Record<string, string> = {

@@ -11,6 +11,7 @@
  * a fixed order; once all are ready this process sends one ready signal, `mesh-host`, with the
  * gateway's ports when it hosts the gateway.
  */
+import { ServiceStartOrder } from '@tabmesh/contracts';
 import { startGateway } from '@tabmesh/gateway';
 import { startProvisioner } from '@tabmesh/provisioner';
 import {
@@ -27,8 +28,7 @@ import { startSessionCreator } from '@tabmesh/session-creator';
 import { startTabRegistry } from '@tabmesh/tab-registry';
 import * as z from 'zod';
 
-/** Start order: the gateway last, so it answers only once what it talks to is there. */
-const HostableServices = ['tab-registry', 'provisioner', 'session-creator', 'gateway'] as const;
+const HostableServices = ServiceStartOrder;
 type HostableService = (typeof HostableServices)[number];
 
 const HostedEnvSchema = z.partialRecord(z.enum(HostableServices), z.record(z.string(), z.string()));

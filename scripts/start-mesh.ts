@@ -14,7 +14,7 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { loadOrCreateDevSecret, mintToken } from '@tabmesh/auth';
-import { BusIdentity, SimLedgerGrant } from '@tabmesh/contracts';
+import { BusIdentity, type ServiceName, ServiceStartOrder, SimLedgerGrant } from '@tabmesh/contracts';
 import { freePort, launchNatsServer } from '@tabmesh/nats-launcher';
 import { stopLocalSandboxes } from '@tabmesh/providers';
 import {
@@ -22,19 +22,19 @@ import {
   connectNats,
   createLogger,
   ensureBus,
-  isReadySignal,
   loadConfig,
   localBusPasswords,
   MeshHostName,
   natsUserEnv,
   type ReadySignal,
   renderNatsAuthorization,
+  waitForReadySignal,
 } from '@tabmesh/runtime';
 import { prettyFactory } from 'pino-pretty';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const services = ['tab-registry', 'provisioner', 'session-creator', 'gateway'] as const;
-type Service = (typeof services)[number];
+const services = ServiceStartOrder;
+type Service = ServiceName;
 /** Fixed ops ports (health, metrics) so they are easy to find; the gateway serves its own on HTTP. */
 const opsPorts: Partial<Record<Service, string>> = {
   'tab-registry': '9090',
@@ -73,21 +73,11 @@ function pipeLogs(child: ChildProcess, name: string): void {
   }
 }
 
-/** Resolves with the child's ready signal (of `name`); rejects if it exits first. */
-function readySignal(child: ChildProcess, name: string): Promise<ReadySignal> {
-  return new Promise((resolve, reject) => {
-    const onExit = (code: number | null, signal: NodeJS.Signals | null) =>
-      reject(new Error(`${name} exited (${signal ?? code}) before it was ready`));
-    child.once('exit', onExit);
-    child.on('message', function onMessage(msg: unknown) {
-      // Each service in the host sends its own signal too; the host's comes once all are ready.
-      if (!isReadySignal(msg) || msg.service !== name) return;
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-      resolve(msg);
-    });
+/** Resolves with the child's ready signal (of `name`); rejects, naming it, if it exits first. */
+const readySignal = (child: ChildProcess, name: string): Promise<ReadySignal> =>
+  waitForReadySignal(child, { service: name }).catch((err: Error) => {
+    throw new Error(`${name} ${err.message}`);
   });
-}
 
 async function main(): Promise<void> {
   let natsUrl = process.env.NATS_URL;

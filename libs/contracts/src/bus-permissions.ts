@@ -1,4 +1,5 @@
 import { Buckets, kvStream, kvSubjectPrefix, SessionPersistNames, SimLedgerBucket, Streams, Subjects } from './bus.js';
+import { ServiceName } from './services.js';
 
 /**
  * Who may do what on the bus (DESIGN.md Access, "Bus"): one NATS user per service kind plus `setup`,
@@ -7,13 +8,7 @@ import { Buckets, kvStream, kvSubjectPrefix, SessionPersistNames, SimLedgerBucke
  * service's code does not use. nats-server configs (`pnpm start`, the tests, `deploy/`) are rendered
  * from this table (libs/runtime `renderNatsServerConfig`).
  */
-export const BusIdentity = {
-  Gateway: 'gateway',
-  TabRegistry: 'tab-registry',
-  Provisioner: 'provisioner',
-  SessionCreator: 'session-creator',
-  Setup: 'setup',
-} as const;
+export const BusIdentity = { ...ServiceName, Setup: 'setup' } as const;
 export type BusIdentity = (typeof BusIdentity)[keyof typeof BusIdentity];
 export const BusIdentities = Object.values(BusIdentity) as [BusIdentity, ...BusIdentity[]];
 /** The identities services run as (all but `setup`). */

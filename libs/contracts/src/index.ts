@@ -11,6 +11,7 @@ export * from './messages.js';
 export { ProcessMetricNames, WorkerMetricNames } from './metric-names.js';
 export * from './progress.js';
 export { allSchemas, type SchemaName } from './schemas.js';
+export * from './services.js';
 export * from './slots.js';
 export * from './tab.js';
 export * from './tab-machine.js';

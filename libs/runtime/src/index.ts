@@ -46,7 +46,7 @@ export {
 } from './provider-config.js';
 export { ProvisionedTasks } from './provisioned-tasks.js';
 export { isStoreFull, publishJob, QueueFullError } from './publish.js';
-export { announceReady, isReadySignal, MeshHostName, type ReadySignal } from './ready-signal.js';
+export { announceReady, isReadySignal, MeshHostName, type ReadySignal, waitForReadySignal } from './ready-signal.js';
 export { RecentMap } from './recent-map.js';
 export { type RecordEntryHandler, watchRecords } from './record-watch.js';
 export { runMain } from './run-main.js';

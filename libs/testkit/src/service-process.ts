@@ -3,18 +3,13 @@ import { closeSync, createWriteStream, openSync, readFileSync, type WriteStream 
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { isReadySignal, MeshHostName, type ReadySignal } from '@tabmesh/runtime';
+import { ServiceName } from '@tabmesh/contracts';
+import { MeshHostName, type ReadySignal, waitForReadySignal } from '@tabmesh/runtime';
 
 /** The repository root, where `services/<name>/src/main.ts` lives. */
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
-export const ServiceName = {
-  TabRegistry: 'tab-registry',
-  Provisioner: 'provisioner',
-  SessionCreator: 'session-creator',
-  Gateway: 'gateway',
-} as const;
-export type ServiceName = (typeof ServiceName)[keyof typeof ServiceName];
+export { ServiceName };
 
 /** What a mesh host (scripts/mesh-host.ts: the four services in one process) announces itself as. */
 export const MeshHost = MeshHostName;
@@ -116,26 +111,9 @@ export class ServiceProcess<N extends string = ServiceName> {
   }
 
   private readySignal(timeoutMs: number): Promise<ReadySignal> {
-    return new Promise((resolve, reject) => {
-      const done = (fn: () => void) => {
-        clearTimeout(timer);
-        this.proc.off('message', onMessage);
-        fn();
-      };
-      const onMessage = (msg: unknown) => {
-        if (isReadySignal(msg) && (!this.opts.readyFrom || msg.service === this.opts.readyFrom))
-          done(() => resolve(msg));
-      };
-      const timer = setTimeout(
-        () => done(() => reject(new Error(`${this.label}: not ready within ${timeoutMs} ms${this.tail()}`))),
-        timeoutMs,
-      );
-      this.proc.on('message', onMessage);
-      void this.exited.then((exit) =>
-        done(() =>
-          reject(new Error(`${this.label} exited (${exit.signal ?? exit.code}) before it was ready${this.tail()}`)),
-        ),
-      );
+    const from = this.opts.readyFrom;
+    return waitForReadySignal(this.proc, { timeoutMs, ...(from ? { service: from } : {}) }).catch((err: Error) => {
+      throw new Error(`${this.label} ${err.message}${this.tail()}`);
     });
   }
 
