@@ -20,7 +20,9 @@ afterEach(() => {
 
 describe('waitForReadySignal', () => {
   it('resolves with the first ready signal when no service is named, ignoring other messages', async () => {
-    const proc = child(`process.send({ type: 'other' }); ${signal('gateway', { http: 1 })} setInterval(() => {}, 1000);`);
+    const proc = child(
+      `process.send({ type: 'other' }); ${signal('gateway', { http: 1 })} setInterval(() => {}, 1000);`,
+    );
     await expect(waitForReadySignal(proc)).resolves.toEqual({
       type: 'tabmesh.ready',
       service: 'gateway',
