@@ -30,9 +30,11 @@ export type BenchOptions = {
 
 /**
  * How the four services run: `host`, together in one process, as `pnpm start` runs them
- * (scripts/mesh-host.ts); `processes`, each in its own, as deploy/ runs them.
+ * (scripts/mesh-host.ts); `processes`, each in its own, as deploy/ runs them; `bullmq`, not
+ * tabmesh but the baseline the lifecycle issue compares it with: the same contract built on
+ * fastify + ws + BullMQ + Redis (bench/src/reference), in one process beside its Redis.
  */
-export const Layouts = ['host', 'processes'] as const;
+export const Layouts = ['host', 'processes', 'bullmq'] as const;
 export type Layout = (typeof Layouts)[number];
 export type LifecycleRun = { rate: number; subscribers: number; layout: Layout };
 
@@ -43,7 +45,8 @@ const usage = `usage: pnpm bench [--quick] [--only=PHASES | --phase PHASES] [--r
   --seconds      lifecycle: seconds of creates per rate (default 10, 5 in --quick)
   --subscribers  lifecycle: WebSocket subscribers per task for the --rate run (default 1)
   --layout       lifecycle: host (the four services in one process, as pnpm start runs them; default)
-                 or processes (one process each, as deploy/ runs them) for the --rate run
+                 or processes (one process each, as deploy/ runs them) for the --rate run, or bullmq
+                 (the BullMQ + Redis reference build of the same contract, the baseline)
   --profile      write V8 CPU profiles of the services to bench/.profiles and summarise them
   --out          directory for the report and the SVG charts (default docs/bench)`;
 
@@ -117,6 +120,10 @@ export function parseOptions(argv: string[]): BenchOptions {
               { rate: 400, subscribers: 10, layout: 'host' },
               // The same load with a process per service, as deployments run it: what the host saves.
               { rate: 200, subscribers: 1, layout: 'processes' },
+              // The baseline, in the same run: the figures to beat on this machine.
+              { rate: 200, subscribers: 1, layout: 'bullmq' },
+              { rate: 400, subscribers: 10, layout: 'bullmq' },
+              { rate: 1000, subscribers: 1, layout: 'bullmq' },
             ],
     },
   };

@@ -4,13 +4,15 @@ import { measureKvWatchFloor, measureRequestFloors, measureUwsFloor, startFloorS
 import { httpPool } from './http-client.js';
 import { BenchMesh, type MeshSettings } from './mesh.js';
 import type { OpenLoopResult } from './open-loop.js';
-import type { BenchOptions } from './options.js';
+import type { BenchOptions, Layout } from './options.js';
 import { createAt, createSweep, holds, searchMaxRate } from './phases/create.js';
 import { type ManyTasksResult, type MeshFanoutResult, measureManyTasks, measureMeshFanout } from './phases/fanout.js';
-import { type LifecycleResult, measureLifecycle } from './phases/lifecycle.js';
+import { type LifecycleResult, type LifecycleTarget, measureLifecycle } from './phases/lifecycle.js';
 import { measureOverhead } from './phases/overhead.js';
 import { measureThroughput, type ThroughputResult } from './phases/throughput.js';
+import { ReferenceBuild } from './reference/reference-build.js';
 import type { BenchResults } from './results.js';
+import { sleep } from './stats.js';
 
 export const FloorRate = 1000;
 export const Overhead = { provisionMs: 200, sessionMs: 50, rate: 20 } as const;
@@ -178,6 +180,68 @@ export async function runThroughput(ctx: Ctx): Promise<void> {
   });
 }
 
+const LayoutText: Record<Layout, string> = {
+  host: 'services in one process',
+  processes: 'services in a process each',
+  bullmq: 'the BullMQ + Redis reference build',
+};
+
+type Started = { target: LifecycleTarget & { settle(): Promise<unknown> }; stop(): Promise<void> };
+
+/** A fresh mesh in `layout`, its gateway's addresses, and its CPU and bus counters. */
+async function startLifecycleMesh(
+  ctx: Ctx,
+  env: Record<string, string>,
+  layout: Exclude<Layout, 'bullmq'>,
+  name: string,
+): Promise<Started> {
+  const { opts } = ctx;
+  const settings: MeshSettings = {
+    logDir: ctx.logDir,
+    env,
+    ...(opts.profileDir
+      ? {
+          profile: {
+            dir: opts.profileDir,
+            prefix: `${name}-`,
+            services: [
+              MeshHost,
+              ServiceName.Gateway,
+              ServiceName.TabRegistry,
+              ServiceName.Provisioner,
+              ServiceName.SessionCreator,
+            ],
+          },
+        }
+      : {}),
+  };
+  const mesh = await BenchMesh.start(settings);
+  try {
+    const gateway = layout === 'host' ? await mesh.addHost() : await mesh.addAll();
+    const target = {
+      urls: mesh.gatewayUrls(gateway),
+      measure: <T>(fn: () => Promise<T>) => mesh.measureCpuAndBus(fn),
+      settle: () => mesh.settle(),
+    };
+    return { target, stop: () => mesh.stop() };
+  } catch (err) {
+    await mesh.stop();
+    throw err;
+  }
+}
+
+/** The BullMQ + Redis reference build (bench/src/reference), fresh, with its Redis. */
+async function startReference(ctx: Ctx, env: Record<string, string>): Promise<Started> {
+  const build = await ReferenceBuild.start({ logDir: ctx.logDir, env });
+  const target = {
+    urls: build.urls,
+    measure: <T>(fn: () => Promise<T>) => build.measure(fn),
+    // Its queues hold no jobs once every warm-up tab is ready: a pause stands in for a settle.
+    settle: () => sleep(3000),
+  };
+  return { target, stop: () => build.stop() };
+}
+
 /**
  * Whole lifecycles with default settings: a fresh mesh per run (nothing left from the one before),
  * tokens on and every limit at its default (creates spread over tokens so none is reached), the sim
@@ -192,41 +256,17 @@ export async function runLifecycle(ctx: Ctx): Promise<void> {
   const out: LifecycleResult[] = [];
   for (const { rate, subscribers, layout } of opts.lifecycle.runs) {
     const name = `lifecycle-${rate}-${subscribers}-${layout}`;
-    const settings: MeshSettings = {
-      logDir: ctx.logDir,
-      env,
-      ...(opts.profileDir
-        ? {
-            profile: {
-              dir: opts.profileDir,
-              prefix: `${name}-`,
-              services: [
-                MeshHost,
-                ServiceName.Gateway,
-                ServiceName.TabRegistry,
-                ServiceName.Provisioner,
-                ServiceName.SessionCreator,
-              ],
-            },
-          }
-        : {}),
-    };
-    const mesh = await BenchMesh.start(settings);
+    const { target, stop } =
+      layout === 'bullmq' ? await startReference(ctx, env) : await startLifecycleMesh(ctx, env, layout, name);
     try {
-      const gateway = layout === 'host' ? await mesh.addHost() : await mesh.addAll();
       const base = { subscribers, layout, tabsPerTask: Lifecycle.tabsPerTask, lateMs: Lifecycle.lateMs };
       log(`lifecycle: warm-up at ${Math.min(rate, 50)}/s`);
-      await measureLifecycle(
-        mesh,
-        gateway,
-        { ...base, rate: Math.min(rate, 50), seconds: 2, label: `warm${rate}` },
-        false,
-      );
-      await mesh.settle();
+      await measureLifecycle(target, { ...base, rate: Math.min(rate, 50), seconds: 2, label: `warm${rate}` }, false);
+      await target.settle();
       log(
-        `lifecycle: ${rate} creates/s for ${opts.lifecycle.seconds} s, ${subscribers} subscriber(s) per task, services in ${layout === 'host' ? 'one process' : 'a process each'}`,
+        `lifecycle: ${rate} creates/s for ${opts.lifecycle.seconds} s, ${subscribers} subscriber(s) per task, ${LayoutText[layout]}`,
       );
-      const r = await measureLifecycle(mesh, gateway, {
+      const r = await measureLifecycle(target, {
         ...base,
         rate,
         seconds: opts.lifecycle.seconds,
@@ -237,7 +277,7 @@ export async function runLifecycle(ctx: Ctx): Promise<void> {
       );
       out.push(r);
     } finally {
-      await mesh.stop();
+      await stop();
     }
   }
   ctx.results.lifecycle = out;

@@ -1,9 +1,9 @@
 import { type TabState, TabState as TabStates } from '@tabmesh/contracts';
-import { type ServiceProcess, testToken } from '@tabmesh/testkit';
+import { testToken } from '@tabmesh/testkit';
 import type WebSocket from 'ws';
-import { type BusTraffic, busPerRequest } from '../bus-traffic.js';
+import { type BusTraffic, busPerRequest, type ConnzSnapshot } from '../bus-traffic.js';
 import { httpPool } from '../http-client.js';
-import { type BenchMesh, perRequest } from '../mesh.js';
+import { perRequest } from '../mesh.js';
 import { runOpenLoop } from '../open-loop.js';
 import type { Layout } from '../options.js';
 import { epochMs, type Summary, sleep, summarize } from '../stats.js';
@@ -55,6 +55,17 @@ export type LifecycleOptions = {
   label: string;
 };
 
+/**
+ * What a lifecycle run drives and measures: the gateway's addresses, and a measurement of the CPU
+ * (and, on the mesh, the bus traffic) of every process behind them over a run.
+ */
+export type LifecycleTarget = {
+  urls: { http: string; ws: string };
+  measure<T>(
+    fn: () => Promise<T>,
+  ): Promise<{ value: T; cpu: Record<string, number>; bus: { before: ConnzSnapshot; after: ConnzSnapshot } | null }>;
+};
+
 type TabEntry = { task: number; scheduled: number; ready: number | null; done: boolean };
 type TaskEntry = { name: string; open: number; auth: string };
 
@@ -80,15 +91,13 @@ class Recorder {
  * `ready` frame reaches the first subscriber, and a task is unsubscribed once all its tabs are done.
  */
 export async function measureLifecycle(
-  mesh: BenchMesh,
-  /** The gateway's process: the gateway alone, or the mesh host. */
-  gateway: ServiceProcess<string>,
+  target: LifecycleTarget,
   opts: LifecycleOptions,
   measured = true,
 ): Promise<LifecycleResult> {
   const tabsPerTask = opts.tabsPerTask ?? 10;
   const lateMs = opts.lateMs ?? 12_000;
-  const urls = mesh.gatewayUrls(gateway);
+  const urls = target.urls;
   const pool = httpPool(urls.http, 128);
   const httpAuth = Array.from({ length: HttpTokens }, (_, i) => `Bearer ${testToken({ sub: `bench-http-${i}` })}`);
   const rec = new Recorder();
@@ -247,9 +256,7 @@ export async function measureLifecycle(
     value: loop,
     cpu,
     bus,
-  } = measured
-    ? await mesh.measureCpuAndBus(run)
-    : { value: await run(), cpu: {} as Record<string, number>, bus: null };
+  } = measured ? await target.measure(run) : { value: await run(), cpu: {} as Record<string, number>, bus: null };
   for (const p of pools) await p.close();
   await pool.close();
 

@@ -18,6 +18,8 @@ const short: Record<string, string> = {
   'floor-server': 'floor',
   bench: 'client',
   'mesh-host': 'host',
+  reference: 'ref',
+  'redis-server': 'redis',
 };
 
 /** CPU milliseconds per request by process, e.g. `gw 0.9 · reg 1.0 · nats 0.7 · client 0.4`. */
@@ -33,17 +35,27 @@ function rateRow(what: string, r: OpenLoopResult): string {
   return row([what, r.rate, r.achievedRate, lat(r.latency), r.errors, r.sent, cpu(r)]);
 }
 
-const kinds = ['gateway', 'tab-registry', 'provisioner', 'session-creator', 'mesh-host', 'nats-server'] as const;
+const kinds = [
+  'gateway',
+  'tab-registry',
+  'provisioner',
+  'session-creator',
+  'mesh-host',
+  'nats-server',
+  'reference',
+  'redis-server',
+] as const;
 
 /** How a run's services ran: results from before layouts were measured ran a process each. */
-const layoutOf = (x: LifecycleResult): string => (x.layout === 'host' ? 'one process' : 'a process each');
+const layoutOf = (x: LifecycleResult): string =>
+  x.layout === 'host' ? 'one process' : x.layout === 'bullmq' ? 'BullMQ + Redis reference' : 'a process each';
 
 /** Whole lifecycles: latencies, late tabs, errors, and CPU per tab by process. */
 function lifecycleTable(r: BenchResults): string[] {
   const runs = r.lifecycle ?? [];
   const first = runs[0];
   const lines = [
-    `Whole tab lifecycles (create → provision → session → ready → close) on fresh tasks, ${first?.tabsPerTask ?? 10} tabs per task, every tab closed when its \`ready\` frame arrives; default settings, tokens on, sim provider 1,500 / 200 ms. Services in one process (\`host\`, as \`pnpm start\` runs them) or a process each (as deploy/ runs them). Latencies p50 / p99 in ms; late = not ready within ${(first?.lateMs ?? 12_000) / 1000} s; CPU in ms per tab.`,
+    `Whole tab lifecycles (create → provision → session → ready → close) on fresh tasks, ${first?.tabsPerTask ?? 10} tabs per task, every tab closed when its \`ready\` frame arrives; default settings, tokens on, sim provider 1,500 / 200 ms. Services in one process (\`host\`, as \`pnpm start\` runs them) or a process each (as deploy/ runs them); the BullMQ + Redis reference is the baseline (the same contract on fastify + ws + BullMQ + Redis, bench/src/reference, in one process beside Redis). Latencies p50 / p99 in ms; late = not ready within ${(first?.lateMs ?? 12_000) / 1000} s; CPU in ms per tab.`,
     '',
     `| services | creates /s | subscribers per task | tabs | create | time to ready | fan-out | late | errors | ${kinds.map((k) => short[k] ?? k).join(' | ')} | mesh total | client |`,
     `|---|---:|---:|---:|---:|---:|---:|---:|---:|${kinds.map(() => '---:|').join('')}---:|---:|`,
@@ -83,7 +95,7 @@ function busTable(runs: LifecycleResult[]): string[] {
     `| services | creates /s | subscribers per task | ${busKinds.map((k) => short[k] ?? k).join(' | ')} |`,
     `|---|---:|---:|${busKinds.map(() => '---:|').join('')}`,
   ];
-  for (const x of runs) {
+  for (const x of runs.filter((x) => x.layout !== 'bullmq')) {
     const m = (k: string) => {
       const t = x.busPerTab[k];
       return t ? `${t.inMsgs.toFixed(1)} / ${t.outMsgs.toFixed(1)}` : 'n/a';

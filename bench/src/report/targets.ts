@@ -70,7 +70,7 @@ function lifecycleTargets(r: BenchResults): Target[] {
   const runs = r.lifecycle;
   if (!runs?.length) return [];
   // The mesh as `pnpm start` runs it; a run from before layouts were measured counts as it ran.
-  const asStarted = runs.filter((x) => x.layout !== 'processes');
+  const asStarted = runs.filter((x) => x.layout === 'host' || x.layout === undefined);
   const at = (rate: number, subscribers = 1) =>
     asStarted.find((x) => x.rate === rate && x.subscribersPerTask === subscribers);
   const out: Target[] = [];
