@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
 # Prepares a fresh Debian machine with Node 20 and npm: nats-server, the pnpm workspace, the
 # sandbox-agent mock agent and, when asked (--browser) or in CI, Debian's chromium for browser tests;
-# with --deploy or in CI, Docker for the deploy tests (scripts/setup-docker.sh).
+# with --deploy or in CI, Docker for the deploy tests (scripts/setup-docker.sh); with --bench, Redis
+# for the lifecycle bench's BullMQ baseline (bench/src/reference).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 browser=0
 deploy=0
+bench=0
 for arg in "$@"; do
   case "$arg" in
     --browser) browser=1 ;;
     --deploy) deploy=1 ;;
-    *) echo "usage: bash scripts/setup.sh [--browser] [--deploy]" >&2; exit 2 ;;
+    --bench) bench=1 ;;
+    *) echo "usage: bash scripts/setup.sh [--browser] [--deploy] [--bench]" >&2; exit 2 ;;
   esac
 done
 if [ "${CI:-}" = "true" ]; then browser=1; deploy=1; fi
@@ -29,6 +32,11 @@ if [ "$node_major" -lt 20 ]; then echo "tabmesh needs Node 20 or newer (found $(
 if ! command -v nats-server >/dev/null && [ ! -x /usr/sbin/nats-server ]; then
   echo "setup: installing nats-server (apt)"
   apt_install nats-server
+fi
+
+if [ "$bench" = 1 ] && [ ! -x /usr/bin/redis-server ]; then
+  echo "setup: installing redis-server (apt) for the bench's BullMQ baseline"
+  apt_install redis-server
 fi
 
 if [ "$browser" = 1 ]; then

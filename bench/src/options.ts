@@ -32,9 +32,10 @@ export type BenchOptions = {
  * How the four services run: `host`, together in one process, as `pnpm start` runs them
  * (scripts/mesh-host.ts); `processes`, each in its own, as deploy/ runs them; `bullmq`, not
  * tabmesh but the baseline the lifecycle issue compares it with: the same contract built on
- * fastify + ws + BullMQ + Redis (bench/src/reference), in one process beside its Redis.
+ * fastify + ws + BullMQ + Redis (bench/src/reference), in one process beside its Redis;
+ * `bullmq-split`, the same with HTTP and WebSocket in one process and the workers in another.
  */
-export const Layouts = ['host', 'processes', 'bullmq'] as const;
+export const Layouts = ['host', 'processes', 'bullmq', 'bullmq-split'] as const;
 export type Layout = (typeof Layouts)[number];
 export type LifecycleRun = { rate: number; subscribers: number; layout: Layout };
 
@@ -46,7 +47,8 @@ const usage = `usage: pnpm bench [--quick] [--only=PHASES | --phase PHASES] [--r
   --subscribers  lifecycle: WebSocket subscribers per task for the --rate run (default 1)
   --layout       lifecycle: host (the four services in one process, as pnpm start runs them; default)
                  or processes (one process each, as deploy/ runs them) for the --rate run, or bullmq
-                 (the BullMQ + Redis reference build of the same contract, the baseline)
+                 (the BullMQ + Redis reference build of the same contract, the baseline) or
+                 bullmq-split (the same, its API and its workers in two processes)
   --profile      write V8 CPU profiles of the services to bench/.profiles and summarise them
   --out          directory for the report and the SVG charts (default docs/bench)`;
 
@@ -124,6 +126,7 @@ export function parseOptions(argv: string[]): BenchOptions {
               { rate: 200, subscribers: 1, layout: 'bullmq' },
               { rate: 400, subscribers: 10, layout: 'bullmq' },
               { rate: 1000, subscribers: 1, layout: 'bullmq' },
+              { rate: 1000, subscribers: 1, layout: 'bullmq-split' },
             ],
     },
   };

@@ -183,7 +183,8 @@ export async function runThroughput(ctx: Ctx): Promise<void> {
 const LayoutText: Record<Layout, string> = {
   host: 'services in one process',
   processes: 'services in a process each',
-  bullmq: 'the BullMQ + Redis reference build',
+  bullmq: 'the BullMQ + Redis reference build in one process',
+  'bullmq-split': 'the BullMQ + Redis reference build, its API and its workers apart',
 };
 
 type Started = { target: LifecycleTarget & { settle(): Promise<unknown> }; stop(): Promise<void> };
@@ -192,7 +193,7 @@ type Started = { target: LifecycleTarget & { settle(): Promise<unknown> }; stop(
 async function startLifecycleMesh(
   ctx: Ctx,
   env: Record<string, string>,
-  layout: Exclude<Layout, 'bullmq'>,
+  layout: 'host' | 'processes',
   name: string,
 ): Promise<Started> {
   const { opts } = ctx;
@@ -230,9 +231,10 @@ async function startLifecycleMesh(
   }
 }
 
-/** The BullMQ + Redis reference build (bench/src/reference), fresh, with its Redis. */
-async function startReference(ctx: Ctx, env: Record<string, string>): Promise<Started> {
-  const build = await ReferenceBuild.start({ logDir: ctx.logDir, env });
+/** The BullMQ + Redis reference build (bench/src/reference), fresh, with its Redis; `split`: API and workers apart. */
+async function startReference(ctx: Ctx, env: Record<string, string>, split: boolean): Promise<Started> {
+  const roles: Array<'all' | 'api' | 'workers'> = split ? ['api', 'workers'] : ['all'];
+  const build = await ReferenceBuild.start({ logDir: ctx.logDir, env, roles });
   const target = {
     urls: build.urls,
     measure: <T>(fn: () => Promise<T>) => build.measure(fn),
@@ -257,7 +259,9 @@ export async function runLifecycle(ctx: Ctx): Promise<void> {
   for (const { rate, subscribers, layout } of opts.lifecycle.runs) {
     const name = `lifecycle-${rate}-${subscribers}-${layout}`;
     const { target, stop } =
-      layout === 'bullmq' ? await startReference(ctx, env) : await startLifecycleMesh(ctx, env, layout, name);
+      layout === 'bullmq' || layout === 'bullmq-split'
+        ? await startReference(ctx, env, layout === 'bullmq-split')
+        : await startLifecycleMesh(ctx, env, layout, name);
     try {
       const base = { subscribers, layout, tabsPerTask: Lifecycle.tabsPerTask, lateMs: Lifecycle.lateMs };
       log(`lifecycle: warm-up at ${Math.min(rate, 50)}/s`);

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, waitForPort } from '@tabmesh/nats-launcher';
@@ -13,17 +13,26 @@ const RedisServer = '/usr/bin/redis-server';
 /**
  * The BullMQ + Redis reference build (server.ts) with a Redis of its own, running for one
  * lifecycle measurement: a fresh Redis (append-only file, fsync every second: a store that keeps
- * what it acknowledged, like the mesh's JetStream file store) and the build in one Node process.
+ * what it acknowledged, like the mesh's JetStream file store) and the build in one Node process, or
+ * in two (HTTP and WebSocket in one, the queues' workers in the other).
  */
 export class ReferenceBuild {
   private constructor(
     private readonly redis: ChildProcess,
-    private readonly node: ChildProcess,
+    private readonly nodes: ChildProcess[],
     private readonly dir: string,
     readonly urls: { http: string; ws: string },
   ) {}
 
-  static async start(opts: { logDir: string; env: Record<string, string> }): Promise<ReferenceBuild> {
+  /** `roles`: `['all']` runs the build in one process; `['api', 'workers']` in two. */
+  static async start(opts: {
+    logDir: string;
+    env: Record<string, string>;
+    roles: Array<'all' | 'api' | 'workers'>;
+  }): Promise<ReferenceBuild> {
+    if (!existsSync(RedisServer)) {
+      throw new Error(`the BullMQ baseline needs ${RedisServer}: bash scripts/setup.sh --bench`);
+    }
     const dir = mkdtempSync(join(tmpdir(), 'tabmesh-reference-'));
     const port = await freePort();
     const redis = spawn(
@@ -31,23 +40,27 @@ export class ReferenceBuild {
       ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes'],
       { stdio: 'ignore' },
     );
-    let node: ChildProcess | null = null;
+    const nodes: ChildProcess[] = [];
     try {
       await waitForPort(port, redis);
-      const log = createWriteStream(join(opts.logDir, 'reference.log'));
-      node = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'server.ts'), 'all'], {
-        env: { ...process.env, ...opts.env, REDIS_PORT: String(port), REFERENCE_JWT_SECRET: TestJwtSecret },
-        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      });
-      node.stdout?.pipe(log);
-      node.stderr?.pipe(log);
-      const { ports } = await waitForReadySignal(node, { timeoutMs: 30_000 });
-      return new ReferenceBuild(redis, node, dir, {
+      const ports: Record<string, number> = {};
+      for (const role of opts.roles) {
+        const log = createWriteStream(join(opts.logDir, `reference-${role}.log`));
+        const node = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'server.ts'), role], {
+          env: { ...process.env, ...opts.env, REDIS_PORT: String(port), REFERENCE_JWT_SECRET: TestJwtSecret },
+          stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+        });
+        nodes.push(node);
+        node.stdout?.pipe(log);
+        node.stderr?.pipe(log);
+        Object.assign(ports, (await waitForReadySignal(node, { timeoutMs: 30_000 })).ports);
+      }
+      return new ReferenceBuild(redis, nodes, dir, {
         http: `http://127.0.0.1:${ports.http}`,
         ws: `ws://127.0.0.1:${ports.ws}/v1/ws`,
       });
     } catch (err) {
-      node?.kill('SIGKILL');
+      for (const node of nodes) node.kill('SIGKILL');
       redis.kill('SIGKILL');
       rmSync(dir, { recursive: true, force: true });
       throw err;
@@ -56,11 +69,11 @@ export class ReferenceBuild {
 
   /** CPU seconds used so far by Redis, the build and this process. */
   private cpu(): Record<string, number> {
-    return {
-      'redis-server': cpuSeconds(this.redis.pid!),
-      reference: cpuSeconds(this.node.pid!),
-      bench: cpuSeconds(process.pid),
-    };
+    const out: Record<string, number> = { 'redis-server': cpuSeconds(this.redis.pid!), bench: cpuSeconds(process.pid) };
+    this.nodes.forEach((node, i) => {
+      out[`reference-${i + 1}`] = cpuSeconds(node.pid!);
+    });
+    return out;
   }
 
   /** Runs `fn` and returns, with its result, the CPU seconds each process used meanwhile. */
@@ -76,8 +89,8 @@ export class ReferenceBuild {
   async stop(): Promise<void> {
     const exited = (p: ChildProcess) =>
       p.exitCode !== null || p.signalCode !== null ? Promise.resolve() : new Promise((r) => p.once('exit', r));
-    this.node.kill('SIGTERM');
-    await exited(this.node);
+    for (const node of this.nodes) node.kill('SIGTERM');
+    await Promise.all(this.nodes.map(exited));
     this.redis.kill('SIGTERM');
     await exited(this.redis);
     rmSync(this.dir, { recursive: true, force: true });

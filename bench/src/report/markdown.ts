@@ -48,14 +48,19 @@ const kinds = [
 
 /** How a run's services ran: results from before layouts were measured ran a process each. */
 const layoutOf = (x: LifecycleResult): string =>
-  x.layout === 'host' ? 'one process' : x.layout === 'bullmq' ? 'BullMQ + Redis reference' : 'a process each';
+  ({
+    host: 'one process',
+    processes: 'a process each',
+    bullmq: 'BullMQ + Redis reference',
+    'bullmq-split': 'BullMQ + Redis reference, API and workers apart',
+  })[x.layout ?? 'processes'];
 
 /** Whole lifecycles: latencies, late tabs, errors, and CPU per tab by process. */
 function lifecycleTable(r: BenchResults): string[] {
   const runs = r.lifecycle ?? [];
   const first = runs[0];
   const lines = [
-    `Whole tab lifecycles (create → provision → session → ready → close) on fresh tasks, ${first?.tabsPerTask ?? 10} tabs per task, every tab closed when its \`ready\` frame arrives; default settings, tokens on, sim provider 1,500 / 200 ms. Services in one process (\`host\`, as \`pnpm start\` runs them) or a process each (as deploy/ runs them); the BullMQ + Redis reference is the baseline (the same contract on fastify + ws + BullMQ + Redis, bench/src/reference, in one process beside Redis). Latencies p50 / p99 in ms; late = not ready within ${(first?.lateMs ?? 12_000) / 1000} s; CPU in ms per tab.`,
+    `Whole tab lifecycles (create → provision → session → ready → close) on fresh tasks, ${first?.tabsPerTask ?? 10} tabs per task, every tab closed when its \`ready\` frame arrives; default settings, tokens on, sim provider 1,500 / 200 ms. Services in one process (\`host\`, as \`pnpm start\` runs them) or a process each (as deploy/ runs them); the BullMQ + Redis reference is the baseline (the same contract on fastify + ws + BullMQ + Redis, bench/src/reference, in one process beside Redis, or with its API and its workers apart). Latencies p50 / p99 in ms; late = not ready within ${(first?.lateMs ?? 12_000) / 1000} s; CPU in ms per tab.`,
     '',
     `| services | creates /s | subscribers per task | tabs | create | time to ready | fan-out | late | errors | ${kinds.map((k) => short[k] ?? k).join(' | ')} | mesh total | client |`,
     `|---|---:|---:|---:|---:|---:|---:|---:|---:|${kinds.map(() => '---:|').join('')}---:|---:|`,
@@ -95,7 +100,7 @@ function busTable(runs: LifecycleResult[]): string[] {
     `| services | creates /s | subscribers per task | ${busKinds.map((k) => short[k] ?? k).join(' | ')} |`,
     `|---|---:|---:|${busKinds.map(() => '---:|').join('')}`,
   ];
-  for (const x of runs.filter((x) => x.layout !== 'bullmq')) {
+  for (const x of runs.filter((x) => x.layout === 'host' || x.layout === 'processes' || x.layout === undefined)) {
     const m = (k: string) => {
       const t = x.busPerTab[k];
       return t ? `${t.inMsgs.toFixed(1)} / ${t.outMsgs.toFixed(1)}` : 'n/a';
