@@ -101,5 +101,16 @@ function lifecycleTargets(r: BenchResults): Target[] {
     figure: ms(f400?.fanout.p99),
     met: f400 ? f400.fanout.p99 <= 15 : null,
   });
+  // The issue's 3 ms against its BullMQ build's 3.6–3.8 ("beat it clearly"), as a ratio to the
+  // baseline measured in the same run, which does not depend on the machine.
+  const base = runs.find((x) => x.layout === 'bullmq' && x.rate === 200 && x.subscribersPerTask === 1);
+  const ratio = l200 && base ? l200.cpuMsPerTabMesh / base.cpuMsPerTabMesh : null;
+  out.push({
+    name: 'CPU per tab at 200/s ÷ the BullMQ + Redis baseline in the same run',
+    target: '≤ 0.8× (3 ms against 3.6–3.8)',
+    figure:
+      ratio === null ? 'n/a' : `${ratio.toFixed(2)}× (${ms(l200?.cpuMsPerTabMesh)} ÷ ${ms(base?.cpuMsPerTabMesh)})`,
+    met: ratio === null ? null : ratio <= 0.8,
+  });
   return out;
 }
