@@ -8,7 +8,13 @@ import { ServiceName } from './services.js';
  * service's code does not use. nats-server configs (`pnpm start`, the tests, `deploy/`) are rendered
  * from this table (libs/runtime `renderNatsServerConfig`).
  */
-export const BusIdentity = { ...ServiceName, Setup: 'setup' } as const;
+export const BusIdentity = {
+  Gateway: ServiceName.Gateway,
+  TabRegistry: ServiceName.TabRegistry,
+  Provisioner: ServiceName.Provisioner,
+  SessionCreator: ServiceName.SessionCreator,
+  Setup: 'setup',
+} as const;
 export type BusIdentity = (typeof BusIdentity)[keyof typeof BusIdentity];
 export const BusIdentities = Object.values(BusIdentity) as [BusIdentity, ...BusIdentity[]];
 /** The identities services run as (all but `setup`). */
