@@ -42,6 +42,8 @@ export type LifecycleResult = {
    * as the CPU: deterministic where CPU is noisy. `bench` is every connection not named after a service.
    */
   busPerTab: Record<string, BusTraffic>;
+  /** The baseline only: Redis commands per tab over the same window (`INFO commandstats`). */
+  redisCommandsPerTab?: number;
 };
 
 export type LifecycleOptions = {
@@ -61,9 +63,13 @@ export type LifecycleOptions = {
  */
 export type LifecycleTarget = {
   urls: { http: string; ws: string };
-  measure<T>(
-    fn: () => Promise<T>,
-  ): Promise<{ value: T; cpu: Record<string, number>; bus: { before: ConnzSnapshot; after: ConnzSnapshot } | null }>;
+  measure<T>(fn: () => Promise<T>): Promise<{
+    value: T;
+    cpu: Record<string, number>;
+    bus: { before: ConnzSnapshot; after: ConnzSnapshot } | null;
+    /** Commands the store ran, where it is not NATS (the baseline's Redis). */
+    storeCommands?: number;
+  }>;
 };
 
 type TabEntry = { task: number; scheduled: number; ready: number | null; done: boolean };
@@ -256,7 +262,10 @@ export async function measureLifecycle(
     value: loop,
     cpu,
     bus,
-  } = measured ? await target.measure(run) : { value: await run(), cpu: {} as Record<string, number>, bus: null };
+    storeCommands,
+  } = measured
+    ? await target.measure(run)
+    : { value: await run(), cpu: {} as Record<string, number>, bus: null, storeCommands: undefined };
   for (const p of pools) await p.close();
   await pool.close();
 
@@ -290,5 +299,8 @@ export async function measureLifecycle(
     cpuMsPerTab,
     cpuMsPerTabMesh: Math.round(mesh$ * 1000) / 1000,
     busPerTab: bus ? busPerRequest(bus.before, bus.after, loop.sent) : {},
+    ...(storeCommands !== undefined
+      ? { redisCommandsPerTab: Math.round((storeCommands / loop.sent) * 100) / 100 }
+      : {}),
   };
 }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { freePort, waitForPort } from '@tabmesh/nats-launcher';
 import { waitForReadySignal } from '@tabmesh/runtime';
 import { TestJwtSecret } from '@tabmesh/testkit';
+import { Redis } from 'ioredis';
 import { cpuSeconds } from '../machine.js';
 
 /** The lifecycle baseline's Redis binary (Debian's `redis-server`). */
@@ -21,6 +22,7 @@ export class ReferenceBuild {
     private readonly redis: ChildProcess,
     private readonly nodes: ChildProcess[],
     private readonly dir: string,
+    private readonly port: number,
     readonly urls: { http: string; ws: string },
   ) {}
 
@@ -55,7 +57,7 @@ export class ReferenceBuild {
         node.stderr?.pipe(log);
         Object.assign(ports, (await waitForReadySignal(node, { timeoutMs: 30_000 })).ports);
       }
-      return new ReferenceBuild(redis, nodes, dir, {
+      return new ReferenceBuild(redis, nodes, dir, port, {
         http: `http://127.0.0.1:${ports.http}`,
         ws: `ws://127.0.0.1:${ports.ws}/v1/ws`,
       });
@@ -76,14 +78,35 @@ export class ReferenceBuild {
     return out;
   }
 
-  /** Runs `fn` and returns, with its result, the CPU seconds each process used meanwhile. */
-  async measure<T>(fn: () => Promise<T>): Promise<{ value: T; cpu: Record<string, number>; bus: null }> {
+  /** Commands Redis has run so far (`INFO commandstats`), the `info` calls that ask left out. */
+  private async commandsRun(): Promise<number> {
+    const client = new Redis({ host: '127.0.0.1', port: this.port, lazyConnect: true });
+    try {
+      await client.connect();
+      const stats = await client.info('commandstats');
+      let calls = 0;
+      for (const m of stats.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) if (m[1] !== 'info') calls += Number(m[2]);
+      return calls;
+    } finally {
+      client.disconnect();
+    }
+  }
+
+  /**
+   * Runs `fn` and returns, with its result, the CPU seconds each process used meanwhile and the
+   * commands Redis ran (read just outside the CPU window, as the mesh's bus counters are).
+   */
+  async measure<T>(
+    fn: () => Promise<T>,
+  ): Promise<{ value: T; cpu: Record<string, number>; bus: null; storeCommands: number }> {
+    const commandsBefore = await this.commandsRun();
     const before = this.cpu();
     const value = await fn();
     const after = this.cpu();
+    const storeCommands = (await this.commandsRun()) - commandsBefore;
     const cpu: Record<string, number> = {};
     for (const [k, v] of Object.entries(after)) cpu[k] = Math.round((v - (before[k] ?? 0)) * 100) / 100;
-    return { value, cpu, bus: null };
+    return { value, cpu, bus: null, storeCommands };
   }
 
   async stop(): Promise<void> {
