@@ -65,6 +65,13 @@ export function rssMiB(pid: number): number {
   return m ? Math.round((Number(m[1]) / 1024) * 10) / 10 : NaN;
 }
 
+/** CPU seconds each process spent between two readings of `cpuSeconds` by name, to 10 ms. */
+export function cpuSpent(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(after)) out[k] = Math.round((v - (before[k] ?? 0)) * 100) / 100;
+  return out;
+}
+
 /** CPU time (user + system) a process has used so far, in seconds, from /proc/<pid>/stat. */
 export function cpuSeconds(pid: number): number {
   try {

@@ -3,7 +3,7 @@ import { Streams } from '@tabmesh/contracts';
 import type { Bus } from '@tabmesh/runtime';
 import { type Mesh, type MeshHost, ServiceName, type ServiceProcess, setup } from '@tabmesh/testkit';
 import { type ConnzSnapshot, connz } from './bus-traffic.js';
-import { cpuSeconds } from './machine.js';
+import { cpuSeconds, cpuSpent } from './machine.js';
 import type { OpenLoopResult } from './open-loop.js';
 import { sleep } from './stats.js';
 
@@ -114,9 +114,7 @@ export class BenchMesh {
     const t = performance.now();
     const value = await fn();
     const wallSeconds = (performance.now() - t) / 1000;
-    const after = this.cpu(extra);
-    const cpu: Record<string, number> = {};
-    for (const [k, v] of Object.entries(after)) cpu[k] = Math.round((v - (before[k] ?? 0)) * 100) / 100;
+    const cpu = cpuSpent(before, this.cpu(extra));
     return { value, cpu, wallSeconds: Math.round(wallSeconds * 100) / 100 };
   }
 

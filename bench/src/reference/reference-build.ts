@@ -6,7 +6,7 @@ import { freePort, waitForPort } from '@tabmesh/nats-launcher';
 import { waitForReadySignal } from '@tabmesh/runtime';
 import { TestJwtSecret } from '@tabmesh/testkit';
 import { Redis } from 'ioredis';
-import { cpuSeconds } from '../machine.js';
+import { cpuSeconds, cpuSpent } from '../machine.js';
 
 /** The lifecycle baseline's Redis binary (Debian's `redis-server`). */
 const RedisServer = '/usr/bin/redis-server';
@@ -102,10 +102,8 @@ export class ReferenceBuild {
     const commandsBefore = await this.commandsRun();
     const before = this.cpu();
     const value = await fn();
-    const after = this.cpu();
+    const cpu = cpuSpent(before, this.cpu());
     const storeCommands = (await this.commandsRun()) - commandsBefore;
-    const cpu: Record<string, number> = {};
-    for (const [k, v] of Object.entries(after)) cpu[k] = Math.round((v - (before[k] ?? 0)) * 100) / 100;
     return { value, cpu, bus: null, storeCommands };
   }
 

@@ -88,6 +88,8 @@ const jobDefaults = { removeOnComplete: true, removeOnFail: 1000 };
 // ---- API: HTTP and WebSocket ----
 
 const secret = new TextEncoder().encode(process.env.REFERENCE_JWT_SECRET ?? '');
+/** Tokens verified lately, at most MaxVerified (cleared when full: the bench uses a few dozen). */
+const MaxVerified = 10_000;
 const verified = new Map<string, { orgs: string[]; exp: number }>();
 async function claimsOf(token: string | undefined): Promise<{ orgs: string[] } | null> {
   if (!token) return null;
@@ -96,6 +98,7 @@ async function claimsOf(token: string | undefined): Promise<{ orgs: string[] } |
   try {
     const { payload } = await jwtVerify(token, secret, { algorithms: ['HS256'] });
     const claims = { orgs: (payload.orgs as string[]) ?? [], exp: payload.exp ?? 0 };
+    if (verified.size >= MaxVerified) verified.clear();
     verified.set(token, claims);
     return claims;
   } catch {
@@ -202,6 +205,10 @@ async function startApi(): Promise<Record<string, number>> {
   const httpPort = (app.server.address() as { port: number }).port;
 
   const topics = new Map<string, Set<WebSocket>>();
+  const leave = (tk: string, ws: WebSocket) => {
+    const sockets = topics.get(tk);
+    if (sockets?.delete(ws) && sockets.size === 0) topics.delete(tk);
+  };
   const subscriber = new Redis(connection);
   await subscriber.psubscribe('t:*');
   subscriber.on('pmessage', (_pattern: string, channel: string, message: string) => {
@@ -231,7 +238,7 @@ async function startApi(): Promise<Record<string, number>> {
       }
       const tk = taskKey(frame.org, frame.task);
       if (frame.op === 'unsubscribe') {
-        topics.get(tk)?.delete(ws);
+        leave(tk, ws);
         mine.delete(tk);
         return;
       }
@@ -242,7 +249,7 @@ async function startApi(): Promise<Record<string, number>> {
       ws.send(JSON.stringify({ v: 1, type: 'snapshot', org: frame.org, task: frame.task, tabs }));
     });
     ws.on('close', () => {
-      for (const tk of mine) topics.get(tk)?.delete(ws);
+      for (const tk of mine) leave(tk, ws);
     });
   });
   await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
