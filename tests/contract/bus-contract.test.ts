@@ -60,6 +60,7 @@ describe('bus contract: every message of a full lifecycle validates against libs
       'job provision',
       'job session',
       'kv tabs',
+      'kv tabs task-progress',
       'kv tasks',
       'kv tab-requests',
     ]) {

@@ -2,12 +2,14 @@ import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import {
   Buckets,
   ProvisionJobSchema,
+  parseTabKey,
   SessionJobSchema,
   Subjects,
   TabCreateRequestSchema,
   TabRecordSchema,
   TabRefRequestSchema,
   TabReplySchema,
+  TaskProgressRecordSchema,
   TaskRecordSchema,
   TaskRefRequestSchema,
   TaskReplySchema,
@@ -75,7 +77,13 @@ export class BusRecorder {
     }
     if (subject.startsWith('provision.')) return { kind: 'job provision', schema: ProvisionJobSchema };
     if (subject.startsWith('session.')) return { kind: 'job session', schema: SessionJobSchema };
-    if (subject.startsWith(`$KV.${Buckets.tabs}.`)) return { kind: 'kv tabs', schema: TabRecordSchema };
+    if (subject.startsWith(`$KV.${Buckets.tabs}.`)) {
+      // `{org}.{task}.{tab}` is a tab, `{org}.{task}` its task's progress entry.
+      const key = subject.slice(`$KV.${Buckets.tabs}.`.length);
+      return parseTabKey(key)
+        ? { kind: 'kv tabs', schema: TabRecordSchema }
+        : { kind: 'kv tabs task-progress', schema: TaskProgressRecordSchema };
+    }
     if (subject.startsWith(`$KV.${Buckets.tasks}.`)) return { kind: 'kv tasks', schema: TaskRecordSchema };
     if (subject.startsWith(`$KV.${Buckets.tabRequests}.`)) return { kind: 'kv tab-requests', schema: z.string() };
     return null;

@@ -1,4 +1,4 @@
-import { ErrorCode, type Tab, TabState } from '@tabmesh/contracts';
+import { ErrorCode, type Tab, TabState, taskProgressKey } from '@tabmesh/contracts';
 import { uniqueId, waitFor } from '@tabmesh/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backoffCeiling, type ConnectionStateEvent, type Refresh, type TaskView } from '../src/index.js';
@@ -159,9 +159,19 @@ describe('TabmeshConnection against a real gateway and mesh', () => {
     const seen = transitions(log);
     const keys = new Set(seen.map((t) => `${t.id}@${t.revision}`));
     expect(keys.size).toBe(seen.length);
+    // A transition is a write of the tab, or a step of its task while the tab waited for it (the
+    // task's progress entry, `{org}.{task}`, after a write that left the tab in pending_provision).
+    const steps: number[] = [];
+    for await (const e of await m.mesh.bus.tabs.history({ key: taskProgressKey(org, task) })) steps.push(e.revision);
     for (const id of [first.id, kept.id, added.id]) {
-      const history: number[] = [];
-      for await (const e of await m.mesh.bus.tabs.history({ key: `${org}.${task}.${id}` })) history.push(e.revision);
+      const writes: Array<{ revision: number; state: string }> = [];
+      for await (const e of await m.mesh.bus.tabs.history({ key: `${org}.${task}.${id}` })) {
+        writes.push({ revision: e.revision, state: (e.json() as Tab).state });
+      }
+      const shownSteps = steps.filter(
+        (r) => writes.findLast((w) => w.revision < r)?.state === TabState.PendingProvision,
+      );
+      const history = [...writes.map((w) => w.revision), ...shownSteps].sort((a, b) => a - b);
       const mine = seen.filter((t) => t.id === id).map((t) => t.revision);
       const firstSeen = mine[0]!;
       expect(mine, `transitions of ${id}`).toEqual(history.filter((r) => r >= firstSeen));

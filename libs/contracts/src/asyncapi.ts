@@ -143,6 +143,13 @@ export function asyncApiDocument(): Json {
       'Every tab; written by tab-registry and the workers with compare-and-set, watched by the gateway.',
       idParams,
     ),
+    taskProgressInTabs: kvChannel(
+      Buckets.tabs,
+      '{org}.{task}',
+      'taskProgress',
+      "A task's provisioning step, once per task: written by the provisioner with compare-and-set; the gateway shows it on the task's `pending_provision` tabs written before it, at its revision.",
+      { org, task },
+    ),
     tasksBucket: kvChannel(
       Buckets.tasks,
       '{org}.{task}',
@@ -205,6 +212,11 @@ export function asyncApiDocument(): Json {
       action: 'receive',
       summary: 'The gateway watches every tab for the WebSocket fan-out.',
       channel: { $ref: '#/channels/tabsBucket' },
+    },
+    watchTaskProgress: {
+      action: 'receive',
+      summary: "The gateway watches every task's progress entry (in bucket tabs) with the tabs.",
+      channel: { $ref: '#/channels/taskProgressInTabs' },
     },
     watchTasks: {
       action: 'receive',
@@ -277,6 +289,7 @@ export function asyncApiDocument(): Json {
         SessionJob: payload(allSchemas['stream.sessions.job']),
         TabRecord: payload(allSchemas['kv.tabs.value']),
         TaskRecord: payload(allSchemas['kv.tasks.value']),
+        TaskProgress: payload(allSchemas['kv.tabs.task-progress.value']),
         TabRequestValue: { type: 'string', description: 'The id of the tab the first create made.' },
         SandboxSlots: payload(SandboxSlotsSchema),
         SandboxSecret: payload(allSchemas['kv.sandbox-secrets.value']),
@@ -312,6 +325,11 @@ export function asyncApiDocument(): Json {
         sessionJob: message('SessionJob', 'SessionJob', "Create a tab's session, or destroy one.", jobHeaders),
         tabRecord: message('TabRecord', 'TabRecord', 'A tab as stored.'),
         taskRecord: message('TaskRecord', 'TaskRecord', 'A task as stored.'),
+        taskProgress: message(
+          'TaskProgress',
+          'TaskProgress',
+          "A task's provisioning step, as its waiting tabs show it.",
+        ),
         tabRequestValue: {
           name: 'TabRequestValue',
           summary: 'A tab id, as plain JSON string.',

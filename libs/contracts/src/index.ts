@@ -18,4 +18,5 @@ export * from './tab-machine.js';
 export * from './tab-slots.js';
 export * from './task.js';
 export * from './task-machine.js';
+export * from './task-progress.js';
 export * from './ws.js';

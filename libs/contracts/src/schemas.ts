@@ -5,11 +5,13 @@ import * as messages from './messages.js';
 import { TabRecordSchema, TabSchema } from './tab.js';
 import { TabSlotsSchema } from './tab-slots.js';
 import { SandboxSecretSchema, TaskRecordSchema, TaskStatusSchema } from './task.js';
+import { TaskProgressRecordSchema } from './task-progress.js';
 import { ClientFrameSchema, ServerFrameSchema } from './ws.js';
 
 /** Every schema at a boundary, by the name its JSON Schema file takes. */
 export const allSchemas = {
   'kv.tabs.value': TabRecordSchema,
+  'kv.tabs.task-progress.value': TaskProgressRecordSchema,
   'kv.tasks.value': TaskRecordSchema,
   'kv.tab-slots.value': TabSlotsSchema,
   'kv.sandbox-secrets.value': SandboxSecretSchema,

@@ -12,7 +12,6 @@ import {
   toReady,
   toRetry,
   toSandboxLost,
-  withProvisionStep,
   withSessionProgress,
 } from './tab-machine.js';
 import type { TaskRecord } from './task.js';
@@ -333,16 +332,6 @@ describe('which pending state', () => {
 });
 
 describe('progress updates', () => {
-  it.each(states)('withProvisionStep on a %s tab', (state) => {
-    const tab = tabIn(state);
-    const next = withProvisionStep(tab, 'creating_sandbox', undefined, now);
-    if (state === 'pending_provision') {
-      expect(next).toEqual({ ...tab, step: 'creating_sandbox', progress: 'Creating sandbox', updatedAt: now });
-    } else {
-      expect(next).toBeNull();
-    }
-  });
-
   it.each(states)('withSessionProgress on a %s tab', (state) => {
     const tab = tabIn(state);
     const next = withSessionProgress(tab, '2 ahead', now);
@@ -359,8 +348,9 @@ describe('progress updates', () => {
   });
 
   it('writes nothing when the text would not change', () => {
-    expect(withProvisionStep(tabIn('pending_provision'), 'queued', undefined, now)).toBeNull();
     expect(withSessionProgress(tabIn('pending_session_create'), undefined, now)).toBeNull();
-    expect(withProvisionStep(tabIn('pending_provision'), 'queued', '3 ahead', now)?.progress).toBe('Queued (3 ahead)');
+    expect(withSessionProgress(tabIn('pending_session_create'), '3 ahead', now)?.progress).toBe(
+      'Creating session (3 ahead)',
+    );
   });
 });

@@ -183,14 +183,6 @@ export function toRetry(tab: TabRecord, task: TaskRecord | null | undefined, now
   };
 }
 
-/** The provisioning step a `pending_provision` tab waits on; null when not pending or nothing would change. */
-export function withProvisionStep(tab: TabRecord, step: Step, detail?: string, now = nowIso()): TabRecord | null {
-  if (tab.state !== TabState.PendingProvision) return null;
-  const progress = progressText(step, detail);
-  if (tab.progress === progress) return null;
-  return { ...tab, step, progress, updatedAt: now };
-}
-
 /**
  * What a `pending_session_create` tab's session job is doing (queue position, retry); null when
  * the tab is not waiting for its session or nothing would change.

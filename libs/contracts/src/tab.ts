@@ -47,7 +47,10 @@ export const TabRecordSchema = z.object({
 });
 export type TabRecord = z.infer<typeof TabRecordSchema>;
 
-/** A tab as clients see it: the record plus its KV revision. */
+/**
+ * A tab as clients see it: the record plus its `tabs` revision (of its last write, or of its task's
+ * progress entry when that is later and the tab waits for provisioning; see composeTabView).
+ */
 export const TabSchema = TabRecordSchema.extend({ revision: z.number().int().min(0) });
 export type Tab = z.infer<typeof TabSchema>;
 

@@ -6,7 +6,8 @@ import type { Logger } from './logger.js';
 export type RecordEntryHandler<T> = (key: string, record: T | null, entry: KvWatchEntry) => void;
 
 /**
- * One watch of a whole bucket, from each key's latest value on, every value decoded with `schema`.
+ * One watch of a bucket (every key, or those `keys` matches, e.g. `*.*.*`), from each key's latest
+ * value on, every value decoded with `schema`.
  * `record` is null for a delete or purge marker (`entry.operation` tells which) and for a value that
  * does not match the schema (logged): the key's old record no longer holds either way, and one bad
  * writer cannot stop an index. Resolves once the watch consumes, with the function that stops it.
@@ -16,8 +17,9 @@ export async function watchRecords<S extends z.ZodType>(
   schema: S,
   logger: Logger,
   onEntry: RecordEntryHandler<z.infer<S>>,
+  keys = '>',
 ): Promise<() => void> {
-  const watch = await kv.watch({ key: '>', include: KvWatchInclude.LastValue });
+  const watch = await kv.watch({ key: keys, include: KvWatchInclude.LastValue });
   void (async () => {
     for await (const entry of watch) {
       if (entry.operation !== 'PUT') {

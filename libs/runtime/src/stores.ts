@@ -1,16 +1,21 @@
 import type { KV } from '@nats-io/kv';
 import {
+  composeTabView,
   newTask,
   sandboxView,
   type Tab,
   type TabRecord,
   TabRecordSchema,
   TabSlotsSchema,
+  TabState,
+  type TaskProgress,
+  TaskProgressRecordSchema,
   type TaskRecord,
   TaskRecordSchema,
   type TaskStatus,
   tabKey,
   taskKey,
+  taskProgressKey,
   taskTabsFilter,
 } from '@tabmesh/contracts';
 import { TypedBucket, type Versioned } from './typed-kv.js';
@@ -20,19 +25,34 @@ export const nowIso = (): string => new Date().toISOString();
 /** The `tabs` bucket, with the views clients see. */
 export class TabStore extends TypedBucket<typeof TabRecordSchema> {
   private readonly slots: TypedBucket<typeof TabSlotsSchema> | null;
+  /** The tasks' progress entries, kept in this bucket beside their tabs (see TaskProgressRecordSchema). */
+  readonly progress: TypedBucket<typeof TaskProgressRecordSchema>;
 
   /** `slotsKv`: the `tab-slots` bucket, where `listOpen` finds a task's open tabs. */
   constructor(kv: KV, slotsKv?: KV) {
     super(kv, TabRecordSchema, 'tab');
     this.slots = slotsKv ? new TypedBucket(slotsKv, TabSlotsSchema, 'tab slots') : null;
+    this.progress = new TypedBucket(kv, TaskProgressRecordSchema, 'task progress');
   }
 
+  /** The record as stored, with its revision; what clients see also takes the task's progress (`views`). */
   static view(v: Versioned<TabRecord>): Tab {
     return { ...v.value, revision: v.revision };
   }
 
   getTab(org: string, task: string, tab: string): Promise<Versioned<TabRecord> | null> {
     return this.get(tabKey(org, task, tab));
+  }
+
+  progressOf(org: string, task: string): Promise<TaskProgress | null> {
+    return this.progress.get(taskProgressKey(org, task));
+  }
+
+  /** Tabs of one task as clients see them: each record composed with the task's progress entry. */
+  async views(org: string, task: string, records: Versioned<TabRecord>[]): Promise<Tab[]> {
+    const waiting = records.some((r) => r.value.state === TabState.PendingProvision);
+    const progress = waiting ? await this.progressOf(org, task) : null;
+    return records.map((r) => composeTabView(TabStore.view(r), progress));
   }
 
   /**

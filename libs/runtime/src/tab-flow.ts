@@ -3,6 +3,7 @@ import type { JetStreamClient } from '@nats-io/jetstream';
 import {
   MaxSessionBatch,
   newTask,
+  nextTaskProgress,
   ProvisionJobSchema,
   pendingStateFor,
   provisionMsgId,
@@ -18,16 +19,17 @@ import {
   sessionSubject,
   type TabRecord,
   TabState,
+  type TaskProgress,
   TaskProvisioning,
   type TaskRecord,
   tabKey,
   taskKey,
+  taskProgressKey,
   teardownMsgId,
   toPendingSession,
   toProvisioning,
   toReprovisioning,
   toSandboxLost,
-  withProvisionStep,
   withSessionProgress,
   withTaskProvisionStep,
 } from '@tabmesh/contracts';
@@ -276,23 +278,21 @@ export class TabFlow {
   }
 
   /**
-   * Writes the current provisioning step to the task and to its tabs still waiting on it, so every
-   * watcher sees what the tab waits for. Only a task still provisioning `generation` is written.
+   * Writes the current provisioning step to the task and to the task's progress entry in `tabs`,
+   * which the gateway shows on the tabs still waiting on it: one write per step, however many tabs
+   * wait. Only a task still provisioning `generation` is written.
    */
   async reportProvisionStep(
     where: { org: string; task: string; generation: number },
     step: Step,
     detail?: string,
     opts: {
+      /** Write the progress entry again even when the task is unchanged (see nextTaskProgress). */
       tabsEvenIfTaskUnchanged?: boolean;
       /** The task as the caller last read or wrote it (see TypedBucket.mutate); told what is stored after. */
       task?: { known: Versioned<TaskRecord> | undefined };
-      /**
-       * The tabs of the task as this job last wrote them: a later step starts each compare-and-set
-       * from there instead of reading the tab again (only tabs new since are read). Progress text
-       * only; moving tabs on reads them fresh (see handleProvision).
-       */
-      tabs?: Map<string, Versioned<TabRecord>>;
+      /** The progress entry as this job last wrote it, likewise. */
+      progress?: { known: TaskProgress | undefined };
     } = {},
   ): Promise<boolean> {
     const res = await this.tasks.mutate(
@@ -302,27 +302,14 @@ export class TabFlow {
       opts.task?.known,
     );
     if (opts.task) opts.task.known = res ? { value: res.value, revision: res.revision } : undefined;
-    // A long wait (the sandbox limit) repeats its report, so that tabs created meanwhile say so too.
-    if (!res?.changed && !(opts.tabsEvenIfTaskUnchanged && res?.value.generation === where.generation)) return false;
-    const known = opts.tabs;
-    const listed = known
-      ? await this.tabs.listOpen(where.org, where.task, known)
-      : await this.tabs.listOpen(where.org, where.task);
-    // Just listed (or just written): each compare-and-set starts from that version, not a new read,
-    // and all go at once, each tab being its own key.
-    await Promise.all(
-      listed
-        .filter((tab) => tab.value.state === TabState.PendingProvision)
-        .map(async (tab) => {
-          const key = tabKey(where.org, where.task, tab.value.id);
-          const res = await this.tabs.mutate(
-            key,
-            (cur) => (cur ? withProvisionStep(cur.value, step, detail) : null),
-            tab,
-          );
-          if (known && res) known.set(key, { value: res.value, revision: res.revision });
-        }),
+    const repeat = opts.tabsEvenIfTaskUnchanged === true && res?.value.generation === where.generation;
+    if (!res?.changed && !repeat) return false;
+    const written = await this.tabs.progress.mutate(
+      taskProgressKey(where.org, where.task),
+      (cur) => nextTaskProgress(cur?.value, where, step, detail, repeat),
+      opts.progress?.known,
     );
+    if (opts.progress) opts.progress.known = written ? { value: written.value, revision: written.revision } : undefined;
     return true;
   }
 

@@ -1,5 +1,5 @@
 import { type TabListResponse, TabState } from '@tabmesh/contracts';
-import { TabStore } from '@tabmesh/runtime';
+import type { TabStore } from '@tabmesh/runtime';
 
 /**
  * The open tabs of a task, read from KV, with the `tabs` bucket's last sequence read *before* the
@@ -10,9 +10,10 @@ export async function readOpenTabs(tabs: TabStore, org: string, task: string): P
   const status = await tabs.kv.status();
   const revision = status.streamInfo.state.last_seq;
   const entries = await tabs.listTask(org, task);
+  const open = entries.filter((e) => e.value.state !== TabState.Closed);
   return {
     v: 1,
-    tabs: entries.map(TabStore.view).filter((t) => t.state !== TabState.Closed),
+    tabs: await tabs.views(org, task, open),
     revision,
   };
 }

@@ -1,4 +1,4 @@
-import type { ProvisionJob, SandboxView, TabRecord, TaskRecord } from '@tabmesh/contracts';
+import type { ProvisionJob, SandboxView, TaskProgress, TaskRecord } from '@tabmesh/contracts';
 import {
   ErrorCode,
   Step,
@@ -69,9 +69,6 @@ export async function handleProvision(deps: ProvisionDeps, ctx: JobContext<Provi
     return;
   }
   let sandbox = current.value.sandbox;
-  // The tabs of the task as this job last wrote them (by key): each later compare-and-set starts
-  // from there instead of reading the tab again; a stale one only costs that write a retry.
-  const tabs = new Map<string, Versioned<TabRecord>>();
   if (current.value.state === TaskProvisioning.Provisioning) {
     const where = { org: job.org, task: job.task, generation: job.generation };
     if (deps.slots.enabled && !(await takeSlot(deps, ctx, where))) {
@@ -82,14 +79,16 @@ export async function handleProvision(deps: ProvisionDeps, ctx: JobContext<Provi
       ? setInterval(() => void deps.slots.renew(where).catch(() => undefined), deps.renewMs)
       : null;
     let made: SandboxView;
-    // The task as this job last saw it: each step's compare-and-set starts from it, not from a read.
+    // The task and its progress entry as this job last saw them: each step's compare-and-set starts
+    // from there, not from a read.
     const task = { known: current as Versioned<TaskRecord> | undefined };
+    const progress = { known: undefined as TaskProgress | undefined };
     try {
       made = await provider.provision({
         ...where,
         signal: ctx.signal,
         onStep: async (step) => {
-          await flow.reportProvisionStep(where, step, undefined, { task, tabs });
+          await flow.reportProvisionStep(where, step, undefined, { task, progress });
         },
       });
     } finally {
@@ -120,10 +119,9 @@ export async function handleProvision(deps: ProvisionDeps, ctx: JobContext<Provi
   }
   if (!sandbox) return;
   // Written the task first, now scan the tabs: a tab created meanwhile is moved on either here or
-  // by tab-registry, which reads the task after writing the tab. Its slot is read fresh, so a tab
-  // this job has not written is read too. All at once (each tab is its own compare-and-set), and
-  // handed to session creation in one job.
-  const waiting = (await flow.tabs.listOpen(job.org, job.task, tabs)).filter(
+  // by tab-registry, which reads the task after writing the tab. All at once (each tab is its own
+  // compare-and-set), and handed to session creation in one job.
+  const waiting = (await flow.tabs.listOpen(job.org, job.task)).filter(
     (tab) => tab.value.state === TabState.PendingProvision,
   );
   await flow.advanceAllToSession(job.org, job.task, waiting, sandbox.id, ctx.correlationId);

@@ -54,7 +54,8 @@ export class PendingSweep {
       const jobs = new JobLocator(this.jsm);
       let lostChecks = 0;
       for (const tab of [...this.index.pending.values()]) {
-        const staleFor = now - Date.parse(tab.updatedAt);
+        const shown = this.index.lastProgress(tab);
+        const staleFor = now - Date.parse(shown.updatedAt);
         if (staleFor < this.opts.staleAfterMs) continue;
         const correlationId = newCorrelationId();
         try {
@@ -68,7 +69,7 @@ export class PendingSweep {
           let redrive = 0;
           if (
             staleFor >= this.opts.lostAfterMs &&
-            !waitsForSandboxSlot(tab.progress) &&
+            !waitsForSandboxSlot(shown.progress) &&
             lostChecks < MaxLostChecksPerPass
           ) {
             lostChecks++;

@@ -67,7 +67,10 @@ function routes(ctx: RegistryContext): AnyRoute[] {
   return [
     route(Subjects.tabCreate, TabCreateRequestSchema, TabReplySchema, async (req, meta) => {
       const res = await createTab(ctx, req, meta);
-      return tabReply(res.tab, res.created);
+      if (res.created) return tabReply(res.tab, true);
+      // A repeat returns the tab as clients see it, which may be waiting on a later step of its task.
+      const [tab] = await ctx.tabs.views(req.org, req.task, [res.tab]);
+      return { v: 1 as const, ok: true as const, tab: tab ?? TabStore.view(res.tab), created: false };
     }),
     route(Subjects.tabClose, TabRefRequestSchema, TabReplySchema, async (req, meta) =>
       tabReply(await closeTab(ctx, req, meta)),

@@ -135,8 +135,10 @@ export class BusOps {
     return decode(TabReplySchema, (await this.nc.request(subject, payload, { timeout: timeoutMs })).data, 'reply');
   }
 
-  async tab(org: string, task: string, id: string): Promise<TabRecord | null> {
-    return (await this.tabs.getTab(org, task, id))?.value ?? null;
+  /** The tab as clients see it: its record, composed with its task's progress while it waits for a sandbox. */
+  async tab(org: string, task: string, id: string): Promise<Tab | null> {
+    const found = await this.tabs.getTab(org, task, id);
+    return found ? ((await this.tabs.views(org, task, [found]))[0] ?? null) : null;
   }
 
   /** Every tab in the bucket (optionally of one org). */

@@ -3,10 +3,13 @@ import {
   decode,
   newTask,
   TabRecordSchema,
+  type TaskProgress,
+  TaskProgressRecordSchema,
   TaskRecordSchema,
   type TaskStatus,
   tabKey,
   taskKey,
+  taskProgressKey,
 } from '@tabmesh/contracts';
 import { TabStore, TaskStore } from '@tabmesh/runtime';
 import type { TabChange } from './task-cache.js';
@@ -27,4 +30,13 @@ export function taskStatusOf(e: KvWatchEntry, org: string, task: string): TaskSt
   const recordKey = taskKey(record.org, record.task);
   if (recordKey !== e.key) throw new Error(`tasks entry ${e.key} holds ${recordKey}`);
   return TaskStore.view(record, e.revision);
+}
+
+/** Decodes a task's progress entry from the `tabs` watch; null when it was deleted or purged. */
+export function taskProgressOf(e: KvWatchEntry, org: string, task: string): TaskProgress | null {
+  if (e.operation !== 'PUT') return null;
+  const record = decode(TaskProgressRecordSchema, e.value, `task progress entry ${e.key}`);
+  const recordKey = taskProgressKey(record.org, record.task);
+  if (recordKey !== taskProgressKey(org, task)) throw new Error(`task progress entry ${e.key} holds ${recordKey}`);
+  return { value: record, revision: e.revision };
 }

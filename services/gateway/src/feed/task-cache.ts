@@ -1,4 +1,4 @@
-import { type Tab, TabState, type TaskStatus } from '@tabmesh/contracts';
+import { composeTabView, type Tab, TabState, type TaskProgress, type TaskStatus } from '@tabmesh/contracts';
 import { FrameRing } from './frame-ring.js';
 
 /** One change of a key in the `tabs` bucket; `value` is null when the key was deleted or purged. */
@@ -9,9 +9,10 @@ export type CacheWaiter = { ready: (cache: TaskCache) => void; failed: (err: unk
 export const taskTopic = (org: string, task: string): string => `t/${org}/${task}`;
 
 /**
- * What the gateway knows about one task: its open tabs, the last revision seen per tab, its status
- * and a ring of recent frames. While loading, watch changes are buffered and applied after the
- * KV read, keeping only those newer than what was read, so nothing is lost or sent twice.
+ * What the gateway knows about one task: its open tabs (as clients see them: composed with the
+ * task's progress entry), the last revision seen per tab, its status and a ring of recent frames.
+ * While loading, watch changes are buffered and applied after the KV read, keeping only those newer
+ * than what was read, so nothing is lost or sent twice.
  */
 export class TaskCache {
   readonly topic: string;
@@ -23,9 +24,14 @@ export class TaskCache {
   /** The highest tab revision the KV read saw; the load completes once the watch has passed it. */
   loadTarget = 0;
   private readonly open = new Map<string, Tab>();
+  /** The revision of each tab's last write (or delete). */
   private readonly revisions = new Map<string, number>();
   private buffer: TabChange[] = [];
   private bufferedStatus: TaskStatus | null = null;
+  /** The task's progress entry (what its `pending_provision` tabs show), and its revision even once deleted. */
+  private progress: TaskProgress | null = null;
+  private progressRevision = 0;
+  private bufferedProgress: { progress: TaskProgress | null; revision: number } | null = null;
   private waiters: CacheWaiter[] = [];
   private statusValue: TaskStatus | null = null;
   private frames: FrameRing | null = null;
@@ -53,17 +59,25 @@ export class TaskCache {
     return [...this.open.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
-  /** Seeds the cache from a KV read; returns the highest tab revision read. */
-  seed(tabs: Tab[], status: TaskStatus): number {
+  /** Seeds the cache from a KV read (tabs as stored); returns the highest `tabs` revision read. */
+  seed(tabs: Tab[], status: TaskStatus, progress: TaskProgress | null): number {
+    this.setProgress(progress, progress?.revision ?? 0);
     for (const tab of tabs) this.apply({ tab: tab.id, revision: tab.revision, value: tab });
     this.statusValue = status;
-    this.loadTarget = Math.max(0, ...tabs.map((t) => t.revision));
+    this.loadTarget = Math.max(0, this.progressRevision, ...tabs.map((t) => t.revision));
     return this.loadTarget;
   }
 
   /** Applies buffered changes and opens the ring at `floor`, the watch position the cache now matches. */
   finishLoad(floor: number): CacheWaiter[] {
-    for (const change of this.buffer) this.apply(change);
+    // In `tabs` order as the watch delivered them: the progress entry after the tab writes before it.
+    const progress = this.bufferedProgress;
+    this.bufferedProgress = null;
+    for (const change of this.buffer) {
+      if (progress && change.revision > progress.revision) this.applyProgress(progress.progress, progress.revision);
+      this.apply(change);
+    }
+    if (progress) this.applyProgress(progress.progress, progress.revision);
     this.buffer = [];
     if (this.bufferedStatus) this.applyStatus(this.bufferedStatus);
     this.bufferedStatus = null;
@@ -90,7 +104,21 @@ export class TaskCache {
       this.buffer.push(change);
       return null;
     }
-    return this.apply(change) ? change.value : null;
+    return this.apply(change);
+  }
+
+  /**
+   * Records a change of the task's progress entry (null: deleted). Returns the waiting tabs it
+   * changes, at its revision, to publish; while loading it is buffered and nothing is returned.
+   */
+  onProgressChange(progress: TaskProgress | null, revision: number): Tab[] {
+    if (this.phase === 'loading') {
+      if (!this.bufferedProgress || revision > this.bufferedProgress.revision) {
+        this.bufferedProgress = { progress, revision };
+      }
+      return [];
+    }
+    return this.applyProgress(progress, revision);
   }
 
   /** Like onTabChange, for the task's status. */
@@ -102,13 +130,36 @@ export class TaskCache {
     return this.applyStatus(status) ? status : null;
   }
 
-  private apply(change: TabChange): boolean {
+  /** The tab as clients see it after the change, or null if the change is stale or a delete. */
+  private apply(change: TabChange): Tab | null {
     const known = this.revisions.get(change.tab);
-    if (known !== undefined && change.revision <= known) return false;
-    // Deletes keep their revision as a tombstone, so a stale put can never bring a tab back.
+    if (known !== undefined && change.revision <= known) return null;
+    // Deletes keep their revision as a tombstone, so a stale put can never bring a tab back. The
+    // revision kept is the write's: a composed view's is the progress entry's, which says nothing
+    // about which write of the tab is newer.
     this.revisions.set(change.tab, change.revision);
-    if (change.value && change.value.state !== TabState.Closed) this.open.set(change.tab, change.value);
+    const value = change.value && composeTabView(change.value, this.progress);
+    if (value && value.state !== TabState.Closed) this.open.set(change.tab, value);
     else this.open.delete(change.tab);
+    return value;
+  }
+
+  private applyProgress(progress: TaskProgress | null, revision: number): Tab[] {
+    if (!this.setProgress(progress, revision) || !progress) return [];
+    const changed: Tab[] = [];
+    for (const tab of this.open.values()) {
+      const view = composeTabView(tab, progress);
+      if (view === tab) continue;
+      this.open.set(tab.id, view);
+      changed.push(view);
+    }
+    return changed.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  private setProgress(progress: TaskProgress | null, revision: number): boolean {
+    if (revision <= this.progressRevision) return false;
+    this.progressRevision = revision;
+    this.progress = progress;
     return true;
   }
 

@@ -4,13 +4,14 @@ import {
   parseTaskKey,
   type ServerFrame,
   ServerFrameType,
+  type Tab,
   taskKey,
   textOfValidated,
 } from '@tabmesh/contracts';
 import { type Logger, TabStore, type TaskStore } from '@tabmesh/runtime';
 import type { GatewayMetrics } from '../gateway-metrics.js';
 import { BucketWatch } from './bucket-watch.js';
-import { tabChangeOf, taskStatusOf } from './kv-entries.js';
+import { tabChangeOf, taskProgressOf, taskStatusOf } from './kv-entries.js';
 import { type CacheWaiter, type TabChange, TaskCache } from './task-cache.js';
 
 /** Where frames for a task's subscribers go: the WebSocket server's topic publish. */
@@ -29,7 +30,8 @@ export type TaskFeedOptions = {
 
 /**
  * One watch on `tabs` and one on `tasks` for the whole gateway, feeding per-task caches that are
- * loaded on demand. Every change of a cached task is encoded once and published to its topic.
+ * loaded on demand. Every change of a cached task is encoded once and published to its topic. The
+ * `tabs` watch also carries each task's progress entry (`{org}.{task}`), shown on its waiting tabs.
  */
 export class TaskFeed {
   /** The last `tabs` bucket revision processed: the revision snapshots report. */
@@ -139,12 +141,13 @@ export class TaskFeed {
   private async load(cache: TaskCache): Promise<void> {
     const { tabs, tasks, logger } = this.opts;
     try {
-      const [entries, status] = await Promise.all([
+      const [entries, status, progress] = await Promise.all([
         tabs.listTask(cache.org, cache.task),
         tasks.status(cache.org, cache.task),
+        tabs.progressOf(cache.org, cache.task),
       ]);
       if (this.caches.get(taskKey(cache.org, cache.task)) !== cache) return;
-      const target = cache.seed(entries.map(TabStore.view), status);
+      const target = cache.seed(entries.map(TabStore.view), status, progress);
       // The read may be ahead of the watch; finish once the watch has passed every revision read,
       // so the cache then matches `lastRevision` exactly and the ring is complete from there.
       if (this.lastRevision >= target) this.finish(cache);
@@ -179,6 +182,9 @@ export class TaskFeed {
       const key = parseTabKey(e.key);
       const cache = key && this.caches.get(taskKey(key.org, key.task));
       if (key && cache) this.dispatchTab(cache, tabChangeOf(e, key.tab));
+      const progressKey = key ? null : parseTaskKey(e.key);
+      const waiting = progressKey && this.caches.get(taskKey(progressKey.org, progressKey.task));
+      if (progressKey && waiting) this.dispatchProgress(waiting, e, progressKey);
     } catch (err) {
       metrics.kvInvalidEntries.inc({ bucket: 'tabs' });
       logger.warn({ err, key: e.key, revision: e.revision }, 'skipped invalid tabs entry');
@@ -188,10 +194,20 @@ export class TaskFeed {
 
   private dispatchTab(cache: TaskCache, change: TabChange): void {
     const tab = cache.onTabChange(change);
-    if (!tab) return;
+    if (tab) this.publishTab(cache, tab);
+  }
+
+  /** A task's progress entry changed: each of its tabs that shows it gets a frame at its revision. */
+  private dispatchProgress(cache: TaskCache, e: KvWatchEntry, key: { org: string; task: string }): void {
+    for (const tab of cache.onProgressChange(taskProgressOf(e, key.org, key.task), e.revision)) {
+      this.publishTab(cache, tab);
+    }
+  }
+
+  private publishTab(cache: TaskCache, tab: Tab): void {
     // The tab was validated when its entry was decoded (tabChangeOf): the frame is not parsed again.
     const text = textOfValidated<ServerFrame>({ v: 1, type: ServerFrameType.Tab, tab });
-    cache.ring.push(change.revision, text);
+    cache.ring.push(tab.revision, text);
     this.sink.publish(cache.topic, text, ServerFrameType.Tab);
   }
 

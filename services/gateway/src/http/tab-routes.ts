@@ -48,7 +48,8 @@ export function registerTabRoutes(app: OpenAPIHono<AppEnv>, { bus, tabs, metrics
     const { org, task, tab } = c.req.valid('param');
     const found = await tabs.getTab(org, task, tab);
     if (!found) throw new NotFoundError(`tab ${tab} not found in ${org}/${task}`);
-    return reply(c, TabResponseSchema, { v: 1, tab: TabStore.view(found) }, 200);
+    const [view] = await tabs.views(org, task, [found]);
+    return reply(c, TabResponseSchema, { v: 1, tab: view ?? TabStore.view(found) }, 200);
   });
 
   app.openapi(closeTabRoute, async (c) => {
