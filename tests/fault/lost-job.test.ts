@@ -1,5 +1,5 @@
 import { provisionSubject, Streams, sessionSubject, TabState } from '@tabmesh/contracts';
-import { ServiceName, sleep, uniqueId } from '@tabmesh/testkit';
+import { ServiceName, sleep, uniqueId, waitFor } from '@tabmesh/testkit';
 import { describe, expect, it } from 'vitest';
 import { type FaultMesh, faultMeshPerTest } from '../src/index.js';
 
@@ -60,7 +60,10 @@ describe('a job lost from its queue after it was published', () => {
     await mesh.spawn(ServiceName.Provisioner);
     const { org, task, tab: created } = await createOnFreshTask(mesh);
     await mesh.waitForState(org, task, created.id, [TabState.PendingSessionCreate], 30_000);
-    await loseJob(mesh, Streams.sessions.name, sessionSubject(org, task, created.id));
+    // The provisioner publishes the session job just after it moves the tab on.
+    const subject = sessionSubject(org, task, created.id);
+    await waitFor('the session job queued', async () => (await jobsOn(mesh, Streams.sessions.name, subject)) === 1);
+    await loseJob(mesh, Streams.sessions.name, subject);
 
     await mesh.spawn(ServiceName.SessionCreator);
     const ready = await mesh.waitForState(org, task, created.id, [TabState.Ready], 30_000);
