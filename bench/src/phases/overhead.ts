@@ -30,7 +30,8 @@ export async function measureOverhead(
   const sentAt = new Map<string, number>();
   const readyAt = new Map<string, number>();
   const server: number[] = [];
-  const watch = await bus.tabs.watch({ key: 'ovh.>', include: KvWatchInclude.UpdatesOnly });
+  // Tab keys only (`{org}.{task}.{tab}`): `{org}.{task}` is a task's progress entry.
+  const watch = await bus.tabs.watch({ key: 'ovh.*.*', include: KvWatchInclude.UpdatesOnly });
   void (async () => {
     for await (const e of watch) {
       if (e.operation !== 'PUT') continue;
