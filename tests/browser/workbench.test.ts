@@ -204,6 +204,28 @@ describe('workbench page in Chromium', () => {
     expect(await focused()).toBe(a);
   });
 
+  it('keeps a title typed while a create is in flight, when the new tab shows up before the reply', async () => {
+    // The create's reply is held until its tab's first frame has selected it and a new title is typed.
+    let releaseReply: () => void = () => {};
+    const replyHeld = new Promise<void>((r) => {
+      releaseReply = r;
+    });
+    await page.route('**/v1/orgs/*/tasks/*/tabs', async (route) => {
+      if (route.request().method() !== 'POST') return route.continue();
+      const response = await route.fetch();
+      await replyHeld;
+      await route.fulfill({ response });
+    });
+    await page.fill('#new-title', 'First');
+    await page.click('#create-tab');
+    await expect.poll(() => page.locator('.tab-item.selected .tab-title').textContent()).toBe('First');
+    await page.fill('#new-title', 'Second');
+    releaseReply();
+    await expect.poll(() => page.locator('#create-tab').isEnabled()).toBe(true);
+    expect(await page.inputValue('#new-title')).toBe('Second');
+    await page.unroute('**/v1/orgs/*/tasks/*/tabs');
+  });
+
   it('keeps a draft per tab while tabs switch and update', async () => {
     const a = await openTab('Drafts A');
     await expect.poll(() => panel().getAttribute('data-state'), { timeout: Timeout }).toBe(TabState.Ready);

@@ -333,7 +333,8 @@ export class WorkbenchApp {
         clientRequestId: requestId(),
       });
       if (org !== this.org || task !== this.task) return;
-      this.els.newTitle.value = '';
+      // Only what was sent: the tab's first frame may have come first, and a new title been typed since.
+      if (this.els.newTitle.value.trim() === title) this.els.newTitle.value = '';
       this.selectedId = tab.id;
       if (!this.view?.tabs.has(tab.id)) this.awaiting = tab.id;
       this.render();
