@@ -1,34 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { type Tab, TabState } from './tab.js';
+import { newTab } from './tab-machine.js';
 import { composeTabView, nextTaskProgress, type TaskProgress, TaskProgressRecordSchema } from './task-progress.js';
 
 const now = '2030-01-02T03:04:05.000Z';
 const where = { org: 'o', task: 't', generation: 2 };
 
 function tabIn(state: Tab['state'], revision: number): Tab {
-  return {
-    v: 1,
-    id: '01ARZ3NDEKTSV4RRFFQ69G5FAV',
-    org: 'o',
-    task: 't',
-    state,
-    title: 'a tab',
-    agent: 'mock',
-    model: null,
-    sessionId: null,
-    sandboxId: null,
-    unread: false,
-    progress: 'Queued',
-    step: 'queued',
-    error: null,
-    attempt: 1,
-    clientRequestId: null,
-    createdAt: '2030-01-01T00:00:00.000Z',
-    updatedAt: '2030-01-01T00:00:00.000Z',
-    readyAt: null,
-    closedAt: null,
-    revision,
-  };
+  const fields = { id: '01ARZ3NDEKTSV4RRFFQ69G5FAV', org: 'o', task: 't', title: 'a tab', agent: 'mock' };
+  const tab = newTab({ ...fields, model: null, clientRequestId: null }, null, '2030-01-01T00:00:00.000Z');
+  return { ...tab, state, revision };
 }
 
 const progressAt = (revision: number, task = 't'): TaskProgress => ({
