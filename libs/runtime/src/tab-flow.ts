@@ -288,7 +288,7 @@ export class TabFlow {
     detail?: string,
     opts: {
       /** Write the progress entry again even when the task is unchanged (see nextTaskProgress). */
-      tabsEvenIfTaskUnchanged?: boolean;
+      repeatUnchanged?: boolean;
       /** The task as the caller last read or wrote it (see TypedBucket.mutate); told what is stored after. */
       task?: { known: Versioned<TaskRecord> | undefined };
       /** The progress entry as this job last wrote it, likewise. */
@@ -302,7 +302,7 @@ export class TabFlow {
       opts.task?.known,
     );
     if (opts.task) opts.task.known = res ? { value: res.value, revision: res.revision } : undefined;
-    const repeat = opts.tabsEvenIfTaskUnchanged === true && res?.value.generation === where.generation;
+    const repeat = opts.repeatUnchanged === true && res?.value.generation === where.generation;
     if (!res?.changed && !repeat) return false;
     const written = await this.tabs.progress.mutate(
       taskProgressKey(where.org, where.task),

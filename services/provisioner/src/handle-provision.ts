@@ -44,7 +44,7 @@ async function takeSlot(deps: ProvisionDeps, ctx: JobContext<ProvisionJob>, wher
     if (!logged) ctx.logger.info({ cap: deps.slots.cap }, 'sandbox limit reached; provisioning waits for a slot');
     logged = true;
     await deps.flow.reportProvisionStep(where, Step.Queued, sandboxLimitDetail(deps.slots.cap), {
-      tabsEvenIfTaskUnchanged: true,
+      repeatUnchanged: true,
     });
     await ctx.park(() => deps.slots.waitForRoom(ctx.signal));
   }
