@@ -173,6 +173,41 @@ describe('session jobs of a task provisioned with tabs waiting', () => {
     }
   });
 
+  it('destroys the sessions of tabs closed together, each close replying once its job is stored', async () => {
+    const { org, task, tabs, jobs, sub } = await waitingTabs(5);
+    await Promise.all(tabs.map((t) => block.mesh.waitForState(org, task, t.id, [TabState.Ready])));
+    const together = tabs.slice(0, 4);
+    const alone = tabs[4]!;
+    const closes = await Promise.all(together.map((t) => block.mesh.tabOp(Subjects.tabClose, org, task, t.id)));
+    expect(closes.every((c) => c.ok)).toBe(true);
+    // Each close replied once its job was stored: the sessions go without another close.
+    await waitFor('the sessions of the tabs closed together destroyed', () =>
+      together.every((t) => block.mesh.provider.ledger.liveSessionsOfTab(t.id) === 0),
+    );
+    expect(block.mesh.provider.ledger.liveSessionsOfTab(alone.id)).toBe(1);
+    expect((await block.mesh.tabOp(Subjects.tabClose, org, task, alone.id)).ok).toBe(true);
+    await waitFor('the lone session destroyed', () => block.mesh.provider.ledger.liveSessionsOfTab(alone.id) === 0);
+    await sleep(200);
+    sub.unsubscribe();
+    const destroys = jobs.filter((j) => j.op === 'destroy' || j.op === 'destroy_many');
+    // Closes that arrive in one turn of the registry share a job; the bus may split them over turns.
+    const destroyed = destroys.flatMap((j) => (j.op === 'destroy_many' ? j.sessions.map((x) => x.tab) : [j.tab]));
+    expect(destroyed.sort()).toEqual(tabs.map((t) => t.id).sort());
+    expect(destroys.at(-1)).toMatchObject({ op: 'destroy', tab: alone.id });
+  });
+
+  it('refuses a destroy_many job that names a tab twice or no session', () => {
+    const base = { v: 1, op: 'destroy_many', org: 'o', task: 't' } as const;
+    const tab = '01JF3Z6M8WQXK3V2B4N5P6R7S8';
+    expect(SessionJobSchema.safeParse({ ...base, sessions: [] }).success).toBe(false);
+    const twice = [
+      { tab, sessionId: 'a' },
+      { tab, sessionId: 'b' },
+    ];
+    expect(SessionJobSchema.safeParse({ ...base, sessions: twice }).success).toBe(false);
+    expect(SessionJobSchema.safeParse({ ...base, sessions: [{ tab, sessionId: 'a' }] }).success).toBe(true);
+  });
+
   it('refuses a create_many job that names a tab twice or no tab', () => {
     const base = { v: 1, op: 'create_many', org: 'o', task: 't' } as const;
     const tab = '01JF3Z6M8WQXK3V2B4N5P6R7S8';

@@ -42,9 +42,9 @@ export const MaxSessionBatch = 32;
 
 /**
  * Job on stream SESSIONS, subject `session.{org}.{task}.{tab}`: create the session of one tab
- * attempt, destroy a closed tab's session, or (`create_many`, on the subject of its first tab) create
- * the sessions of several tab attempts of one task at once, as a provisioning that has just finished
- * hands over all the tabs that waited for it.
+ * attempt, destroy a closed tab's session, or, on the subject of its first tab, do either for several
+ * tabs of one task at once: `create_many` as a provisioning that has just finished hands over all the
+ * tabs that waited for it, `destroy_many` as closes of one task's tabs arrive together.
  */
 export const SessionJobSchema = z.discriminatedUnion('op', [
   z
@@ -83,6 +83,19 @@ export const SessionJobSchema = z.discriminatedUnion('op', [
       task: TaskIdSchema,
       tab: TabIdSchema,
       sessionId: z.string().min(1),
+    })
+    .strict(),
+  z
+    .object({
+      v: z.literal(1),
+      op: z.literal('destroy_many'),
+      org: OrgIdSchema,
+      task: TaskIdSchema,
+      sessions: z
+        .array(z.object({ tab: TabIdSchema, sessionId: z.string().min(1) }).strict())
+        .min(1)
+        .max(MaxSessionBatch)
+        .refine((sessions) => new Set(sessions.map((s) => s.tab)).size === sessions.length, 'a tab appears twice'),
     })
     .strict(),
 ]);

@@ -219,6 +219,33 @@ export class TabFlow {
     await this.publishSessionJob(tab, job, sessionDestroyMsgId(tab.id, tab.sessionId), correlationId);
   }
 
+  /**
+   * Publishes the destroy jobs of closed tabs of one task with live sessions: one `destroy_many` for
+   * up to MaxSessionBatch of them (deduped per set of sessions), one `destroy` for a tab alone.
+   */
+  async enqueueSessionDestroys(tabs: TabRecord[], correlationId: string): Promise<void> {
+    const live = tabs.flatMap((t) => (t.sessionId ? [{ tab: t.id, sessionId: t.sessionId }] : []));
+    const [first] = tabs.filter((t) => t.sessionId);
+    if (!first) return;
+    if (live.length === 1) return this.enqueueSessionDestroy(first, correlationId);
+    const jobs: Promise<boolean>[] = [];
+    for (let i = 0; i < live.length; i += MaxSessionBatch) {
+      const sessions = live.slice(i, i + MaxSessionBatch);
+      const job: SessionJob = { v: 1, op: 'destroy_many', org: first.org, task: first.task, sessions };
+      jobs.push(
+        publishJob(
+          this.js,
+          sessionSubject(first.org, first.task, (sessions[0] ?? live[0])?.tab ?? first.id),
+          SessionJobSchema,
+          job,
+          sessionDestroyBatchMsgId(first.org, first.task, sessions),
+          correlationId,
+        ),
+      );
+    }
+    await Promise.all(jobs);
+  }
+
   private async publishSessionJob(tab: TabRecord, job: SessionJob, msgId: string, correlationId: string) {
     await publishJob(this.js, sessionSubject(tab.org, tab.task, tab.id), SessionJobSchema, job, msgId, correlationId);
   }
@@ -347,6 +374,16 @@ export class TabFlow {
     }
     return null;
   }
+}
+
+/** A `destroy_many` job's dedupe id: one per set of sessions, as `sessionDestroyMsgId` is per session. */
+export function sessionDestroyBatchMsgId(
+  org: string,
+  task: string,
+  sessions: { tab: string; sessionId: string }[],
+): string {
+  const set = sessions.map((s) => `${s.tab}.${s.sessionId}`).join(',');
+  return `destroys.${org}.${task}.${createHash('sha256').update(set).digest('base64url')}`;
 }
 
 /**

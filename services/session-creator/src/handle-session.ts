@@ -57,11 +57,14 @@ type MadeReady = { tab: TabRecord; sandboxId: string; logger: Logger };
  */
 export async function handleSession(deps: SessionDeps, ctx: JobContext<SessionJob>): Promise<void> {
   const { job, logger } = ctx;
-  if (job.op === 'destroy') {
+  if (job.op === 'destroy' || job.op === 'destroy_many') {
+    const sessions = job.op === 'destroy' ? [job.sessionId] : job.sessions.map((s) => s.sessionId);
     const sandbox =
       deps.provisionedTask(job.org, job.task)?.sandbox ?? (await deps.tasks.getTask(job.org, job.task))?.value.sandbox;
-    if (sandbox) await deps.provider.destroySession(sandbox, job.sessionId);
-    logger.debug({ sessionId: job.sessionId }, 'session destroyed');
+    // Destroying is idempotent: a redelivery after some of them destroys the rest.
+    if (sandbox) await Promise.all(sessions.map((id) => deps.provider.destroySession(sandbox, id)));
+    if (job.op === 'destroy') logger.debug({ sessionId: job.sessionId }, 'session destroyed');
+    else logger.debug({ sessionIds: sessions }, 'sessions destroyed');
     return;
   }
   if (job.op === 'create') {
@@ -232,7 +235,7 @@ export async function onSessionFailure(
   failure: FailureInfo,
 ): Promise<void> {
   const { job } = ctx;
-  if (job.op === 'destroy') return;
+  if (job.op === 'destroy' || job.op === 'destroy_many') return;
   const seconds = Math.max(1, Math.round((failure.retryInMs ?? 0) / 1000));
   const entries: SessionCreate[] = job.op === 'create' ? [job] : job.tabs;
   await Promise.all(

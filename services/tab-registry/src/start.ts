@@ -32,6 +32,7 @@ import { teardownTask } from './handlers/teardown.js';
 import { IdleReaper } from './idle-reaper.js';
 import { PendingSweep } from './pending-sweep.js';
 import { QueueObserver } from './queue-observer.js';
+import { SessionDestroys } from './session-destroys.js';
 import { TabIndex } from './tab-index.js';
 import { TabSlots } from './tab-slots.js';
 
@@ -93,14 +94,16 @@ function registryContext(config: Config, bus: Bus, index: TabIndex, watched: Pro
     max: config.TABMESH_MAX_TABS_PER_TASK,
     graceMs: SlotGraceMs,
   });
+  const flow = new TabFlow(bus.js, tabs, tasks);
   return {
     config,
     js: bus.js,
     tabs,
     tasks,
     requests,
-    flow: new TabFlow(bus.js, tabs, tasks),
+    flow,
     slots,
+    destroys: new SessionDestroys(flow),
     seenTask: (org, task) => watched.seen(taskKey(org, task)),
     recentTab: (key) => index.recentTab(key),
   };

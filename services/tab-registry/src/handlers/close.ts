@@ -18,7 +18,7 @@ export async function closeTab(
   // do not depend on each other, so they go out together.
   await Promise.all([
     ctx.slots.release(req.org, req.task, req.tab),
-    res.value.sessionId ? ctx.flow.enqueueSessionDestroy(res.value, meta.correlationId) : undefined,
+    res.value.sessionId ? ctx.destroys.destroy(res.value, meta.correlationId) : undefined,
   ]);
   if (res.changed) meta.logger.debug({ tab: req.tab }, 'tab closed');
   return res;
