@@ -189,27 +189,15 @@ export class TabFlow {
     if (!first) return;
     if (tabs.length === 1) return this.enqueueSession(first.value, correlationId, 0, first);
     const { org, task } = first.value;
-    const jobs: Promise<boolean>[] = [];
-    for (let i = 0; i < tabs.length; i += MaxSessionBatch) {
-      const batch = tabs.slice(i, i + MaxSessionBatch);
-      const chunk = batch.map((t) => ({
-        tab: t.value.id,
-        attempt: t.value.attempt,
-        written: { revision: t.revision, tab: t.value },
-      }));
-      const job: SessionJob = { v: 1, op: 'create_many', org, task, tabs: chunk };
-      jobs.push(
-        publishJob(
-          this.js,
-          sessionSubject(org, task, (batch[0] ?? first).value.id),
-          SessionJobSchema,
-          job,
-          sessionBatchMsgId(org, task, chunk),
-          correlationId,
-        ),
-      );
-    }
-    await Promise.all(jobs);
+    const entries = tabs.map((t) => ({
+      tab: t.value.id,
+      attempt: t.value.attempt,
+      written: { revision: t.revision, tab: t.value },
+    }));
+    await this.publishPerChunk(org, task, entries, correlationId, (chunk) => ({
+      job: { v: 1, op: 'create_many', org, task, tabs: chunk },
+      msgId: sessionBatchMsgId(org, task, chunk),
+    }));
   }
 
   /** Publishes the destroy job of a closed tab's live session (deduped per session; destroy is idempotent). */
@@ -224,24 +212,32 @@ export class TabFlow {
    * up to MaxSessionBatch of them (deduped per set of sessions), one `destroy` for a tab alone.
    */
   async enqueueSessionDestroys(tabs: TabRecord[], correlationId: string): Promise<void> {
-    const live = tabs.flatMap((t) => (t.sessionId ? [{ tab: t.id, sessionId: t.sessionId }] : []));
-    const [first] = tabs.filter((t) => t.sessionId);
+    const live = tabs.filter((t) => t.sessionId);
+    const [first] = live;
     if (!first) return;
     if (live.length === 1) return this.enqueueSessionDestroy(first, correlationId);
+    const { org, task } = first;
+    const sessions = live.flatMap((t) => (t.sessionId ? [{ tab: t.id, sessionId: t.sessionId }] : []));
+    await this.publishPerChunk(org, task, sessions, correlationId, (chunk) => ({
+      job: { v: 1, op: 'destroy_many', org, task, sessions: chunk },
+      msgId: sessionDestroyBatchMsgId(org, task, chunk),
+    }));
+  }
+
+  /** One job per MaxSessionBatch entries of a task's tabs, each on the subject of its chunk's first tab. */
+  private async publishPerChunk<T extends { tab: string }>(
+    org: string,
+    task: string,
+    entries: T[],
+    correlationId: string,
+    jobOf: (chunk: T[]) => { job: SessionJob; msgId: string },
+  ): Promise<void> {
     const jobs: Promise<boolean>[] = [];
-    for (let i = 0; i < live.length; i += MaxSessionBatch) {
-      const sessions = live.slice(i, i + MaxSessionBatch);
-      const job: SessionJob = { v: 1, op: 'destroy_many', org: first.org, task: first.task, sessions };
-      jobs.push(
-        publishJob(
-          this.js,
-          sessionSubject(first.org, first.task, (sessions[0] ?? live[0])?.tab ?? first.id),
-          SessionJobSchema,
-          job,
-          sessionDestroyBatchMsgId(first.org, first.task, sessions),
-          correlationId,
-        ),
-      );
+    for (let i = 0; i < entries.length; i += MaxSessionBatch) {
+      const chunk = entries.slice(i, i + MaxSessionBatch);
+      const { job, msgId } = jobOf(chunk);
+      const subject = sessionSubject(org, task, chunk[0]?.tab ?? '');
+      jobs.push(publishJob(this.js, subject, SessionJobSchema, job, msgId, correlationId));
     }
     await Promise.all(jobs);
   }
@@ -382,8 +378,12 @@ export function sessionDestroyBatchMsgId(
   task: string,
   sessions: { tab: string; sessionId: string }[],
 ): string {
-  const set = sessions.map((s) => `${s.tab}.${s.sessionId}`).join(',');
-  return `destroys.${org}.${task}.${createHash('sha256').update(set).digest('base64url')}`;
+  return setMsgId(
+    'destroys',
+    org,
+    task,
+    sessions.map((s) => `${s.tab}.${s.sessionId}`),
+  );
 }
 
 /**
@@ -392,6 +392,15 @@ export function sessionDestroyBatchMsgId(
  * (a create raced the hand-over) is harmless: session jobs are idempotent per tab attempt.
  */
 export function sessionBatchMsgId(org: string, task: string, tabs: { tab: string; attempt: number }[]): string {
-  const set = tabs.map((t) => `${t.tab}.${t.attempt}`).join(',');
-  return `sessions.${org}.${task}.${createHash('sha256').update(set).digest('base64url')}`;
+  return setMsgId(
+    'sessions',
+    org,
+    task,
+    tabs.map((t) => `${t.tab}.${t.attempt}`),
+  );
+}
+
+/** A dedupe id for a set of members of one task: the same set, the same id. */
+function setMsgId(kind: string, org: string, task: string, members: string[]): string {
+  return `${kind}.${org}.${task}.${createHash('sha256').update(members.join(',')).digest('base64url')}`;
 }
