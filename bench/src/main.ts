@@ -5,6 +5,7 @@
 import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { installCrashStop } from './crash-stop.js';
 import { describeMachine } from './machine.js';
 import { parseOptions } from './options.js';
 import { mainThreadProfile, summarizeProfile } from './profile-summary.js';
@@ -13,6 +14,11 @@ import { markdown } from './report/markdown.js';
 import type { BenchResults } from './results.js';
 import { runCreate, runFanout, runFloors, runLifecycle, runOverhead, runThroughput } from './run.js';
 
+installCrashStop((err) =>
+  process.stderr.write(
+    `[bench] failed, stopping what runs: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  ),
+);
 const opts = parseOptions(process.argv.slice(2));
 const args = process.argv.slice(2).filter((a) => a !== '--');
 const results: BenchResults = {

@@ -3,6 +3,7 @@ import { Streams } from '@tabmesh/contracts';
 import type { Bus } from '@tabmesh/runtime';
 import { type Mesh, type MeshHost, ServiceName, type ServiceProcess, setup } from '@tabmesh/testkit';
 import { type ConnzSnapshot, connz } from './bus-traffic.js';
+import { stopOnCrash } from './crash-stop.js';
 import { cpuSeconds, cpuSpent } from './machine.js';
 import type { OpenLoopResult } from './open-loop.js';
 import { sleep } from './stats.js';
@@ -24,7 +25,11 @@ export type MeshSettings = {
  * reading logs costs the load generator nothing.
  */
 export class BenchMesh {
-  private constructor(readonly mesh: Mesh) {}
+  private readonly forget: () => void;
+
+  private constructor(readonly mesh: Mesh) {
+    this.forget = stopOnCrash(() => mesh.stop());
+  }
 
   static async start(settings: MeshSettings): Promise<BenchMesh> {
     const profile = settings.profile;
@@ -164,6 +169,7 @@ export class BenchMesh {
   }
 
   stop(): Promise<void> {
+    this.forget();
     return this.mesh.stop();
   }
 }

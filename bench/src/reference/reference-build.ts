@@ -6,6 +6,7 @@ import { freePort, waitForPort } from '@tabmesh/nats-launcher';
 import { waitForReadySignal } from '@tabmesh/runtime';
 import { TestJwtSecret } from '@tabmesh/testkit';
 import { Redis } from 'ioredis';
+import { stopOnCrash } from '../crash-stop.js';
 import { cpuSeconds, cpuSpent } from '../machine.js';
 
 /** The lifecycle baseline's Redis binary (Debian's `redis-server`). */
@@ -25,6 +26,8 @@ export class ReferenceBuild {
     private readonly port: number,
     readonly urls: { http: string; ws: string },
   ) {}
+
+  private readonly forget = stopOnCrash(() => this.stop());
 
   /** `roles`: `['all']` runs the build in one process; `['api', 'workers']` in two. */
   static async start(opts: {
@@ -108,6 +111,7 @@ export class ReferenceBuild {
   }
 
   async stop(): Promise<void> {
+    this.forget();
     const exited = (p: ChildProcess) =>
       p.exitCode !== null || p.signalCode !== null ? Promise.resolve() : new Promise((r) => p.once('exit', r));
     for (const node of this.nodes) node.kill('SIGTERM');
