@@ -8,6 +8,9 @@ export type CacheWaiter = { ready: (cache: TaskCache) => void; failed: (err: unk
 
 export const taskTopic = (org: string, task: string): string => `t/${org}/${task}`;
 
+/** Tab ids are ULIDs: in id order is in creation order. */
+const byId = (a: Tab, b: Tab): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
 /**
  * What the gateway knows about one task: its open tabs (as clients see them: composed with the
  * task's progress entry), the last revision seen per tab, its status and a ring of recent frames.
@@ -56,7 +59,7 @@ export class TaskCache {
 
   /** Open tabs in id (creation) order. */
   openTabs(): Tab[] {
-    return [...this.open.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return [...this.open.values()].sort(byId);
   }
 
   /** Seeds the cache from a KV read (tabs as stored); returns the highest `tabs` revision read. */
@@ -153,7 +156,7 @@ export class TaskCache {
       this.open.set(tab.id, view);
       changed.push(view);
     }
-    return changed.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return changed.sort(byId);
   }
 
   private setProgress(progress: TaskProgress | null, revision: number): boolean {
