@@ -7,6 +7,7 @@
 
 import { readFileSync, statSync } from 'node:fs';
 import { Streams } from '@tabmesh/contracts';
+import { NodeLossRecoveryMs } from '@tabmesh/runtime';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import {
@@ -53,9 +54,12 @@ const up = (...args: string[]) =>
 const down = () => sh('bash', ['deploy/down.sh']);
 
 /** JetStream state from a node's monitoring port (no curl in the image: bash's /dev/tcp). */
-async function jsz(
-  node: string,
-): Promise<{ account_details: { stream_detail: { name: string; config: { num_replicas: number } }[] }[] }> {
+async function jsz(node: string): Promise<{
+  meta_cluster?: { leader?: string };
+  account_details: {
+    stream_detail: { name: string; config: { num_replicas: number }; cluster?: { leader?: string } }[];
+  }[];
+}> {
   const raw = await sh('docker', [
     'exec',
     node,
@@ -64,6 +68,24 @@ async function jsz(
     'exec 3<>/dev/tcp/127.0.0.1/8222; printf "GET /jsz?accounts=true&streams=true&config=true HTTP/1.0\\r\\n\\r\\n" >&3; cat <&3',
   ]);
   return JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4));
+}
+
+/**
+ * Resolves with the time at which `node` sees the meta group and every stream led by a node other
+ * than `gone` (a follower keeps naming its dead leader until its election timeout runs out).
+ */
+async function leadersBackWithout(node: string, gone: string, withinMs: number): Promise<number> {
+  const deadline = Date.now() + withinMs;
+  while (Date.now() < deadline) {
+    const state = await jsz(node).catch(() => undefined);
+    const leaders = [
+      state?.meta_cluster?.leader,
+      ...(state?.account_details.flatMap((a) => a.stream_detail).map((s) => s.cluster?.leader) ?? []),
+    ];
+    if (state && leaders.every((leader) => leader && leader !== gone)) return Date.now();
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${node}: no leader other than ${gone} for every stream within ${withinMs} ms`);
 }
 
 async function createMany(prefix: string, count: number, everyMs: number, during?: (i: number) => Promise<void>) {
@@ -276,16 +298,33 @@ describe('compose deployment', () => {
   });
 
   it('docker kill of one NATS node under load loses no acknowledged create', async () => {
-    // 10 creates/s for 24 s; one node killed after the first second. Streams and buckets whose
-    // leader was on it elect a new one among the other two (nats-server 2.9: 4-9 s per raft group).
+    // 10 creates/s for 30 s; one node killed after the first second. Streams and buckets whose
+    // leader was on it elect a new one among the other two (nats-server 2.9: 4-9 s per raft group,
+    // a round that elects no one adds as much again), and a service connected to it reconnects to
+    // another node (NodeLossRecoveryMs at most). Creates are checked from the later of the two on.
+    const Creates = 300;
     const KillAt = 10;
-    const TakenAgainAt = KillAt + 150; // 15 s after the kill
+    const ElectionsWithinMs = 60_000;
+    const GraceAfterElections = 20; // 2 s of creates for the services to reconnect and reach the new leaders
     let acked: Tab[] = [];
     let refused: { i: number; status: number }[] = [];
+    let elections: Promise<number> | undefined;
+    let electedAtMs: number | undefined;
+    let killedAtMs = 0;
+    let takenAgainAt = Number.POSITIVE_INFINITY;
     try {
-      ({ acked, refused } = await createMany('natskill', 240, 100, async (i) => {
-        if (i === KillAt) await sh('docker', ['kill', 'nats-2']);
+      ({ acked, refused } = await createMany('natskill', Creates, 100, async (i) => {
+        if (i === KillAt) {
+          killedAtMs = Date.now();
+          await sh('docker', ['kill', 'nats-2']);
+          elections = leadersBackWithout('nats-1', 'nats-2', ElectionsWithinMs).then((at) => (electedAtMs = at));
+          elections.catch(() => undefined);
+        }
+        const moved = Date.now() - killedAtMs >= NodeLossRecoveryMs;
+        if (electedAtMs !== undefined && moved && takenAgainAt === Number.POSITIVE_INFINITY)
+          takenAgainAt = i + GraceAfterElections;
       }));
+      await elections;
     } finally {
       // Back for the tests after this one, whatever happened here.
       await sh('docker', ['start', 'nats-2']).catch(() => undefined);
@@ -293,12 +332,14 @@ describe('compose deployment', () => {
     const seen = refused.map((r) => `#${r.i}: ${r.status}`).join(', ');
     // A create the mesh could not take is refused as unavailable (retryable), never as a client or internal error.
     for (const r of refused) expect.soft(r.status, `refused: ${seen}`).toBe(503);
-    // Two nodes keep the quorum: once the elections are over every create is taken again.
+    // Two nodes keep the quorum: once the elections are over and every service is on a live node,
+    // every create is taken again.
+    expect(takenAgainAt, 'elections over before the last create').toBeLessThan(Creates);
     expect(
-      refused.filter((r) => r.i >= TakenAgainAt),
-      `refused: ${seen}`,
+      refused.filter((r) => r.i >= takenAgainAt),
+      `refused: ${seen}; elections over and services moved at #${takenAgainAt - GraceAfterElections}`,
     ).toEqual([]);
-    expect(acked.length).toBeGreaterThan(240 - TakenAgainAt);
+    expect(acked.length).toBeGreaterThan(Creates - takenAgainAt);
     for (const tab of acked) await waitForState(tab, 'ready');
     await waitFor(
       'nats-2 healthy',
@@ -311,7 +352,7 @@ describe('compose deployment', () => {
     for (const tab of acked) expect(sandboxesByTask[`deploy.${tab.task}`], tab.task).toBe(1);
     const lastRefused = Math.max(KillAt, ...refused.map((r) => r.i));
     process.stdout.write(
-      `nats kill: ${acked.length} acknowledged, all ready, one sandbox each; ${refused.length} refused with 503, the last ${((lastRefused - KillAt) / 10).toFixed(1)} s after the kill\n`,
+      `nats kill: ${acked.length} acknowledged, all ready, one sandbox each; ${refused.length} refused with 503, the last ${((lastRefused - KillAt) / 10).toFixed(1)} s after the kill; elections over ${(((electedAtMs ?? killedAtMs) - killedAtMs) / 1000).toFixed(1)} s after it\n`,
     );
   });
 

@@ -161,7 +161,16 @@ export async function failureReport(): Promise<string> {
       const logs = await sh('docker', ['logs', id]).catch((err: Error) => err.message);
       const loud = logs.split('\n').filter((l) => /"level":(40|50|60)/.test(l));
       parts.push(`--- ${service} ${id}: ${loud.length} warnings and errors (last 60)`, ...loud.slice(-60));
+      // Its moves between NATS nodes, which the errors above can push out of the last 60.
+      const moves = logs.split('\n').filter((l) => /"msg":"nats (disconnect|reconnect)"/.test(l));
+      parts.push(`--- ${service} ${id}: NATS disconnects and reconnects (last 10)`, ...moves.slice(-10));
     }
+  }
+  for (const node of ['nats-1', 'nats-2', 'nats-3']) {
+    // nats-server logs to stderr; its elections say how long a stream went without a leader.
+    const logs = await sh('bash', ['-c', `docker logs --timestamps ${node} 2>&1`]).catch((err: Error) => err.message);
+    const elections = logs.split('\n').filter((l) => /leader|quorum|election/i.test(l));
+    parts.push(`--- ${node}: ${elections.length} lines on leaders and elections (last 40)`, ...elections.slice(-40));
   }
   return parts.join('\n');
 }

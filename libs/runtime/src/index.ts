@@ -24,7 +24,7 @@ export * from './error-table.js';
 export { freePort } from './free-port.js';
 export { drainConnection, type ServiceHandle, stopOnSignals } from './lifecycle.js';
 export { createLogger, jobLogger, type Logger } from './logger.js';
-export { authOptions, connectNats, type NatsAuth, natsAuthOf, setupAuthOf } from './nats.js';
+export { authOptions, connectNats, type NatsAuth, NodeLossRecoveryMs, natsAuthOf, setupAuthOf } from './nats.js';
 export {
   AdminGrant,
   busUsers,

@@ -31,6 +31,23 @@ export function authOptions(auth: NatsAuth): Pick<ConnectionOptions, 'user' | 'p
   return { user: auth.user, pass: auth.password };
 }
 
+/** How often a connection pings its server, and how many pings may go unanswered. */
+const PingIntervalMs = 3000;
+const MaxPingsOut = 2;
+/**
+ * How long one attempt to reach a server may take. nats.js waits 20 s by default, and a node that
+ * is gone answers nothing: each of its addresses (its name, and the address it told the cluster)
+ * held a reconnecting service for that long before it tried the next server.
+ */
+const DialTimeoutMs = 3000;
+
+/**
+ * The longest a service stays away from the bus after the node it is connected to goes away: a
+ * node gone without closing its connections (a partition, a host lost) is noticed when pings go
+ * unanswered, and reconnecting may first try the gone node's two addresses.
+ */
+export const NodeLossRecoveryMs = PingIntervalMs * (MaxPingsOut + 1) + 2 * DialTimeoutMs;
+
 /**
  * Connects with unbounded reconnects, so a service rides out a nats-server restart by itself,
  * and logs every status change. Replies come to `_INBOX.<name>.…`, the only inboxes the service's
@@ -50,7 +67,9 @@ export async function connectNats(
     maxReconnectAttempts: -1,
     reconnectTimeWait: 250,
     reconnectJitter: 250,
-    pingInterval: 10_000,
+    pingInterval: PingIntervalMs,
+    maxPingOut: MaxPingsOut,
+    timeout: DialTimeoutMs,
     waitOnFirstConnect: true,
     // nats.js otherwise builds two Error objects (stack traces included) for every request, to
     // improve the stack of a failure: on the create path that was ~10% of tab-registry's CPU.
