@@ -1,10 +1,13 @@
 /**
- * Runs tabmesh services together in this one Node process, each exactly as it runs alone: its own
- * configuration, bus connection and bus user, logger, ops listener, and drain on stop. Only the
- * process is shared. `pnpm start` runs the whole mesh this way unless told `--processes`: on one
- * machine, four Node processes cost about a third more CPU per tab than one doing the same work with
- * the same bus traffic (docs/bench/README.md, eighth round), and nothing on one machine needs them
- * apart. Deployments that scale each kind on its own run each service alone (deploy/).
+ * Runs tabmesh services together in this one Node process, each as it runs alone: its own
+ * configuration, bus connection and bus user, logger, ops listener, and drain on stop. The process
+ * is shared, and one thing more: the gateway asks the tab-registry here for creates, closes and the
+ * other `tab.*` requests directly instead of through nats-server (~0.7 ms of CPU per tab at 200/s:
+ * docs/bench/README.md, eleventh round). `pnpm start` runs the whole mesh this way unless told
+ * `--processes`: on one machine, four Node processes cost about a third more CPU per tab than one
+ * doing the same work with the same bus traffic (docs/bench/README.md, eighth round), and nothing
+ * on one machine needs them apart. Deployments that scale each kind on its own run each service
+ * alone (deploy/), where every request crosses the bus.
  *
  * Input: TABMESH_HOSTED_ENV, a JSON object from service name to the environment that service gets
  * on top of this process's own (its bus identity, its ops port). The services named are started in
@@ -18,6 +21,7 @@ import {
   announceReady,
   type Config,
   createLogger,
+  type InProcessRequests,
   type Logger,
   loadConfig,
   MeshHostName,
@@ -36,6 +40,7 @@ const HostedEnvSchema = z.partialRecord(z.enum(HostableServices), z.record(z.str
 async function startHosted(hosted: z.infer<typeof HostedEnvSchema>): Promise<ServiceHandle> {
   const handles: ServiceHandle[] = [];
   const ports: Record<string, number> = {};
+  let registry: InProcessRequests | undefined;
   const stopAll = async () => {
     await Promise.all(handles.map((h) => h.stop()));
   };
@@ -46,9 +51,14 @@ async function startHosted(hosted: z.infer<typeof HostedEnvSchema>): Promise<Ser
       const config = loadConfig({ ...process.env, ...env });
       const logger = createLogger(name, config.LOG_LEVEL);
       if (name === 'gateway') {
-        const gateway = await startGateway(config, logger);
+        // The gateway asks the registry started before it directly, not through nats-server.
+        const gateway = await startGateway(config, logger, { inProcessRegistry: registry });
         Object.assign(ports, { http: gateway.httpPort, ws: gateway.wsPort });
         handles.push(gateway);
+      } else if (name === 'tab-registry') {
+        const started = await startTabRegistry(config, logger);
+        registry = started.inProcess;
+        handles.push(started);
       } else handles.push(await starters[name](config, logger));
     }
   } catch (err) {
@@ -60,10 +70,9 @@ async function startHosted(hosted: z.infer<typeof HostedEnvSchema>): Promise<Ser
 }
 
 const starters: Record<
-  Exclude<HostableService, 'gateway'>,
+  Exclude<HostableService, 'gateway' | 'tab-registry'>,
   (config: Config, logger: Logger) => Promise<ServiceHandle>
 > = {
-  'tab-registry': startTabRegistry,
   provisioner: startProvisioner,
   'session-creator': startSessionCreator,
 };

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { BusIdentity, TabResponseSchema, TabState } from '@tabmesh/contracts';
+import { connect } from '@nats-io/transport-node';
+import { BusIdentity, decode, Subjects, TabReplySchema, TabResponseSchema, TabState } from '@tabmesh/contracts';
 import {
   type Mesh,
   MeshHost,
@@ -59,6 +60,43 @@ describe('the mesh host: four services in one process', () => {
       const read = await fetch(`${http}/v1/orgs/${org}/tasks/t1/tabs/${tab.id}`, { headers: testAuthHeader() });
       return TabResponseSchema.parse(await read.json()).tab.state === TabState.Ready;
     });
+  });
+
+  it('has the gateway ask the registry in the process: a create and a close put no tab request on the bus', async () => {
+    const nc = await connect({ servers: mesh.natsUrl, ...mesh.adminAuth });
+    const seen: string[] = [];
+    const sub = nc.subscribe('tab.>', { callback: (_err, msg) => void seen.push(msg.subject) });
+    await nc.flush();
+    try {
+      const { http } = mesh.gatewayUrls(host);
+      const org = uniqueId('host');
+      const res = await fetch(`${http}/v1/orgs/${org}/tasks/t1/tabs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...testAuthHeader() },
+        body: JSON.stringify({ title: 'no hop' }),
+      });
+      expect(res.status).toBe(201);
+      const { tab } = TabResponseSchema.parse(await res.json());
+      // Another client on the bus still reaches the registry through its queue group.
+      const viaBus = await nc.request(
+        Subjects.tabRead,
+        new TextEncoder().encode(JSON.stringify({ v: 1, org, task: 't1', tab: tab.id })),
+        { timeout: 5000 },
+      );
+      expect(decode(TabReplySchema, viaBus.data, 'reply')).toMatchObject({ ok: true, tab: { id: tab.id } });
+      const closed = await fetch(`${http}/v1/orgs/${org}/tasks/t1/tabs/${tab.id}`, {
+        method: 'DELETE',
+        headers: testAuthHeader(),
+      });
+      expect(closed.status).toBe(202);
+      const read = await fetch(`${http}/v1/orgs/${org}/tasks/t1/tabs/${tab.id}`, { headers: testAuthHeader() });
+      expect(TabResponseSchema.parse(await read.json()).tab.state).toBe(TabState.Closed);
+      await nc.flush();
+      expect(seen).toEqual([Subjects.tabRead]);
+    } finally {
+      sub.unsubscribe();
+      await nc.close();
+    }
   });
 
   it('drains every service it hosts on SIGTERM, then exits 0', async () => {

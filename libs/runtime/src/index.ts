@@ -22,6 +22,7 @@ export { correlationHeaders, correlationOf, newCorrelationId } from './correlati
 // The whole error table is public: every service classifies failures the same way.
 export * from './error-table.js';
 export { freePort } from './free-port.js';
+export type { InProcessRequests } from './in-process-requests.js';
 export { drainConnection, type ServiceHandle, stopOnSignals } from './lifecycle.js';
 export { createLogger, jobLogger, type Logger } from './logger.js';
 export { authOptions, connectNats, type NatsAuth, NodeLossRecoveryMs, natsAuthOf, setupAuthOf } from './nats.js';

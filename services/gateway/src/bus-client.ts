@@ -2,6 +2,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import {
   decode,
   encodeValidated,
+  parse,
   Subjects,
   type Tab,
   type TabCreateRequest,
@@ -17,7 +18,7 @@ import {
   UnavailableError,
   ValidationError,
 } from '@tabmesh/contracts';
-import { correlationHeaders } from '@tabmesh/runtime';
+import { correlationHeaders, type InProcessRequests } from '@tabmesh/runtime';
 import type { z } from 'zod';
 import { BadReplyError } from './errors.js';
 
@@ -28,11 +29,14 @@ type RefSubject = typeof Subjects.tabClose | typeof Subjects.tabRetry | typeof S
 /**
  * Request/reply to tab-registry. Requests and replies are validated against the contracts;
  * an `{ok:false}` reply is rebuilt into the typed error; no answer in time is `unavailable`.
+ * A registry in the same process (the mesh host) is asked directly while it serves, with the same
+ * validation and timeout; otherwise, and once it stops, the request goes over the bus.
  */
 export class BusClient {
   constructor(
     private readonly nc: NatsConnection,
     private readonly timeoutMs = DefaultRequestTimeoutMs,
+    private readonly inProcess?: InProcessRequests,
   ) {}
 
   async createTab(req: TabCreateRequest, correlationId: string): Promise<{ tab: Tab; created: boolean }> {
@@ -60,6 +64,8 @@ export class BusClient {
     replySchema: R,
     correlationId: string,
   ): Promise<z.infer<R>> {
+    if (this.inProcess?.serves(subject))
+      return this.callInProcess(this.inProcess, subject, request, replySchema, correlationId);
     // Built from the validated HTTP input; tab-registry validates it on receipt.
     const payload = encodeValidated<z.input<Q>>(request);
     let data: Uint8Array;
@@ -74,6 +80,36 @@ export class BusClient {
     }
     try {
       return decode(replySchema, data, `${subject} reply`);
+    } catch (err) {
+      if (err instanceof ValidationError) throw new BadReplyError(err.message, err);
+      throw err;
+    }
+  }
+
+  private async callInProcess<R extends z.ZodType>(
+    registry: InProcessRequests,
+    subject: string,
+    request: unknown,
+    replySchema: R,
+    correlationId: string,
+  ): Promise<z.infer<R>> {
+    let reply: unknown;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      reply = await Promise.race([
+        registry.request(subject, request, correlationId),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`timeout after ${this.timeoutMs} ms`)), this.timeoutMs);
+        }),
+      ]);
+    } catch (err) {
+      throw new UnavailableError(`${subject}: tab-registry did not answer (${describe(err)})`, err);
+    } finally {
+      clearTimeout(timer);
+    }
+    try {
+      // A copy, checked as a reply from the bus is: the registry keeps no hold on what it returns.
+      return parse(replySchema, reply, `${subject} reply`);
     } catch (err) {
       if (err instanceof ValidationError) throw new BadReplyError(err.message, err);
       throw err;

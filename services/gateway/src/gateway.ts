@@ -1,4 +1,12 @@
-import { type Config, type Logger, type RunningService, startService, TabStore, TaskStore } from '@tabmesh/runtime';
+import {
+  type Config,
+  type InProcessRequests,
+  type Logger,
+  type RunningService,
+  startService,
+  TabStore,
+  TaskStore,
+} from '@tabmesh/runtime';
 import { createWorkbenchHandler } from '@tabmesh/workbench-ui';
 import { createAuthenticator } from './access/authenticator.js';
 import { requireNativeWebSockets } from './access/native-websockets.js';
@@ -22,6 +30,8 @@ export type GatewayOptions = {
   evictAfterMs?: number;
   wsIdleTimeoutSec?: number;
   maxSubscriptionsPerSocket?: number;
+  /** tab-registry's requests answered in this process (the mesh host): used instead of the bus while it serves. */
+  inProcessRegistry?: InProcessRequests;
 };
 
 export type GatewayHandle = RunningService<{
@@ -96,7 +106,11 @@ export async function startGateway(
       onStop(() => wsServer.stop());
       const wsPort = await wsServer.listen(config.GATEWAY_HOST, config.GATEWAY_WS_PORT);
 
-      const busClient = new BusClient(bus.nc, options.requestTimeoutMs ?? DefaultRequestTimeoutMs);
+      const busClient = new BusClient(
+        bus.nc,
+        options.requestTimeoutMs ?? DefaultRequestTimeoutMs,
+        options.inProcessRegistry,
+      );
       const page = createWorkbenchHandler({ wsPort });
       const app = createHttpApp({
         bus: busClient,

@@ -6,11 +6,12 @@ import {
   type ErrorInfo,
   encode,
   encodeValidated,
+  parse,
   QueueGroups,
   TabmeshError,
   UnavailableError,
 } from '@tabmesh/contracts';
-import { correlationOf, isBusOutage, jobLogger, type Logger } from '@tabmesh/runtime';
+import { correlationOf, type InProcessRequests, isBusOutage, jobLogger, type Logger } from '@tabmesh/runtime';
 import type { z } from 'zod';
 import type { RequestMeta } from './context.js';
 
@@ -39,6 +40,8 @@ export type Endpoints = {
   stop: () => Promise<void>;
   running: () => boolean;
   inFlight: () => number;
+  /** The same requests for a gateway in this process (the mesh host), answered without the bus. */
+  inProcess: InProcessRequests;
 };
 
 /** The micro protocol wants a semver; this is services/tab-registry/package.json's. */
@@ -85,7 +88,13 @@ export async function serveEndpoints(nc: NatsConnection, routes: AnyRoute[], log
     description: 'Tab and task requests of the gateway',
     queue: QueueGroups.tabRegistry,
   });
-  const inFlight = new Set<Promise<void>>();
+  const inFlight = new Set<Promise<unknown>>();
+  const track = <T>(work: Promise<T>): Promise<T> => {
+    const p = work.finally(() => inFlight.delete(p));
+    inFlight.add(p);
+    return p;
+  };
+  const served = new Map<string, { route: AnyRoute; countError: (err: Error) => void }>();
   for (const r of routes) {
     let countError: ((err: Error) => void) | null = null;
     service.addEndpoint(r.name, {
@@ -96,15 +105,33 @@ export async function serveEndpoints(nc: NatsConnection, routes: AnyRoute[], log
           logger.error({ err, subject: r.subject }, 'endpoint error');
           return;
         }
-        const p = answer(msg, r, logger, (e) => countError?.(e)).finally(() => inFlight.delete(p));
-        inFlight.add(p);
+        void track(answer(msg, r, logger, (e) => countError?.(e)));
       },
     });
     countError = errorCounter(service, r.name);
     if (!countError) logger.warn({ endpoint: r.name }, 'endpoint error counts unavailable in this @nats-io/services');
+    served.set(r.subject, { route: r, countError: (e) => countError?.(e) });
   }
+  const inProcess: InProcessRequests = {
+    serves: (subject) => !service.isStopped && served.has(subject),
+    request: (subject, request, correlationId) => {
+      const endpoint = served.get(subject);
+      if (!endpoint || service.isStopped) return Promise.reject(new UnavailableError(`${subject}: not served here`));
+      const { route, countError } = endpoint;
+      // Validated as the bus path validates what it decodes; the caller validates the reply likewise.
+      const outcome = handle(
+        route,
+        () => parse(route.request, request, route.subject),
+        correlationId,
+        logger,
+        countError,
+      );
+      return track(outcome.then((o) => o.reply));
+    },
+  };
   let stopped: Promise<void> | null = null;
   return {
+    inProcess,
     running: () => !service.isStopped,
     inFlight: () => inFlight.size,
     stop: () =>
@@ -115,6 +142,37 @@ export async function serveEndpoints(nc: NatsConnection, routes: AnyRoute[], log
   };
 }
 
+type Outcome = { reply: unknown; failure?: { status: number; message: string } };
+
+/**
+ * Runs one request through its route, from the bus or from a gateway in this process alike: an
+ * error becomes the `{ok:false, error}` reply, with the status the micro protocol's headers carry.
+ */
+async function handle(
+  route: AnyRoute,
+  readRequest: () => unknown,
+  correlationId: string,
+  logger: Logger,
+  countError: (err: Error) => void,
+): Promise<Outcome> {
+  const log = jobLogger(logger, { correlationId, subject: route.subject });
+  try {
+    const req = readRequest() as { org: string; task: string };
+    const meta: RequestMeta = { correlationId, logger: jobLogger(log, { org: req.org, task: req.task }) };
+    return { reply: await route.handle(req, meta) };
+  } catch (err) {
+    if (err instanceof TabmeshError && err.code === ErrorCode.InvalidRequest)
+      log.warn({ err: err.message }, 'bad request');
+    return failed(err, log, countError);
+  }
+}
+
+function failed(err: unknown, log: Logger, countError: (err: Error) => void): Outcome {
+  const { info, status } = errorInfo(err, log);
+  countError(new Error(`${info.code}: ${info.message}`));
+  return { reply: { v: 1, ok: false, error: info }, failure: { status, message: info.message } };
+}
+
 async function answer(
   msg: ServiceMsg,
   route: AnyRoute,
@@ -122,33 +180,29 @@ async function answer(
   countError: (err: Error) => void,
 ): Promise<void> {
   const correlationId = correlationOf(msg.headers);
-  const log = jobLogger(logger, { correlationId, subject: route.subject });
-  const fail = (err: unknown) => {
-    const { info, status } = errorInfo(err, log);
-    countError(new Error(`${info.code}: ${info.message}`));
-    const data = encode(route.reply, { v: 1, ok: false, error: info }, `${route.subject} reply`);
+  let outcome = await handle(
+    route,
+    () => decode(route.request, msg.data, route.subject),
+    correlationId,
+    logger,
+    countError,
+  );
+  let data: Uint8Array | undefined;
+  if (!outcome.failure) {
+    try {
+      // Typed by the route's reply schema and built from validated records; the gateway validates it on receipt.
+      data = encodeValidated(outcome.reply);
+    } catch (err) {
+      const log = jobLogger(logger, { correlationId, subject: route.subject });
+      log.error({ err }, 'reply failed');
+      outcome = failed(err, log, countError);
+    }
+  }
+  if (outcome.failure) {
+    const error = encode(route.reply, outcome.reply, `${route.subject} reply`);
     // A header value is one line; the full message is in the reply data.
-    msg.respondError(status, info.message.replace(/[\r\n]+/g, ' '), data);
-  };
-  let reply: unknown;
-  try {
-    const req = decode(route.request, msg.data, route.subject);
-    const meta: RequestMeta = { correlationId, logger: jobLogger(log, { org: req.org, task: req.task }) };
-    reply = await route.handle(req, meta);
-  } catch (err) {
-    if (err instanceof TabmeshError && err.code === ErrorCode.InvalidRequest)
-      log.warn({ err: err.message }, 'bad request');
-    fail(err);
+    msg.respondError(outcome.failure.status, outcome.failure.message.replace(/[\r\n]+/g, ' '), error);
     return;
   }
-  let data: Uint8Array;
-  try {
-    // Typed by the route's reply schema and built from validated records; the gateway validates it on receipt.
-    data = encodeValidated(reply);
-  } catch (err) {
-    log.error({ err }, 'reply failed');
-    fail(err);
-    return;
-  }
-  msg.respond(data);
+  if (data) msg.respond(data);
 }

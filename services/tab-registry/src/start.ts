@@ -11,6 +11,7 @@ import {
 import {
   type Bus,
   type Config,
+  type InProcessRequests,
   type Logger,
   ProvisionedTasks,
   type RunningService,
@@ -47,6 +48,8 @@ export type TabRegistryHandle = RunningService<{
   reaper: ClosedReaper;
   index: TabIndex;
   idleReaper: IdleReaper;
+  /** Its requests for a gateway in the same process (scripts/mesh-host.ts). */
+  inProcess: InProcessRequests;
 }>;
 
 const tabReply = (v: { value: Parameters<typeof TabStore.view>[0]['value']; revision: number }, created = false) => ({
@@ -159,7 +162,11 @@ export function startTabRegistry(config: Config, logger: Logger): Promise<TabReg
       });
       idleReaper.start();
       onStop(() => idleReaper.stop());
-      return { handle: { sweep, reaper, index, idleReaper }, running: endpoints.running, inFlight: endpoints.inFlight };
+      return {
+        handle: { sweep, reaper, index, idleReaper, inProcess: endpoints.inProcess },
+        running: endpoints.running,
+        inFlight: endpoints.inFlight,
+      };
     },
   });
 }
