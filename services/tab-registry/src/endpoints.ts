@@ -94,7 +94,7 @@ export async function serveEndpoints(nc: NatsConnection, routes: AnyRoute[], log
     inFlight.add(p);
     return p;
   };
-  const served = new Map<string, { route: AnyRoute; countError: (err: Error) => void }>();
+  const served = new Map<string, AnyRoute>();
   for (const r of routes) {
     let countError: ((err: Error) => void) | null = null;
     service.addEndpoint(r.name, {
@@ -110,22 +110,16 @@ export async function serveEndpoints(nc: NatsConnection, routes: AnyRoute[], log
     });
     countError = errorCounter(service, r.name);
     if (!countError) logger.warn({ endpoint: r.name }, 'endpoint error counts unavailable in this @nats-io/services');
-    served.set(r.subject, { route: r, countError: (e) => countError?.(e) });
+    served.set(r.subject, r);
   }
   const inProcess: InProcessRequests = {
     serves: (subject) => !service.isStopped && served.has(subject),
     request: (subject, request, correlationId) => {
-      const endpoint = served.get(subject);
-      if (!endpoint || service.isStopped) return Promise.reject(new UnavailableError(`${subject}: not served here`));
-      const { route, countError } = endpoint;
+      const route = served.get(subject);
+      if (!route || service.isStopped) return Promise.reject(new UnavailableError(`${subject}: not served here`));
       // Validated as the bus path validates what it decodes; the caller validates the reply likewise.
-      const outcome = handle(
-        route,
-        () => parse(route.request, request, route.subject),
-        correlationId,
-        logger,
-        countError,
-      );
+      // Not in the micro stats: they count the endpoint's bus requests.
+      const outcome = handle(route, () => parse(route.request, request, route.subject), correlationId, logger, noCount);
       return track(outcome.then((o) => o.reply));
     },
   };
@@ -141,6 +135,8 @@ export async function serveEndpoints(nc: NatsConnection, routes: AnyRoute[], log
       })()),
   };
 }
+
+const noCount = (_err: Error) => undefined;
 
 type Outcome = { reply: unknown; failure?: { status: number; message: string } };
 
