@@ -1,29 +1,20 @@
 import { Kvm } from '@nats-io/kv';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { Subjects, TabReplySchema, TabState } from '@tabmesh/contracts';
-import { createLogger } from '@tabmesh/runtime';
-import { NatsServer, testConfig } from '@tabmesh/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTabRegistry, type TabRegistryHandle } from '../src/index.js';
+import type { TabRegistryHandle } from '../src/index.js';
+import { type RegistryOnServer, startRegistryOnServer } from './support/registry-on-server.js';
 
 /** The registry's requests for a gateway in the same process (the mesh host): the bus path's answers, without the bus. */
 describe('tab-registry requests in process', () => {
-  let server: NatsServer;
+  let setup: RegistryOnServer;
   let registry: TabRegistryHandle;
   let nc: NatsConnection;
   beforeAll(async () => {
-    server = await NatsServer.start();
-    registry = await startTabRegistry(
-      testConfig(server.url, server.serviceEnv('tab-registry')),
-      createLogger('tab-registry', 'silent'),
-    );
-    nc = await connect({ servers: server.url, ...server.adminAuth });
+    setup = await startRegistryOnServer();
+    ({ registry, nc } = setup);
   });
-  afterAll(async () => {
-    await nc?.close();
-    await registry?.stop();
-    await server?.stop();
-  });
+  afterAll(() => setup?.stop());
 
   const tabKeys = async () => {
     const kv = await new Kvm(nc).open('tabs');
@@ -66,10 +57,7 @@ describe('tab-registry requests in process', () => {
   });
 
   it('stops answering when the registry stops, so the gateway goes back to the bus', async () => {
-    const other = await startTabRegistry(
-      testConfig(server.url, server.serviceEnv('tab-registry')),
-      createLogger('tab-registry', 'silent'),
-    );
+    const other = await setup.startAnother();
     await other.stop();
     expect(other.inProcess.serves(Subjects.tabCreate)).toBe(false);
     await expect(

@@ -1,10 +1,9 @@
 import { type ServiceClient, ServiceErrorCodeHeader, Svcm } from '@nats-io/services';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { decode, encode, QueueGroups, Subjects, TabRefRequestSchema, TabReplySchema } from '@tabmesh/contracts';
-import { createLogger } from '@tabmesh/runtime';
-import { NatsServer, testConfig } from '@tabmesh/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTabRegistry, type TabRegistryHandle } from '../src/index.js';
+import type { TabRegistryHandle } from '../src/index.js';
+import { type RegistryOnServer, startRegistryOnServer } from './support/registry-on-server.js';
 
 const collect = async <T>(it: AsyncIterable<T>): Promise<T[]> => {
   const out: T[] = [];
@@ -14,24 +13,16 @@ const collect = async <T>(it: AsyncIterable<T>): Promise<T[]> => {
 
 // DESIGN "Operating it": `nats micro ls/info/stats` see tab-registry, its endpoints and their error counts.
 describe('tab-registry as a NATS micro service', () => {
-  let server: NatsServer;
+  let setup: RegistryOnServer;
   let registry: TabRegistryHandle;
   let nc: NatsConnection;
   let client: ServiceClient;
   beforeAll(async () => {
-    server = await NatsServer.start();
-    registry = await startTabRegistry(
-      testConfig(server.url, server.serviceEnv('tab-registry')),
-      createLogger('tab-registry', 'silent'),
-    );
-    nc = await connect({ servers: server.url, ...server.adminAuth });
+    setup = await startRegistryOnServer();
+    ({ registry, nc } = setup);
     client = new Svcm(nc).client();
   });
-  afterAll(async () => {
-    await nc?.close();
-    await registry?.stop();
-    await server?.stop();
-  });
+  afterAll(() => setup?.stop());
 
   it('answers ping and info with its five endpoints, each on its subject in the registry queue group', async () => {
     const pings = await collect(await client.ping('tab-registry'));
