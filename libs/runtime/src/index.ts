@@ -25,7 +25,7 @@ export { freePort } from './free-port.js';
 export type { InProcessRequests } from './in-process-requests.js';
 export { drainConnection, type ServiceHandle, stopOnSignals } from './lifecycle.js';
 export { createLogger, jobLogger, type Logger } from './logger.js';
-export { authOptions, connectNats, type NatsAuth, NodeLossRecoveryMs, natsAuthOf, setupAuthOf } from './nats.js';
+export { authOptions, connectNats, type NatsAuth, natsAuthOf, ReconnectWithinMs, setupAuthOf } from './nats.js';
 export {
   AdminGrant,
   busUsers,

@@ -31,9 +31,6 @@ export function authOptions(auth: NatsAuth): Pick<ConnectionOptions, 'user' | 'p
   return { user: auth.user, pass: auth.password };
 }
 
-/** How often a connection pings its server, and how many pings may go unanswered. */
-const PingIntervalMs = 3000;
-const MaxPingsOut = 2;
 /**
  * How long one attempt to reach a server may take. nats.js waits 20 s by default, and a node that
  * is gone answers nothing: each of its addresses (its name, and the address it told the cluster)
@@ -42,11 +39,11 @@ const MaxPingsOut = 2;
 const DialTimeoutMs = 3000;
 
 /**
- * The longest a service stays away from the bus after the node it is connected to goes away: a
- * node gone without closing its connections (a partition, a host lost) is noticed when pings go
- * unanswered, and reconnecting may first try the gone node's two addresses.
+ * The longest a service that has lost its node takes to reach another: reconnecting may first try
+ * the lost node's two addresses. (A node gone without closing its connections, as in a partition,
+ * is noticed first, when two pings 10 s apart go unanswered.)
  */
-export const NodeLossRecoveryMs = PingIntervalMs * (MaxPingsOut + 1) + 2 * DialTimeoutMs;
+export const ReconnectWithinMs = 2 * DialTimeoutMs;
 
 /**
  * Connects with unbounded reconnects, so a service rides out a nats-server restart by itself,
@@ -67,8 +64,7 @@ export async function connectNats(
     maxReconnectAttempts: -1,
     reconnectTimeWait: 250,
     reconnectJitter: 250,
-    pingInterval: PingIntervalMs,
-    maxPingOut: MaxPingsOut,
+    pingInterval: 10_000,
     timeout: DialTimeoutMs,
     waitOnFirstConnect: true,
     // nats.js otherwise builds two Error objects (stack traces included) for every request, to
