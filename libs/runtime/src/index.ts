@@ -76,6 +76,7 @@ export {
 export { nowIso, TabStore, TaskStore } from './stores.js';
 export { TabFlow } from './tab-flow.js';
 export { TypedBucket, type Versioned } from './typed-kv.js';
+export { withTimeout } from './with-timeout.js';
 export { type FailureInfo, type JobContext, JobWorker, type WorkerOptions, type WorkerStats } from './worker.js';
 export {
   startWorkerService,

@@ -18,7 +18,7 @@ import {
   UnavailableError,
   ValidationError,
 } from '@tabmesh/contracts';
-import { correlationHeaders, type InProcessRequests } from '@tabmesh/runtime';
+import { correlationHeaders, type InProcessRequests, withTimeout } from '@tabmesh/runtime';
 import type { z } from 'zod';
 import { BadReplyError } from './errors.js';
 
@@ -64,52 +64,31 @@ export class BusClient {
     replySchema: R,
     correlationId: string,
   ): Promise<z.infer<R>> {
-    if (this.inProcess?.serves(subject))
-      return this.callInProcess(this.inProcess, subject, request, replySchema, correlationId);
-    // Built from the validated HTTP input; tab-registry validates it on receipt.
-    const payload = encodeValidated<z.input<Q>>(request);
-    let data: Uint8Array;
-    try {
-      const msg = await this.nc.request(subject, payload, {
-        timeout: this.timeoutMs,
-        headers: correlationHeaders(correlationId),
-      });
-      data = msg.data;
-    } catch (err) {
-      throw new UnavailableError(`${subject}: tab-registry did not answer (${describe(err)})`, err);
-    }
-    try {
-      return decode(replySchema, data, `${subject} reply`);
-    } catch (err) {
-      if (err instanceof ValidationError) throw new BadReplyError(err.message, err);
-      throw err;
-    }
-  }
-
-  private async callInProcess<R extends z.ZodType>(
-    registry: InProcessRequests,
-    subject: string,
-    request: unknown,
-    replySchema: R,
-    correlationId: string,
-  ): Promise<z.infer<R>> {
+    const registryHere = this.inProcess?.serves(subject) ? this.inProcess : undefined;
     let reply: unknown;
-    let timer: NodeJS.Timeout | undefined;
     try {
-      reply = await Promise.race([
-        registry.request(subject, request, correlationId),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`timeout after ${this.timeoutMs} ms`)), this.timeoutMs);
-        }),
-      ]);
+      reply = registryHere
+        ? await withTimeout(
+            registryHere.request(subject, request, correlationId),
+            this.timeoutMs,
+            () => new Error(`timeout after ${this.timeoutMs} ms`),
+          )
+        : // Built from the validated HTTP input; tab-registry validates it on receipt.
+          (
+            await this.nc.request(subject, encodeValidated<z.input<Q>>(request), {
+              timeout: this.timeoutMs,
+              headers: correlationHeaders(correlationId),
+            })
+          ).data;
     } catch (err) {
       throw new UnavailableError(`${subject}: tab-registry did not answer (${describe(err)})`, err);
-    } finally {
-      clearTimeout(timer);
     }
     try {
-      // A copy, checked as a reply from the bus is: the registry keeps no hold on what it returns.
-      return parse(replySchema, reply, `${subject} reply`);
+      // A reply from the registry in this process is checked as it is, and zod returns a copy of
+      // it: the registry keeps no hold on what the gateway then does with it.
+      return reply instanceof Uint8Array
+        ? decode(replySchema, reply, `${subject} reply`)
+        : parse(replySchema, reply, `${subject} reply`);
     } catch (err) {
       if (err instanceof ValidationError) throw new BadReplyError(err.message, err);
       throw err;

@@ -1,4 +1,4 @@
-import { hasErrorCode } from '@tabmesh/runtime';
+import { hasErrorCode, withTimeout } from '@tabmesh/runtime';
 import {
   type AgentInfo,
   type SandboxAgent,
@@ -22,24 +22,6 @@ export type SessionOpsOptions = {
   /** Upper bound for one session creation (agent start + session/new). */
   sessionTimeoutMs: number;
 };
-
-function withTimeout<T>(
-  work: Promise<T>,
-  ms: number,
-  signal: AbortSignal | undefined,
-  onTimeout: () => Error,
-): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(onTimeout()), ms);
-    const abort = () => reject(signal?.reason ?? new Error('aborted'));
-    if (signal?.aborted) abort();
-    signal?.addEventListener('abort', abort, { once: true });
-    work.then(resolve, reject).finally(() => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', abort);
-    });
-  });
-}
 
 /** Agent sessions in any sandbox-agent server, reached from a SandboxRef's endpoint and token. */
 export class AgentSessions {
@@ -127,13 +109,13 @@ export class AgentSessions {
       await withTimeout(
         work,
         this.opts.sessionTimeoutMs,
-        req.signal,
         () =>
           new ProviderError(
             ErrorCode.SessionFailed,
             `session ${sessionId} not created within ${this.opts.sessionTimeoutMs} ms`,
             { retryable: true },
           ),
+        req.signal,
       );
       pinned.detach();
       return { sessionId };
