@@ -3,6 +3,7 @@ import {
   type Config,
   type Logger,
   SandboxSecrets,
+  type SharedConnection,
   startWorkerService,
   type WorkerKind,
   type WorkerServiceHandle,
@@ -22,8 +23,15 @@ export function startProviderWorker<S extends z.ZodType, D>(
   logger: Logger,
   kind: WorkerKind<S, D, SandboxProvider>,
   provider?: SandboxProvider,
+  shared: SharedConnection = {},
 ): Promise<WorkerServiceHandle<S, D, SandboxProvider>> {
-  return startWorkerService(config, logger, kind, provider ?? ((bus) => createProvider(config, { nc: bus.nc })));
+  return startWorkerService(
+    config,
+    logger,
+    kind,
+    provider ?? ((bus) => createProvider(config, { nc: bus.nc })),
+    shared,
+  );
 }
 
 /**

@@ -60,6 +60,7 @@ export {
   type ServiceContext,
   type ServiceOptions,
   type ServicePart,
+  type SharedConnection,
   type StopStep,
   startService,
 } from './service-lifecycle.js';

@@ -3,6 +3,7 @@ import {
   type InProcessRequests,
   type Logger,
   type RunningService,
+  type SharedConnection,
   startService,
   TabStore,
   TaskStore,
@@ -32,7 +33,7 @@ export type GatewayOptions = {
   maxSubscriptionsPerSocket?: number;
   /** tab-registry's requests answered in this process (the mesh host): used instead of the bus while it serves. */
   inProcessRegistry?: InProcessRequests;
-};
+} & SharedConnection;
 
 export type GatewayHandle = RunningService<{
   httpPort: number;
@@ -65,6 +66,7 @@ export async function startGateway(
   const origins = new OriginPolicy(config.GATEWAY_HOST, config.GATEWAY_ALLOWED_ORIGINS);
   if (config.GATEWAY_HTTP_PORT !== 0) origins.addOwnOrigins(config.GATEWAY_HTTP_PORT);
   return startService({
+    sharedConnection: options.sharedConnection,
     name: 'gateway',
     config,
     logger,

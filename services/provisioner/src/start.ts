@@ -5,6 +5,7 @@ import {
   type Logger,
   ProvisionedTasks,
   SandboxSlots,
+  type SharedConnection,
   TabFlow,
   type WorkerKind,
   type WorkerServiceHandle,
@@ -47,5 +48,5 @@ const provisioner: WorkerKind<typeof ProvisionJobSchema, ProvisionDeps, SandboxP
 export const startProvisioner = (
   config: Config,
   logger: Logger,
-  opts: { provider?: SandboxProvider } = {},
-): Promise<ProvisionerHandle> => startProviderWorker(config, logger, provisioner, opts.provider);
+  { provider, ...shared }: { provider?: SandboxProvider } & SharedConnection = {},
+): Promise<ProvisionerHandle> => startProviderWorker(config, logger, provisioner, provider, shared);

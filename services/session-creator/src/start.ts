@@ -5,6 +5,7 @@ import {
   type Logger,
   ProvisionedTasks,
   Semaphore,
+  type SharedConnection,
   TabFlow,
   type WorkerKind,
   type WorkerServiceHandle,
@@ -52,5 +53,5 @@ const sessionCreator: WorkerKind<typeof SessionJobSchema, SessionCreatorDeps, Sa
 export const startSessionCreator = (
   config: Config,
   logger: Logger,
-  opts: { provider?: SandboxProvider } = {},
-): Promise<SessionCreatorHandle> => startProviderWorker(config, logger, sessionCreator, opts.provider);
+  { provider, ...shared }: { provider?: SandboxProvider } & SharedConnection = {},
+): Promise<SessionCreatorHandle> => startProviderWorker(config, logger, sessionCreator, provider, shared);
