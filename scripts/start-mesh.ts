@@ -1,13 +1,12 @@
 /**
  * `pnpm start`: the whole mesh in one command. Starts an embedded nats-server (data under .data/)
- * unless NATS_URL is set, with one NATS user per service kind and one for the mesh host
- * (BusPermissions; random passwords kept in .data/nats-users.json), sets the bus up as the `setup`
- * user, then starts the four services with readable logs, and prints where to reach the mesh once
- * every service has said it is ready; Ctrl-C stops them all, the services first so they drain.
+ * unless NATS_URL is set, with one NATS user per service kind (BusPermissions; random passwords kept
+ * in .data/nats-users.json), sets the bus up as the `setup` user, then starts the four services, each
+ * with its own user, with readable logs, and prints where to reach the mesh once every service has
+ * said it is ready; Ctrl-C stops them all, the services first so they drain.
  *
- * The services share one Node process (scripts/mesh-host.ts) and its one bus connection, as the
- * `mesh-host` user, which costs a third less CPU per tab than four processes; `--processes` runs each
- * in a process of its own with its own user, as deploy/ does.
+ * The services share one Node process (scripts/mesh-host.ts), which costs a third less CPU per tab
+ * than four; `--processes` runs each in a process of its own, as deploy/ does.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -85,7 +84,7 @@ async function main(): Promise<void> {
   let nats: ChildProcess | null = null;
   // The bus identity of each child: its own user on the embedded server; on a given NATS_URL, the
   // operator's NATS_* settings pass through unchanged.
-  let identityOf = (_name: Service | typeof MeshHostName): Record<string, string> => ({});
+  let identityOf = (_name: Service): Record<string, string> => ({});
   if (!natsUrl) {
     const port = Number(process.env.NATS_PORT ?? 4222) || (await freePort());
     const storeDir = join(root, '.data', 'nats');
@@ -94,7 +93,7 @@ async function main(): Promise<void> {
     const pw = (user: string): string => passwords[user] ?? '';
     const extra = config.TABMESH_SIM_LEDGER === 'nats' ? { extra: SimLedgerGrant } : {};
     const confFile = join(stateDir, 'nats-server.conf');
-    writeFileSync(confFile, renderNatsAuthorization(busUsers(pw, { ...extra, meshHost: true })), { mode: 0o600 });
+    writeFileSync(confFile, renderNatsAuthorization(busUsers(pw, extra)), { mode: 0o600 });
     // Own process group: Ctrl-C reaches only this launcher, which stops nats-server last.
     nats = await launchNatsServer({ port, storeDir, args: ['-c', confFile], output: 'pipe', detached: true });
     pipeLogs(nats, 'nats-server');
@@ -128,9 +127,9 @@ async function main(): Promise<void> {
     TABMESH_STATE_DIR: stateDir,
     ...(jwtSecret ? { TABMESH_JWT_SECRET: jwtSecret } : {}),
   };
-  const opsEnv = (name: Service): Record<string, string> => {
+  const ownEnv = (name: Service): Record<string, string> => {
     const opsPort = process.env.TABMESH_OPS_PORT ?? opsPorts[name];
-    return opsPort ? { TABMESH_OPS_PORT: opsPort } : {};
+    return { ...identityOf(name), ...(opsPort ? { TABMESH_OPS_PORT: opsPort } : {}) };
   };
   const launch = (name: string, entry: string, env: NodeJS.ProcessEnv): void => {
     const child = spawn(process.execPath, ['--import', 'tsx', entry], {
@@ -151,17 +150,11 @@ async function main(): Promise<void> {
   };
   if (separateProcesses) {
     for (const name of services)
-      launch(name, join(root, 'services', name, 'src', 'main.ts'), {
-        ...common,
-        ...identityOf(name),
-        ...opsEnv(name),
-      });
+      launch(name, join(root, 'services', name, 'src', 'main.ts'), { ...common, ...ownEnv(name) });
   } else {
-    // The hosted services share the host's bus connection, made as its own user.
-    const hosted = Object.fromEntries(services.map((name) => [name, opsEnv(name)]));
+    const hosted = Object.fromEntries(services.map((name) => [name, ownEnv(name)]));
     launch(MeshHostName, join(root, 'scripts', 'mesh-host.ts'), {
       ...common,
-      ...identityOf(MeshHostName),
       TABMESH_HOSTED_ENV: JSON.stringify(hosted),
     });
   }

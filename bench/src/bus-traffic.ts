@@ -1,4 +1,4 @@
-import { MeshHost, ServiceName } from '@tabmesh/testkit';
+import { ServiceName } from '@tabmesh/testkit';
 
 /** Messages and bytes a process kind moved over the bus: `in` it published, `out` delivered to it. */
 export type BusTraffic = { inMsgs: number; outMsgs: number; inBytes: number; outBytes: number };
@@ -7,11 +7,8 @@ type Conn = { cid: number; name?: string; in_msgs: number; out_msgs: number; in_
 /** Counters of every connection nats-server knows, by connection id. */
 export type ConnzSnapshot = Map<number, Conn>;
 
-const serviceNames: ReadonlySet<string> = new Set([...Object.values(ServiceName), MeshHost]);
-/**
- * Services name their connection after themselves, and so does a mesh host, whose services share
- * its one connection; anything else (the bench's own, set-up ones) is `bench`.
- */
+const serviceNames: ReadonlySet<string> = new Set(Object.values(ServiceName));
+/** Services name their connection after themselves; anything else (the bench's own, set-up ones) is `bench`. */
 const kindOf = (name: string | undefined): string => (name && serviceNames.has(name) ? name : 'bench');
 
 /**

@@ -13,7 +13,6 @@ import {
   inboxPrefix,
   kvStream,
   kvSubjectPrefix,
-  MeshHostIdentity,
   provisionSubject,
   QueueGroups,
   ServiceIdentities,
@@ -37,7 +36,7 @@ describe('bus permissions (real nats-server with the BusPermissions users)', () 
     if (!mesh.users) throw new Error('the mesh runs an open server');
     return mesh.users;
   };
-  const as = async (identity: BusIdentity | typeof MeshHostIdentity): Promise<NatsConnection> => {
+  const as = async (identity: BusIdentity): Promise<NatsConnection> => {
     const nc = await connect({ servers: mesh.natsUrl, name: `perm-${identity}`, ...users().connectOptions(identity) });
     conns.push(nc);
     return nc;
@@ -139,8 +138,8 @@ describe('bus permissions (real nats-server with the BusPermissions users)', () 
     await expectPublishRefused(nc, `${kvSubjectPrefix(Buckets.sandboxSecrets)}.forged`);
   });
 
-  it('refuses every service user, and the mesh host, creating or updating a stream or a durable consumer', async () => {
-    for (const identity of [...ServiceIdentities, MeshHostIdentity]) {
+  it('refuses every service user creating or updating a stream or a durable consumer', async () => {
+    for (const identity of ServiceIdentities) {
       const nc = await as(identity);
       const jsm = await jetstreamManager(nc);
       const { config } = await mesh.bus.jsm.streams.info(Streams.provision.name);
@@ -196,22 +195,6 @@ describe('bus permissions (real nats-server with the BusPermissions users)', () 
       return null;
     };
     expect(await Promise.all([received(toGateway), received(toOperator)])).toEqual(['reply', 'reply']);
-  });
-
-  it("refuses the mesh host another identity's replies, and lets it do what its services do", async () => {
-    const host = await as(MeshHostIdentity);
-    for (const identity of [...ServiceIdentities, BusIdentity.Setup])
-      await expectSubscribeRefused(host, `${inboxPrefix(identity)}.>`);
-    // What only some of its services may each do: serve tab.* (the registry), read a sandbox secret
-    // (the workers), erase a tab's key (the registry). The whole lifecycle on it: tests/e2e/mesh-host.
-    const serving = host.subscribe(Subjects.tabRead, { queue: `${QueueGroups.tabRegistry}-probe` });
-    const secrets = await new Kvm(host).open(Buckets.sandboxSecrets, { allow_direct: true });
-    expect(await secrets.get('absent')).toBeNull();
-    const tabs = await new Kvm(host).open(Buckets.tabs, { allow_direct: true });
-    await tabs.purge(`${org}.host-probe.t1`);
-    await host.flush();
-    expect(serving.isClosed()).toBe(false);
-    serving.unsubscribe();
   });
 
   it('refuses the setup identity the data: no KV read, no job, no request', async () => {

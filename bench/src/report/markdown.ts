@@ -90,7 +90,7 @@ function lifecycleTable(r: BenchResults): string[] {
   return [...lines, '', ...busTable(runs)];
 }
 
-const busKinds = ['gateway', 'tab-registry', 'provisioner', 'session-creator', 'mesh-host', 'bench'] as const;
+const busKinds = ['gateway', 'tab-registry', 'provisioner', 'session-creator', 'bench'] as const;
 
 /** Bus messages per tab by process, from nats-server's `/connz`: the same window as the CPU, but not noisy. */
 function busTable(runs: LifecycleResult[]): string[] {

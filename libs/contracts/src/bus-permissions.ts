@@ -241,21 +241,3 @@ export const SimLedgerGrant: BusGrant = merge(rw(SimLedgerBucket), g.kvWatch(Sim
 
 /** Grants combined, for callers that add to an identity (tests). */
 export const mergeGrants = merge;
-
-/**
- * The identity of the mesh host (scripts/mesh-host.ts, `pnpm start`): the services it runs share
- * its one bus connection, so it holds what each of them may, with its own inbox in place of theirs.
- * One process is one trust boundary: it holds every hosted service's rights whichever users it
- * connects as. Deployments that run a process per service (deploy/) never use it.
- */
-export const MeshHostIdentity = 'mesh-host' as const;
-
-const withoutInboxes = (grant: BusGrant): BusGrant => ({
-  ...grant,
-  subscribe: grant.subscribe.filter((s) => !s.startsWith('_INBOX.')),
-});
-
-export const MeshHostGrant: BusGrant = merge(
-  g.inbox(MeshHostIdentity),
-  ...ServiceIdentities.map((identity) => withoutInboxes(BusPermissions[identity])),
-);

@@ -3,7 +3,6 @@ import {
   type Config,
   type Logger,
   SandboxSecrets,
-  type SharedConnection,
   startWorkerService,
   type WorkerKind,
   type WorkerServiceHandle,
@@ -23,15 +22,8 @@ export function startProviderWorker<S extends z.ZodType, D>(
   logger: Logger,
   kind: WorkerKind<S, D, SandboxProvider>,
   provider?: SandboxProvider,
-  shared: SharedConnection = {},
 ): Promise<WorkerServiceHandle<S, D, SandboxProvider>> {
-  return startWorkerService(
-    config,
-    logger,
-    kind,
-    provider ?? ((bus) => createProvider(config, { nc: bus.nc })),
-    shared,
-  );
+  return startWorkerService(config, logger, kind, provider ?? ((bus) => createProvider(config, { nc: bus.nc })));
 }
 
 /**

@@ -60,7 +60,6 @@ export {
   type ServiceContext,
   type ServiceOptions,
   type ServicePart,
-  type SharedConnection,
   type StopStep,
   startService,
 } from './service-lifecycle.js';

@@ -1,14 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  type BusGrant,
-  BusIdentities,
-  BusPermissions,
-  MeshHostGrant,
-  MeshHostIdentity,
-  mergeGrants,
-} from '@tabmesh/contracts';
+import { type BusGrant, BusIdentities, BusPermissions, mergeGrants } from '@tabmesh/contracts';
 
 /** One user of a rendered nats-server config: a password (or a `$VAR` reference) and its grant. */
 export type NatsUser = { user: string; password: string; grant: BusGrant };
@@ -18,23 +11,18 @@ export const passwordEnvVar = (user: string): string => `NATS_${user.toUpperCase
 
 /**
  * The bus users (BusPermissions) with these passwords; `extra` adds to every service user's grant
- * (the sim ledger of test meshes), `meshHost` adds the mesh host's user (MeshHostGrant), for servers
- * a mesh host may connect to, `more` appends users (a test's admin).
+ * (the sim ledger of test meshes), `more` appends users (a test's admin).
  */
 export function busUsers(
   password: (user: string) => string,
-  opts: { extra?: BusGrant; meshHost?: boolean; more?: NatsUser[] } = {},
+  opts: { extra?: BusGrant; more?: NatsUser[] } = {},
 ): NatsUser[] {
-  const withExtra = (grant: BusGrant): BusGrant => (opts.extra ? mergeGrants(grant, opts.extra) : grant);
   const users = BusIdentities.map((user) => ({
     user,
     password: password(user),
-    grant: user === 'setup' ? BusPermissions[user] : withExtra(BusPermissions[user]),
+    grant: opts.extra && user !== 'setup' ? mergeGrants(BusPermissions[user], opts.extra) : BusPermissions[user],
   }));
-  const host = opts.meshHost
-    ? [{ user: MeshHostIdentity, password: password(MeshHostIdentity), grant: withExtra(MeshHostGrant) }]
-    : [];
-  return [...users, ...host, ...(opts.more ?? [])];
+  return [...users, ...(opts.more ?? [])];
 }
 
 const q = (s: string): string => JSON.stringify(s);
@@ -74,10 +62,7 @@ export const AdminGrant: BusGrant = { publish: ['>'], subscribe: ['>'] };
  * Random passwords for the bus users of a local mesh, kept under the state directory
  * (`<dir>/nats-users.json`, 0600 in a 0700 directory) so a restart of `pnpm start` finds the same.
  */
-export function localBusPasswords(
-  stateDir: string,
-  users: readonly string[] = [...BusIdentities, MeshHostIdentity],
-): Record<string, string> {
+export function localBusPasswords(stateDir: string, users: readonly string[] = BusIdentities): Record<string, string> {
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   chmodSync(stateDir, 0o700);
   const file = join(stateDir, 'nats-users.json');

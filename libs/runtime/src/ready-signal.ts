@@ -1,5 +1,4 @@
 import type { ChildProcess } from 'node:child_process';
-import { MeshHostIdentity } from '@tabmesh/contracts';
 
 /**
  * The explicit "I serve now" signal of a service process: when it was started with an IPC channel
@@ -12,7 +11,7 @@ export type ReadySignal = { type: 'tabmesh.ready'; service: string; ports: Recor
  * The name a mesh host (scripts/mesh-host.ts: several services in one process) signals ready under,
  * once every service it runs is; each of those sends its own signal as well.
  */
-export const MeshHostName = MeshHostIdentity;
+export const MeshHostName = 'mesh-host';
 
 export const isReadySignal = (msg: unknown): msg is ReadySignal =>
   typeof msg === 'object' && msg !== null && (msg as { type?: unknown }).type === 'tabmesh.ready';

@@ -1,4 +1,3 @@
-import type { NatsConnection } from '@nats-io/transport-node';
 import { BusIdentities, type BusIdentity, BusPermissions, BusIdentity as Identity } from '@tabmesh/contracts';
 import type { Registry } from 'prom-client';
 import { type Bus, bindBus, ensureBus, streamsOf } from './bus-setup.js';
@@ -52,14 +51,7 @@ export type ServiceOptions<H extends object> = {
   readyMessage?: string;
   /** False for a service that serves the ops routes on its own HTTP port (the gateway). */
   opsListener?: boolean;
-} & SharedConnection;
-
-/**
- * A bus connection the service is given instead of making its own (the mesh host's, shared by the
- * services it runs). It stays its owner's: the service's stop drains its own work, not the connection,
- * which its owner drains once every service on it has stopped.
- */
-export type SharedConnection = { sharedConnection?: NatsConnection };
+};
 
 export type LifecycleReport = { ready: boolean; nats: boolean; bus: boolean; serving: boolean; draining: boolean };
 
@@ -112,12 +104,12 @@ async function setUpBus(
 export async function startService<H extends object>(opts: ServiceOptions<H>): Promise<RunningService<H>> {
   const { name, config, logger } = opts;
   const auth = natsAuthOf(config);
-  const nc = opts.sharedConnection ?? (await connectNats(config.NATS_URL, name, logger, auth));
+  const nc = await connectNats(config.NATS_URL, name, logger, auth);
   const connection = new ConnectionState(nc, logger);
   const metrics = createMetricsRegistry(name);
   const lifecycleMetrics = registerLifecycleMetrics(metrics);
   connection.onReconnect(lifecycleMetrics.reconnected);
-  const steps: StopStep[] = opts.sharedConnection ? [] : [() => drainConnection(nc)];
+  const steps: StopStep[] = [() => drainConnection(nc)];
   let bus: Bus | null = null;
   let part: ServicePart<H> | null = null;
   let ops: OpsListener | null = null;

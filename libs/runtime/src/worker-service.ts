@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import type { Bus } from './bus-setup.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
-import { type RunningService, type SharedConnection, type StopStep, startService } from './service-lifecycle.js';
+import { type RunningService, type StopStep, startService } from './service-lifecycle.js';
 import { registerWorkerMetrics, timedProvider, type WorkerMetrics } from './service-metrics.js';
 import { type FailureInfo, type JobContext, JobWorker, type WorkerStats } from './worker.js';
 
@@ -52,10 +52,8 @@ export function startWorkerService<S extends z.ZodType, D, P extends WorkerProvi
    * (a test shares one between services); one opened here is closed after the worker drained.
    */
   provider: P | ((bus: Bus) => Promise<P>),
-  shared: SharedConnection = {},
 ): Promise<WorkerServiceHandle<S, D, P>> {
   return startService({
-    ...shared,
     name: kind.stream.consumer,
     config,
     logger,

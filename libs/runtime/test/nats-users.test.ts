@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BusIdentities, BusPermissions, MeshHostIdentity, SimLedgerGrant } from '@tabmesh/contracts';
+import { BusIdentities, BusPermissions, SimLedgerGrant } from '@tabmesh/contracts';
 import { repoRoot } from '@tabmesh/testkit';
 import { describe, expect, it } from 'vitest';
 import { busUsers, localBusPasswords, renderDeployAccounts, renderNatsAuthorization } from '../src/index.js';
@@ -35,12 +35,11 @@ describe('bus users', () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'tabmesh-users-')), 'state');
     try {
       const first = localBusPasswords(dir);
-      const users = [...BusIdentities, MeshHostIdentity];
-      expect(Object.keys(first).sort()).toEqual(users.sort());
+      expect(Object.keys(first).sort()).toEqual([...BusIdentities].sort());
       expect(localBusPasswords(dir)).toEqual(first);
       expect(statSync(dir).mode & 0o777).toBe(0o700);
       expect(statSync(join(dir, 'nats-users.json')).mode & 0o777).toBe(0o600);
-      expect(new Set(Object.values(first)).size).toBe(users.length);
+      expect(new Set(Object.values(first)).size).toBe(BusIdentities.length);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

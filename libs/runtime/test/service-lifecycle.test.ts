@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:net';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { NatsServer, testConfig, waitFor } from '@tabmesh/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Config, connectNats, createLogger, drainConnection, natsAuthOf, startService } from '../src/index.js';
+import { type Config, createLogger, startService } from '../src/index.js';
 
 const logger = createLogger('lifecycle-test', 'silent');
 const get = (port: number, path: string) => fetch(`http://127.0.0.1:${port}${path}`);
@@ -70,34 +70,6 @@ describe('service lifecycle', () => {
     await expect(get(port, '/healthz')).rejects.toThrow();
     await svc.stop();
     expect(order).toHaveLength(2);
-  });
-
-  it('services on a shared connection use it, and stopping one leaves it open for the others and its owner', async () => {
-    const shared = await connectNats(server.url, 'shared-probe', logger, natsAuthOf(config));
-    const seen: NatsConnection[] = [];
-    const start = (name: string) =>
-      startService({
-        name,
-        config,
-        logger,
-        sharedConnection: shared,
-        start: async ({ bus }) => {
-          seen.push(bus.nc);
-          return { handle: {} };
-        },
-      });
-    const first = await start('probe-a');
-    const second = await start('probe-b');
-    expect(seen).toEqual([shared, shared]);
-    await first.stop();
-    expect(shared.isClosed()).toBe(false);
-    const ready = await get(second.opsPort!, '/readyz');
-    expect(await ready.json()).toMatchObject({ ready: true, nats: true });
-    await second.stop();
-    expect(shared.isClosed()).toBe(false);
-    await shared.flush();
-    await drainConnection(shared);
-    expect(shared.isClosed()).toBe(true);
   });
 
   it('readyz follows the connection: 503 while nats-server is down, 200 again after it is back', async () => {

@@ -1,30 +1,28 @@
 import { randomBytes } from 'node:crypto';
-import { BusIdentities, type BusIdentity, inboxPrefix, MeshHostIdentity, SimLedgerGrant } from '@tabmesh/contracts';
+import { BusIdentities, type BusIdentity, inboxPrefix, SimLedgerGrant } from '@tabmesh/contracts';
 import { AdminGrant, busUsers, natsUserEnv, renderNatsAuthorization } from '@tabmesh/runtime';
 
 /** The test-only user with every right, which test code uses to poke the bus (never a service). */
 export const TestAdminUser = 'admin';
 
 /**
- * The bus users of a test nats-server (or cluster): every identity of BusPermissions and the mesh
- * host with a random password, the sim ledger granted to the workers (fault tests run the sim
- * provider with its ledger in KV), and `admin` for the test's own connection.
+ * The bus users of a test nats-server (or cluster): every identity of BusPermissions with a random
+ * password, the sim ledger granted to the workers (fault tests run the sim provider with its ledger
+ * in KV), and `admin` for the test's own connection.
  */
 export class TestBusUsers {
   readonly passwords: Record<string, string>;
 
   constructor() {
     this.passwords = Object.fromEntries(
-      [...BusIdentities, MeshHostIdentity, TestAdminUser].map((u) => [u, randomBytes(18).toString('base64url')]),
+      [...BusIdentities, TestAdminUser].map((u) => [u, randomBytes(18).toString('base64url')]),
     );
   }
 
   /** The `authorization` block of the server's config file. */
   renderConfig(): string {
     const admin = { user: TestAdminUser, password: this.password(TestAdminUser), grant: AdminGrant };
-    return renderNatsAuthorization(
-      busUsers((u) => this.password(u), { extra: SimLedgerGrant, meshHost: true, more: [admin] }),
-    );
+    return renderNatsAuthorization(busUsers((u) => this.password(u), { extra: SimLedgerGrant, more: [admin] }));
   }
 
   password(user: string): string {
@@ -33,17 +31,13 @@ export class TestBusUsers {
     return pw;
   }
 
-  /** The environment that makes a service (or the set-up, or a mesh host) connect as `identity`. */
-  env(identity: BusIdentity | typeof MeshHostIdentity): Record<string, string> {
+  /** The environment that makes a service (or the set-up) connect as `identity`. */
+  env(identity: BusIdentity): Record<string, string> {
     return natsUserEnv(identity, this.password(identity));
   }
 
   /** nats.js connection options of `identity` (its inbox prefix included, which its user may subscribe to). */
-  connectOptions(identity: BusIdentity | typeof MeshHostIdentity | typeof TestAdminUser): {
-    user: string;
-    pass: string;
-    inboxPrefix?: string;
-  } {
+  connectOptions(identity: BusIdentity | typeof TestAdminUser): { user: string; pass: string; inboxPrefix?: string } {
     const base = { user: identity, pass: this.password(identity) };
     return identity === TestAdminUser ? base : { ...base, inboxPrefix: inboxPrefix(identity) };
   }

@@ -3,7 +3,6 @@ import {
   type InProcessRequests,
   type Logger,
   type RunningService,
-  type SharedConnection,
   startService,
   TabStore,
   TaskStore,
@@ -33,7 +32,7 @@ export type GatewayOptions = {
   maxSubscriptionsPerSocket?: number;
   /** tab-registry's requests answered in this process (the mesh host): used instead of the bus while it serves. */
   inProcessRegistry?: InProcessRequests;
-} & SharedConnection;
+};
 
 export type GatewayHandle = RunningService<{
   httpPort: number;
@@ -66,7 +65,6 @@ export async function startGateway(
   const origins = new OriginPolicy(config.GATEWAY_HOST, config.GATEWAY_ALLOWED_ORIGINS);
   if (config.GATEWAY_HTTP_PORT !== 0) origins.addOwnOrigins(config.GATEWAY_HTTP_PORT);
   return startService({
-    sharedConnection: options.sharedConnection,
     name: 'gateway',
     config,
     logger,

@@ -5,7 +5,6 @@ import {
   type Logger,
   ProvisionedTasks,
   SandboxSlots,
-  type SharedConnection,
   TabFlow,
   type WorkerKind,
   type WorkerServiceHandle,
@@ -48,5 +47,5 @@ const provisioner: WorkerKind<typeof ProvisionJobSchema, ProvisionDeps, SandboxP
 export const startProvisioner = (
   config: Config,
   logger: Logger,
-  { provider, ...shared }: { provider?: SandboxProvider } & SharedConnection = {},
-): Promise<ProvisionerHandle> => startProviderWorker(config, logger, provisioner, provider, shared);
+  opts: { provider?: SandboxProvider } = {},
+): Promise<ProvisionerHandle> => startProviderWorker(config, logger, provisioner, opts.provider);

@@ -5,7 +5,6 @@ import {
   type Logger,
   ProvisionedTasks,
   Semaphore,
-  type SharedConnection,
   TabFlow,
   type WorkerKind,
   type WorkerServiceHandle,
@@ -53,5 +52,5 @@ const sessionCreator: WorkerKind<typeof SessionJobSchema, SessionCreatorDeps, Sa
 export const startSessionCreator = (
   config: Config,
   logger: Logger,
-  { provider, ...shared }: { provider?: SandboxProvider } & SharedConnection = {},
-): Promise<SessionCreatorHandle> => startProviderWorker(config, logger, sessionCreator, provider, shared);
+  opts: { provider?: SandboxProvider } = {},
+): Promise<SessionCreatorHandle> => startProviderWorker(config, logger, sessionCreator, opts.provider);

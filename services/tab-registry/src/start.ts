@@ -15,7 +15,6 @@ import {
   type Logger,
   ProvisionedTasks,
   type RunningService,
-  type SharedConnection,
   startService,
   TabFlow,
   TabStore,
@@ -114,13 +113,8 @@ function registryContext(config: Config, bus: Bus, index: TabIndex, watched: Pro
 }
 
 /** Serves the `tab.*` and `task.teardown` requests in the registry's queue group, and keeps pending tabs moving. */
-export function startTabRegistry(
-  config: Config,
-  logger: Logger,
-  shared: SharedConnection = {},
-): Promise<TabRegistryHandle> {
+export function startTabRegistry(config: Config, logger: Logger): Promise<TabRegistryHandle> {
   return startService({
-    ...shared,
     name: 'tab-registry',
     config,
     logger,

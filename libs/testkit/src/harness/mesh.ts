@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { BusIdentities, type BusIdentity, MeshHostIdentity } from '@tabmesh/contracts';
+import { BusIdentities, type BusIdentity } from '@tabmesh/contracts';
 import { type Bus, type Config, createLogger, type Logger, loadConfig } from '@tabmesh/runtime';
 import { TestAdminUser, type TestBusUsers } from '../bus-users.js';
 import type { NatsCluster } from '../nats-cluster.js';
@@ -116,18 +116,16 @@ export class Mesh<S extends AnyInProcess = AnyInProcess, P = unknown> extends Bu
 
   /**
    * Starts the four services together in one child process (scripts/mesh-host.ts), the way
-   * `pnpm start` runs them, on one bus connection as the mesh host's user; ready once all four are
-   * and the gateway answers.
+   * `pnpm start` runs them, each with its own bus user; ready once all four are and the gateway answers.
    */
   async spawnHost(env: Record<string, string> = {}, opts: SpawnOptions = {}): Promise<ServiceProcess<typeof MeshHost>> {
     const label = `${MeshHost}#${++this.counter}`;
-    const hosted = Object.fromEntries(Object.values(ServiceNames).map((s) => [s, {}]));
-    const hostUser = this.users ? this.users.env(MeshHostIdentity) : {};
+    const hosted = Object.fromEntries(Object.values(ServiceNames).map((s) => [s, this.userEnv(s)]));
     const p = await ServiceProcess.start({
       service: MeshHost,
       script: join('scripts', 'mesh-host.ts'),
       readyFrom: MeshHost,
-      env: { ...this.env, ...hostUser, ...env, TABMESH_HOSTED_ENV: JSON.stringify(hosted) },
+      env: { ...this.env, ...env, TABMESH_HOSTED_ENV: JSON.stringify(hosted) },
       ...this.childOptions(MeshHost, label, opts),
     });
     this.hosts.push(p);
