@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { natsServerBinary, serverThreads } from '@tabmesh/nats-launcher';
 
@@ -82,4 +82,53 @@ export function cpuSeconds(pid: number): number {
   } catch {
     return NaN;
   }
+}
+
+/**
+ * What the kernel did for a process so far: its read and write system calls (reads, writes, sends
+ * and receives of every thread, from /proc/<pid>/io) and the context switches of its threads
+ * (voluntary and not, from /proc/<pid>/task/<tid>/status; a thread that has exited is not counted).
+ * Steadier than CPU time from run to run, and on this machine, where a switch costs more than most
+ * of what the mesh does between two, a measure of what CPU time follows.
+ */
+export type KernelCounters = { ioCalls: number; switches: number };
+
+/** A `name: number` line of a /proc file. */
+const procField = (text: string, name: string): number =>
+  Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? Number.NaN);
+
+export function kernelCounters(pid: number): KernelCounters {
+  try {
+    const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+    let switches = 0;
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        const status = readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8');
+        switches += procField(status, 'voluntary_ctxt_switches') + procField(status, 'nonvoluntary_ctxt_switches');
+      } catch {
+        // The thread exited between the listing and the read.
+      }
+    }
+    return { ioCalls: procField(io, 'syscr') + procField(io, 'syscw'), switches };
+  } catch {
+    return { ioCalls: Number.NaN, switches: Number.NaN };
+  }
+}
+
+/** What each process's kernel counters grew by between two readings, by name. */
+export function kernelSpent(
+  before: Record<string, KernelCounters>,
+  after: Record<string, KernelCounters>,
+): Record<string, KernelCounters> {
+  const out: Record<string, KernelCounters> = {};
+  for (const [k, v] of Object.entries(after)) {
+    const b = before[k] ?? { ioCalls: 0, switches: 0 };
+    out[k] = { ioCalls: v.ioCalls - b.ioCalls, switches: v.switches - b.switches };
+  }
+  return out;
+}
+
+/** The same keys, each value mapped. */
+export function mapValues<A, B>(record: Record<string, A>, fn: (value: A) => B): Record<string, B> {
+  return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, fn(v)]));
 }

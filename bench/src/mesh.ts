@@ -4,7 +4,7 @@ import type { Bus } from '@tabmesh/runtime';
 import { type Mesh, type MeshHost, ServiceName, type ServiceProcess, setup } from '@tabmesh/testkit';
 import { type ConnzSnapshot, connz } from './bus-traffic.js';
 import { stopOnCrash } from './crash-stop.js';
-import { cpuSeconds, cpuSpent } from './machine.js';
+import { cpuSeconds, cpuSpent, type KernelCounters, kernelCounters, kernelSpent, mapValues } from './machine.js';
 import type { OpenLoopResult } from './open-loop.js';
 import { sleep } from './stats.js';
 
@@ -99,42 +99,52 @@ export class BenchMesh {
     return this.mesh.gatewayUrls(gateway);
   }
 
-  /** CPU seconds used so far by nats-server, each service and this process. */
-  cpu(extra: Measured[] = []): Record<string, number> {
-    const out: Record<string, number> = {
-      'nats-server': cpuSeconds(this.mesh.server!.pid!),
-      bench: cpuSeconds(process.pid),
-    };
+  /** nats-server, each service and this process, by label. */
+  private pids(extra: Measured[]): Record<string, number> {
+    const out: Record<string, number> = { 'nats-server': this.mesh.server!.pid!, bench: process.pid };
     const hosts = this.mesh.hosts.filter((h) => h.running);
-    for (const child of [...this.mesh.running(), ...hosts, ...extra]) out[child.label] = cpuSeconds(child.pid);
+    for (const child of [...this.mesh.running(), ...hosts, ...extra]) out[child.label] = child.pid;
     return out;
   }
 
-  /** Runs `fn` and returns, with its result, the CPU seconds each process used meanwhile. */
+  /** CPU seconds used so far by nats-server, each service and this process. */
+  cpu(extra: Measured[] = []): Record<string, number> {
+    return mapValues(this.pids(extra), cpuSeconds);
+  }
+
+  /**
+   * Runs `fn` and returns, with its result, the CPU seconds each process used meanwhile, and what
+   * the kernel did for each (read and write calls, context switches).
+   */
   async measureCpu<T>(
     fn: () => Promise<T>,
     extra: Measured[] = [],
-  ): Promise<{ value: T; cpu: Record<string, number>; wallSeconds: number }> {
+  ): Promise<{ value: T; cpu: Record<string, number>; kernel: Record<string, KernelCounters>; wallSeconds: number }> {
+    const kernelBefore = mapValues(this.pids(extra), kernelCounters);
     const before = this.cpu(extra);
     const t = performance.now();
     const value = await fn();
     const wallSeconds = (performance.now() - t) / 1000;
     const cpu = cpuSpent(before, this.cpu(extra));
-    return { value, cpu, wallSeconds: Math.round(wallSeconds * 100) / 100 };
+    const kernel = kernelSpent(kernelBefore, mapValues(this.pids(extra), kernelCounters));
+    return { value, cpu, kernel, wallSeconds: Math.round(wallSeconds * 100) / 100 };
   }
 
   /**
    * `measureCpu` with the bus connections' counters read just outside its window, so building
    * `/connz` adds nothing to nats-server's CPU.
    */
-  async measureCpuAndBus<T>(
-    fn: () => Promise<T>,
-  ): Promise<{ value: T; cpu: Record<string, number>; bus: { before: ConnzSnapshot; after: ConnzSnapshot } }> {
+  async measureCpuAndBus<T>(fn: () => Promise<T>): Promise<{
+    value: T;
+    cpu: Record<string, number>;
+    kernel: Record<string, KernelCounters>;
+    bus: { before: ConnzSnapshot; after: ConnzSnapshot };
+  }> {
     const monitorUrl = this.mesh.server?.monitorUrl;
     if (!monitorUrl) throw new Error('the mesh nats-server has no monitoring port');
     const before = await connz(monitorUrl);
-    const { value, cpu } = await this.measureCpu(fn);
-    return { value, cpu, bus: { before, after: await connz(monitorUrl) } };
+    const { value, cpu, kernel } = await this.measureCpu(fn);
+    return { value, cpu, kernel, bus: { before, after: await connz(monitorUrl) } };
   }
 
   /**
@@ -182,4 +192,18 @@ export function perRequest(cpu: Record<string, number>, n: number): Record<strin
     out[kind] = Math.round(((out[kind] ?? 0) + (seconds * 1000) / n) * 1000) / 1000;
   }
   return out;
+}
+
+/** Kernel counters per process over `n` requests → per request, by process kind, to 0.1. */
+export function kernelPerRequest(kernel: Record<string, KernelCounters>, n: number): Record<string, KernelCounters> {
+  const out: Record<string, KernelCounters> = {};
+  for (const [label, k] of Object.entries(kernel)) {
+    const kind = label.replace(/[#-]\d+$/, '');
+    const sum = out[kind] ?? { ioCalls: 0, switches: 0 };
+    out[kind] = { ioCalls: sum.ioCalls + k.ioCalls / n, switches: sum.switches + k.switches / n };
+  }
+  return mapValues(out, (k) => ({
+    ioCalls: Math.round(k.ioCalls * 10) / 10,
+    switches: Math.round(k.switches * 10) / 10,
+  }));
 }

@@ -277,7 +277,7 @@ export async function runLifecycle(ctx: Ctx): Promise<void> {
         label: `run${rate}`,
       });
       log(
-        `lifecycle ${rate}/s (${layout}): create p50 ${r.create.p50} p99 ${r.create.p99} ms; ready p50 ${r.timeToReady.p50} p99 ${r.timeToReady.p99} ms; fan-out p50 ${r.fanout.p50} p99 ${r.fanout.p99} ms; late ${r.late}, errors ${r.errors}; CPU ms/tab ${JSON.stringify(r.cpuMsPerTab)} (mesh ${r.cpuMsPerTabMesh}); ${r.redisCommandsPerTab !== undefined ? `Redis commands/tab ${r.redisCommandsPerTab}` : `bus msgs/tab in+out ${JSON.stringify(msgsInOut(r.busPerTab))}`}`,
+        `lifecycle ${rate}/s (${layout}): create p50 ${r.create.p50} p99 ${r.create.p99} ms; ready p50 ${r.timeToReady.p50} p99 ${r.timeToReady.p99} ms; fan-out p50 ${r.fanout.p50} p99 ${r.fanout.p99} ms; late ${r.late}, errors ${r.errors}; CPU ms/tab ${JSON.stringify(r.cpuMsPerTab)} (mesh ${r.cpuMsPerTabMesh}); ${r.redisCommandsPerTab !== undefined ? `Redis commands/tab ${r.redisCommandsPerTab}` : `bus msgs/tab in+out ${JSON.stringify(msgsInOut(r.busPerTab))}`}; io calls + switches/tab ${JSON.stringify(kernelInOneLine(r.kernelPerTab))}`,
       );
       out.push(r);
     } finally {
@@ -285,4 +285,9 @@ export async function runLifecycle(ctx: Ctx): Promise<void> {
     }
   }
   ctx.results.lifecycle = out;
+}
+
+/** `{kind: "io calls+switches"}`, for the progress line. */
+function kernelInOneLine(kernel: LifecycleResult['kernelPerTab']): Record<string, string> {
+  return Object.fromEntries(Object.entries(kernel ?? {}).map(([k, v]) => [k, `${v.ioCalls}+${v.switches}`]));
 }

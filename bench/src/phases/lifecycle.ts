@@ -3,7 +3,8 @@ import { testToken } from '@tabmesh/testkit';
 import type WebSocket from 'ws';
 import { type BusTraffic, busPerRequest, type ConnzSnapshot } from '../bus-traffic.js';
 import { httpPool } from '../http-client.js';
-import { perRequest } from '../mesh.js';
+import type { KernelCounters } from '../machine.js';
+import { kernelPerRequest, perRequest } from '../mesh.js';
 import { runOpenLoop } from '../open-loop.js';
 import type { Layout } from '../options.js';
 import { epochMs, type Summary, sleep, summarize } from '../stats.js';
@@ -44,6 +45,8 @@ export type LifecycleResult = {
   busPerTab: Record<string, BusTraffic>;
   /** The baseline only: Redis commands per tab over the same window (`INFO commandstats`). */
   redisCommandsPerTab?: number;
+  /** Read and write system calls and context switches per tab by process kind, over the CPU's window. */
+  kernelPerTab?: Record<string, KernelCounters>;
 };
 
 export type LifecycleOptions = {
@@ -66,6 +69,7 @@ export type LifecycleTarget = {
   measure<T>(fn: () => Promise<T>): Promise<{
     value: T;
     cpu: Record<string, number>;
+    kernel?: Record<string, KernelCounters>;
     bus: { before: ConnzSnapshot; after: ConnzSnapshot } | null;
     /** Commands the store ran, where it is not NATS (the baseline's Redis). */
     storeCommands?: number;
@@ -261,11 +265,12 @@ export async function measureLifecycle(
   const {
     value: loop,
     cpu,
+    kernel,
     bus,
     storeCommands,
   } = measured
     ? await target.measure(run)
-    : { value: await run(), cpu: {} as Record<string, number>, bus: null, storeCommands: undefined };
+    : { value: await run(), cpu: {} as Record<string, number>, kernel: undefined, bus: null, storeCommands: undefined };
   for (const p of pools) await p.close();
   await pool.close();
 
@@ -302,5 +307,6 @@ export async function measureLifecycle(
     ...(storeCommands !== undefined
       ? { redisCommandsPerTab: Math.round((storeCommands / loop.sent) * 100) / 100 }
       : {}),
+    ...(kernel ? { kernelPerTab: kernelPerRequest(kernel, loop.sent) } : {}),
   };
 }

@@ -7,7 +7,7 @@ import { waitForReadySignal } from '@tabmesh/runtime';
 import { TestJwtSecret } from '@tabmesh/testkit';
 import { Redis } from 'ioredis';
 import { stopOnCrash } from '../crash-stop.js';
-import { cpuSeconds, cpuSpent } from '../machine.js';
+import { cpuSeconds, cpuSpent, type KernelCounters, kernelCounters, kernelSpent, mapValues } from '../machine.js';
 
 /** The lifecycle baseline's Redis binary (Debian's `redis-server`). */
 const RedisServer = '/usr/bin/redis-server';
@@ -73,10 +73,11 @@ export class ReferenceBuild {
   }
 
   /** CPU seconds used so far by Redis, the build and this process. */
-  private cpu(): Record<string, number> {
-    const out: Record<string, number> = { 'redis-server': cpuSeconds(this.redis.pid!), bench: cpuSeconds(process.pid) };
+  /** Redis, each reference process and this process, by label. */
+  private pids(): Record<string, number> {
+    const out: Record<string, number> = { 'redis-server': this.redis.pid!, bench: process.pid };
     this.nodes.forEach((node, i) => {
-      out[`reference-${i + 1}`] = cpuSeconds(node.pid!);
+      out[`reference-${i + 1}`] = node.pid!;
     });
     return out;
   }
@@ -99,15 +100,21 @@ export class ReferenceBuild {
    * Runs `fn` and returns, with its result, the CPU seconds each process used meanwhile and the
    * commands Redis ran (read just outside the CPU window, as the mesh's bus counters are).
    */
-  async measure<T>(
-    fn: () => Promise<T>,
-  ): Promise<{ value: T; cpu: Record<string, number>; bus: null; storeCommands: number }> {
+  async measure<T>(fn: () => Promise<T>): Promise<{
+    value: T;
+    cpu: Record<string, number>;
+    kernel: Record<string, KernelCounters>;
+    bus: null;
+    storeCommands: number;
+  }> {
     const commandsBefore = await this.commandsRun();
-    const before = this.cpu();
+    const kernelBefore = mapValues(this.pids(), kernelCounters);
+    const before = mapValues(this.pids(), cpuSeconds);
     const value = await fn();
-    const cpu = cpuSpent(before, this.cpu());
+    const cpu = cpuSpent(before, mapValues(this.pids(), cpuSeconds));
+    const kernel = kernelSpent(kernelBefore, mapValues(this.pids(), kernelCounters));
     const storeCommands = (await this.commandsRun()) - commandsBefore;
-    return { value, cpu, bus: null, storeCommands };
+    return { value, cpu, kernel, bus: null, storeCommands };
   }
 
   async stop(): Promise<void> {

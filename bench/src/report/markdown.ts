@@ -87,7 +87,31 @@ function lifecycleTable(r: BenchResults): string[] {
       ]),
     );
   }
-  return [...lines, '', ...busTable(runs)];
+  return [...lines, '', ...busTable(runs), '', ...kernelTable(runs)];
+}
+
+/**
+ * Read and write system calls and context switches per tab by process: steadier than CPU time
+ * between runs, and what most of it follows here (docs/bench/README.md, twelfth round).
+ */
+function kernelTable(runs: LifecycleResult[]): string[] {
+  const measured = runs.filter((x) => x.kernelPerTab);
+  if (measured.length === 0) return [];
+  const shown = [...kinds, 'bench'].filter((k) => measured.some((x) => x.kernelPerTab?.[k]));
+  const lines = [
+    'Read and write system calls / context switches per tab by process, from /proc over the same window as the CPU.',
+    '',
+    `| services | creates /s | subscribers per task | ${shown.map((k) => short[k] ?? k).join(' | ')} |`,
+    `|---|---:|---:|${shown.map(() => '---:|').join('')}`,
+  ];
+  for (const x of measured) {
+    const k = (kind: string) => {
+      const v = x.kernelPerTab?.[kind];
+      return v ? `${v.ioCalls.toFixed(1)} / ${v.switches.toFixed(1)}` : '–';
+    };
+    lines.push(row([layoutOf(x), x.rate, x.subscribersPerTask, ...shown.map(k)]));
+  }
+  return lines;
 }
 
 const busKinds = ['gateway', 'tab-registry', 'provisioner', 'session-creator', 'bench'] as const;
