@@ -88,8 +88,8 @@ export function cpuSeconds(pid: number): number {
  * What the kernel did for a process so far: its read and write system calls (reads, writes, sends
  * and receives of every thread, from /proc/<pid>/io) and the context switches of its threads
  * (voluntary and not, from /proc/<pid>/task/<tid>/status; a thread that has exited is not counted).
- * Steadier than CPU time from run to run, and on this machine, where a switch costs more than most
- * of what the mesh does between two, a measure of what CPU time follows.
+ * Steady from run to run where CPU time is not, so a change to them shows in one run; fewer of
+ * them has not always meant less CPU (docs/bench/README.md, twelfth round).
  */
 export type KernelCounters = { ioCalls: number; switches: number };
 

@@ -91,8 +91,9 @@ function lifecycleTable(r: BenchResults): string[] {
 }
 
 /**
- * Read and write system calls and context switches per tab by process: steadier than CPU time
- * between runs, and what most of it follows here (docs/bench/README.md, twelfth round).
+ * Read and write system calls and context switches per tab by process: steady between runs where
+ * CPU time is not, so a change to them shows in one run; they do not predict the CPU (docs/bench/README.md,
+ * twelfth round).
  */
 function kernelTable(runs: LifecycleResult[]): string[] {
   const measured = runs.filter((x) => x.kernelPerTab);
