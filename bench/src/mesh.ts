@@ -184,11 +184,14 @@ export class BenchMesh {
   }
 }
 
+/** A process's kind from its label: `provisioner#2` and `reference-1` are a provisioner and the reference. */
+const kindOf = (label: string): string => label.replace(/[#-]\d+$/, '');
+
 /** CPU seconds per process over `n` requests → CPU milliseconds per request, by process kind. */
 export function perRequest(cpu: Record<string, number>, n: number): Record<string, number> {
   const out: Record<string, number> = {};
   for (const [label, seconds] of Object.entries(cpu)) {
-    const kind = label.replace(/[#-]\d+$/, '');
+    const kind = kindOf(label);
     out[kind] = Math.round(((out[kind] ?? 0) + (seconds * 1000) / n) * 1000) / 1000;
   }
   return out;
@@ -198,7 +201,7 @@ export function perRequest(cpu: Record<string, number>, n: number): Record<strin
 export function kernelPerRequest(kernel: Record<string, KernelCounters>, n: number): Record<string, KernelCounters> {
   const out: Record<string, KernelCounters> = {};
   for (const [label, k] of Object.entries(kernel)) {
-    const kind = label.replace(/[#-]\d+$/, '');
+    const kind = kindOf(label);
     const sum = out[kind] ?? { ioCalls: 0, switches: 0 };
     out[kind] = { ioCalls: sum.ioCalls + k.ioCalls / n, switches: sum.switches + k.switches / n };
   }

@@ -72,7 +72,6 @@ export class ReferenceBuild {
     }
   }
 
-  /** CPU seconds used so far by Redis, the build and this process. */
   /** Redis, each reference process and this process, by label. */
   private pids(): Record<string, number> {
     const out: Record<string, number> = { 'redis-server': this.redis.pid!, bench: process.pid };
