@@ -28,8 +28,13 @@ describe('tab-registry killed during a burst of creates', () => {
       while (next < total) {
         const i = next++;
         issued++;
-        // Kill one registry while a full pool of requests is in flight.
-        if (issued === 45) killed = doomed.kill('SIGKILL');
+        // Stop one registry while a full pool of requests is in flight, and kill it a moment later:
+        // what reached it meanwhile is in flight for certain, however fast the rest is answered.
+        // (Killed at once, a loaded machine could have it answer everything before the signal.)
+        if (issued === 45) {
+          doomed.pause();
+          killed = new Promise((r) => setTimeout(r, 300)).then(() => doomed.kill('SIGKILL'));
+        }
         const crid = `burst-${i}`;
         const task = `t${i % 10}`;
         const r = await mesh.createWithRetry(org, task, crid, { timeoutMs: 2000, attempts: 30 });
