@@ -1,5 +1,5 @@
 import { TabState } from '@tabmesh/contracts';
-import { type CreateOutcome, ServiceName, uniqueId } from '@tabmesh/testkit';
+import { type CreateOutcome, ServiceName, sleep, uniqueId } from '@tabmesh/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FaultMesh, startFaultMesh } from '../src/index.js';
 
@@ -33,7 +33,7 @@ describe('tab-registry killed during a burst of creates', () => {
         // (Killed at once, a loaded machine could have it answer everything before the signal.)
         if (issued === 45) {
           doomed.pause();
-          killed = new Promise((r) => setTimeout(r, 300)).then(() => doomed.kill('SIGKILL'));
+          killed = sleep(300).then(() => doomed.kill('SIGKILL'));
         }
         const crid = `burst-${i}`;
         const task = `t${i % 10}`;

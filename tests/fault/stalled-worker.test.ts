@@ -1,5 +1,5 @@
 import { Streams, type TabRecord, TabState, tabKey, taskKey } from '@tabmesh/contracts';
-import { ServiceName, type ServiceProcess, uniqueId, waitFor } from '@tabmesh/testkit';
+import { ServiceName, type ServiceProcess, sleep, uniqueId, waitFor } from '@tabmesh/testkit';
 import { describe, expect, it } from 'vitest';
 import { type FaultMesh, faultMeshPerTest } from '../src/index.js';
 
@@ -37,7 +37,7 @@ describe('a worker paused past its ack wait', () => {
       async () => (await mesh.consumer(Streams.sessions.name, Streams.sessions.consumer)).ackPending === 1,
       30_000,
     );
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
     stalled.pause();
     const other = await mesh.spawn(ServiceName.SessionCreator);
 
@@ -84,7 +84,7 @@ describe('a worker paused past its ack wait', () => {
       async () => (await mesh.consumer(Streams.provision.name, Streams.provision.consumer)).ackPending === 1,
       30_000,
     );
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
     stalled.pause();
     const other = await mesh.spawn(ServiceName.Provisioner);
 
@@ -100,7 +100,7 @@ describe('a worker paused past its ack wait', () => {
     );
     expect(late.delivery).toBe(1);
     // Give the late worker time to finish whatever follows (the tab scan) before checking.
-    await new Promise((r) => setTimeout(r, 1000));
+    await sleep(1000);
 
     const provisioned = (await mesh.tasks.getTask(org, task))!;
     expect(provisioned.revision).toBe(taskRev);
